@@ -1,0 +1,10 @@
+"""``python -m paddle_mnist``: the command line (see ``cli.py``).
+
+    python -m paddle_mnist --help
+"""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""The one training engine: ``fit(config, run_dir)`` and ``evaluate(model, ...)``.
+
+Every epoch: train over ``load_data('train')``, evaluate ``valid``, append a row to
+``metrics.csv``, keep ``best.pdparams`` by valid accuracy and an atomic resume
+checkpoint (model, optimizer, RNG states, history). At the end the best weights
+score ``eval`` once. A NaN/inf loss stops the run as ``diverged``.
+
+    python -m paddle_mnist train softmax --epochs 5
+"""
+from __future__ import annotations
+
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .config import TrainConfig
+from .data import load_data, read_arrays
+from .errors import PaddleMnistError
+from .records import atomic_write_bytes, read_json, write_csv, write_json
+
+METRIC_COLUMNS = ["epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "lr", "seconds"]
+HISTORY_KEYS = ["epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "lr", "seconds"]
+CHECKPOINT = "checkpoint.pdckpt"
+
+
+def seed_everything(seed: int) -> None:
+    import paddle
+
+    random.seed(seed)
+    np.random.seed(seed)
+    paddle.seed(seed)
+
+
+def _paddle_save_atomic(obj, path: Path) -> None:
+    import paddle
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    paddle.save(obj, str(tmp))
+    with open(tmp, "rb") as fh:
+        data = fh.read()
+    os.unlink(tmp)
+    atomic_write_bytes(path, data)
+
+
+def load_checkpoint(path: Path) -> dict:
+    """A resume checkpoint; a corrupted file is a clear error naming it."""
+    import paddle
+
+    try:
+        return paddle.load(str(path))
+    except Exception as exc:  # paddle raises assorted types for truncated pickles
+        raise PaddleMnistError(f"{path}: corrupted checkpoint ({type(exc).__name__}: {exc})") from None
+
+
+def evaluate(model, x, y, loss, batch_size: int = 10000) -> tuple[float, float, np.ndarray]:
+    """Mean loss, accuracy and predictions over ``(x, y)``, under ``no_grad`` in eval mode."""
+    import paddle
+
+    was_training = model.training
+    model.eval()
+    total, preds = 0.0, []
+    with paddle.no_grad():
+        for start in range(0, len(y), batch_size):
+            xb = paddle.to_tensor(np.asarray(x[start:start + batch_size]))
+            yb = paddle.to_tensor(np.asarray(y[start:start + batch_size]))
+            out = model(xb)
+            total += float(loss.fn(out, yb)) * len(yb)
+            preds.append(loss.predict(out).numpy())
+    if was_training:
+        model.train()
+    pred = np.concatenate(preds) if preds else np.zeros(0, dtype=np.int64)
+    return total / max(len(y), 1), float((pred == np.asarray(y)).mean()) if len(y) else 0.0, pred
+
+
+class _Progress:
+    """A tqdm bar per epoch on a terminal; silent otherwise."""
+
+    def __init__(self, total: int, desc: str, enabled: bool):
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True, mininterval=0.5)
+
+    def update(self, loss: float) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            if self.bar.n % 20 == 0:
+                self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _rng_state():
+    import paddle
+
+    return {"random": random.getstate(), "numpy": np.random.get_state(), "paddle": paddle.get_rng_state()}
+
+
+def _set_rng_state(state) -> None:
+    import paddle
+
+    random.setstate(state["random"])
+    np.random.set_state(state["numpy"])
+    paddle.set_rng_state(state["paddle"])
+
+
+def _subset(arrays, n):
+    x, y = arrays
+    return (x[:n], y[:n]) if n else (x, y)
+
+
+def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, command: list[str] | None = None,
+        resume: bool = False, progress: bool | None = None) -> dict:
+    """Train ``config`` into ``run_dir``; return the run record (also written as ``summary.json``)."""
+    import paddle
+
+    from .device import set_device
+    from .losses import get_loss
+    from .models import build_model, count_parameters
+    from .optimizers import build_optimizer
+    from .vdl import RunLogger
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = run_dir / CHECKPOINT
+    summary_path = run_dir / "summary.json"
+    if resume and summary_path.is_file():
+        done = read_json(summary_path)
+        if done.get("status") in ("ok", "diverged"):
+            return done
+    write_json(run_dir / "config.json", {"experiment": experiment, "config": config.to_dict(),
+                                         "command": command if command is not None else sys.argv})
+    device = set_device(config.device)
+    seed_everything(config.seed)
+    loss = get_loss(config.loss)
+    model = build_model(config.model, **config.model_kwargs())
+    opt = build_optimizer(config.optimizer, model.parameters(), config)
+    arrays = read_arrays(config.data_path or None)
+    valid_x, valid_y = _subset(arrays["valid"], config.valid_subset)
+    train_n = config.train_subset or len(arrays["train"][1])
+    gen = load_data("train", config.batch_size, path=config.data_path or None)
+    if config.train_subset:
+        gen = _subset_generator(arrays["train"], config.train_subset, config.batch_size)
+
+    history = {k: [] for k in HISTORY_KEYS}
+    record = {"status": "running", "step": 0, "best_valid_acc": None, "best_epoch": None,
+              "diverged_step": None, "last_finite_loss": None, "iter_loss": [], "iter_step": []}
+    start_epoch = 1
+    if resume and ckpt_path.is_file():
+        state = load_checkpoint(ckpt_path)
+        model.set_state_dict(state["model"])
+        opt.set_state_dict(state["optimizer"])
+        history, record = state["history"], state["record"]
+        _set_rng_state(state["rng"])
+        start_epoch = state["epoch"] + 1
+    logger = RunLogger(vdl_dir, config, enabled=vdl_dir is not None, resume_step=record["step"])
+    show = sys.stderr.isatty() if progress is None else progress
+    steps_per_epoch = math.ceil(train_n / config.batch_size)
+    budget = config.max_steps or None
+    stop_reason = None
+    try:
+        for epoch in range(start_epoch, config.epochs + 1):
+            if budget is not None and record["step"] >= budget:
+                break
+            t0 = time.perf_counter()
+            model.train()
+            bar = _Progress(steps_per_epoch, f"{experiment or 'run'} epoch {epoch}/{config.epochs}", show)
+            loss_sum, correct, seen, interval = 0.0, 0, 0, []
+            for xb, yb in gen():
+                x_t, y_t = paddle.to_tensor(xb), paddle.to_tensor(yb)
+                out = model(x_t)
+                batch_loss = loss.fn(out, y_t)
+                value = float(batch_loss)
+                if not math.isfinite(value):
+                    record.update(status="diverged", diverged_step=record["step"] + 1)
+                    stop_reason = "diverged"
+                    break
+                batch_loss.backward()
+                opt.step()
+                opt.clear_grad()
+                record["step"] += 1
+                record["last_finite_loss"] = value
+                interval.append(value)
+                loss_sum += value * len(yb)
+                correct += int((loss.predict(out) == y_t).astype("int64").sum())
+                seen += len(yb)
+                bar.update(value)
+                if record["step"] % config.log_every == 0 or record["step"] == 1:
+                    mean = sum(interval) / len(interval)  # the mean since the last point
+                    record["iter_step"].append(record["step"])
+                    record["iter_loss"].append(mean)
+                    logger.scalar("train/loss", mean, record["step"])
+                    interval = []
+                if budget is not None and record["step"] >= budget:
+                    break
+            bar.close()
+            if stop_reason:
+                break
+            valid_loss, valid_acc, _ = evaluate(model, valid_x, valid_y, loss)
+            seconds = time.perf_counter() - t0
+            row = {"epoch": epoch, "train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1),
+                   "valid_loss": valid_loss, "valid_acc": valid_acc, "lr": float(opt.get_lr()),
+                   "seconds": seconds}
+            for k in HISTORY_KEYS:
+                history[k].append(row[k])
+            if record["best_valid_acc"] is None or valid_acc > record["best_valid_acc"]:
+                record.update(best_valid_acc=valid_acc, best_epoch=epoch)
+                _paddle_save_atomic(model.state_dict(), run_dir / "best.pdparams")
+            logger.epoch(row, record["step"], model)
+            write_csv(run_dir / "metrics.csv", METRIC_COLUMNS, _rows(history))
+            _paddle_save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
+                                 "history": history, "record": record, "rng": _rng_state()}, ckpt_path)
+    except KeyboardInterrupt:
+        logger.close()
+        raise
+    if record["status"] == "running":
+        record["status"] = "ok"
+    test_loss = test_acc = None
+    if (run_dir / "best.pdparams").is_file():
+        model.set_state_dict(paddle.load(str(run_dir / "best.pdparams")))
+        ex, ey = arrays["eval"]
+        test_loss, test_acc, pred = evaluate(model, ex, ey, loss)
+        logger.final(ex, ey, pred, test_acc, record["step"])
+    logger.close()
+    result = {
+        "status": record["status"], "config": config.to_dict(), "seed": config.seed, "device": device,
+        "parameters": count_parameters(model), "history": history,
+        "iterations": {"step": record["iter_step"], "train_loss": record["iter_loss"]},
+        "steps": record["step"], "steps_per_epoch": steps_per_epoch,
+        "best_valid_acc": record["best_valid_acc"], "best_epoch": record["best_epoch"],
+        "test_acc": test_acc, "test_loss": test_loss,
+        "diverged_step": record["diverged_step"], "last_finite_loss": record["last_finite_loss"],
+        "checkpoint": str(run_dir / "best.pdparams") if test_acc is not None else None,
+        "seconds": float(sum(history["seconds"])),
+    }
+    write_json(summary_path, result)
+    return result
+
+
+def _rows(history: dict) -> list[dict]:
+    return [{k: history[k][i] for k in HISTORY_KEYS} for i in range(len(history["epoch"]))]
+
+
+def _subset_generator(train, n: int, batch_size: int):
+    """Like ``load_data('train')`` over the first ``n`` training images (``--quick``)."""
+    x, y = train[0][:n], train[1][:n]
+
+    def data_generator():
+        order = np.random.permutation(n)
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            yield x[idx], y[idx]
+
+    return data_generator

@@ -1,0 +1,41 @@
+"""Shared fixtures: the real data file, a persistent array cache, tiny synthetic data files."""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+REAL_DATA = REPO / "data" / "mnist.json.gz"
+# One cache for the whole suite (and across runs): the cold parse of the real file happens once.
+os.environ.setdefault("PADDLE_MNIST_CACHE", str(Path(tempfile.gettempdir()) / "paddle_mnist_test_cache"))
+
+
+def write_course_file(path: Path, splits, *, indent=None) -> Path:
+    """Write ``splits`` ({mode: (x, y)}) in the course's JSON layout, gzip-compressed."""
+    data = [[np.asarray(x).tolist(), np.asarray(y).tolist()] for x, y in (splits[m] for m in ("train", "valid", "eval"))]
+    path.write_bytes(gzip.compress(json.dumps(data, indent=indent).encode()))
+    return path
+
+
+def make_splits(n_train=40, n_valid=12, n_eval=10, seed=0):
+    """Tiny learnable data: each class lights up its own block of pixels, plus noise."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for mode, n in (("train", n_train), ("valid", n_valid), ("eval", n_eval)):
+        y = np.arange(n) % 10
+        x = rng.uniform(0, 0.2, size=(n, 784)).astype(np.float32)
+        for i, label in enumerate(y):
+            x[i, label * 78:(label + 1) * 78] = 1.0
+        out[mode] = (np.round(x, 3), y)
+    return out
+
+
+@pytest.fixture
+def tiny_data(tmp_path) -> Path:
+    return write_course_file(tmp_path / "tiny.json.gz", make_splits())
