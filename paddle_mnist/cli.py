@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--runs-dir", default="runs", help="where runs are written (default: runs)")
     r.add_argument("--device", type=_device, default="auto", help="auto, cpu, gpu or gpu:N (default: auto)")
     r.add_argument("--resume", action="store_true", help="continue unfinished runs, skip finished ones")
+    r.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
+                   help="parallel training processes (default: the number of CPU cores)")
 
     rep = sub.add_parser("report", help="rebuild reports/REPORT.md and figures from reports/results/*.json")
     rep.add_argument("--results-dir", default=None, help="results folder (default: reports/results)")
@@ -119,6 +121,8 @@ def _train_args(t) -> None:
     t.add_argument("--results-dir", default=None,
                    help="results folder (default: reports/results; --quick: RUNS_DIR/quick/results)")
     t.add_argument("--resume", action="store_true", help="continue unfinished runs, skip finished ones")
+    t.add_argument("--workers", type=_positive_int, default=1,
+                   help="parallel training processes (default: 1; use the core count for many runs)")
     t.add_argument("--dry-run", action="store_true", help="print the configurations and exit")
 
 
@@ -172,7 +176,8 @@ def cmd_train(args) -> int:
             print(run_name, cfg.to_dict())
         return 0
     record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=_overrides(args),
-                            runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume)
+                            runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume,
+                            workers=args.workers)
     failed = [r["name"] for r in record["runs"] if r["status"] == "failed"]
     if failed:
         return _fail(f"{len(failed)} run(s) failed: {', '.join(failed)}")
@@ -194,7 +199,7 @@ def cmd_reproduce(args) -> int:
     write_json(results_dir / "data.json", summarize())
     for name in EXPERIMENTS:
         record = run_experiment(name, quick=args.quick, overrides=overrides, runs_dir=args.runs_dir,
-                                resume=args.resume)
+                                resume=args.resume, workers=args.workers)
         failed += [f"{name}/{r['name']}" for r in record["runs"] if r["status"] == "failed"]
     check_determinism(args.runs_dir, results_dir)
     write_json(results_dir / "reproduce.json", {"quick": args.quick, "wall_seconds": time.perf_counter() - started,

@@ -27,6 +27,12 @@ class Experiment:
     quick: dict = field(default_factory=lambda: dict(QUICK))
     headline: bool = False  # copy the best model to reports/models/<name>.pdparams
     description: str = ""
+    # "module:function" for experiments that are not a grid of engine runs (numpy, trajectories, ...):
+    # called as function(exp, seeds=..., quick=..., runs_dir=..., workers=...) -> list of run records
+    custom: str = ""
+    # "module:function" called after the runs as function(exp, runs, quick=...) -> dict merged into the
+    # record (e.g. a tuning step that picks the best variant on valid, then scores it)
+    post: str = ""
 
     def configs(self, seeds=None, quick: bool = False, overrides: dict | None = None):
         """``(run_name, label, TrainConfig)`` for every variant x seed."""

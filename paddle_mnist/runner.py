@@ -71,52 +71,103 @@ def _copy_headline(name: str, runs: list[dict], models_dir: Path) -> str | None:
     return str(dst)
 
 
+def _import(spec: str):
+    import importlib
+
+    module, func = spec.split(":")
+    return getattr(importlib.import_module(module if module.startswith("paddle_mnist") else f"paddle_mnist.{module}"),
+                   func)
+
+
+def _run_one(job: dict) -> dict:
+    """Train one configuration (in this process or a worker); failures become records, not exceptions."""
+    from .engine import fit
+
+    cfg, run_dir, vdl_dir = job["config"], Path(job["run_dir"]), Path(job["vdl_dir"])
+    if not job["resume"] and run_dir.exists():
+        shutil.rmtree(run_dir)
+        shutil.rmtree(vdl_dir, ignore_errors=True)
+    try:
+        result = fit(cfg, run_dir, experiment=job["experiment"], vdl_dir=vdl_dir, resume=job["resume"],
+                     progress=job["progress"])
+    except KeyboardInterrupt:
+        raise
+    except PaddleMnistError as exc:
+        if "--device" in str(exc):
+            raise
+        result = _failed(cfg, exc)
+    except Exception as exc:  # a run that raises is recorded; the others go on
+        traceback.print_exc(file=sys.stderr)
+        result = _failed(cfg, exc)
+    result.update(name=job["name"], variant=job["variant"])
+    return result
+
+
+def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, resume: bool = False,
+                workers: int = 1, progress: bool | None = None, log=print, subdir: str = "") -> list[dict]:
+    """Run ``(run_name, label, config)`` triples through ``engine.fit``; ``workers`` > 1 uses processes."""
+    runs_dir = Path(runs_dir)
+    exp_runs = runs_dir / ("quick" if quick else "") / name / subdir
+    vdl_root = runs_dir / "vdl" / ("quick-" + name if quick else name) / subdir
+    jobs = [{"config": cfg, "run_dir": str(exp_runs / run_name), "vdl_dir": str(vdl_root / run_name),
+             "experiment": name, "resume": resume, "progress": progress if workers == 1 else False,
+             "name": run_name, "variant": label} for run_name, label, cfg in configs]
+    for job in jobs:
+        c = job["config"]
+        log(f"[{name}] {job['name']}: {c.model} {c.loss} {c.optimizer} lr={c.lr} epochs={c.epochs}")
+    if workers <= 1 or len(jobs) <= 1:
+        results = []
+        for job in jobs:
+            results.append(_run_one(job))
+            _log_result(name, results[-1], log)
+        return results
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            results = list(pool.map(_run_one, jobs))
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    for r in results:
+        _log_result(name, r, log)
+    return results
+
+
+def _log_result(name: str, r: dict, log) -> None:
+    log(f"[{name}] {r['name']}: {r['status']} valid={_pct(r['best_valid_acc'])} test={_pct(r['test_acc'])}")
+
+
 def run_experiment(name: str, *, seeds=None, quick: bool = False, overrides: dict | None = None,
                    runs_dir="runs", results_dir=None, models_dir=None, resume: bool = False,
-                   progress: bool | None = None, log=print) -> dict:
+                   progress: bool | None = None, workers: int = 1, log=print) -> dict:
     """Run every configuration of experiment ``name``; write and return its results record."""
     exp = get_experiment(name)
-    runs_dir = Path(runs_dir)
-    results_dir = Path(results_dir) if results_dir else results_dir_for(quick, runs_dir)
+    results_dir = Path(results_dir) if results_dir else results_dir_for(quick, Path(runs_dir))
     models_dir = Path(models_dir) if models_dir else (None if quick else REPORTS / "models")
-    exp_runs = runs_dir / ("quick" if quick else "") / name
-    vdl_root = runs_dir / "vdl" / ("quick-" + name if quick else name)
-    configs = exp.configs(seeds=seeds, quick=quick, overrides=overrides)
     started = time.perf_counter()
-    runs = []
-    for run_name, label, cfg in configs:
-        from .engine import fit
-
-        log(f"[{name}] {run_name}: {cfg.model} {cfg.optimizer} lr={cfg.lr} epochs={cfg.epochs}")
-        run_dir = exp_runs / run_name
-        if not resume and run_dir.exists():
-            shutil.rmtree(run_dir)
-            shutil.rmtree(vdl_root / run_name, ignore_errors=True)
-        try:
-            result = fit(cfg, run_dir, experiment=name, vdl_dir=vdl_root / run_name, resume=resume,
-                         progress=progress)
-        except KeyboardInterrupt:
-            raise
-        except PaddleMnistError as exc:
-            if "--device" in str(exc):
-                raise
-            result = _failed(cfg, exc)
-        except Exception as exc:  # a run that raises is recorded; the others go on
-            traceback.print_exc(file=sys.stderr)
-            result = _failed(cfg, exc)
-        result.update(name=run_name, variant=label)
-        runs.append(result)
-        log(f"[{name}] {run_name}: {result['status']} valid={_pct(result['best_valid_acc'])} "
-            f"test={_pct(result['test_acc'])}")
+    opts = dict(runs_dir=runs_dir, quick=quick, resume=resume, workers=workers, progress=progress, log=log)
+    if exp.custom:
+        runs = _import(exp.custom)(exp, seeds=seeds, overrides=overrides or {}, **opts)
+    else:
+        runs = run_configs(name, exp.configs(seeds=seeds, quick=quick, overrides=overrides), **opts)
     record = {
         "experiment": name, "title": exp.title, "section": exp.section, "description": exp.description,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "settings": {"quick": quick, "seeds": sorted({r["seed"] for r in runs}), "overrides": overrides or {},
-                     "wall_seconds": time.perf_counter() - started, "cpu_count": os.cpu_count()},
+        "settings": {"quick": quick, "seeds": sorted({r["seed"] for r in runs if "seed" in r}),
+                     "overrides": overrides or {}, "workers": workers, "cpu_count": os.cpu_count()},
         "runs": runs,
-        "summary": summarise(runs),
+        "summary": summarise(runs) if runs and "variant" in runs[0] else {},
     }
-    record["model_summary"] = model_summary(configs[0][2]) if configs else None
+    if exp.post:
+        record.update(_import(exp.post)(exp, runs, seeds=seeds, overrides=overrides or {}, **opts))
+    record["settings"]["wall_seconds"] = time.perf_counter() - started
+    first = next((r for r in runs if "config" in r), None)
+    if first is not None:
+        from .config import from_dict
+
+        record["model_summary"] = model_summary(from_dict(first["config"]))
     if exp.headline and models_dir is not None:
         record["settings"]["headline_model"] = _copy_headline(name, runs, models_dir)
     path = results_dir / f"{name}.json"
