@@ -1,0 +1,272 @@
+"""Classify your own digit images: MNIST-style preprocessing, model files, prediction.
+
+``preprocess_image`` turns any PNG/JPEG (any size; RGB, RGBA, grayscale or
+palette; dark ink on light paper or light ink on dark) into a 784-vector the way
+MNIST itself was made: ink cropped to its bounding box, scaled (aspect kept) so
+the longer side is 20 px with an anti-aliasing filter, then pasted into a 28x28
+field so that the centre of mass lands at the centre. ``save_model`` /
+``load_model`` handle a model file ``X.pdparams`` plus its sidecar ``X.json``
+(``{"model": ..., "model_kwargs": {...}}``), and ``predict_images`` returns the
+digit and the softmax probabilities of each image.
+
+    python -m paddle_mnist predict digit.png
+    python -m paddle_mnist predict a.png b.jpg --model reports/models/softmax.pdparams
+
+Paddle is imported inside the functions that need it, so importing this module
+is cheap.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import PaddleMnistError
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = REPO / "reports" / "models" / "mlp.pdparams"
+TRAIN_HINT = "python -m paddle_mnist train mlp"
+
+SIDE = 28          # the MNIST field
+BOX = 20           # MNIST digits were scaled to fit a 20x20 box ...
+CENTRE = 14.0      # ... and shifted so the centre of mass (pixel-index coordinates) is here
+MIN_CONTRAST = 0.05  # ink darker/lighter than the paper by less than this (of full scale) is "blank"
+BBOX_FLOOR = 0.05    # ink below this (after scaling to 0..1) does not widen the bounding box
+NOISE_SIGMAS = 5.0   # paper noise (JPEG, photos) up to this many robust standard deviations counts as paper
+
+_ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
+
+
+# ---------------------------------------------------------------- images
+def _open_gray(path: Path) -> np.ndarray:
+    """The image as float gray levels in [0, 1] (1 = white); transparency composited onto white."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            img.load()
+            img = ImageOps.exif_transpose(img)  # phone photos: honour the orientation tag
+            if img.mode in _ALPHA_MODES or "transparency" in img.info:
+                rgba = img.convert("RGBA")
+                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                return np.asarray(Image.alpha_composite(white, rgba).convert("L"), dtype=np.float32) / 255.0
+            if img.mode in ("I", "F") or img.mode.startswith("I;"):  # 16-bit / float images
+                arr = np.asarray(img, dtype=np.float64)
+                top = 65535.0 if arr.max() > 255 else 255.0
+                return np.clip(arr / top, 0.0, 1.0).astype(np.float32)
+            try:
+                gray = img.convert("L")
+            except ValueError:
+                gray = img.convert("RGB").convert("L")
+            return np.asarray(gray, dtype=np.float32) / 255.0
+    except FileNotFoundError:
+        raise PaddleMnistError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise PaddleMnistError(f"{path}: is a folder, not an image file") from None
+    except UnidentifiedImageError:
+        raise PaddleMnistError(f"{path}: not an image Pillow can read (expected PNG or JPEG)") from None
+    except Image.DecompressionBombError as exc:
+        raise PaddleMnistError(f"{path}: image too large ({exc})") from None
+    except (OSError, ValueError, SyntaxError) as exc:  # truncated or corrupted image data
+        raise PaddleMnistError(f"{path}: unreadable image ({type(exc).__name__}: {exc})") from None
+
+
+def _border(a: np.ndarray) -> np.ndarray:
+    return np.concatenate([a[0, :], a[-1, :], a[1:-1, 0], a[1:-1, -1]])
+
+
+def _mnist_layout(ink: np.ndarray) -> np.ndarray:
+    """Crop ``ink`` (0..1, ink high) to its bounding box, fit into 20x20, centre by mass in 28x28."""
+    from PIL import Image
+
+    rows = np.flatnonzero((ink > BBOX_FLOOR).any(axis=1))
+    cols = np.flatnonzero((ink > BBOX_FLOOR).any(axis=0))
+    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    patch = Image.fromarray(np.ascontiguousarray(crop, dtype=np.float32))
+    patch = np.asarray(patch.resize((new_w, new_h), Image.Resampling.LANCZOS), dtype=np.float32)
+    patch = np.clip(patch, 0.0, 1.0)  # Lanczos rings slightly below 0 / above 1
+    peak = float(patch.max())
+    if peak <= 0.0:
+        patch = np.ones_like(patch)  # a tiny dot averaged away: keep it as one
+        peak = 1.0
+    patch = patch / peak  # thin strokes shrunk from a large image would otherwise be faint
+    ys, xs = np.mgrid[0:new_h, 0:new_w]
+    mass = float(patch.sum())
+    cy, cx = float((patch * ys).sum()) / mass, float((patch * xs).sum()) / mass
+    top = min(max(int(round(CENTRE - cy)), 0), SIDE - new_h)
+    left = min(max(int(round(CENTRE - cx)), 0), SIDE - new_w)
+    canvas = np.zeros((SIDE, SIDE), dtype=np.float32)
+    canvas[top:top + new_h, left:left + new_w] = patch
+    return canvas
+
+
+def preprocess_image(path) -> np.ndarray:
+    """One image file -> float32 [784] in [0, 1], laid out like an MNIST digit (ink 1, background 0).
+
+    Grayscale (transparency on white), polarity from the border (light border =
+    dark ink: invert), the paper's level (plus 5 sigma of its noise) to 0 and the
+    strongest ink to 1 (no thresholding), crop to the ink, longer side to 20 px
+    (Lanczos), centre of mass to the centre of 28x28. A missing file, a file that is not an image
+    and an image without ink raise ``PaddleMnistError`` naming the file.
+    """
+    path = Path(path)
+    gray = _open_gray(path)
+    if gray.size == 0:
+        raise PaddleMnistError(f"{path}: empty image (0 pixels)")
+    border = _border(gray) if min(gray.shape) > 1 else gray.ravel()
+    ink = 1.0 - gray if np.median(border) > 0.5 else gray
+    paper = _border(ink) if min(ink.shape) > 1 else ink.ravel()
+    # The paper's level plus NOISE_SIGMAS of its noise (robust: median and MAD of the border) maps
+    # to 0 and the strongest ink to 1; a clean image (flat border) is only rescaled.
+    median = float(np.median(paper))
+    noise = 1.4826 * float(np.median(np.abs(paper - median)))
+    background = min(median + NOISE_SIGMAS * noise, 1.0)
+    peak = float(ink.max())
+    if peak - background < MIN_CONTRAST:
+        raise PaddleMnistError(f"{path}: no digit found (the image is blank)")
+    ink = np.clip((ink - background) / (peak - background), 0.0, 1.0)
+    return _mnist_layout(ink).reshape(SIDE * SIDE)
+
+
+# ---------------------------------------------------------------- model files
+def _model_paths(model_path) -> tuple[Path, Path]:
+    """``X``, ``X.pdparams`` or ``X.json`` -> (``X.pdparams``, ``X.json``)."""
+    path = Path(model_path)
+    base = str(path)
+    for suffix in (".pdparams", ".json"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+            break
+    return Path(base + ".pdparams"), Path(base + ".json")
+
+
+def save_model(model, model_name: str, model_kwargs: dict | None, path) -> Path:
+    """Write ``model``'s weights to ``X.pdparams`` and ``{"model", "model_kwargs"}`` to ``X.json``.
+
+    Both files are written atomically (complete or absent). Returns the ``.pdparams`` path.
+    """
+    import paddle
+
+    from .records import atomic_write_bytes, write_json
+
+    params, sidecar = _model_paths(path)
+    params.parent.mkdir(parents=True, exist_ok=True)
+    tmp = params.with_name(f".{params.name}.{os.getpid()}.tmp")
+    try:
+        paddle.save(model.state_dict(), str(tmp))
+        data = tmp.read_bytes()
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    atomic_write_bytes(params, data)
+    write_json(sidecar, {"model": model_name, "model_kwargs": dict(model_kwargs or {})})
+    return params
+
+
+def _read_sidecar(sidecar: Path) -> tuple[str, dict]:
+    from .models import MODELS
+    from .records import read_json
+
+    try:
+        meta = read_json(sidecar)
+    except FileNotFoundError:
+        raise PaddleMnistError(f"{sidecar}: model description not found (it must sit next to the "
+                               f".pdparams file)") from None
+    except IsADirectoryError:
+        raise PaddleMnistError(f"{sidecar}: is a folder, not a model description") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("model"), str):
+        raise PaddleMnistError(f'{sidecar}: expected {{"model": name, "model_kwargs": {{...}}}}')
+    name = meta["model"]
+    if name not in MODELS:
+        raise PaddleMnistError(f"{sidecar}: unknown model {name!r}; choose from {sorted(MODELS)}")
+    kwargs = meta.get("model_kwargs") or {}
+    if not isinstance(kwargs, dict):
+        raise PaddleMnistError(f"{sidecar}: model_kwargs must be an object, got {type(kwargs).__name__}")
+    kwargs = dict(kwargs)
+    if isinstance(kwargs.get("hidden"), list):
+        kwargs["hidden"] = tuple(kwargs["hidden"])
+    return name, kwargs
+
+
+def load_model(model_path=DEFAULT_MODEL):
+    """The model saved at ``model_path`` (``X.pdparams`` + ``X.json``), in eval mode.
+
+    A missing file, a corrupted file or weights that do not fit the described
+    model raise ``PaddleMnistError`` naming the file.
+    """
+    params, sidecar = _model_paths(model_path)
+    if not params.is_file():
+        hint = f" (train it with: {TRAIN_HINT})" if params == DEFAULT_MODEL else ""
+        raise PaddleMnistError(f"{params}: model file not found{hint}")
+    name, kwargs = _read_sidecar(sidecar)
+
+    import paddle
+
+    from .models import build_model
+
+    try:
+        model = build_model(name, **kwargs)
+    except (TypeError, ValueError) as exc:
+        raise PaddleMnistError(f"{sidecar}: cannot build model {name!r} ({exc})") from None
+    try:
+        state = paddle.load(str(params))
+    except Exception as exc:  # paddle raises assorted types for truncated or foreign files
+        raise PaddleMnistError(f"{params}: corrupted model file ({type(exc).__name__}: {exc})") from None
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):
+        state = state["model"]  # a training checkpoint: take its weights
+    if not isinstance(state, dict):
+        raise PaddleMnistError(f"{params}: not a model state dict (got {type(state).__name__})")
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    got = {k: tuple(getattr(v, "shape", ())) for k, v in state.items()}
+    if expected != got:
+        missing = sorted(set(expected) - set(got))
+        wrong = sorted(k for k in set(expected) & set(got) if expected[k] != got[k])
+        extra = sorted(set(got) - set(expected))
+        raise PaddleMnistError(f"{params}: weights do not fit model {name!r} {kwargs} "
+                               f"(missing {missing}, wrong shape {wrong}, unexpected {extra})")
+    model.set_state_dict(state)
+    model.eval()
+    return model
+
+
+# ---------------------------------------------------------------- prediction
+def predict_images(paths, model_path=DEFAULT_MODEL) -> list[dict]:
+    """Classify image files: ``[{'path', 'digit', 'probability', 'probabilities': [10 floats]}]``.
+
+    Every image is preprocessed (and checked) before the model is loaded; the
+    probabilities are the softmax of the logits (or the outputs themselves for
+    a model whose ``double_softmax`` puts softmax in ``forward``).
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = list(paths)
+    if not paths:
+        return []
+    batch = np.stack([preprocess_image(p) for p in paths]).astype(np.float32)
+    model = load_model(model_path)
+
+    import paddle
+    import paddle.nn.functional as F
+
+    with paddle.no_grad():
+        out = model(paddle.to_tensor(batch))
+        probs = out if getattr(model, "double_softmax", False) else F.softmax(out, axis=-1)
+        probs = np.asarray(probs.numpy(), dtype=np.float64)
+    if probs.ndim != 2 or probs.shape[1] != 10:
+        raise PaddleMnistError(f"{_model_paths(model_path)[0]}: the model gives {probs.shape[-1]} outputs "
+                               f"per image; predict needs a 10-class classifier")
+    results = []
+    for path, p in zip(paths, probs):
+        digit = int(np.argmax(p))
+        results.append({"path": str(path), "digit": digit, "probability": float(p[digit]),
+                        "probabilities": [float(v) for v in p]})
+    return results
+
+
+def format_prediction(result: dict) -> str:
+    """One line: ``digit.png: 7 (p=0.998)``."""
+    return f"{result['path']}: {result['digit']} (p={result['probability']:.3f})"
