@@ -166,6 +166,8 @@ def _overrides(args) -> dict:
 
 
 def cmd_train(args) -> int:
+    from .data import read_arrays
+    from .device import set_device
     from .experiments import get_experiment
     from .runner import run_experiment
 
@@ -175,6 +177,8 @@ def cmd_train(args) -> int:
         for run_name, _, cfg in exp.configs(seeds=seeds, quick=args.quick, overrides=_overrides(args)):
             print(run_name, cfg.to_dict())
         return 0
+    read_arrays()  # a missing or corrupted data file stops here, before any run starts
+    set_device(args.device or "auto")  # so does a GPU asked of a CPU build
     record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=_overrides(args),
                             runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume,
                             workers=args.workers)
@@ -190,9 +194,12 @@ def cmd_reproduce(args) -> int:
     from .report import build_report
     from .runner import REPORTS, run_experiment
 
-    from .data import summarize
+    from .data import read_arrays, summarize
+    from .device import set_device
     from .runner import check_determinism
 
+    read_arrays()
+    set_device(args.device)
     started, failed = time.perf_counter(), []
     overrides = {"device": args.device}
     results_dir = Path(args.runs_dir) / "quick" / "results" if args.quick else REPORTS / "results"

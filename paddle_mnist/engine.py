@@ -162,6 +162,8 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
         _set_rng_state(state["rng"])
         start_epoch = state["epoch"] + 1
     logger = RunLogger(vdl_dir, config, enabled=vdl_dir is not None, resume_step=record["step"])
+    if start_epoch > 1:
+        logger.replay(history, record["iter_step"], record["iter_loss"])
     show = sys.stderr.isatty() if progress is None else progress
     steps_per_epoch = math.ceil(train_n / config.batch_size)
     budget = config.max_steps or None

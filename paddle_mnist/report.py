@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import PaddleMnistError
 from .records import atomic_write_text, read_json
 
 REPO = Path(__file__).resolve().parent.parent
@@ -147,6 +148,8 @@ SECTIONS = [section_data, section_softmax, section_mlp, section_reproducibility]
 def build_report(results_dir=None, out=None, figures_dir=None, bench_dir=None) -> Path:
     """Write the report (and its figures) from the results files; return its path."""
     results_dir = Path(results_dir) if results_dir else REPORTS / "results"
+    if not results_dir.is_dir():
+        raise PaddleMnistError(f"results folder not found: {results_dir} (run: python -m paddle_mnist reproduce)")
     out = Path(out) if out else REPORTS / "REPORT.md"
     figures_dir = Path(figures_dir) if figures_dir else out.parent / "figures"
     ctx = Context(results_dir, figures_dir, Path(bench_dir) if bench_dir else REPORTS / "bench", out.parent)

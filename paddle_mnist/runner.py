@@ -92,12 +92,11 @@ def _run_one(job: dict) -> dict:
                      progress=job["progress"])
     except KeyboardInterrupt:
         raise
-    except PaddleMnistError as exc:
-        if "--device" in str(exc):
-            raise
-        result = _failed(cfg, exc)
     except Exception as exc:  # a run that raises is recorded; the others go on
-        traceback.print_exc(file=sys.stderr)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "error.txt").write_text(traceback.format_exc())
+        print(f"run {job['name']} failed: {type(exc).__name__}: {exc} (traceback in {run_dir / 'error.txt'})",
+              file=sys.stderr)
         result = _failed(cfg, exc)
     result.update(name=job["name"], variant=job["variant"])
     return result

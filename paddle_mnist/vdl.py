@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-METRIC_TAGS = {"train_loss": "train/loss", "train_acc": "train/acc", "valid_loss": "valid/loss",
+# per-epoch tags; ``train/loss`` itself is logged every ``log_every`` steps
+METRIC_TAGS = {"train_loss": "train/epoch_loss", "train_acc": "train/acc", "valid_loss": "valid/loss",
                "valid_acc": "valid/acc", "lr": "lr"}
 
 
@@ -57,6 +58,16 @@ class RunLogger:
                   for k, v in config.to_dict().items() if k not in ("data_path",)}
             self.writer.add_hparams(hp, ["valid/acc", "valid/loss", "train/loss", "test/acc"])
 
+    def replay(self, history: dict, iter_step: list, iter_loss: list) -> None:
+        """Re-log what a resumed run already recorded (VisualDL shows only a folder's newest log file)."""
+        if self.writer is None:
+            return
+        for step, value in zip(iter_step, iter_loss):
+            self.writer.add_scalar("train/loss", float(value), int(step))
+        for i, epoch in enumerate(history.get("epoch", [])):
+            for key, tag in METRIC_TAGS.items():
+                self.writer.add_scalar(tag, float(history[key][i]), int(epoch))
+
     def scalar(self, tag: str, value: float, step: int) -> None:
         if self.writer is not None:
             self.writer.add_scalar(tag, float(value), int(step))
@@ -66,10 +77,7 @@ class RunLogger:
             return
         epoch = int(row["epoch"])
         for key, tag in METRIC_TAGS.items():
-            if key == "train_loss":
-                self.writer.add_scalar("train/epoch_loss", float(row[key]), epoch)
-            else:
-                self.writer.add_scalar(tag, float(row[key]), epoch)
+            self.writer.add_scalar(tag, float(row[key]), epoch)
         if self.histograms:
             for name, param in model.named_parameters():
                 if name.endswith("weight"):
