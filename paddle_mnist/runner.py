@@ -144,7 +144,7 @@ def run_experiment(name: str, *, seeds=None, quick: bool = False, overrides: dic
     """Run every configuration of experiment ``name``; write and return its results record."""
     exp = get_experiment(name)
     results_dir = Path(results_dir) if results_dir else results_dir_for(quick, Path(runs_dir))
-    models_dir = Path(models_dir) if models_dir else (None if quick else REPORTS / "models")
+    models_dir = Path(models_dir) if models_dir else (None if quick else results_dir.parent / "models")
     started = time.perf_counter()
     opts = dict(runs_dir=runs_dir, quick=quick, resume=resume, workers=workers, progress=progress, log=log)
     if exp.custom:
