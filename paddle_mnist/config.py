@@ -28,6 +28,7 @@ class TrainConfig:
     loss: str = "cross_entropy"
     optimizer: str = "adam"
     lr: float = 1e-3
+    lr_schedule: str = "constant"  # or "cosine": per-epoch cosine decay to 0 over `epochs`
     momentum: float = 0.9
     weight_decay: float = 0.0
     # schedule and data

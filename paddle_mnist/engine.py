@@ -213,6 +213,8 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
                    "seconds": seconds}
             for k in HISTORY_KEYS:
                 history[k].append(row[k])
+            if isinstance(opt._learning_rate, paddle.optimizer.lr.LRScheduler):
+                opt._learning_rate.step()
             if record["best_valid_acc"] is None or valid_acc > record["best_valid_acc"]:
                 record.update(best_valid_acc=valid_acc, best_epoch=epoch)
                 _paddle_save_atomic(model.state_dict(), run_dir / "best.pdparams")

@@ -60,8 +60,11 @@ EXPERIMENTS = {
         name="mlp", title="Three-layer fully connected net", section="1.2.2 / 2.4",
         base=TrainConfig(model="mlp", hidden=(200, 200), activation="relu", optimizer="adam", lr=1e-3,
                          epochs=20, batch_size=100),
+        variants=(("adam", {}), ("adam-cosine", {"lr_schedule": "cosine"})),
         headline=True,
-        description="784-200-200-10 ReLU MLP, cross entropy on logits, Adam 1e-3.",
+        description="784-200-200-10 ReLU MLP, cross entropy on logits, Adam 1e-3 with a constant learning rate "
+                    "and with a per-epoch cosine decay to 0; the variant with the better mean valid accuracy is "
+                    "the headline.",
     ),
 }
 

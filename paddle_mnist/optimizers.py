@@ -14,42 +14,42 @@ def _wd(cfg):
     return cfg.weight_decay or None
 
 
-def sgd(params, cfg):
+def sgd(params, cfg, lr):
     import paddle
 
-    return paddle.optimizer.SGD(learning_rate=cfg.lr, parameters=params, weight_decay=_wd(cfg))
+    return paddle.optimizer.SGD(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
 
 
-def momentum(params, cfg):
+def momentum(params, cfg, lr):
     import paddle
 
-    return paddle.optimizer.Momentum(learning_rate=cfg.lr, momentum=cfg.momentum, parameters=params,
+    return paddle.optimizer.Momentum(learning_rate=lr, momentum=cfg.momentum, parameters=params,
                                      weight_decay=_wd(cfg))
 
 
-def nesterov(params, cfg):
+def nesterov(params, cfg, lr):
     import paddle
 
-    return paddle.optimizer.Momentum(learning_rate=cfg.lr, momentum=cfg.momentum, parameters=params,
+    return paddle.optimizer.Momentum(learning_rate=lr, momentum=cfg.momentum, parameters=params,
                                      use_nesterov=True, weight_decay=_wd(cfg))
 
 
-def adagrad(params, cfg):
+def adagrad(params, cfg, lr):
     import paddle
 
-    return paddle.optimizer.Adagrad(learning_rate=cfg.lr, parameters=params, weight_decay=_wd(cfg))
+    return paddle.optimizer.Adagrad(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
 
 
-def rmsprop(params, cfg):
+def rmsprop(params, cfg, lr):
     import paddle
 
-    return paddle.optimizer.RMSProp(learning_rate=cfg.lr, parameters=params, weight_decay=_wd(cfg))
+    return paddle.optimizer.RMSProp(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
 
 
-def adam(params, cfg):
+def adam(params, cfg, lr):
     import paddle
 
-    return paddle.optimizer.Adam(learning_rate=cfg.lr, parameters=params, weight_decay=_wd(cfg),
+    return paddle.optimizer.Adam(learning_rate=lr, parameters=params, weight_decay=_wd(cfg),
                                  use_multi_tensor=tuned_enabled())
 
 
@@ -63,7 +63,19 @@ OPTIMIZERS = {
 }
 
 
+SCHEDULES = ("constant", "cosine")
+
+
 def build_optimizer(name: str, params, cfg):
+    """The optimizer of ``cfg``; with ``lr_schedule='cosine'`` its learning rate is a per-epoch
+    ``CosineAnnealingDecay`` from ``cfg.lr`` towards 0 over ``cfg.epochs`` (step it once per epoch)."""
+    import paddle
+
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose from {sorted(OPTIMIZERS)}")
-    return OPTIMIZERS[name](params, cfg)
+    if cfg.lr_schedule not in SCHEDULES:
+        raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; choose from {SCHEDULES}")
+    lr = cfg.lr
+    if cfg.lr_schedule == "cosine":
+        lr = paddle.optimizer.lr.CosineAnnealingDecay(learning_rate=cfg.lr, T_max=cfg.epochs)
+    return OPTIMIZERS[name](params, cfg, lr)

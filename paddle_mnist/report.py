@@ -105,12 +105,16 @@ def _model_section(ctx: Context, name: str, heading: str, target: str) -> str:
         return out[0] + missing(name)
     path, link = ctx.figure(f"{name}_curves")
     plot_learning_curves(rec, path)
-    s = rec["summary"]["default"]
-    cfg = rec["runs"][0]["config"]
+    best = max(rec["summary"], key=lambda v: rec["summary"][v]["valid_acc_mean"] or 0)  # chosen on valid
+    s = rec["summary"][best]
+    cfg = next(r for r in rec["runs"] if r["variant"] == best)["config"]
+    chosen = "" if len(rec["summary"]) == 1 else (
+        f" Of the variants ({', '.join(rec['summary'])}), **{best}** has the best mean `valid` accuracy "
+        f"({pm(s['valid_acc_mean'], s['valid_acc_std'])}), so it is the headline.")
     out.append(f"{rec['description']} Trained for {s['epochs']} epochs with batch {cfg['batch_size']} over "
                f"{s['n_runs']} seeds ({', '.join(str(x) for x in rec['settings']['seeds'])}); the checkpoint with "
-               f"the best `valid` accuracy of each run is scored once on `eval`: **{pm(s['test_acc_mean'], s['test_acc_std'])}** "
-               f"({target}).\n")
+               f"the best `valid` accuracy of each run is scored once on `eval`: "
+               f"**{pm(s['test_acc_mean'], s['test_acc_std'])}** ({target}).{chosen}\n")
     out.append(f"![{rec['title']}]({link})\n")
     out.append(summary_table(rec) + "\n")
     if rec.get("model_summary"):

@@ -169,7 +169,7 @@ def test_sigkill_then_resume_matches_uninterrupted(bigger_tiny, tmp_path):
     ref = subprocess.run(_train_cmd(tmp_path / "ref", bigger_tiny), cwd=REPO, capture_output=True, text=True)
     assert ref.returncode == 0, ref.stderr
     runs = tmp_path / "killed"
-    run_dir = runs / "mlp" / "default-seed0"
+    run_dir = runs / "mlp" / "adam-seed0"
     proc = subprocess.Popen(_train_cmd(runs, bigger_tiny), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _wait_for_epoch(run_dir, 2, proc)
     proc.send_signal(signal.SIGKILL)
@@ -182,7 +182,7 @@ def test_sigkill_then_resume_matches_uninterrupted(bigger_tiny, tmp_path):
     for key in ("train_loss", "train_acc", "valid_loss", "valid_acc", "epoch"):
         assert a["history"][key] == b["history"][key], key
     assert a["iterations"] == b["iterations"] and a["test_acc"] == b["test_acc"]
-    wa = paddle.load(str(tmp_path / "ref" / "mlp" / "default-seed0" / "best.pdparams"))
+    wa = paddle.load(str(tmp_path / "ref" / "mlp" / "adam-seed0" / "best.pdparams"))
     wb = paddle.load(str(run_dir / "best.pdparams"))
     assert all(np.array_equal(wa[k].numpy(), wb[k].numpy()) for k in wa)
     # a second --resume skips the finished run
@@ -198,7 +198,7 @@ def test_sigint_saves_and_exits_130(bigger_tiny, tmp_path):
            "--results-dir", str(runs / "res"), "--epochs", "50", "--batch-size", "4", "--device", "cpu"]
     env = {**os.environ, "PADDLE_MNIST_DATA": str(bigger_tiny)}
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    run_dir = runs / "mlp" / "default-seed0"
+    run_dir = runs / "mlp" / "adam-seed0"
     _wait_for_epoch(run_dir, 1, proc)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
