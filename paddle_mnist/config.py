@@ -42,6 +42,7 @@ class TrainConfig:
     # bookkeeping
     log_every: int = 50
     histograms: bool = True
+    score_eval: bool = True  # False: a run that only informs a choice never touches eval
     device: str = "auto"
 
     def __post_init__(self):

@@ -3,7 +3,8 @@
 Every epoch: train over ``load_data('train')``, evaluate ``valid``, append a row to
 ``metrics.csv``, keep ``best.pdparams`` by valid accuracy and an atomic resume
 checkpoint (model, optimizer, RNG states, history). At the end the best weights
-score ``eval`` once. A NaN/inf loss stops the run as ``diverged``.
+score ``eval`` once (unless ``score_eval=False``: runs that only inform a choice).
+A NaN/inf loss stops the run as ``diverged``.
 
     python -m paddle_mnist train softmax --epochs 5
 """
@@ -228,7 +229,7 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
     if record["status"] == "running":
         record["status"] = "ok"
     test_loss = test_acc = None
-    if (run_dir / "best.pdparams").is_file():
+    if config.score_eval and (run_dir / "best.pdparams").is_file():
         model.set_state_dict(paddle.load(str(run_dir / "best.pdparams")))
         ex, ey = arrays["eval"]
         test_loss, test_acc, pred = evaluate(model, ex, ey, loss)
@@ -240,9 +241,9 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
         "iterations": {"step": record["iter_step"], "train_loss": record["iter_loss"]},
         "steps": record["step"], "steps_per_epoch": steps_per_epoch,
         "best_valid_acc": record["best_valid_acc"], "best_epoch": record["best_epoch"],
-        "test_acc": test_acc, "test_loss": test_loss,
+        "test_acc": test_acc, "test_loss": test_loss, "eval_scored": test_acc is not None,
         "diverged_step": record["diverged_step"], "last_finite_loss": record["last_finite_loss"],
-        "checkpoint": str(run_dir / "best.pdparams") if test_acc is not None else None,
+        "checkpoint": str(run_dir / "best.pdparams") if record["best_epoch"] is not None else None,
         "seconds": float(sum(history["seconds"])),
     }
     write_json(summary_path, result)

@@ -98,22 +98,27 @@ def _run_one(job: dict) -> dict:
         print(f"run {job['name']} failed: {type(exc).__name__}: {exc} (traceback in {run_dir / 'error.txt'})",
               file=sys.stderr)
         result = _failed(cfg, exc)
-    result.update(name=job["name"], variant=job["variant"])
+    result.update(name=job["name"], variant=job["variant"], **job["extra"])
     return result
 
 
 def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, resume: bool = False,
                 workers: int = 1, progress: bool | None = None, log=print, subdir: str = "") -> list[dict]:
-    """Run ``(run_name, label, config)`` triples through ``engine.fit``; ``workers`` > 1 uses processes."""
+    """Run ``(run_name, label, config[, extra])`` through ``engine.fit``; ``workers`` > 1 uses processes.
+
+    ``extra`` (a dict) is merged into that run's record (e.g. the stage of a multi-stage study).
+    """
     runs_dir = Path(runs_dir)
     exp_runs = runs_dir / ("quick" if quick else "") / name / subdir
     vdl_root = runs_dir / "vdl" / ("quick-" + name if quick else name) / subdir
     jobs = [{"config": cfg, "run_dir": str(exp_runs / run_name), "vdl_dir": str(vdl_root / run_name),
              "experiment": name, "resume": resume, "progress": progress if workers == 1 else False,
-             "name": run_name, "variant": label} for run_name, label, cfg in configs]
+             "name": run_name, "variant": label, "extra": extra[0] if extra else {}}
+            for run_name, label, cfg, *extra in configs]
     for job in jobs:
         c = job["config"]
-        log(f"[{name}] {job['name']}: {c.model} {c.loss} {c.optimizer} lr={c.lr} epochs={c.epochs}")
+        log(f"[{name}] {job['name']}: {c.model} {list(c.hidden)} {c.loss} {c.optimizer} lr={c.lr:g} "
+            f"epochs={c.epochs}{'' if c.score_eval else ' (valid only)'}")
     if workers <= 1 or len(jobs) <= 1:
         results = []
         for job in jobs:
