@@ -182,7 +182,7 @@ def cmd_train(args) -> int:
     record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=_overrides(args),
                             runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume,
                             workers=args.workers)
-    failed = [r["name"] for r in record["runs"] if r["status"] == "failed"]
+    failed = [r["name"] for r in record["runs"] if r.get("status") == "failed"]
     if failed:
         return _fail(f"{len(failed)} run(s) failed: {', '.join(failed)}")
     return 0
@@ -207,7 +207,7 @@ def cmd_reproduce(args) -> int:
     for name in EXPERIMENTS:
         record = run_experiment(name, quick=args.quick, overrides=overrides, runs_dir=args.runs_dir,
                                 resume=args.resume, workers=args.workers)
-        failed += [f"{name}/{r['name']}" for r in record["runs"] if r["status"] == "failed"]
+        failed += [f"{name}/{r['name']}" for r in record["runs"] if r.get("status") == "failed"]
     check_determinism(args.runs_dir, results_dir)
     write_json(results_dir / "reproduce.json", {"quick": args.quick, "wall_seconds": time.perf_counter() - started,
                                                 "experiments": list(EXPERIMENTS), "cpu_count": os.cpu_count()})

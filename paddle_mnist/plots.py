@@ -36,7 +36,8 @@ def variants_of(record: dict) -> list[str]:
     return list(dict.fromkeys(r["variant"] for r in record["runs"]))
 
 
-def band(ax, runs: list[dict], key: str, label: str, color, x_key: str = "epoch", source: str = "history") -> None:
+def band(ax, runs: list[dict], key: str, label: str, color, x_key: str = "epoch", source: str = "history",
+         ls: str = "-") -> None:
     """Mean over seeds as a line, min-max over seeds as a shaded band (runs cut to the shortest)."""
     series = [r[source][key] for r in runs if r[source].get(key)]
     if not series:
@@ -44,7 +45,7 @@ def band(ax, runs: list[dict], key: str, label: str, color, x_key: str = "epoch"
     n = min(len(s) for s in series)
     y = np.array([s[:n] for s in series], dtype=float)
     x = np.array(runs[0][source][x_key][:n], dtype=float)
-    ax.plot(x, y.mean(axis=0), color=color, label=label, lw=1.6)
+    ax.plot(x, y.mean(axis=0), color=color, label=label, lw=1.6, ls=ls)
     if len(series) > 1:
         ax.fill_between(x, y.min(axis=0), y.max(axis=0), color=color, alpha=0.2, lw=0)
 
@@ -57,7 +58,7 @@ def plot_learning_curves(record: dict, out=None):
         color = COLORS[i % len(COLORS)]
         suffix = "" if variant == "default" else f" ({variant})"
         band(a1, runs, "train_loss", "train loss" + suffix, color)
-        band(a1, runs, "valid_loss", "valid loss" + suffix, COLORS[(i + 1) % len(COLORS)])
+        band(a1, runs, "valid_loss", "valid loss" + suffix, color, ls="--")
         band(a2, runs, "valid_acc", "valid accuracy" + suffix, color)
     a1.set(xlabel="epoch", ylabel="cross-entropy loss", title=f"{record['title']}: loss")
     a2.set(xlabel="epoch", ylabel="accuracy", title=f"{record['title']}: valid accuracy")

@@ -1,0 +1,75 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2.6.1-2.6.2 Loss functions: cross entropy vs squared error
+#
+# Redraws the report's loss-study figure from `reports/results/loss.json` (written by
+# `python -m paddle_mnist train loss`); when that file is missing the study runs here with `--quick`
+# settings and the notebook says so. No training or plotting code lives in this notebook.
+#
+# This notebook is the `.ipynb` twin of `notebooks/04_loss.py` (jupytext `py:percent`, the source of truth).
+
+# %%
+# %matplotlib inline
+import sys
+from pathlib import Path
+
+try:
+    import paddle_mnist  # noqa: F401
+except ImportError:  # opened from notebooks/ without `pip install -e .`
+    sys.path.insert(0, str(Path.cwd().resolve().parent))
+    import paddle_mnist
+from IPython.display import Markdown
+
+from paddle_mnist import notebook_helpers as nh
+from paddle_mnist.report import pct, pm, summary_table
+from paddle_mnist.study_plots import plot_loss_study
+
+rec = nh.results_or_quick("loss")
+a, ref = rec["analysis"], rec["reference"]
+Markdown(f"{rec['description']}\n\n{nh.settings_note(rec)}")
+
+# %% [markdown]
+# ## Training loss and validation accuracy per loss function
+#
+# One panel per variant with the training loss per iteration (each on its own log scale: the losses are
+# not comparable in value; an x marks a divergence), and the validation accuracy per epoch of all
+# variants. **Look for:** cross entropy and squared error on softmax/one-hot both learn and end close in
+# accuracy; the single-output regressor starts near E[y²] and stays far behind in accuracy; the double
+# softmax flattens out above its floor ln(1 + 9/e); the regressor with SGD 0.1 diverges.
+
+# %%
+plot_loss_study(rec)
+
+# %%
+lines = []
+for v, s in a.items():
+    lines.append(f"- **{v}** ({s['optimizer']} {s['lr']:g}): `eval` {pm(s['test_acc_mean'], s['test_acc_std'])}, "
+                 f"valid after epoch 1 {pct(s['valid_acc_epoch1_mean'])}, first logged loss "
+                 f"{nh.num(s['initial_loss_mean'])}, lowest logged loss {nh.num(s['lowest_logged_loss_mean'], 4)}"
+                 + (f", **diverged** in {len(s['diverged'])} of {s['n_runs']} runs" if s["diverged"] else ""))
+lab = ref["labels"]
+lines.append(f"\nFor the regressor, E[y²] = {lab['second_moment']:.2f}; always predicting the mean label "
+             f"{lab['mean']:.2f} would give a loss equal to the label variance {lab['variance']:.2f} and "
+             f"{pct(lab['constant_accuracy'])} accuracy. The double softmax cannot go below "
+             f"ln(1 + 9/e) = {ref['double_softmax_floor']:.4f}.")
+Markdown("\n".join(lines))
+
+# %% [markdown]
+# ## Summary per variant and the claims this study decides
+
+# %%
+Markdown(summary_table(rec) + "\n\n" + nh.claims_table("loss", rec))

@@ -1,0 +1,87 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2.7 Optimizers
+#
+# Redraws the report's two optimizer figures from `reports/results/optimizers.json` (written by
+# `python -m paddle_mnist train optimizers`); when that file is missing the study runs here with `--quick`
+# settings and the notebook says so. No training or plotting code lives in this notebook.
+#
+# This notebook is the `.ipynb` twin of `notebooks/06_optimizers.py` (jupytext `py:percent`, the source of truth).
+
+# %%
+# %matplotlib inline
+import sys
+from pathlib import Path
+
+try:
+    import paddle_mnist  # noqa: F401
+except ImportError:  # opened from notebooks/ without `pip install -e .`
+    sys.path.insert(0, str(Path.cwd().resolve().parent))
+    import paddle_mnist
+from IPython.display import Markdown
+
+from paddle_mnist import notebook_helpers as nh
+from paddle_mnist.report import pct, pm
+from paddle_mnist.study_plots import plot_optimizer_curves, plot_optimizer_sweeps
+
+rec = nh.results_or_quick("optimizers")
+a = rec["analysis"]
+Markdown(f"{rec['description']}\n\n{nh.settings_note(rec)}")
+
+# %% [markdown]
+# ## Training curves: the report's settings and the tuned learning rates
+#
+# Training loss per iteration of every optimizer on one plot (as in Kingma & Ba 2015, Fig. 2) and
+# validation accuracy per epoch; left the report's settings, right each optimizer at the learning rate
+# its sweep chose on `valid`. **Look for:** at the report's settings the ranking mostly reflects the
+# learning rates (SGD 0.0001 barely moves, SGD 0.9 is rough); compare how far apart the curves end once
+# each rate is tuned, and whether the adaptive methods keep their lead after the first epoch.
+
+# %%
+plot_optimizer_curves(rec)
+
+# %%
+lines = [f"- **{v}**: `eval` {pm(s['test_acc_mean'], s['test_acc_std'])}, best valid {pct(s['valid_acc_mean'])}, "
+         f"train loss after epoch 1 {nh.num(s['train_loss_epoch1_mean'])}"
+         + (f", **diverged** in {len(s['diverged'])} of {s['n_runs']} runs" if s["diverged"] else "")
+         for v, s in a["report"].items()]
+Markdown("**The report's settings**\n\n" + "\n".join(lines))
+
+# %% [markdown]
+# ## Learning-rate sweeps
+#
+# One panel per optimizer: the best validation accuracy of a short one-seed run at each learning rate
+# of a log grid, the chosen rate starred. **Look for:** each optimizer has a broad good range and a cliff
+# on the high side; a star at the edge of its grid means the grid should be extended.
+
+# %%
+plot_optimizer_sweeps(rec)
+
+# %%
+best = a.get("best_tuned")
+lines = [f"- **{opt}**: chosen lr **{c['lr']:g}** (valid {pct(c['valid_acc'])}"
+         f"{', at the edge of the grid' if c.get('at_edge') else ''}); over every seed `eval` "
+         f"{pm(a['tuned'][opt]['test_acc_mean'], a['tuned'][opt]['test_acc_std'])}"
+         for opt, c in a["choice"].items() if c.get("lr") is not None and opt in a["tuned"]]
+Markdown(f"Sweeps ran {a['sweep_epochs']} epoch(s) per point, scored on `valid` only.\n\n" + "\n".join(lines)
+         + (f"\n\nTuned, the best optimizer is **{best}**." if best else ""))
+
+# %% [markdown]
+# ## The claims this study decides
+
+# %%
+Markdown(nh.claims_table("optimizers", rec))

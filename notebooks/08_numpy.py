@@ -1,0 +1,80 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Numpy from scratch: the assignment's net and six numpy optimizers (1.2.2, seed 004)
+#
+# Redraws the report's numpy figures from `reports/results/numpy.json` (written by
+# `python -m paddle_mnist train numpy`); when that file is missing the study runs here with `--quick`
+# settings and the notebook says so. No training or plotting code lives in this notebook.
+#
+# This notebook is the `.ipynb` twin of `notebooks/08_numpy.py` (jupytext `py:percent`, the source of truth).
+
+# %%
+# %matplotlib inline
+import sys
+from pathlib import Path
+
+try:
+    import paddle_mnist  # noqa: F401
+except ImportError:  # opened from notebooks/ without `pip install -e .`
+    sys.path.insert(0, str(Path.cwd().resolve().parent))
+    import paddle_mnist  # noqa: F401
+from IPython.display import Markdown
+
+from paddle_mnist import notebook_helpers as nh
+from paddle_mnist.numpy_plots import plot_assignment_search, plot_numpy_optimizers
+from paddle_mnist.report import pct
+
+rec = nh.results_or_quick("numpy")
+Markdown(f"{rec['description']}\n\n{nh.settings_note(rec)}")
+
+# %% [markdown]
+# ## The assignment's net: sigmoid, squared error, one output unit
+#
+# Validation accuracy per epoch of every (learning rate, hidden units) point of the search, and the best
+# validation accuracy of each point. **Look for:** regressing the digit as one number stays far below
+# the softmax nets, however the grid is tuned; compare it with always answering the mean label, and
+# check whether the best epoch is the last one (the run was still improving).
+
+# %%
+plot_assignment_search(rec["search"])
+
+# %%
+s = rec["search"]
+c, e, b = s["choice"], s["eval"], s["baseline"]
+Markdown(f"Chosen on `valid`: **lr {c['lr']:g}, {c['hidden']} hidden units, {c['epochs']} epoch(s)** "
+         f"(valid {pct(c['valid_acc'])}, squared error {c['valid_loss']:.3f}); scored once on `eval`: "
+         f"**{pct(e['acc'])}** (squared error {e['loss']:.3f}). Always answering the mean label "
+         f"{b['mean_label']:.2f} scores {pct(b['valid_acc'])} on `valid` (squared error {b['valid_loss']:.2f}).")
+
+# %% [markdown]
+# ## Six numpy optimizers against seed 004
+#
+# Training loss and validation error (log scales) every 500 iterations of the 784-300-300-10 ReLU net
+# written in numpy, one line per optimizer. **Look for:** which optimizers are still improving at the
+# end (the curve has not flattened), and how the final test accuracy compares with seed 004's.
+
+# %%
+plot_numpy_optimizers(rec)
+
+# %%
+lines = []
+for r in rec["runs"]:
+    ref = r.get("reference_test_acc")
+    lines.append(f"- **{r['variant']}** ({r['optimizer']} {r['lr']:g}, {r['init']} init, {r['iterations']:,} "
+                 f"iterations): {r['status']}, `eval` {pct(r['test_acc'])}"
+                 + (f" against seed 004's {pct(ref)}" if ref else "") + f", valid {pct(r['valid_acc'])}.")
+Markdown("\n".join(lines))
