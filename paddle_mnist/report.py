@@ -1,6 +1,6 @@
 """``reports/REPORT.md`` generated from the results files alone (``reports/results``, ``reports/bench``).
 
-A section is a function ``(ctx) -> markdown`` registered in ``SECTIONS``; each
+A section is a function ``(ctx) -> markdown`` listed by ``sections()``; each
 reads JSON written by the code, draws its figures with ``plots`` and fills its
 prose from those numbers. A missing results file gives a line saying which
 command produces it.
@@ -112,7 +112,7 @@ def _model_section(ctx: Context, name: str, heading: str, target: str) -> str:
         f" Of the variants ({', '.join(rec['summary'])}), **{best}** has the best mean `valid` accuracy "
         f"({pm(s['valid_acc_mean'], s['valid_acc_std'])}), so it is the headline.")
     out.append(f"{rec['description']} Trained for {s['epochs']} epochs with batch {cfg['batch_size']} over "
-               f"{s['n_runs']} seeds ({', '.join(str(x) for x in rec['settings']['seeds'])}); the checkpoint with "
+               f"{s['n_runs']} seed{'s' if s['n_runs'] != 1 else ''} ({', '.join(str(x) for x in rec['settings']['seeds'])}); the checkpoint with "
                f"the best `valid` accuracy of each run is scored once on `eval`: "
                f"**{pm(s['test_acc_mean'], s['test_acc_std'])}** ({target}).{chosen}\n")
     out.append(f"![{rec['title']}]({link})\n")
@@ -146,7 +146,15 @@ def section_reproducibility(ctx: Context) -> str:
     return "\n".join(out)
 
 
-SECTIONS = [section_data, section_softmax, section_mlp, section_reproducibility]
+def sections() -> list:
+    """The report's sections in the assignment's order (imported here: they import this module)."""
+    from .numpy_report import section_init, section_numpy, section_trajectories
+    from .perf_report import section_performance
+    from .study_report import section_claims, section_dropout, section_hparams, section_loss, section_optimizers
+
+    return [section_data, section_softmax, section_mlp, section_loss, section_dropout, section_optimizers,
+            section_hparams, section_numpy, section_trajectories, section_init, section_claims,
+            section_performance, section_reproducibility]
 
 
 def build_report(results_dir=None, out=None, figures_dir=None, bench_dir=None) -> Path:
@@ -165,7 +173,7 @@ def build_report(results_dir=None, out=None, figures_dir=None, bench_dir=None) -
     if repro:
         head.append(f"The last full reproduction took {repro['wall_seconds'] / 60:.1f} minutes of wall time"
                     f"{' (--quick)' if repro['quick'] else ''} on {repro.get('cpu_count', '?')} CPU cores.\n")
-    parts = head + [section(ctx) for section in SECTIONS]
+    parts = head + [section(ctx) for section in sections()]
     parts.append(f"\n_Report written {_dt.datetime.now(_dt.timezone.utc).date().isoformat()}._\n")
     atomic_write_text(out, "\n".join(parts))
     return out

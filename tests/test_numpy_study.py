@@ -1,0 +1,220 @@
+"""The numpy, trajectories and init experiments: quick runs, their results files, the eval spy, the report."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from paddle_mnist import numpy_study
+from paddle_mnist.runner import run_experiment
+
+NAMES = ("trajectories", "numpy", "init")
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """One quick run of each experiment (in this process); returns the results folder."""
+    runs_dir = tmp_path_factory.mktemp("numpy_study_runs")
+    for name in NAMES:
+        run_experiment(name, quick=True, runs_dir=runs_dir, progress=False, log=lambda *a, **k: None)
+    return runs_dir / "quick" / "results"
+
+
+def load(results, name):
+    return json.loads((results / f"{name}.json").read_text())
+
+
+# ------------------------------------------------------------------ numpy
+def test_numpy_results_structure(quick):
+    rec = load(quick, "numpy")
+    assert rec["experiment"] == "numpy" and rec["settings"]["quick"] is True
+    labels = [label for label, *_ in numpy_study.OPTIMIZER_RUNS]
+    assert [r["variant"] for r in rec["runs"]] == labels
+    assert list(rec["summary"]) == labels
+    for r in rec["runs"]:
+        assert r["status"] == "ok"
+        assert r["iterations"] == numpy_study.PROPER_QUICK["iterations"]
+        assert 0.0 < r["test_acc"] <= 1.0 and 0.0 < r["valid_acc"] <= 1.0
+        h = r["history"]
+        assert len(h["epoch"]) == len(h["iteration"]) == len(h["valid_acc"]) == len(h["update_rms"]) == 3
+        assert r["reference_test_acc"] == numpy_study.SEED_004.get(r["variant"])
+    by = {r["variant"]: r for r in rec["runs"]}
+    assert by["adam"]["test_acc"] > 0.85  # 200-300 steps of Adam already classify most digits
+    assert by["momentum-init0.01"]["test_acc"] < by["momentum"]["test_acc"]  # seed 004's tiny init crawls
+    assert numpy_study.SEED_004 == {"adam": 0.9821, "rmsprop": 0.9759, "sgd": 0.9784, "adagrad": 0.9191,
+                                    "momentum": 0.9136, "nesterov": 0.914}
+
+    s = rec["search"]
+    grid = numpy_study.ASSIGNMENT_QUICK
+    assert len(s["runs"]) == len(grid["lr"]) * len(grid["hidden"])
+    assert all("state" not in r for r in s["runs"])
+    c = s["choice"]
+    best = max(r["best_valid_acc"] for r in s["runs"] if r["best_valid_acc"] is not None)
+    assert c["valid_acc"] == best and 1 <= c["epochs"] <= grid["max_epochs"]
+    assert 0.0 <= s["eval"]["acc"] <= 1.0 and s["baseline"]["valid_loss"] > 5  # the label variance, about 8.3
+
+
+def _spy(monkeypatch):
+    """Log every access to the eval split and the moment the search makes its choice."""
+    events = []
+
+    class Spy(dict):
+        def __getitem__(self, key):
+            if key == "eval":
+                events.append("eval")
+            return super().__getitem__(key)
+
+    real_read, real_choose = numpy_study.read_arrays, numpy_study.choose_point
+    monkeypatch.setattr(numpy_study, "read_arrays", lambda *a, **k: Spy(real_read(*a, **k)))
+
+    def choose(runs):
+        events.append("choice")
+        return real_choose(runs)
+
+    monkeypatch.setattr(numpy_study, "choose_point", choose)
+    return events
+
+
+def test_assignment_search_never_touches_eval_before_its_choice(monkeypatch):
+    events = _spy(monkeypatch)
+    result = numpy_study.assignment_search(quick=True, workers=1, log=lambda *a: None)
+    assert events == ["choice", "eval"]  # valid decides; eval is read once, afterwards
+    assert result["choice"]["lr"] in numpy_study.ASSIGNMENT_QUICK["lr"]
+
+
+def test_choose_point_uses_valid_accuracy_then_loss():
+    runs = [{"lr": 0.1, "hidden": 50, "best_epoch": 2, "best_valid_acc": 0.8, "best_valid_loss": 1.0},
+            {"lr": 0.3, "hidden": 50, "best_epoch": 1, "best_valid_acc": 0.8, "best_valid_loss": 0.5},
+            {"lr": 1.0, "hidden": 50, "best_epoch": None, "best_valid_acc": None, "best_valid_loss": None}]
+    assert numpy_study.choose_point(runs) == {"lr": 0.3, "hidden": 50, "epochs": 1, "valid_acc": 0.8,
+                                              "valid_loss": 0.5}
+    with pytest.raises(RuntimeError):
+        numpy_study.choose_point(runs[2:])
+
+
+# ----------------------------------------------------------- trajectories
+def test_trajectories_exact_sgd_check_through_results(quick):
+    rec = load(quick, "trajectories")
+    assert [r["optimizer"] for r in rec["runs"]] == ["sgd", "momentum", "rmsprop", "adam", "adagrad", "nesterov"]
+    sgd = rec["runs"][0]
+    assert sgd["lr"] == 0.95 and len(sgd["numpy"]) == len(sgd["paddle"]) == 21
+    np.testing.assert_array_equal(np.round(sgd["final"], 4), [-0.1035, 0.2432])
+    np.testing.assert_array_equal(np.round(sgd["paddle_final"], 4), [-0.1035, 0.2432])
+    assert rec["check"]["passed"] is True and rec["check"]["expected"] == [-0.1035, 0.2432]
+    assert rec["check"]["max_numpy_paddle_diff"] < 1e-6
+    assert rec["summary"] == {} and all(r["status"] == "ok" for r in rec["runs"])
+
+
+# ------------------------------------------------------------------ init
+def test_init_zero_stays_near_chance_and_histograms(quick):
+    rec = load(quick, "init")
+    runs = rec["runs"]
+    assert len(runs) == len(numpy_study.INIT_OPTIMIZERS) * 3 * 5
+    assert all(r["steps"] == numpy_study.INIT_STEPS_QUICK for r in runs if r["status"] == "ok")
+    zero = [r for r in runs if r["init"] == "zero"]
+    assert len(zero) == 6 and all(r["status"] == "ok" and r["best_valid_acc"] < 0.15 for r in zero)
+    good = [r["best_valid_acc"] for r in runs if r["init"] in ("xavier", "msra") and r["activation"] == "tanh"]
+    assert max(good) > 0.5  # the same budget trains a well-initialised net far past chance
+
+    hists = rec["histograms"]
+    assert list(hists) == ["sigmoid", "tanh", "relu"]
+    for act, per_init in hists.items():
+        assert list(per_init) == list(numpy_study.INIT_SCHEMES)
+        for layers in per_init.values():
+            assert len(layers) == len(numpy_study.INIT_HIDDEN)
+            for h in layers:
+                assert len(h["edges"]) == len(h["counts"]) + 1 == numpy_study.HIST_BINS + 1
+                assert sum(h["counts"]) <= numpy_study.HIST_IMAGES * 100
+    assert all(h["zero"] == 1.0 for h in hists["relu"]["zero"])
+    assert all(h["std"] == 0.0 for h in hists["sigmoid"]["zero"])
+    assert np.mean([h["saturated"] for h in hists["tanh"]["normal"]]) > 0.5  # N(0, 1) saturates tanh
+    relu_msra = [h["std"] for h in hists["relu"]["msra"]]
+    relu_small = [h["std"] for h in hists["relu"]["normal_small"]]
+    assert max(relu_msra) / min(relu_msra) < 2 and relu_small[-1] < 1e-3 * relu_small[0]
+
+
+# ----------------------------------------------------------------- report
+def test_report_sections_render_from_quick_results(quick, tmp_path):
+    from paddle_mnist import numpy_report
+    from paddle_mnist.report import Context
+
+    ctx = Context(quick, tmp_path / "figures", tmp_path / "bench", tmp_path)
+    numpy_md = numpy_report.section_numpy(ctx)
+    traj_md = numpy_report.section_trajectories(ctx)
+    init_md = numpy_report.section_init(ctx)
+    assert numpy_md.startswith("## Numpy") and "### The assignment's net" in numpy_md
+    for name in ("Adam", "RMSProp", "SGD", "AdaGrad", "Momentum", "Nesterov"):
+        assert f"**{name} " in numpy_md
+    assert numpy_md.count("beat by") + numpy_md.count("missed by") + numpy_md.count("matched") >= 6
+    assert "**passed**" in traj_md and "(-0.1035, 0.2432)" in traj_md
+    assert "Zero initialisation stays at chance" in init_md and "Which scheme wins" in init_md
+    for md in (numpy_md, traj_md, init_md):
+        assert "--quick" in md
+    for fig in ("numpy_assignment_search", "numpy_optimizers", "trajectories", "activation_functions",
+                "init_histograms", "init_accuracy"):
+        assert (tmp_path / "figures" / f"{fig}.png").stat().st_size > 1000
+
+    empty = Context(tmp_path / "nothing", tmp_path / "figs2", tmp_path / "bench", tmp_path)
+    assert "No results yet" in numpy_report.section_numpy(empty)
+    assert "No results yet" in numpy_report.section_trajectories(empty)
+    assert "No results yet" in numpy_report.section_init(empty)
+
+
+def test_verdict_wording():
+    from paddle_mnist.numpy_report import verdict
+
+    assert verdict(0.9850, 0.9821) == "beat by 0.29 points"
+    assert verdict(0.9100, 0.9136) == "missed by 0.36 points"
+    assert verdict(0.9821, 0.9821) == "matched"
+
+
+# ---------------------------------------------------------------- helpers
+def test_parallel_map_uses_single_threaded_workers():
+    keys = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"]
+    before = {k: os.environ.get(k) for k in keys}
+    assert numpy_study.parallel_map(os.getenv, keys, workers=2) == ["1", "1"]
+    assert {k: os.environ.get(k) for k in keys} == before  # the parent's environment is restored
+    assert numpy_study.parallel_map(abs, [-1, 2], workers=1) == [1, 2]
+    assert isinstance(numpy_study.keep_freed_memory(), bool)
+
+
+def test_a_failing_numpy_run_is_recorded_and_reported(quick, tmp_path, monkeypatch):
+    from paddle_mnist import numpy_report
+    from paddle_mnist.report import Context
+
+    def boom(job):
+        raise FloatingPointError("synthetic failure")
+
+    monkeypatch.setattr(numpy_study, "train_numpy_net", boom)
+    job = {"label": "adam", "optimizer": "adam", "lr": 1e-3, "init": "xavier", "seed": 0,
+           "settings": numpy_study.PROPER_QUICK}
+    failed = numpy_study.train_numpy_net_safe(job)
+    assert failed["status"] == "failed" and "synthetic failure" in failed["error"]
+    assert failed["test_acc"] is None and failed["reference_test_acc"] == 0.9821
+
+    rec = load(quick, "numpy")
+    rec["runs"][0] = failed
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "numpy.json").write_text(json.dumps(rec))
+    md = numpy_report.section_numpy(Context(tmp_path / "results", tmp_path / "figures", tmp_path, tmp_path))
+    assert "| adam | Adam | 0.001 | xavier | failed |" in md and "failed, no accuracy to compare" in md
+
+
+def test_numpy_runs_sit_next_to_the_paddle_optimizer_study(quick, tmp_path):
+    from paddle_mnist import numpy_report
+    from paddle_mnist.report import Context
+
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "numpy.json").write_text((quick / "numpy.json").read_text())
+    cfg = {"optimizer": "adam", "lr": 0.001, "hidden": [200, 200], "epochs": 5}
+    fake = {"runs": [{"variant": "adam_0.001", "config": cfg, "status": "ok", "test_acc": 0.979},
+                     {"variant": "sweep_adam_0.01", "config": dict(cfg, lr=0.01), "status": "ok", "test_acc": None}],
+            "summary": {"adam_0.001": {"test_acc_mean": 0.979, "test_acc_std": 0.001, "n_ok": 1},
+                        "sweep_adam_0.01": {"test_acc_mean": None, "test_acc_std": None, "n_ok": 1}}}
+    (results / "optimizers.json").write_text(json.dumps(fake))
+    md = numpy_report.section_numpy(Context(results, tmp_path / "figures", tmp_path, tmp_path))
+    row = next(line for line in md.splitlines() if line.startswith("| Adam | 0.001 |"))
+    assert "`adam_0.001` (lr 0.001, 784-200-200-10, 5 epochs): 97.90 ± 0.10%" in row and "sweep" not in row
