@@ -18,6 +18,8 @@ them alike and every ratio is taken from the same run:
   checkpoints, ``valid`` scored every epoch): the wall time from the end of one
   epoch's checkpoint to the end of the next, with ``metrics.csv``'s
   ``seconds`` column and a breakdown (evaluation, logging, checkpointing).
+  ``engine_2threads`` is the same with ``MKL_NUM_THREADS=2`` in its environment.
+
 * ``flop_limit`` -- the epoch's forward+backward GEMM FLOPs divided by the rate
   numpy (OpenBLAS, one thread) reaches on exactly those matrix shapes.
 
@@ -102,6 +104,8 @@ def _env_for(kind: str) -> dict:
     if kind == "as_installed":
         env.pop("MKL_DEBUG_CPU_TYPE", None)
         env["PADDLE_MNIST_TUNED"] = "0"
+    elif kind == "tuned_2threads":  # the tuned settings plus two MKL threads (unless the user chose a number)
+        env.setdefault("MKL_NUM_THREADS", "2")
     elif kind == "gemm":
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     return env
@@ -339,6 +343,8 @@ def worker_engine(spec: dict) -> dict:
                            "train_loop": seconds[e] - part["eval"], **part,
                            "overhead_fraction": (part["logging"] + part["checkpoint"]) / full})
     return {"case": case_name(model_name, bs), "status": res["status"], "fit_seconds": total,
+            "mkl_threads": mkl_info()["max_threads"],
+
             "steps_per_epoch": res["steps_per_epoch"], "epochs": epochs_out, "csv_seconds": seconds,
             "best_valid_acc": res["best_valid_acc"]}
 
@@ -623,7 +629,8 @@ def bench_train(repeats: int = 5, out_dir=BENCH_DIR, *, tiny: bool = False, data
         notes.append("PyTorch rows skipped: " + ("torch is not installed (`pip install torch` to include them)"
                                                  if include_torch else "include_torch=False"))
     cases = [list(c) for c in CASES]
-    raw = {"torch": [], "as_installed": [], "tuned": [], "engine": {case_name(*c): [] for c in CASES}}
+    raw = {"torch": [], "as_installed": [], "tuned": [], "engine": {case_name(*c): [] for c in CASES},
+           "engine_2threads": {case_name(*c): [] for c in CASES}}
     jobs = []  # (where the result goes, spec, environment)
     if use_torch:
         jobs.append((raw["torch"], {"kind": "loop", "framework": "torch", "cases": cases, **common}, "as_installed"))
@@ -632,9 +639,11 @@ def bench_train(repeats: int = 5, out_dir=BENCH_DIR, *, tiny: bool = False, data
     jobs.append((raw["tuned"], {"kind": "loop", "framework": "paddle", "cases": cases, "two_threads": two_threads,
                                 **common}, "tuned"))
     for model_name, bs in CASES:
-        jobs.append((raw["engine"][case_name(model_name, bs)],
-                     {"kind": "engine", "case": [model_name, bs], "scratch": str(out_dir), "timed_epochs": 1,
-                      "valid_subset": 500 if tiny else 0, **common}, "tuned"))
+        spec = {"kind": "engine", "case": [model_name, bs], "scratch": str(out_dir), "timed_epochs": 1,
+                "valid_subset": 500 if tiny else 0, **common}
+        jobs.append((raw["engine"][case_name(model_name, bs)], spec, "tuned"))
+        if two_threads:
+            jobs.append((raw["engine_2threads"][case_name(model_name, bs)], spec, "tuned_2threads"))
     for r in range(repeats):
         log(f"[bench train] round {r + 1}/{repeats}")
         for sink, spec, env in (jobs if r % 2 == 0 else jobs[::-1]):  # alternate the order between rounds
@@ -650,6 +659,8 @@ def bench_train(repeats: int = 5, out_dir=BENCH_DIR, *, tiny: bool = False, data
            "settings": _settings(repeats, tiny, data_path, max_batches, warmup_batches, n_train),
            "machine": _machine_info(raw["tuned"] + raw["torch"]),
            "environments": {"as_installed": raw["as_installed"][0]["env"], "tuned": raw["tuned"][0]["env"],
+                            "tuned_2threads": (raw["engine_2threads"][case_name(*CASES[0])][0]["env"]
+                                               if two_threads else None),
                             "torch": raw["torch"][0]["env"] if use_torch else None},
            "torch": {"available": use_torch, "version": raw["torch"][0]["torch"] if use_torch else None,
                      "threads": raw["torch"][0]["threads"] if use_torch else None},
@@ -684,6 +695,9 @@ def bench_train(repeats: int = 5, out_dir=BENCH_DIR, *, tiny: bool = False, data
                            ("engine_overhead_fraction", "overhead_fraction")):
             case[key] = stats(e[field] for e in eng) if eng else None
         case["engine_peak_rss_mb"] = stats(w["peak_rss_mb"] for w in raw["engine"][name])
+        eng2 = [e["full"] for w in raw["engine_2threads"][name] for e in w["epochs"]]
+        if eng2:
+            case["engine_2threads"] = {**stats(eng2), "mkl_threads": raw["engine_2threads"][name][0]["mkl_threads"]}
         gsec = gemm["cases"][name]["seconds"]
         case["flop_limit"] = stats(gsec)
         case["gemm_gflops"] = stats(case["gemm_flops"] / s / 1e9 for s in gsec)
@@ -691,6 +705,9 @@ def bench_train(repeats: int = 5, out_dir=BENCH_DIR, *, tiny: bool = False, data
         eng_m, tuned_m = _median(case["engine"]), _median(case["paddle_tuned"])
         case["ratios"] = {
             "engine_vs_torch": _ratio(eng_m, torch_m),
+            "engine_vs_torch_1thread": _ratio(eng_m, _median(case.get("torch_1thread"))),
+            "engine_2threads_vs_torch": _ratio(_median(case.get("engine_2threads")), torch_m),
+            "engine_2threads_vs_engine": _ratio(_median(case.get("engine_2threads")), eng_m),
             "engine_train_loop_vs_torch": _ratio(_median(case["engine_train_loop"]), torch_m),
             "tuned_vs_torch": _ratio(tuned_m, torch_m),
             "as_installed_vs_torch": _ratio(_median(case["paddle_as_installed"]), torch_m),
@@ -709,6 +726,8 @@ def bench_train(repeats: int = 5, out_dir=BENCH_DIR, *, tiny: bool = False, data
             "engine_vs_torch_met": None if ratio is None else ratio <= goal,
             "engine_train_loop_vs_torch_met": (None if case["ratios"]["engine_train_loop_vs_torch"] is None
                                                else case["ratios"]["engine_train_loop_vs_torch"] <= goal),
+            "engine_2threads_vs_torch_met": (None if case["ratios"]["engine_2threads_vs_torch"] is None
+                                             else case["ratios"]["engine_2threads_vs_torch"] <= goal),
             "stretch_within_2x_flop_limit": case["ratios"]["engine_vs_flop_limit"] <= STRETCH_FLOP_RATIO,
             "overhead_under_5pct": case["engine_overhead_fraction"]["median"] < OVERHEAD_GOAL if eng else None,
             "peak_rss_under_1gb": case["engine_peak_rss_mb"]["max"] < RSS_GOAL_MB,

@@ -59,23 +59,34 @@ def load_checkpoint(path: Path) -> dict:
 
 
 def evaluate(model, x, y, loss, batch_size: int = 10000) -> tuple[float, float, np.ndarray]:
-    """Mean loss, accuracy and predictions over ``(x, y)``, under ``no_grad`` in eval mode."""
+    """Mean loss, accuracy and predictions over ``(x, y)``, under ``no_grad`` in eval mode.
+
+    ``x`` and ``y`` may be numpy arrays or Paddle tensors; tensors that fit in one
+    batch are used as they are (no copy): ``fit`` keeps ``valid`` that way.
+    """
     import paddle
 
+    n = int(y.shape[0])
     was_training = model.training
     model.eval()
     total, preds = 0.0, []
     with paddle.no_grad():
-        for start in range(0, len(y), batch_size):
-            xb = paddle.to_tensor(np.asarray(x[start:start + batch_size]))
-            yb = paddle.to_tensor(np.asarray(y[start:start + batch_size]))
+        for start in range(0, n, batch_size):
+            xb, yb = (x, y) if n <= batch_size else (x[start:start + batch_size], y[start:start + batch_size])
+            if not isinstance(xb, paddle.Tensor):
+                xb = paddle.to_tensor(np.asarray(xb))
+            if not isinstance(yb, paddle.Tensor):
+                yb = paddle.to_tensor(np.asarray(yb))
             out = model(xb)
-            total += float(loss.fn(out, yb)) * len(yb)
-            preds.append(loss.predict(out).numpy())
+            total += float(loss.fn(out, yb)) * int(yb.shape[0])
+            preds.append(loss.predict(out))
     if was_training:
         model.train()
-    pred = np.concatenate(preds) if preds else np.zeros(0, dtype=np.int64)
-    return total / max(len(y), 1), float((pred == np.asarray(y)).mean()) if len(y) else 0.0, pred
+    if not preds:
+        return 0.0, 0.0, np.zeros(0, dtype=np.int64)
+    pred = (preds[0] if len(preds) == 1 else paddle.concat(preds)).numpy()
+    labels = y.numpy() if isinstance(y, paddle.Tensor) else np.asarray(y)
+    return total / n, float((pred == labels).mean()), pred
 
 
 class _Progress:
@@ -146,6 +157,8 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
     opt = build_optimizer(config.optimizer, model.parameters(), config)
     arrays = read_arrays(config.data_path or None)
     valid_x, valid_y = _subset(arrays["valid"], config.valid_subset)
+    # ``valid`` is scored every epoch: convert it to tensors once, not once per epoch
+    valid_t = (paddle.to_tensor(np.ascontiguousarray(valid_x)), paddle.to_tensor(np.asarray(valid_y)))
     train_n = config.train_subset or len(arrays["train"][1])
     gen = load_data("train", config.batch_size, path=config.data_path or None)
     if config.train_subset:
@@ -176,7 +189,7 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
             t0 = time.perf_counter()
             model.train()
             bar = _Progress(steps_per_epoch, f"{experiment or 'run'} epoch {epoch}/{config.epochs}", show)
-            loss_sum, correct, seen, interval = 0.0, 0, 0, []
+            loss_sum, seen, interval, hits = 0.0, 0, [], []
             for xb, yb in gen():
                 x_t, y_t = paddle.to_tensor(xb), paddle.to_tensor(yb)
                 out = model(x_t)
@@ -193,7 +206,7 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
                 record["last_finite_loss"] = value
                 interval.append(value)
                 loss_sum += value * len(yb)
-                correct += int((loss.predict(out) == y_t).astype("int64").sum())
+                hits.append(loss.predict(out) == y_t)  # counted once per epoch: no per-step sync
                 seen += len(yb)
                 bar.update(value)
                 if record["step"] % config.log_every == 0 or record["step"] == 1:
@@ -207,7 +220,8 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
             bar.close()
             if stop_reason:
                 break
-            valid_loss, valid_acc, _ = evaluate(model, valid_x, valid_y, loss)
+            correct = int(paddle.concat(hits).astype("int64").sum()) if hits else 0
+            valid_loss, valid_acc, _ = evaluate(model, *valid_t, loss)
             seconds = time.perf_counter() - t0
             row = {"epoch": epoch, "train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1),
                    "valid_loss": valid_loss, "valid_acc": valid_acc, "lr": float(opt.get_lr()),

@@ -72,6 +72,8 @@ def test_train_json_layout_and_sane_numbers(bench):
     assert "version" in m["mkl"] and "max_threads" in m["mkl"]
     assert b["environments"]["as_installed"]["PADDLE_MNIST_TUNED"] == "0"
     assert b["environments"]["as_installed"]["MKL_DEBUG_CPU_TYPE"] is None
+    assert b["environments"]["tuned_2threads"]["MKL_NUM_THREADS"] == os.environ.get("MKL_NUM_THREADS", "2")
+
     assert _is_stats(b["gemm"]["square_gflops"])
     assert sorted(b["cases"]) == sorted(CASES)
     for name, c in b["cases"].items():
@@ -80,6 +82,7 @@ def test_train_json_layout_and_sane_numbers(bench):
                     "engine_peak_rss_mb"):
             assert _is_stats(c[key]), (name, key, c[key])
         assert c["paddle_tuned"]["threads"] == 1 and c["paddle_tuned_2threads"]["threads"] == 2
+        assert _is_stats(c["engine_2threads"]) and c["engine_2threads"]["mkl_threads"] == 2
         assert c["engine_logging"]["min"] >= 0 and c["engine_checkpoint"]["min"] > 0
         assert 0 < c["engine_overhead_fraction"]["median"] < 1
         assert c["gemm_flops"] == sum(bt.gemm_flops(c["sizes"], n) for n in bt.batch_sizes(120, c["batch_size"], 4))
@@ -93,6 +96,8 @@ def test_train_json_layout_and_sane_numbers(bench):
         assert _close(r["engine_vs_flop_limit"], med["engine"] / med["flop_limit"])
         assert _close(r["engine_vs_tuned_loop"], med["engine"] / med["paddle_tuned"])
         assert _close(r["two_threads_vs_one"], med["paddle_tuned_2threads"] / med["paddle_tuned"])
+        assert _close(r["engine_2threads_vs_engine"], c["engine_2threads"]["median"] / med["engine"])
+
         if b["torch"]["available"]:
             assert _is_stats(c["torch"]) and _is_stats(c["torch_1thread"])
             assert _close(r["engine_vs_torch"], med["engine"] / c["torch"]["median"])
@@ -107,7 +112,7 @@ def test_train_json_layout_and_sane_numbers(bench):
     p = b["profile"]
     assert p["case"] == "mlp_b100" and p["step_ms"] > 0 and p["ops"]
     names = {o["name"] for o in p["ops"]}
-    assert any("matmul" in n for n in names)
+    assert any("matmul" in n or "addmm" in n for n in names)  # the GEMMs show up in the profile
     assert {ph["name"] for ph in p["phases"]} >= {"forward + loss", "backward", "optimizer step + clear_grad"}
     assert math.isclose(sum(ph["share"] for ph in p["phases"]), 1.0, rel_tol=1e-6)
     assert all(o["ms_per_step"] > 0 and 0 < o["share"] <= 1 for o in p["ops"])
