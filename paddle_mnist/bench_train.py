@@ -37,7 +37,6 @@ import datetime as _dt
 import importlib.util
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .bench import BENCH_DIR, REPO, machine, stats
+from .bench import BENCH_DIR, REPO, machine, peak_rss_mb, stats
 from .records import write_json
 
 SIZES = {"mlp": (784, 200, 200, 10), "softmax": (784, 10)}
@@ -134,7 +133,7 @@ def _worker() -> None:
     spec = json.loads(sys.argv[1])
     out = WORKERS[spec["kind"]](spec)
     out["env"] = _env_summary(os.environ)  # as the worker saw it, after the package applied its settings
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mb"] = peak_rss_mb()
 
     sys.stdout.write(MARK + json.dumps(out) + "\n")
     sys.stdout.flush()

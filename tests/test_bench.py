@@ -171,3 +171,20 @@ def test_worker_failure_names_the_worker(monkeypatch):
     with pytest.raises(RuntimeError, match="benchmark worker loop"):
         bt._spawn({"kind": "loop", "framework": "paddle", "cases": [["mlp", 100]], "seed": 0, "data_path": None,
                    "max_batches": 1, "warmup_batches": 1}, "tuned")
+
+
+def test_peak_rss_is_the_childs_own_not_the_parents():
+    """ru_maxrss survives fork+exec on Linux; the benchmarks' probes must report their own peak."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from paddle_mnist.bench import peak_rss_mb
+
+    ballast = np.ones(400 * 2**20 // 8)  # 400 MB resident in this (parent) process
+    assert peak_rss_mb() > 400
+    code = "from paddle_mnist.bench import peak_rss_mb; print(peak_rss_mb())"
+    child = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert 0 < child < 200, child
+    del ballast
