@@ -130,9 +130,15 @@ def _subset(arrays, n):
 
 
 def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, command: list[str] | None = None,
-        resume: bool = False, progress: bool | None = None) -> dict:
-    """Train ``config`` into ``run_dir``; return the run record (also written as ``summary.json``)."""
+        resume: bool = False, progress: bool | None = None, threads: int | None = 0) -> dict:
+    """Train ``config`` into ``run_dir``; return the run record (also written as ``summary.json``).
+
+    ``threads``: MKL threads of this process; 0 picks ``_env.train_threads()`` (all
+    cores up to two, as for a lone run), ``None`` leaves Paddle's setting.
+    """
     import paddle
+
+    from ._env import train_threads
 
     from .device import set_device
     from .losses import get_loss
@@ -151,6 +157,9 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
     write_json(run_dir / "config.json", {"experiment": experiment, "config": config.to_dict(),
                                          "command": command if command is not None else sys.argv})
     device = set_device(config.device)
+    threads = train_threads() if threads == 0 else threads
+    if threads:
+        paddle.base.core.set_num_threads(threads)  # MKL_CBWR=AUTO,STRICT: same numbers on any count
     seed_everything(config.seed)
     loss = get_loss(config.loss)
     model = build_model(config.model, **config.model_kwargs())
@@ -189,7 +198,7 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
             t0 = time.perf_counter()
             model.train()
             bar = _Progress(steps_per_epoch, f"{experiment or 'run'} epoch {epoch}/{config.epochs}", show)
-            loss_sum, seen, interval, hits = 0.0, 0, [], []
+            loss_sum, seen, interval, outs, labels = 0.0, 0, [], [], []
             for xb, yb in gen():
                 x_t, y_t = paddle.to_tensor(xb), paddle.to_tensor(yb)
                 out = model(x_t)
@@ -206,7 +215,8 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
                 record["last_finite_loss"] = value
                 interval.append(value)
                 loss_sum += value * len(yb)
-                hits.append(loss.predict(out) == y_t)  # counted once per epoch: no per-step sync
+                outs.append(out.detach())  # train accuracy is counted once per epoch: no per-step ops
+                labels.append(yb)
                 seen += len(yb)
                 bar.update(value)
                 if record["step"] % config.log_every == 0 or record["step"] == 1:
@@ -220,7 +230,8 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
             bar.close()
             if stop_reason:
                 break
-            correct = int(paddle.concat(hits).astype("int64").sum()) if hits else 0
+            correct = int((loss.predict(paddle.concat(outs)).numpy() == np.concatenate(labels)).sum()) if outs else 0
+            outs = labels = None
             valid_loss, valid_acc, _ = evaluate(model, *valid_t, loss)
             seconds = time.perf_counter() - t0
             row = {"epoch": epoch, "train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1),
@@ -251,6 +262,7 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
     logger.close()
     result = {
         "status": record["status"], "config": config.to_dict(), "seed": config.seed, "device": device,
+        "threads": threads,
         "parameters": count_parameters(model), "history": history,
         "iterations": {"step": record["iter_step"], "train_loss": record["iter_loss"]},
         "steps": record["step"], "steps_per_epoch": steps_per_epoch,

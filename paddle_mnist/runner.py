@@ -18,6 +18,7 @@ import time
 import traceback
 from pathlib import Path
 
+from ._env import train_threads
 from .errors import PaddleMnistError
 from .experiments import get_experiment
 from .records import file_lock, read_json, write_json
@@ -89,7 +90,7 @@ def _run_one(job: dict) -> dict:
         shutil.rmtree(vdl_dir, ignore_errors=True)
     try:
         result = fit(cfg, run_dir, experiment=job["experiment"], vdl_dir=vdl_dir, resume=job["resume"],
-                     progress=job["progress"])
+                     progress=job["progress"], threads=job["threads"])
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # a run that raises is recorded; the others go on
@@ -115,11 +116,14 @@ def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, res
              "experiment": name, "resume": resume, "progress": progress if workers == 1 else False,
              "name": run_name, "variant": label, "extra": extra[0] if extra else {}}
             for run_name, label, cfg, *extra in configs]
+    parallel = workers > 1 and len(jobs) > 1
+    threads = train_threads(workers if parallel else 1)  # the cores shared among the worker processes
     for job in jobs:
+        job["threads"] = threads
         c = job["config"]
         log(f"[{name}] {job['name']}: {c.model} {list(c.hidden)} {c.loss} {c.optimizer} lr={c.lr:g} "
             f"epochs={c.epochs}{'' if c.score_eval else ' (valid only)'}")
-    if workers <= 1 or len(jobs) <= 1:
+    if not parallel:
         results = []
         for job in jobs:
             results.append(_run_one(job))

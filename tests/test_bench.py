@@ -15,6 +15,7 @@ import os
 import pytest
 from conftest import make_splits, write_course_file
 
+from paddle_mnist import _env
 from paddle_mnist import bench_train as bt
 from paddle_mnist.report import Context
 
@@ -72,7 +73,8 @@ def test_train_json_layout_and_sane_numbers(bench):
     assert "version" in m["mkl"] and "max_threads" in m["mkl"]
     assert b["environments"]["as_installed"]["PADDLE_MNIST_TUNED"] == "0"
     assert b["environments"]["as_installed"]["MKL_DEBUG_CPU_TYPE"] is None
-    assert b["environments"]["tuned_2threads"]["MKL_NUM_THREADS"] == os.environ.get("MKL_NUM_THREADS", "2")
+    assert b["environments"]["tuned_1thread"]["PADDLE_MNIST_THREADS"] == "1"
+    assert b["environments"]["tuned"]["MKL_CBWR"] == os.environ.get("MKL_CBWR", "AUTO,STRICT")
 
     assert _is_stats(b["gemm"]["square_gflops"])
     assert sorted(b["cases"]) == sorted(CASES)
@@ -82,7 +84,8 @@ def test_train_json_layout_and_sane_numbers(bench):
                     "engine_peak_rss_mb"):
             assert _is_stats(c[key]), (name, key, c[key])
         assert c["paddle_tuned"]["threads"] == 1 and c["paddle_tuned_2threads"]["threads"] == 2
-        assert _is_stats(c["engine_2threads"]) and c["engine_2threads"]["mkl_threads"] == 2
+        assert _is_stats(c["engine_1thread"]) and c["engine_1thread"]["mkl_threads"] == 1
+        assert c["engine_mkl_threads"] == (_env.train_threads() or c["engine_mkl_threads"])
         assert c["engine_logging"]["min"] >= 0 and c["engine_checkpoint"]["min"] > 0
         assert 0 < c["engine_overhead_fraction"]["median"] < 1
         assert c["gemm_flops"] == sum(bt.gemm_flops(c["sizes"], n) for n in bt.batch_sizes(120, c["batch_size"], 4))
@@ -96,7 +99,7 @@ def test_train_json_layout_and_sane_numbers(bench):
         assert _close(r["engine_vs_flop_limit"], med["engine"] / med["flop_limit"])
         assert _close(r["engine_vs_tuned_loop"], med["engine"] / med["paddle_tuned"])
         assert _close(r["two_threads_vs_one"], med["paddle_tuned_2threads"] / med["paddle_tuned"])
-        assert _close(r["engine_2threads_vs_engine"], c["engine_2threads"]["median"] / med["engine"])
+        assert _close(r["engine_1thread_vs_engine"], c["engine_1thread"]["median"] / med["engine"])
 
         if b["torch"]["available"]:
             assert _is_stats(c["torch"]) and _is_stats(c["torch_1thread"])
@@ -130,7 +133,8 @@ def test_eval_json_layout_and_sane_numbers(bench):
     assert (out / "eval.json").is_file() and e["command"].startswith("python -m paddle_mnist bench eval")
     assert e["settings"]["n"] == 30
     v = e["variants"]
-    for key in ("tuned_engine_evaluate", "tuned_one_tensor", "tuned_one_tensor_2threads", "tuned_batches_of_100",
+    assert v["tuned_engine_in_fit"]["threads"] == (_env.train_threads() or 1)
+    for key in ("tuned_engine_in_fit", "tuned_engine_evaluate", "tuned_one_tensor", "tuned_one_tensor_2threads", "tuned_batches_of_100",
                 "as_installed_engine_evaluate"):
         assert _is_stats(v[key]), key
     assert _is_stats(e["flop_limit"]) and e["flop_limit"]["flops"] == 2 * 198_800 * 30
@@ -140,6 +144,7 @@ def test_eval_json_layout_and_sane_numbers(bench):
                   v["tuned_one_tensor_2threads"]["median"] / v["tuned_one_tensor"]["median"])
     g = e["goals"]["under_40ms"]
     assert g["engine_evaluate"] == (v["tuned_engine_evaluate"]["median"] < 0.040)
+    assert g["engine_in_fit"] == (v["tuned_engine_in_fit"]["median"] < 0.040)
     assert g["fastest_variant"] in v and e["peak_rss_mb"] > 0
 
 

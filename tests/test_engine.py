@@ -13,7 +13,7 @@ import time
 import numpy as np
 import paddle
 import pytest
-from conftest import REPO
+from conftest import REAL_DATA, REPO
 
 from paddle_mnist import engine
 from paddle_mnist.config import TrainConfig, from_dict
@@ -206,3 +206,15 @@ def test_sigint_saves_and_exits_130(bigger_tiny, tmp_path):
     assert "--resume" in err and "Traceback" not in err
     state = engine.load_checkpoint(run_dir / engine.CHECKPOINT)
     assert state["epoch"] >= 1 and len(state["history"]["epoch"]) == state["epoch"]
+
+
+@pytest.mark.skipif(not REAL_DATA.is_file(), reason="data/mnist.json.gz missing")
+def test_thread_count_does_not_change_the_numbers(tmp_path):
+    """MKL_CBWR=AUTO,STRICT: two MKL threads (a lone run) and one (a parallel worker) give the same bits."""
+    cfg = TrainConfig(epochs=1, train_subset=3000, valid_subset=1000, score_eval=False, device="cpu",
+                      histograms=False)
+    runs = [engine.fit(cfg, tmp_path / f"t{n}", threads=n) for n in (1, 2)]
+    assert [r["threads"] for r in runs] == [1, 2]
+    assert runs[0]["history"]["train_loss"] == runs[1]["history"]["train_loss"]
+    w1, w2 = (paddle.load(str(tmp_path / f"t{n}" / "best.pdparams")) for n in (1, 2))
+    assert all(np.array_equal(w1[k].numpy(), w2[k].numpy()) for k in w1)

@@ -15,10 +15,26 @@ def test_vendor_detection():
 
 
 def test_mkl_flag_only_for_amd_and_never_overrides_the_user():
-    assert _env.cpu_settings("amd", {}) == {"MKL_DEBUG_CPU_TYPE": "5"}
-    assert _env.cpu_settings("intel", {}) == {}
-    assert _env.cpu_settings("amd", {"MKL_DEBUG_CPU_TYPE": "4"}) == {}
+    assert _env.cpu_settings("amd", {}) == {"MKL_DEBUG_CPU_TYPE": "5", "MKL_CBWR": "AUTO,STRICT"}
+    assert _env.cpu_settings("intel", {}) == {"MKL_CBWR": "AUTO,STRICT"}
+    assert _env.cpu_settings("amd", {"MKL_DEBUG_CPU_TYPE": "4", "MKL_CBWR": "AVX2"}) == {}
     assert _env.cpu_settings("amd", {"PADDLE_MNIST_TUNED": "0"}) == {}
+
+
+@pytest.mark.parametrize("workers,cores,environ,expected", [
+    (1, 2, {}, 2), (2, 2, {}, 1), (4, 2, {}, 1), (1, 1, {}, 1), (1, 16, {}, _env.MAX_TRAIN_THREADS),
+    (2, 16, {}, _env.MAX_TRAIN_THREADS), (1, 2, {"PADDLE_MNIST_THREADS": "3"}, 3),
+    (2, 2, {"PADDLE_MNIST_THREADS": "1"}, 1), (1, 2, {"MKL_NUM_THREADS": "1"}, None),
+    (1, 2, {"PADDLE_MNIST_TUNED": "0"}, None),
+])
+def test_train_threads_share_the_cores(workers, cores, environ, expected):
+    assert _env.train_threads(workers, cores, environ) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_bad_thread_count_is_a_clear_error(value):
+    with pytest.raises(PaddleMnistError, match="PADDLE_MNIST_THREADS"):
+        _env.train_threads(1, 2, {"PADDLE_MNIST_THREADS": value})
 
 
 @pytest.mark.parametrize("requested,cuda,count,expected", [
