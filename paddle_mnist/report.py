@@ -140,8 +140,11 @@ def section_reproducibility(ctx: Context) -> str:
     if d is None:
         return out[0] + "_No determinism check yet: run `python -m paddle_mnist reproduce`._\n"
     verdict = "identical" if d["identical"] else "DIFFERENT"
+    threads = d.get("threads")
+    how = (f"; the first on {threads[0] or 'the default number of'} MKL threads, the second on {threads[1]}"
+           if threads else "")
     out.append(f"Two runs of `{d['experiment']}` with seed {d['seed']} on {d['device']} ({d['epochs']} epochs, "
-               f"{d['steps']} steps) gave {verdict} metrics and weights: valid accuracy {d['valid_acc'][0]} vs "
+               f"{d['steps']} steps{how}) gave {verdict} metrics and weights: valid accuracy {d['valid_acc'][0]} vs "
                f"{d['valid_acc'][1]}, max weight difference {d['max_weight_diff']:g}.\n")
     return "\n".join(out)
 

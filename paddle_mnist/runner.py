@@ -201,7 +201,12 @@ def model_summary(cfg) -> str:
 
 
 def check_determinism(runs_dir="runs", results_dir=None, experiment: str = "mlp", seed: int = 0) -> dict:
-    """Train the same quick configuration twice with one seed; record whether metrics and weights match."""
+    """Train the same quick configuration twice with one seed; record whether metrics and weights match.
+
+    The first run uses the engine's default thread count (two on two cores), the
+    second one thread, as a parallel worker does: ``MKL_CBWR=AUTO,STRICT`` must
+    make them agree to the bit.
+    """
     import numpy as np
     import paddle
 
@@ -210,16 +215,17 @@ def check_determinism(runs_dir="runs", results_dir=None, experiment: str = "mlp"
     exp = get_experiment(experiment)
     _, _, cfg = exp.configs(seeds=(seed,), quick=True)[0]
     results = []
-    for i in (1, 2):
+    for i, threads in ((1, 0), (2, 1)):
         run_dir = Path(runs_dir) / "determinism" / f"run{i}"
         shutil.rmtree(run_dir, ignore_errors=True)
-        results.append((fit(cfg, run_dir, experiment="determinism", progress=False), run_dir))
+        results.append((fit(cfg, run_dir, experiment="determinism", progress=False, threads=threads), run_dir))
     (a, da), (b, db) = results
     wa, wb = paddle.load(str(da / "best.pdparams")), paddle.load(str(db / "best.pdparams"))
     diff = max(float(np.abs(wa[k].numpy() - wb[k].numpy()).max()) for k in wa)
     record = {"experiment": experiment, "seed": seed, "device": a["device"], "epochs": len(a["history"]["epoch"]),
               "steps": a["steps"], "valid_acc": [a["best_valid_acc"], b["best_valid_acc"]],
               "test_acc": [a["test_acc"], b["test_acc"]], "max_weight_diff": diff,
+              "threads": [a.get("threads"), b.get("threads")],
               "identical": _metrics(a) == _metrics(b) and diff == 0.0,
               "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     write_json(Path(results_dir or REPORTS / "results") / "determinism.json", record)

@@ -218,3 +218,17 @@ def test_thread_count_does_not_change_the_numbers(tmp_path):
     assert runs[0]["history"]["train_loss"] == runs[1]["history"]["train_loss"]
     w1, w2 = (paddle.load(str(tmp_path / f"t{n}" / "best.pdparams")) for n in (1, 2))
     assert all(np.array_equal(w1[k].numpy(), w2[k].numpy()) for k in w1)
+
+
+@pytest.mark.skipif(not REAL_DATA.is_file(), reason="data/mnist.json.gz missing")
+def test_determinism_check_and_its_report_section(tmp_path):
+    from paddle_mnist import _env
+    from paddle_mnist.report import Context, section_reproducibility
+    from paddle_mnist.runner import check_determinism
+
+    record = check_determinism(tmp_path / "runs", tmp_path / "results")
+    assert record["identical"] is True and record["max_weight_diff"] == 0.0
+    assert record["threads"] == [_env.train_threads(), 1]
+    assert json.loads((tmp_path / "results" / "determinism.json").read_text())["identical"] is True
+    text = section_reproducibility(Context(tmp_path / "results", tmp_path, tmp_path, tmp_path))
+    assert "gave identical metrics and weights" in text and "the second on 1" in text
