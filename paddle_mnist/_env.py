@@ -51,7 +51,7 @@ def apply_cpu_settings() -> dict[str, str]:
     return added
 
 
-MAX_TRAIN_THREADS = 2  # measured on 2 cores: two MKL threads cut an MLP epoch by about a fifth
+MAX_TRAIN_THREADS = 2  # only 2 cores were measured (reports/bench/train.json: engine vs engine_1thread)
 
 
 def train_threads(workers: int = 1, cpu_count: int | None = None, environ=os.environ) -> int | None:

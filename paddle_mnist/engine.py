@@ -139,7 +139,6 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
     import paddle
 
     from ._env import train_threads
-
     from .device import set_device
     from .losses import get_loss
     from .models import build_model, count_parameters
