@@ -241,6 +241,7 @@ def load_data(mode: str = "train", batch_size: int = 100, *, path=None, seed: in
     """
     _check_args(mode, batch_size)
     x, y = read_arrays(path)[mode]
+    x, y = np.asarray(x), np.asarray(y)  # plain views of the memory maps: indexing skips memmap's Python layer
     n = len(y)
     rng = np.random.default_rng(seed) if seed is not None else None
 

@@ -58,6 +58,21 @@ def load_checkpoint(path: Path) -> dict:
         raise PaddleMnistError(f"{path}: corrupted checkpoint ({type(exc).__name__}: {exc})") from None
 
 
+def as_tensor(a):
+    """A numpy batch as a Paddle CPU tensor, sharing its memory where it can (DLPack, no copy).
+
+    A freshly gathered batch is C-contiguous and writable: it is wrapped as it is
+    (the tensor keeps the array alive). Anything else (a read-only memory map, a
+    strided view) is copied by ``paddle.to_tensor``.
+    """
+    import paddle
+
+    a = np.asarray(a)
+    if a.flags.c_contiguous and a.flags.writeable and a.dtype in (np.float32, np.int64) and a.size:
+        return paddle.from_dlpack(a)
+    return paddle.to_tensor(np.ascontiguousarray(a))
+
+
 def evaluate(model, x, y, loss, batch_size: int = 10000) -> tuple[float, float, np.ndarray]:
     """Mean loss, accuracy and predictions over ``(x, y)``, under ``no_grad`` in eval mode.
 
@@ -74,9 +89,9 @@ def evaluate(model, x, y, loss, batch_size: int = 10000) -> tuple[float, float, 
         for start in range(0, n, batch_size):
             xb, yb = (x, y) if n <= batch_size else (x[start:start + batch_size], y[start:start + batch_size])
             if not isinstance(xb, paddle.Tensor):
-                xb = paddle.to_tensor(np.asarray(xb))
+                xb = as_tensor(xb)
             if not isinstance(yb, paddle.Tensor):
-                yb = paddle.to_tensor(np.asarray(yb))
+                yb = as_tensor(yb)
             out = model(xb)
             total += float(loss.fn(out, yb)) * int(yb.shape[0])
             preds.append(loss.predict(out))
@@ -199,17 +214,17 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
             bar = _Progress(steps_per_epoch, f"{experiment or 'run'} epoch {epoch}/{config.epochs}", show)
             loss_sum, seen, interval, outs, labels = 0.0, 0, [], [], []
             for xb, yb in gen():
-                x_t, y_t = paddle.to_tensor(xb), paddle.to_tensor(yb)
+                x_t, y_t = as_tensor(xb), as_tensor(yb)
                 out = model(x_t)
                 batch_loss = loss.fn(out, y_t)
-                value = float(batch_loss)
+                value = batch_loss.item()
                 if not math.isfinite(value):
                     record.update(status="diverged", diverged_step=record["step"] + 1)
                     stop_reason = "diverged"
                     break
                 batch_loss.backward()
                 opt.step()
-                opt.clear_grad()
+                opt.clear_grad(set_to_zero=False)  # the next backward writes fresh gradients: no zero-fill, no add
                 record["step"] += 1
                 record["last_finite_loss"] = value
                 interval.append(value)

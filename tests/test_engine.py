@@ -232,3 +232,27 @@ def test_determinism_check_and_its_report_section(tmp_path):
     assert json.loads((tmp_path / "results" / "determinism.json").read_text())["identical"] is True
     text = section_reproducibility(Context(tmp_path / "results", tmp_path, tmp_path, tmp_path))
     assert "gave identical metrics and weights" in text and "the second on 1" in text
+
+
+def test_as_tensor_shares_a_gathered_batch_and_copies_a_read_only_one(tmp_path):
+    batch = np.arange(12, dtype=np.float32).reshape(3, 4)
+    t = engine.as_tensor(batch)
+    batch[0, 0] = 99.0
+    assert t.numpy()[0, 0] == 99.0  # one buffer: no copy per training step
+    labels = np.array([3, 1, 4], dtype=np.int64)
+    assert engine.as_tensor(labels).numpy().tolist() == [3, 1, 4]
+    np.save(tmp_path / "x.npy", batch)
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")  # read-only: DLPack refuses it, so it is copied
+    copied = engine.as_tensor(mapped)
+    assert np.array_equal(copied.numpy(), batch)
+    strided = engine.as_tensor(batch[:, ::2])
+    assert np.array_equal(strided.numpy(), batch[:, ::2])
+    assert engine.as_tensor(np.zeros((0, 4), np.float32)).shape == [0, 4]
+
+
+def test_load_data_batches_are_plain_arrays(tiny_data):
+    from paddle_mnist.data import load_data
+
+    xb, yb = next(load_data("train", 4, path=tiny_data)())
+    assert type(xb) is np.ndarray and type(yb) is np.ndarray  # not np.memmap: no Python-level indexing per batch
+    assert xb.flags.writeable and xb.flags.c_contiguous and xb.dtype == np.float32 and yb.dtype == np.int64

@@ -71,3 +71,34 @@ def test_initializers(init):
     expected = {"zero": (0, 0), "normal": (0.9, 1.1), "normal_small": (0.009, 0.011),
                 "xavier": (0.04, 0.06), "msra": (0.045, 0.056), "default": (0.04, 0.06)}[init]
     assert expected[0] <= std <= expected[1], std
+
+
+@pytest.mark.parametrize("batch", [1, 7, 100])
+def test_lean_cross_entropy_matches_paddle_bit_for_bit(batch):
+    """``losses.cross_entropy`` skips F.cross_entropy's unused label masking: same loss, same gradient bits."""
+    import paddle.nn.functional as F
+
+    from paddle_mnist.losses import cross_entropy
+
+    rng = np.random.default_rng(batch)
+    logits = rng.standard_normal((batch, 10)).astype(np.float32) * 3
+    labels = paddle.to_tensor(rng.integers(0, 10, batch))
+    results = []
+    for fn in (cross_entropy, F.cross_entropy):
+        x = paddle.to_tensor(logits, stop_gradient=False)
+        value = fn(x, labels)
+        value.backward()
+        results.append((value.numpy(), x.grad.numpy()))
+    assert results[0][0].shape == results[1][0].shape == ()
+    assert np.array_equal(results[0][0], results[1][0])
+    assert np.array_equal(results[0][1], results[1][1])
+
+
+def test_lean_cross_entropy_falls_back_for_other_shapes():
+    import paddle.nn.functional as F
+
+    from paddle_mnist.losses import cross_entropy
+
+    logits = paddle.to_tensor(np.random.default_rng(0).standard_normal((4, 10)).astype(np.float32))
+    labels = paddle.to_tensor(np.array([[1], [2], [3], [4]]))  # [B, 1] labels: F.cross_entropy's own path
+    assert np.array_equal(cross_entropy(logits, labels).numpy(), F.cross_entropy(logits, labels).numpy())
