@@ -1,7 +1,8 @@
 """Optimizer registry: lowercase name -> factory ``(parameters, config) -> paddle.optimizer``.
 
-Adam and Momentum use Paddle's multi-tensor update when tuned settings are on
-(``PADDLE_MNIST_TUNED``, see ``_env.py``): one fused step for all parameters.
+With the tuned settings on (``PADDLE_MNIST_TUNED``, see ``_env.py``) Adam is
+``lean_adam.Adam``: Paddle's multi-tensor Adam (one fused kernel for all
+parameters) called without Paddle's per-step Python bookkeeping; same numbers.
 
     python -m paddle_mnist train optimizers --quick
 """
@@ -49,8 +50,11 @@ def rmsprop(params, cfg, lr):
 def adam(params, cfg, lr):
     import paddle
 
-    return paddle.optimizer.Adam(learning_rate=lr, parameters=params, weight_decay=_wd(cfg),
-                                 use_multi_tensor=tuned_enabled())
+    if not tuned_enabled():
+        return paddle.optimizer.Adam(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
+    from .lean_adam import Adam
+
+    return Adam(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
 
 
 OPTIMIZERS = {
