@@ -256,7 +256,7 @@ def load_data(mode: str = "train", batch_size: int = 100, *, path=None, seed: in
                 yield np.asarray(x[start:start + batch_size]), np.asarray(y[start:start + batch_size])
             else:
                 idx = order[start:start + batch_size]
-                yield x[idx], y[idx]
+                yield np.take(x, idx, axis=0), np.take(y, idx, axis=0)  # = x[idx], y[idx], a little faster
 
     return data_generator
 
