@@ -417,6 +417,8 @@ def worker_profile(spec: dict) -> dict:
     from .models import build_model
     from .optimizers import build_optimizer
 
+    from .engine import as_tensor
+
     model_name, bs = spec["case"]
     x, y = _train_arrays(spec.get("data_path"))
     paddle.seed(spec["seed"])
@@ -436,18 +438,18 @@ def worker_profile(spec: dict) -> dict:
         def ev(name):
             return phase(name) if phase else _Null()
 
-        with ev("data: to_tensor"):
-            x_t, y_t = paddle.to_tensor(xb), paddle.to_tensor(yb)
+        with ev("data: as_tensor"):
+            x_t, y_t = as_tensor(xb), as_tensor(yb)
         with ev("forward + loss"):
             out = model(x_t)
             batch_loss = loss.fn(out, y_t)
-        with ev("float(loss)"):
-            value = float(batch_loss)
+        with ev("loss.item()"):
+            value = batch_loss.item()
         with ev("backward"):
             batch_loss.backward()
         with ev("optimizer step + clear_grad"):
             opt.step()
-            opt.clear_grad()
+            opt.clear_grad(set_to_zero=False)
         with ev("accuracy bookkeeping"):  # as engine.fit: keep the logits, count once per epoch
             kept.append((out.detach(), yb))
             if len(kept) > len(batches):
