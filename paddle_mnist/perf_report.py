@@ -71,6 +71,16 @@ def _machine_line(b: dict) -> str:
             f"unless a row says otherwise.")
 
 
+def _spread(case: dict, a: str = "engine", b: str = "torch") -> str:
+    """How far the ratio ``a/b`` moves on a noisy machine: round by round, and best epoch against best epoch."""
+    ea, eb = case.get(a), case.get(b)
+    if not ea or not eb or len(ea.get("values", [])) != len(eb.get("values", [])) or not eb["values"]:
+        return ""
+    per_round = [x / y for x, y in zip(ea["values"], eb["values"]) if y]
+    return (f"; round by round {_x(min(per_round))} – {_x(max(per_round))}, best epoch against best epoch "
+            f"{_x(ea['min'] / eb['min'])}")
+
+
 def _train_part(b: dict) -> list[str]:
     out = []
     s = b["settings"]
@@ -92,7 +102,7 @@ def _train_part(b: dict) -> list[str]:
         if torch is not None:
             prose.append(f"- **{title}**: the engine's epoch takes {_s(eng)} against {_s(torch)} for PyTorch, "
                          f"**{_x(r['engine_vs_torch'])}** (goal at most {g['engine_vs_torch_max']}x: "
-                         f"{_verdict(g['engine_vs_torch_met'])}; its training loop alone "
+                         f"{_verdict(g['engine_vs_torch_met'])}{_spread(case)}; its training loop alone "
                          f"{_x(r['engine_train_loop_vs_torch'])}; against PyTorch on one thread "
                          f"{_x(r.get('engine_vs_torch_1thread'))}"
                          + (f"; on one MKL thread the engine takes {_s(_median(case, 'engine_1thread'))}, "

@@ -193,3 +193,13 @@ def test_peak_rss_is_the_childs_own_not_the_parents():
     child = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert 0 < child < 200, child
     del ballast
+
+
+def test_ratio_spread_is_round_by_round_and_best_against_best():
+    from paddle_mnist.perf_report import _spread
+
+    case = {"engine": {"values": [1.0, 2.0, 1.5], "min": 1.0}, "torch": {"values": [2.0, 2.0, 1.0], "min": 1.0}}
+    text = _spread(case)
+    assert "round by round 0.50x – 1.50x" in text and "best epoch against best epoch 1.00x" in text
+    assert _spread({"engine": case["engine"]}) == ""  # no PyTorch rows: nothing to say
+    assert _spread({"engine": case["engine"], "torch": {"values": [1.0], "min": 1.0}}) == ""  # rounds unpaired
