@@ -92,7 +92,7 @@ def _train_part(b: dict) -> list[str]:
                "contender ran one epoch in a fresh process after a warm-up, with the same batches in the same "
                f"order (seed {s['seed']}), so every ratio below comes from the same run of `{b['command']}`. "
                + _machine_line(b) + "\n")
-    missed = []
+    missed, stretch = [], []
     prose = []
     for name, case in cases.items():
         r, g = case["ratios"], case["goals"]
@@ -117,6 +117,8 @@ def _train_part(b: dict) -> list[str]:
                          f"{_verdict(g['stretch_within_2x_flop_limit'])}).")
             if g["engine_vs_torch_met"] is False:
                 missed.append(f"{title}: engine/PyTorch {_x(r['engine_vs_torch'])}, goal {g['engine_vs_torch_max']}x")
+        if g.get("stretch_within_2x_flop_limit") is False:
+            stretch.append(f"{title}: {_x(r['engine_vs_flop_limit'])} the FLOP limit")
         else:
             prose.append(f"- **{title}**: the engine's epoch takes {_s(eng)}; PyTorch was not measured. "
                          f"Tuned vs as installed {_x(r['tuned_vs_as_installed'])}; engine vs FLOP limit "
@@ -158,6 +160,8 @@ def _train_part(b: dict) -> list[str]:
     rss_ok = b["goals"].get("peak_rss_under_1gb")
     if rss_ok is False:
         missed.append(f"peak RSS {b['peak_rss_mb']:.0f} MB, goal under 1 GB")
+    if stretch:
+        out.append("Stretch goal (an epoch within 2x of the FLOP limit) missed: " + "; ".join(stretch) + ".\n")
     # profile
     p = b.get("profile")
     if p:
@@ -243,5 +247,5 @@ def section_performance(ctx) -> str:
         if missed:
             out.append("**Goals missed in these figures:** " + "; ".join(missed) + ".\n")
         else:
-            out.append("Every performance goal that was measured is met in these figures.\n")
+            out.append("Every performance goal that was measured is met in these figures (stretch goals apart).\n")
     return "\n".join(out) + "\n"
