@@ -58,19 +58,25 @@ def load_checkpoint(path: Path) -> dict:
         raise PaddleMnistError(f"{path}: corrupted checkpoint ({type(exc).__name__}: {exc})") from None
 
 
-def as_tensor(a):
-    """A numpy batch as a Paddle CPU tensor, sharing its memory where it can (DLPack, no copy).
+def as_tensor(a, share: bool = True):
+    """A numpy batch as a Paddle tensor on the current device; on the CPU it shares the batch's memory.
 
-    A freshly gathered batch is C-contiguous and writable: it is wrapped as it is
-    (the tensor keeps the array alive). Anything else (a read-only memory map, a
-    strided view) is copied by ``paddle.to_tensor``.
+    On the CPU a freshly gathered batch (C-contiguous, writable) is wrapped as it is
+    through DLPack, without a copy (the tensor keeps the array alive); anything else
+    (a read-only memory map, a strided view) and every batch bound for a GPU
+    (``share=False``, see ``on_cpu``) is copied by ``paddle.to_tensor`` onto the current device.
     """
     import paddle
 
     a = np.asarray(a)
-    if a.flags.c_contiguous and a.flags.writeable and a.dtype in (np.float32, np.int64) and a.size:
+    if share and a.flags.c_contiguous and a.flags.writeable and a.dtype in (np.float32, np.int64) and a.size:
         return paddle.from_dlpack(a)
     return paddle.to_tensor(np.ascontiguousarray(a))
+
+
+def on_cpu(device: str) -> bool:
+    """Whether batches for ``device`` (``'cpu'``, ``'gpu:0'``, as ``paddle.get_device()`` names it) may share memory."""
+    return device == "cpu"
 
 
 def evaluate(model, x, y, loss, batch_size: int = 10000) -> tuple[float, float, np.ndarray]:
@@ -82,6 +88,7 @@ def evaluate(model, x, y, loss, batch_size: int = 10000) -> tuple[float, float, 
     import paddle
 
     n = int(y.shape[0])
+    cpu = on_cpu(paddle.get_device())
     was_training = model.training
     model.eval()
     total, preds = 0.0, []
@@ -89,9 +96,9 @@ def evaluate(model, x, y, loss, batch_size: int = 10000) -> tuple[float, float, 
         for start in range(0, n, batch_size):
             xb, yb = (x, y) if n <= batch_size else (x[start:start + batch_size], y[start:start + batch_size])
             if not isinstance(xb, paddle.Tensor):
-                xb = as_tensor(xb)
+                xb = as_tensor(xb, cpu)
             if not isinstance(yb, paddle.Tensor):
-                yb = as_tensor(yb)
+                yb = as_tensor(yb, cpu)
             out = model(xb)
             total += float(loss.fn(out, yb)) * int(yb.shape[0])
             preds.append(loss.predict(out))
@@ -171,6 +178,7 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
     write_json(run_dir / "config.json", {"experiment": experiment, "config": config.to_dict(),
                                          "command": command if command is not None else sys.argv})
     device = set_device(config.device)
+    cpu = on_cpu(device)  # batches share memory with numpy on the CPU; a GPU gets copies
     threads = train_threads() if threads == 0 else threads
     if threads:
         paddle.base.core.set_num_threads(threads)  # MKL_CBWR=AUTO,STRICT: same numbers on any count
@@ -214,7 +222,7 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
             bar = _Progress(steps_per_epoch, f"{experiment or 'run'} epoch {epoch}/{config.epochs}", show)
             loss_sum, seen, interval, outs, labels = 0.0, 0, [], [], []
             for xb, yb in gen():
-                x_t, y_t = as_tensor(xb), as_tensor(yb)
+                x_t, y_t = as_tensor(xb, cpu), as_tensor(yb, cpu)
                 out = model(x_t)
                 batch_loss = loss.fn(out, y_t)
                 value = batch_loss.item()

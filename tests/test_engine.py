@@ -256,3 +256,11 @@ def test_load_data_batches_are_plain_arrays(tiny_data):
     xb, yb = next(load_data("train", 4, path=tiny_data)())
     assert type(xb) is np.ndarray and type(yb) is np.ndarray  # not np.memmap: no Python-level indexing per batch
     assert xb.flags.writeable and xb.flags.c_contiguous and xb.dtype == np.float32 and yb.dtype == np.int64
+
+
+def test_batches_bound_for_a_gpu_are_copied_not_shared():
+    assert engine.on_cpu("cpu") and not engine.on_cpu("gpu:0") and not engine.on_cpu("gpu:1")
+    batch = np.ones((2, 3), np.float32)
+    t = engine.as_tensor(batch, share=False)  # what fit does when set_device picked a GPU
+    batch[0, 0] = 5.0
+    assert t.numpy()[0, 0] == 1.0
