@@ -159,3 +159,28 @@ def test_lean_adam_is_paddles_multi_tensor_adam_bit_for_bit(schedule, weight_dec
     resumed, _ = _adam_run(lean, resume_at=5, schedule=schedule)  # state_dict round trip midway
     for name in want:
         assert np.array_equal(want[name], resumed[name]), name
+
+
+def test_released_gradients_train_exactly_like_zero_filled_ones():
+    """The engine's ``clear_grad(set_to_zero=False)``: the next backward writes g instead of 0 + g, same bits."""
+    from paddle_mnist.lean_adam import Adam
+
+    def run(set_to_zero):
+        return _adam_run(lambda params, lr: _ClearAs(Adam(learning_rate=lr, parameters=params), set_to_zero))[0]
+
+    want, got = run(True), run(False)
+    for name in want:
+        assert np.array_equal(want[name], got[name]), name
+
+
+class _ClearAs:
+    """An optimizer whose ``clear_grad`` always uses the given ``set_to_zero``."""
+
+    def __init__(self, opt, set_to_zero):
+        self.opt, self.set_to_zero = opt, set_to_zero
+
+    def __getattr__(self, name):
+        return getattr(self.opt, name)
+
+    def clear_grad(self, set_to_zero=True):
+        self.opt.clear_grad(set_to_zero=self.set_to_zero)
