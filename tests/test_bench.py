@@ -13,7 +13,7 @@ import math
 import os
 
 import pytest
-from conftest import make_splits, write_course_file
+from conftest import REPO, make_splits, write_course_file
 
 from paddle_mnist import _env
 from paddle_mnist import bench_train as bt
@@ -203,3 +203,15 @@ def test_ratio_spread_is_round_by_round_and_best_against_best():
     assert "round by round 0.50x – 1.50x" in text and "best epoch against best epoch 1.00x" in text
     assert _spread({"engine": case["engine"]}) == ""  # no PyTorch rows: nothing to say
     assert _spread({"engine": case["engine"], "torch": {"values": [1.0], "min": 1.0}}) == ""  # rounds unpaired
+
+
+def test_committed_performance_section_says_each_case_once():
+    """Each case gets one prose line, and 'not measured' only when PyTorch really has no rows."""
+    from paddle_mnist.perf_report import CASE_TITLES, section_performance
+
+    b = json.loads((REPO / "reports" / "bench" / "train.json").read_text())
+    md = section_performance(Context(REPO / "reports" / "results", REPO / "reports" / "figures",
+                                     REPO / "reports" / "bench", REPO))
+    for name in b["cases"]:
+        assert md.count(f"- **{CASE_TITLES[name]}**:") == 1, name
+    assert ("PyTorch was not measured" in md) == (not b["torch"]["available"])
