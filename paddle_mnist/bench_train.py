@@ -413,11 +413,10 @@ def worker_profile(spec: dict) -> dict:
     from paddle.profiler.profiler_statistic import StatisticData
 
     from .config import TrainConfig
+    from .engine import as_tensor
     from .losses import get_loss
     from .models import build_model
     from .optimizers import build_optimizer
-
-    from .engine import as_tensor
 
     model_name, bs = spec["case"]
     x, y = _train_arrays(spec.get("data_path"))

@@ -33,7 +33,6 @@ class Adam(paddle.optimizer.Adam):  # the name "Adam" turns on Paddle's multi-te
                 and self._grad_clip is None and self._parameter_list
                 and not isinstance(self._parameter_list[0], dict)
                 and not self._param_dict["FP16_DenseTensor"][0] and self._param_dict[_FP32][0]
-                and self._get_auxiliary_var("found_inf") is None
                 and not paddle.base.dygraph.base.in_to_static_mode()):
             return None
         params = self._param_dict[_FP32][0]
@@ -58,7 +57,7 @@ class Adam(paddle.optimizer.Adam):  # the name "Adam" turns on Paddle's multi-te
             self._lean = self._lean_lists() or False
             self._lean_lr = self._scheduled_lr()
             return
-        if lists is False:
+        if lists is False or self._get_auxiliary_var("found_inf") is not None:  # AMP's scaler: Paddle's step
             super().step()
             return
         params, m1, m2, b1p, b2p, beta1, beta2 = lists
