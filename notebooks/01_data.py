@@ -18,7 +18,7 @@
 #
 # What `data/mnist.json.gz` holds: the split, a grid of samples, the class balance and pixel statistics.
 # Every number is computed from the file (or read from `reports/results/data.json`, written by
-# `python -m paddle_mnist reproduce`); the figures are drawn by `paddle_mnist.notebook_helpers`.
+# `python -m paddle_mnist reproduce`); the figures are drawn by `paddle_mnist.apps.notebooks`.
 #
 # This notebook is the `.ipynb` twin of `notebooks/01_data.py` (jupytext `py:percent`, the source of truth).
 
@@ -34,8 +34,8 @@ except ImportError:  # opened from notebooks/ without `pip install -e .`
     import paddle_mnist
 from IPython.display import Markdown
 
-from paddle_mnist import notebook_helpers as nh
-from paddle_mnist.data import read_arrays
+from paddle_mnist.apps import notebooks as nh
+from paddle_mnist.datafile.store import read_arrays
 
 summary = nh.data_summary()
 arrays = read_arrays()

@@ -34,9 +34,9 @@ except ImportError:  # opened from notebooks/ without `pip install -e .`
     import paddle_mnist
 from IPython.display import Markdown
 
-from paddle_mnist import notebook_helpers as nh
-from paddle_mnist.plots import plot_learning_curves
-from paddle_mnist.report import pct, pm, summary_table
+from paddle_mnist.apps import notebooks as nh
+from paddle_mnist.plots.common import plot_learning_curves
+from paddle_mnist.report.build import pct, pm, summary_table
 
 rec = nh.results_or_quick("softmax")
 Markdown(f"{rec['description']}\n\n{nh.settings_note(rec)}")

@@ -34,9 +34,9 @@ except ImportError:  # opened from notebooks/ without `pip install -e .`
     import paddle_mnist
 from IPython.display import Markdown
 
-from paddle_mnist import notebook_helpers as nh
-from paddle_mnist.report import pm, summary_table
-from paddle_mnist.study_plots import plot_dropout_study
+from paddle_mnist.apps import notebooks as nh
+from paddle_mnist.report.build import pm, summary_table
+from paddle_mnist.plots.studies import plot_dropout_study
 
 rec = nh.results_or_quick("dropout")
 a = rec["analysis"]

@@ -34,9 +34,9 @@ except ImportError:  # opened from notebooks/ without `pip install -e .`
     import paddle_mnist
 from IPython.display import Markdown
 
-from paddle_mnist import notebook_helpers as nh
-from paddle_mnist.report import pct, pm
-from paddle_mnist.study_plots import plot_optimizer_curves, plot_optimizer_sweeps
+from paddle_mnist.apps import notebooks as nh
+from paddle_mnist.report.build import pct, pm
+from paddle_mnist.plots.studies import plot_optimizer_curves, plot_optimizer_sweeps
 
 rec = nh.results_or_quick("optimizers")
 a = rec["analysis"]

@@ -34,9 +34,9 @@ except ImportError:  # opened from notebooks/ without `pip install -e .`
     import paddle_mnist  # noqa: F401
 from IPython.display import Markdown
 
-from paddle_mnist import notebook_helpers as nh
-from paddle_mnist.numpy_plots import plot_assignment_search, plot_numpy_optimizers
-from paddle_mnist.report import pct
+from paddle_mnist.apps import notebooks as nh
+from paddle_mnist.plots.scratch import plot_assignment_search, plot_numpy_optimizers
+from paddle_mnist.report.build import pct
 
 rec = nh.results_or_quick("numpy")
 Markdown(f"{rec['description']}\n\n{nh.settings_note(rec)}")

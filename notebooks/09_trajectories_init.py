@@ -37,10 +37,10 @@ except ImportError:  # opened from notebooks/ without `pip install -e .`
     import paddle_mnist  # noqa: F401
 from IPython.display import Markdown
 
-from paddle_mnist import notebook_helpers as nh
-from paddle_mnist.numpy_plots import (plot_activation_functions, plot_init_accuracy, plot_init_histograms,
+from paddle_mnist.apps import notebooks as nh
+from paddle_mnist.plots.scratch import (plot_activation_functions, plot_init_accuracy, plot_init_histograms,
                                       plot_trajectories)
-from paddle_mnist.report import pct
+from paddle_mnist.report.build import pct
 
 traj = nh.results_or_quick("trajectories")
 init = nh.results_or_quick("init")

@@ -7,7 +7,7 @@ imported) and nothing else.
 """
 import warnings
 
-from ._env import apply_cpu_settings
+from paddle_mnist.perf.env import apply_cpu_settings
 
 # Paddle warns about a missing ccache (used only to build C++ extensions) on every import.
 warnings.filterwarnings("ignore", message="No ccache found")

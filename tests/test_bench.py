@@ -15,9 +15,9 @@ import os
 import pytest
 from conftest import REPO, make_splits, write_course_file
 
-from paddle_mnist import _env
-from paddle_mnist import bench_train as bt
-from paddle_mnist.report import Context
+from paddle_mnist.perf import env as _env
+from paddle_mnist.perf import bench_train as bt
+from paddle_mnist.report.build import Context
 
 CASES = ["mlp_b100", "mlp_b32", "softmax_b100"]
 STATS = ("median", "min", "max", "n", "values")
@@ -149,7 +149,7 @@ def test_eval_json_layout_and_sane_numbers(bench):
 
 
 def test_performance_section_renders_from_the_files(bench, tmp_path):
-    from paddle_mnist.perf_report import section_performance
+    from paddle_mnist.report.performance import section_performance
 
     out, b, e = bench
     md = section_performance(Context(tmp_path / "results", tmp_path / "figures", out, tmp_path))
@@ -164,7 +164,7 @@ def test_performance_section_renders_from_the_files(bench, tmp_path):
 
 
 def test_performance_section_without_files(tmp_path):
-    from paddle_mnist.perf_report import section_performance
+    from paddle_mnist.report.performance import section_performance
 
     md = section_performance(Context(tmp_path / "r", tmp_path / "f", tmp_path / "nothing", tmp_path))
     assert "python -m paddle_mnist bench train" in md and "python -m paddle_mnist bench eval" in md
@@ -185,18 +185,18 @@ def test_peak_rss_is_the_childs_own_not_the_parents():
 
     import numpy as np
 
-    from paddle_mnist.bench import peak_rss_mb
+    from paddle_mnist.perf.bench import peak_rss_mb
 
     ballast = np.ones(400 * 2**20 // 8)  # 400 MB resident in this (parent) process
     assert peak_rss_mb() > 400
-    code = "from paddle_mnist.bench import peak_rss_mb; print(peak_rss_mb())"
+    code = "from paddle_mnist.perf.bench import peak_rss_mb; print(peak_rss_mb())"
     child = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert 0 < child < 200, child
     del ballast
 
 
 def test_ratio_spread_is_round_by_round_and_best_against_best():
-    from paddle_mnist.perf_report import _spread
+    from paddle_mnist.report.performance import _spread
 
     case = {"engine": {"values": [1.0, 2.0, 1.5], "min": 1.0}, "torch": {"values": [2.0, 2.0, 1.0], "min": 1.0}}
     text = _spread(case)
@@ -207,7 +207,7 @@ def test_ratio_spread_is_round_by_round_and_best_against_best():
 
 def test_committed_performance_section_says_each_case_once():
     """Each case gets one prose line, and 'not measured' only when PyTorch really has no rows."""
-    from paddle_mnist.perf_report import CASE_TITLES, section_performance
+    from paddle_mnist.report.performance import CASE_TITLES, section_performance
 
     b = json.loads((REPO / "reports" / "bench" / "train.json").read_text())
     md = section_performance(Context(REPO / "reports" / "results", REPO / "reports" / "figures",

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import REAL_DATA, REPO
 
-from paddle_mnist.experiments import EXPERIMENTS
+from paddle_mnist.engine.experiment import recorded_runs
+from paddle_mnist.studies import EXPERIMENTS
 
 
 def cli(*args, env=None, cwd=REPO):
@@ -43,8 +44,8 @@ def test_list_names_every_experiment():
 def test_dry_run_prints_configs_without_training(tmp_path):
     res = cli("train", "mlp", "--dry-run", "--epochs", "3", "--lr", "0.01", "--seeds", "4,5", "--runs-dir", tmp_path)
     assert res.returncode == 0
-    lines = res.stdout.strip().splitlines()
-    assert [line.split()[0] for line in lines] == ["adam-seed4", "adam-seed5", "adam-cosine-seed4",
+    lines = [line for line in res.stdout.strip().splitlines() if line.startswith("[")]
+    assert [line.split()[1] for line in lines] == ["adam-seed4", "adam-seed5", "adam-cosine-seed4",
                                                    "adam-cosine-seed5"]
     assert "'epochs': 3" in lines[0] and "'lr': 0.01" in lines[0]
     assert not any(tmp_path.iterdir())
@@ -57,6 +58,12 @@ def test_quick_run_of_every_experiment(name, tmp_path):
     record = json.loads((tmp_path / "runs" / "quick" / "results" / f"{name}.json").read_text())
     assert record["experiment"] == name and record["settings"]["quick"] is True
     assert record["runs"] and all(r["status"] in ("ok", "diverged") for r in record["runs"])
+    # --dry-run lists exactly the runs the quick run recorded (sweeps, tuned and chosen runs included)
+    dry = cli("train", name, "--quick", "--dry-run", "--runs-dir", tmp_path / "dry")
+    planned = [line.split()[1] for line in dry.stdout.splitlines() if line.startswith("[")]
+    assert len(planned) == recorded_runs(record), (name, len(planned), recorded_runs(record))
+    names = [r["name"] for r in record["runs"] if "name" in r]
+    assert set(names) <= set(planned), sorted(set(names) - set(planned))
 
 
 # ---------------------------------------------------------------- the bad-input catalogue
@@ -82,7 +89,7 @@ def _a_digit(tmp: Path) -> Path:
     import numpy as np
     from PIL import Image
 
-    from paddle_mnist.data import read_arrays
+    from paddle_mnist.datafile.store import read_arrays
 
     x = read_arrays(REAL_DATA)["eval"][0][0]
     path = tmp / "seven.png"
@@ -153,8 +160,8 @@ def test_bad_input_gives_one_clear_line(label, argv, env, expected, tmp_path):
 
 def test_a_failing_run_is_recorded_and_named(tmp_path):
     """One run raising does not stop the others; the command exits non-zero naming it."""
-    from paddle_mnist import runner
-    from paddle_mnist.config import TrainConfig
+    from paddle_mnist.engine import runner
+    from paddle_mnist.engine.config import TrainConfig
 
     configs = [("good", "a", TrainConfig(hidden=(8,), epochs=1, train_subset=200, valid_subset=100, device="cpu")),
                ("bad", "b", TrainConfig(hidden=(8,), epochs=1, train_subset=200, valid_subset=100, device="cpu",
@@ -178,7 +185,7 @@ def test_two_processes_share_runs_and_results(tmp_path):
 
 
 def test_concurrent_writers_of_one_results_file_are_serialised(tmp_path):
-    code = ("import sys, json, time; from paddle_mnist.records import file_lock, write_json, read_json\n"
+    code = ("import sys, json, time; from paddle_mnist.engine.records import file_lock, write_json, read_json\n"
             "p = sys.argv[1]\n"
             "for i in range(30):\n"
             "    with file_lock(p):\n"
@@ -193,7 +200,7 @@ def test_concurrent_writers_of_one_results_file_are_serialised(tmp_path):
 
 def test_corrupted_results_file_names_the_file(tmp_path):
     from paddle_mnist.errors import PaddleMnistError
-    from paddle_mnist.runner import load_results
+    from paddle_mnist.engine.runner import load_results
 
     (tmp_path / "mlp.json").write_text('{"experiment": "mlp", "runs": [')
     with pytest.raises(PaddleMnistError, match="mlp.json"):

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from paddle_mnist.dashboard import (api, base_url, dashboard_command, dashboard_url, free_port, port_free,
+from paddle_mnist.apps.dashboard import (api, base_url, dashboard_command, dashboard_url, free_port, port_free,
                                     start_dashboard, wait_until_live)
 from paddle_mnist.errors import PaddleMnistError
 
@@ -39,8 +39,8 @@ def _model_fit(log_dir: Path) -> dict:
     """One epoch of ``paddle.Model.fit`` on MnistJson subsets, logging with ``paddle.callbacks.VisualDL``."""
     import paddle
 
-    from paddle_mnist.dataset import MnistJson
-    from paddle_mnist.models import build_model
+    from paddle_mnist.datafile.dataset import MnistJson
+    from paddle_mnist.course.nets import build_model
 
     paddle.seed(0)
     np.random.seed(0)
@@ -64,7 +64,7 @@ def runs_dir(tmp_path_factory):
     done = subprocess.run([sys.executable, "-m", "paddle_mnist", "train", "mlp", "--quick", "--runs-dir", str(runs)],
                           cwd=REPO, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
-    code = ("import sys; from paddle_mnist.runner import run_experiment; "
+    code = ("import sys; from paddle_mnist.studies import run_experiment; "
             "run_experiment('softmax', quick=True, overrides={'histograms': True}, runs_dir=sys.argv[1])")
     done = subprocess.run([sys.executable, "-c", code, str(runs)], cwd=REPO, capture_output=True, text=True,
                           timeout=240)

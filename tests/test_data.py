@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from conftest import REAL_DATA, make_splits, write_course_file
 
-from paddle_mnist import data
+from paddle_mnist.datafile import store as data
 from paddle_mnist.errors import DataError
-from paddle_mnist.prepare import PIXEL_FLOAT32
+from paddle_mnist.datafile.prepare import PIXEL_FLOAT32
 
 COUNTS = {
     "train": [4932, 5678, 4968, 5101, 4859, 4506, 4951, 5175, 4842, 4988],
@@ -169,7 +169,7 @@ def test_warm_cache_is_memory_mapped(real):
 def test_paddle_dataset_and_dataloader():
     import paddle
 
-    from paddle_mnist.dataset import MnistJson
+    from paddle_mnist.datafile.dataset import MnistJson
 
     ds = MnistJson("valid", path=REAL_DATA)
     assert len(ds) == 10000

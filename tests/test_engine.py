@@ -15,10 +15,10 @@ import paddle
 import pytest
 from conftest import REAL_DATA, REPO
 
-from paddle_mnist import engine
-from paddle_mnist.config import TrainConfig, from_dict
+from paddle_mnist.engine import fit as engine
+from paddle_mnist.engine.config import TrainConfig, from_dict
 from paddle_mnist.errors import ConfigError, PaddleMnistError
-from paddle_mnist.optimizers import OPTIMIZERS
+from paddle_mnist.engine.optimizers import OPTIMIZERS
 
 
 def tiny_config(path, **kw) -> TrainConfig:
@@ -64,9 +64,9 @@ def test_same_seed_same_numbers_other_seed_differs(tiny_data, tmp_path):
 
 
 def test_evaluate_uses_no_grad_and_eval_mode(tiny_data):
-    from paddle_mnist.data import read_arrays
-    from paddle_mnist.losses import get_loss
-    from paddle_mnist.models import MLP
+    from paddle_mnist.datafile.store import read_arrays
+    from paddle_mnist.course.losses import get_loss
+    from paddle_mnist.course.nets import MLP
 
     x, y = read_arrays(tiny_data)["valid"]
     model = MLP(hidden=(16,), dropout=0.5)
@@ -139,7 +139,7 @@ def test_corrupted_checkpoint_names_the_file(tmp_path):
 
 
 def _train_cmd(runs, tiny, epochs=6, extra=()):
-    code = ("import sys, dataclasses; from paddle_mnist.runner import run_experiment; "
+    code = ("import sys, dataclasses; from paddle_mnist.studies import run_experiment; "
             "r = run_experiment('mlp', seeds=(0,), runs_dir=sys.argv[1], results_dir=sys.argv[1] + '/res', "
             "models_dir=sys.argv[1] + '/models', overrides=dict(data_path=sys.argv[2], hidden=(64,), epochs=int(sys.argv[3]), "
             "batch_size=4, dropout=0.2, device='cpu'), resume='--resume' in sys.argv, progress=False)")
@@ -222,9 +222,9 @@ def test_thread_count_does_not_change_the_numbers(tmp_path):
 
 @pytest.mark.skipif(not REAL_DATA.is_file(), reason="data/mnist.json.gz missing")
 def test_determinism_check_and_its_report_section(tmp_path):
-    from paddle_mnist import _env
-    from paddle_mnist.report import Context, section_reproducibility
-    from paddle_mnist.runner import check_determinism
+    from paddle_mnist.perf import env as _env
+    from paddle_mnist.report.build import Context, section_reproducibility
+    from paddle_mnist.studies.determinism import check_determinism
 
     record = check_determinism(tmp_path / "runs", tmp_path / "results")
     assert record["identical"] is True and record["max_weight_diff"] == 0.0
@@ -251,7 +251,7 @@ def test_as_tensor_shares_a_gathered_batch_and_copies_a_read_only_one(tmp_path):
 
 
 def test_load_data_batches_are_plain_arrays(tiny_data):
-    from paddle_mnist.data import load_data
+    from paddle_mnist.datafile.store import load_data
 
     xb, yb = next(load_data("train", 4, path=tiny_data)())
     assert type(xb) is np.ndarray and type(yb) is np.ndarray  # not np.memmap: no Python-level indexing per batch

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from paddle_mnist import _env
-from paddle_mnist.device import choose_device
+from paddle_mnist.perf import env as _env
+from paddle_mnist.engine.device import choose_device
 from paddle_mnist.errors import PaddleMnistError
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import paddle
 import pytest
 
-from paddle_mnist.models import INITIALIZERS, MLP, MODELS, SoftmaxNet, build_model, count_parameters
+from paddle_mnist.course.nets import INITIALIZERS, MLP, MODELS, SoftmaxNet, build_model, count_parameters
 
 
 def test_softmax_net_shape_and_parameters():
@@ -78,7 +78,7 @@ def test_lean_cross_entropy_matches_paddle_bit_for_bit(batch):
     """``losses.cross_entropy`` skips F.cross_entropy's unused label masking: same loss, same gradient bits."""
     import paddle.nn.functional as F
 
-    from paddle_mnist.losses import cross_entropy
+    from paddle_mnist.course.losses import cross_entropy
 
     rng = np.random.default_rng(batch)
     logits = rng.standard_normal((batch, 10)).astype(np.float32) * 3
@@ -97,7 +97,7 @@ def test_lean_cross_entropy_matches_paddle_bit_for_bit(batch):
 def test_lean_cross_entropy_falls_back_for_other_shapes():
     import paddle.nn.functional as F
 
-    from paddle_mnist.losses import cross_entropy
+    from paddle_mnist.course.losses import cross_entropy
 
     logits = paddle.to_tensor(np.random.default_rng(0).standard_normal((4, 10)).astype(np.float32))
     labels = paddle.to_tensor(np.array([[1], [2], [3], [4]]))  # [B, 1] labels: F.cross_entropy's own path
@@ -106,7 +106,7 @@ def test_lean_cross_entropy_falls_back_for_other_shapes():
 
 def _adam_run(make_opt, steps=12, resume_at=None, schedule=False):
     """Train a small MLP ``steps`` steps; optionally rebuild the optimizer from its state dict midway."""
-    from paddle_mnist.models import build_model
+    from paddle_mnist.course.nets import build_model
 
     rng = np.random.default_rng(0)
     xs = rng.standard_normal((steps, 16, 784)).astype(np.float32)
@@ -134,7 +134,7 @@ def _adam_run(make_opt, steps=12, resume_at=None, schedule=False):
 @pytest.mark.parametrize("schedule", [False, True])
 @pytest.mark.parametrize("weight_decay", [None, 1e-3])
 def test_lean_adam_is_paddles_multi_tensor_adam_bit_for_bit(schedule, weight_decay):
-    from paddle_mnist.lean_adam import Adam
+    from paddle_mnist.perf.lean_adam import Adam
 
     def paddle_adam(params, lr):
         return paddle.optimizer.Adam(learning_rate=lr, parameters=params, weight_decay=weight_decay,
@@ -163,7 +163,7 @@ def test_lean_adam_is_paddles_multi_tensor_adam_bit_for_bit(schedule, weight_dec
 
 def test_released_gradients_train_exactly_like_zero_filled_ones():
     """The engine's ``clear_grad(set_to_zero=False)``: the next backward writes g instead of 0 + g, same bits."""
-    from paddle_mnist.lean_adam import Adam
+    from paddle_mnist.perf.lean_adam import Adam
 
     def run(set_to_zero):
         return _adam_run(lambda params, lr: _ClearAs(Adam(learning_rate=lr, parameters=params), set_to_zero))[0]

@@ -20,7 +20,7 @@ import pytest
 jupytext = pytest.importorskip("jupytext", reason="jupytext is in requirements.txt; pip install -r requirements.txt")
 pytest.importorskip("nbclient", reason="nbclient is in requirements.txt; pip install -r requirements.txt")
 
-from paddle_mnist.notebook_helpers import NOTEBOOKS, execute_notebooks, notebook_sources  # noqa: E402
+from paddle_mnist.apps.notebooks import NOTEBOOKS, execute_notebooks, notebook_sources  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SECTIONS = ["01_data", "02_softmax", "03_mlp", "04_loss", "05_dropout", "06_optimizers", "07_hparams", "08_numpy",

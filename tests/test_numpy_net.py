@@ -6,8 +6,8 @@ import paddle
 import paddle.nn.functional as F
 import pytest
 
-from paddle_mnist.models import MLP
-from paddle_mnist.numpy_net import NumpyMLP, log_softmax, softmax
+from paddle_mnist.course.nets import MLP
+from paddle_mnist.scratch.net import NumpyMLP, log_softmax, softmax
 
 HIDDEN = (8, 6)
 BATCH = 5

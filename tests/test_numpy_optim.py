@@ -5,8 +5,8 @@ import numpy as np
 import paddle
 import pytest
 
-from paddle_mnist.numpy_optim import NUMPY_OPTIMIZERS, Adam, AdaGrad, Momentum, Nesterov, RMSProp, SGD, build_optimizer
-from paddle_mnist.trajectories import paddle_optimizer
+from paddle_mnist.scratch.optim import NUMPY_OPTIMIZERS, Adam, AdaGrad, Momentum, Nesterov, RMSProp, SGD, build_optimizer
+from paddle_mnist.scratch.trajectories import paddle_optimizer
 
 SHAPE = (3, 4)
 STEPS = 10

@@ -7,8 +7,11 @@ import os
 import numpy as np
 import pytest
 
-from paddle_mnist import numpy_study
-from paddle_mnist.runner import run_experiment
+from paddle_mnist.engine import pool
+from paddle_mnist.perf import env as perf_env
+from paddle_mnist.studies import init as init_study
+from paddle_mnist.studies import numpy_nets as numpy_study
+from paddle_mnist.studies import run_experiment
 
 NAMES = ("trajectories", "numpy", "init")
 
@@ -111,8 +114,8 @@ def test_trajectories_exact_sgd_check_through_results(quick):
 def test_init_zero_stays_near_chance_and_histograms(quick):
     rec = load(quick, "init")
     runs = rec["runs"]
-    assert len(runs) == len(numpy_study.INIT_OPTIMIZERS) * 3 * 5
-    assert all(r["steps"] == numpy_study.INIT_STEPS_QUICK for r in runs if r["status"] == "ok")
+    assert len(runs) == len(init_study.INIT_OPTIMIZERS) * 3 * 5
+    assert all(r["steps"] == init_study.INIT_STEPS_QUICK for r in runs if r["status"] == "ok")
     zero = [r for r in runs if r["init"] == "zero"]
     assert len(zero) == 6 and all(r["status"] == "ok" and r["best_valid_acc"] < 0.15 for r in zero)
     good = [r["best_valid_acc"] for r in runs if r["init"] in ("xavier", "msra") and r["activation"] == "tanh"]
@@ -121,12 +124,12 @@ def test_init_zero_stays_near_chance_and_histograms(quick):
     hists = rec["histograms"]
     assert list(hists) == ["sigmoid", "tanh", "relu"]
     for act, per_init in hists.items():
-        assert list(per_init) == list(numpy_study.INIT_SCHEMES)
+        assert list(per_init) == list(init_study.INIT_SCHEMES)
         for layers in per_init.values():
-            assert len(layers) == len(numpy_study.INIT_HIDDEN)
+            assert len(layers) == len(init_study.INIT_HIDDEN)
             for h in layers:
-                assert len(h["edges"]) == len(h["counts"]) + 1 == numpy_study.HIST_BINS + 1
-                assert sum(h["counts"]) <= numpy_study.HIST_IMAGES * 100
+                assert len(h["edges"]) == len(h["counts"]) + 1 == init_study.HIST_BINS + 1
+                assert sum(h["counts"]) <= init_study.HIST_IMAGES * 100
     assert all(h["zero"] == 1.0 for h in hists["relu"]["zero"])
     assert all(h["std"] == 0.0 for h in hists["sigmoid"]["zero"])
     assert np.mean([h["saturated"] for h in hists["tanh"]["normal"]]) > 0.5  # N(0, 1) saturates tanh
@@ -137,8 +140,8 @@ def test_init_zero_stays_near_chance_and_histograms(quick):
 
 # ----------------------------------------------------------------- report
 def test_report_sections_render_from_quick_results(quick, tmp_path):
-    from paddle_mnist import numpy_report
-    from paddle_mnist.report import Context
+    from paddle_mnist.report import scratch as numpy_report
+    from paddle_mnist.report.build import Context
 
     ctx = Context(quick, tmp_path / "figures", tmp_path / "bench", tmp_path)
     numpy_md = numpy_report.section_numpy(ctx)
@@ -163,7 +166,7 @@ def test_report_sections_render_from_quick_results(quick, tmp_path):
 
 
 def test_verdict_wording():
-    from paddle_mnist.numpy_report import verdict
+    from paddle_mnist.report.scratch import verdict
 
     assert verdict(0.9850, 0.9821) == "beat by 0.29 points"
     assert verdict(0.9100, 0.9136) == "missed by 0.36 points"
@@ -174,15 +177,15 @@ def test_verdict_wording():
 def test_parallel_map_uses_single_threaded_workers():
     keys = ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"]
     before = {k: os.environ.get(k) for k in keys}
-    assert numpy_study.parallel_map(os.getenv, keys, workers=2) == ["1", "1"]
+    assert pool.parallel_map(os.getenv, keys, workers=2) == ["1", "1"]
     assert {k: os.environ.get(k) for k in keys} == before  # the parent's environment is restored
-    assert numpy_study.parallel_map(abs, [-1, 2], workers=1) == [1, 2]
-    assert isinstance(numpy_study.keep_freed_memory(), bool)
+    assert pool.parallel_map(abs, [-1, 2], workers=1) == [1, 2]
+    assert isinstance(perf_env.keep_freed_memory(), bool)
 
 
 def test_a_failing_numpy_run_is_recorded_and_reported(quick, tmp_path, monkeypatch):
-    from paddle_mnist import numpy_report
-    from paddle_mnist.report import Context
+    from paddle_mnist.report import scratch as numpy_report
+    from paddle_mnist.report.build import Context
 
     def boom(job):
         raise FloatingPointError("synthetic failure")
@@ -203,8 +206,8 @@ def test_a_failing_numpy_run_is_recorded_and_reported(quick, tmp_path, monkeypat
 
 
 def test_numpy_runs_sit_next_to_the_paddle_optimizer_study(quick, tmp_path):
-    from paddle_mnist import numpy_report
-    from paddle_mnist.report import Context
+    from paddle_mnist.report import scratch as numpy_report
+    from paddle_mnist.report.build import Context
 
     results = tmp_path / "results"
     results.mkdir()

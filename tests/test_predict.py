@@ -1,4 +1,4 @@
-"""``paddle_mnist.predict``: MNIST-style preprocessing of real digits, model files, predictions.
+"""``paddle_mnist.apps.predict``: MNIST-style preprocessing of real digits, model files, predictions.
 
 A real SoftmaxNet is trained for one epoch on the real train split (a few
 seconds); real ``eval`` digits are written as PNG/JPEG files in several guises
@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from paddle_mnist.errors import PaddleMnistError
-from paddle_mnist.predict import (
+from paddle_mnist.apps.predict import (
     DEFAULT_MODEL,
     format_prediction,
     load_model,
@@ -36,7 +36,7 @@ VARIANTS = ("inverted", "rescaled", "rgb", "rgba", "jpeg", "photo")
 # ---------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def arrays():
-    from paddle_mnist.data import read_arrays
+    from paddle_mnist.datafile.store import read_arrays
 
     return read_arrays()
 
@@ -47,7 +47,7 @@ def trained(arrays, tmp_path_factory):
     import paddle
     import paddle.nn.functional as F
 
-    from paddle_mnist.models import build_model
+    from paddle_mnist.course.nets import build_model
 
     paddle.seed(0)
     x, y = arrays["train"]
@@ -219,7 +219,7 @@ def test_variants_predict_like_the_plain_png(trained, digits, kind):
 
 
 def test_double_softmax_model_is_not_softmaxed_twice(trained, digits, tmp_path):
-    from paddle_mnist.models import build_model
+    from paddle_mnist.course.nets import build_model
 
     model, model_path = trained
     files, _, _ = digits
@@ -243,7 +243,7 @@ def test_format_prediction_is_one_line(trained, digits):
 
 
 def test_cli_predict(trained, digits, capsys):
-    from paddle_mnist.cli import main
+    from paddle_mnist.apps.cli import main
 
     _, model_path = trained
     files, _, labels = digits
@@ -258,7 +258,7 @@ def test_cli_predict(trained, digits, capsys):
 def test_save_model_writes_sidecar_and_load_restores_kwargs(tmp_path):
     import paddle
 
-    from paddle_mnist.models import build_model
+    from paddle_mnist.course.nets import build_model
 
     paddle.seed(1)
     mlp = build_model("mlp", hidden=(16, 8), activation="tanh")
@@ -277,7 +277,7 @@ def test_default_model_path():
 
 
 def test_import_is_cheap():
-    code = "import sys, paddle_mnist.predict; print('paddle' in sys.modules)"
+    code = "import sys, paddle_mnist.apps.predict; print('paddle' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

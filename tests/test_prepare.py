@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import REAL_DATA, REPO
 
-from paddle_mnist import prepare
+from paddle_mnist.datafile import prepare
 from paddle_mnist.errors import DataError
 
 

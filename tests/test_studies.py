@@ -10,16 +10,21 @@ happens before the choice is fixed.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 from pathlib import Path
 
 import pytest
 
-from paddle_mnist import studies
-from paddle_mnist.config import TrainConfig
-from paddle_mnist.report import Context
-from paddle_mnist.runner import run_configs, run_experiment
+from paddle_mnist.studies import claims, stats
+from paddle_mnist.studies import hparams as hparams_study
+from paddle_mnist.studies import loss as loss_study
+from paddle_mnist.studies import optimizers as optimizers_study
+from paddle_mnist.engine.config import TrainConfig
+from paddle_mnist.report.build import Context
+from paddle_mnist.engine.runner import run_configs
+from paddle_mnist.studies import run_experiment
 
 LOSS_VARIANTS = ["cross_entropy", "square_error_onehot", "square_error_regression", "double_softmax",
                  "regression_sgd_0.1"]
@@ -60,7 +65,7 @@ def test_loss_quick(quick):
     assert set(a) == set(LOSS_VARIANTS)
     assert rec["reference"]["double_softmax_floor"] == pytest.approx(1.4612, abs=1e-4)
     # the double-softmax loss really stays above its floor; cross entropy on logits goes far below it
-    assert a["double_softmax"]["lowest_logged_loss_min"] >= studies.DOUBLE_SOFTMAX_FLOOR - 1e-3
+    assert a["double_softmax"]["lowest_logged_loss_min"] >= loss_study.DOUBLE_SOFTMAX_FLOOR - 1e-3
     assert a["cross_entropy"]["lowest_logged_loss_min"] < 1.0
     # the regressor starts near E[y^2] (output ~0), far above the label variance
     lab = rec["reference"]["labels"]
@@ -97,7 +102,7 @@ def test_optimizers_quick(quick):
         by_stage.setdefault(r["stage"], []).append(r)
     assert [r["variant"] for r in by_stage["report"]] == REPORT_SETTINGS
     assert all(r["eval_scored"] for r in by_stage["report"] if r["status"] == "ok")
-    grid = studies.sweep_grid(quick=True)
+    grid = optimizers_study.sweep_grid(quick=True)
     assert len(by_stage["sweep"]) == sum(len(g) for g in grid.values())
     for r in by_stage["sweep"]:  # the sweep only informs a choice: eval is never scored
         assert r["eval_scored"] is False and r["test_acc"] is None
@@ -117,7 +122,7 @@ def test_hparams_quick(quick):
     runs_dir, _ = quick
     rec = _on_disk(runs_dir, "hparams")
     a = rec["analysis"]
-    g = studies.QUICK_HPARAMS
+    g = hparams_study.QUICK_HPARAMS
     grid_lr = [t for t in a["grid"] if t["stage"] == "grid-lr"]
     assert sorted((t["lr"], t["hidden"]) for t in grid_lr) == sorted((lr, h) for lr in g["lrs"] for h in g["lr_hidden"])
     at_best = {t["hidden"] for t in a["grid"] if t["lr"] == a["best_lr_stage1"]}
@@ -148,11 +153,11 @@ class _GuardedArrays(dict):
 @pytest.fixture
 def eval_spy(monkeypatch):
     """Every ``engine.read_arrays`` result records (and, before the choice, refuses) reads of ``eval``."""
-    from paddle_mnist import engine
+    from paddle_mnist.engine import fit as engine
 
     events, state = [], {"chosen": False}
     real_read = engine.read_arrays
-    real_choose = studies.choose_hparams
+    real_choose = hparams_study.choose_hparams
 
     def read(path=None, **kw):
         return _GuardedArrays(real_read(path, **kw), events, state)
@@ -163,7 +168,7 @@ def eval_spy(monkeypatch):
         return real_choose(grid_runs)
 
     monkeypatch.setattr(engine, "read_arrays", read)
-    monkeypatch.setattr(studies, "choose_hparams", choose)
+    monkeypatch.setattr(hparams_study, "choose_hparams", choose)
     return events, state
 
 
@@ -188,8 +193,8 @@ def test_eval_spy_catches_an_early_read(eval_spy, tmp_path):
 @pytest.mark.parametrize("valid_only", [False, True])
 def test_diverging_configuration_is_recorded(tmp_path, valid_only):
     cfg = TrainConfig(optimizer="sgd", lr=1e6, epochs=2, train_subset=1000, valid_subset=200, histograms=False)
-    job = studies.Job("huge-lr", "huge-lr", cfg, "sweep", score_eval=not valid_only)
-    (run,) = studies.run_jobs("diverge", [job], runs_dir=tmp_path, log=_silent)
+    job = ("huge-lr", "huge-lr", dataclasses.replace(cfg, score_eval=not valid_only), {"stage": "sweep"})
+    (run,) = run_configs("diverge", [job], runs_dir=tmp_path, log=_silent)
     assert run["status"] == "diverged"
     assert isinstance(run["diverged_step"], int) and 1 <= run["diverged_step"] <= 10
     assert math.isfinite(run["last_finite_loss"]) and run["test_acc"] is None
@@ -197,7 +202,7 @@ def test_diverging_configuration_is_recorded(tmp_path, valid_only):
     # and a diverged rate can never be chosen
     ok = copy.deepcopy(run)
     ok.update(status="ok", history={"valid_acc": [0.5], "epoch": [1]}, config=dict(run["config"], lr=0.1))
-    assert studies.choose_learning_rates([run, ok])["sgd"]["lr"] == 0.1
+    assert optimizers_study.choose_learning_rates([run, ok])["sgd"]["lr"] == 0.1
 
 
 # ---------------------------------------------------------------- pure functions
@@ -209,33 +214,33 @@ def _run(lr, hidden, curve, status="ok", name=None, stage="grid-lr"):
 
 def test_choose_hparams_uses_the_best_epoch_and_breaks_ties_small():
     runs = [_run(0.1, 200, [0.90, 0.95, 0.94]), _run(0.3, 100, [0.93, 0.95]), _run(1.0, 50, [0.99], "diverged")]
-    c = studies.choose_hparams(runs)
+    c = hparams_study.choose_hparams(runs)
     assert (c["lr"], c["hidden"], c["epochs"], c["valid_acc"]) == (0.3, 100, 2, 0.95)  # tie: fewer units
     assert c["n_runs"] == 2 and c["n_points"] == 5
-    assert studies.best_lr_of(runs) == 0.1  # tie at 0.95: the smaller rate
-    assert studies.choose_hparams([_run(0.1, 50, [0.9], "diverged")]) is None
+    assert hparams_study.best_lr_of(runs) == 0.1  # tie at 0.95: the smaller rate
+    assert hparams_study.choose_hparams([_run(0.1, 50, [0.9], "diverged")]) is None
 
 
 def test_first_reach_and_roughness():
     run = {"history": {"valid_acc": [0.90, 0.955, 0.975], "seconds": [2.0, 3.0, 4.0]}, "steps_per_epoch": 500,
            "steps": 1500, "iterations": {"step": [1, 500, 600, 700, 800], "train_loss": [2.3, 1.0, 0.5, 1.5, 0.5]}}
-    assert studies.first_reach(run, 0.95) == {"epoch": 2, "steps": 1000, "seconds": 5.0}
-    assert studies.first_reach(run, 0.99) is None
-    s = studies.reach_summary([run, dict(run, history={"valid_acc": [0.1], "seconds": [1.0]})], 0.97)
+    assert stats.first_reach(run, 0.95) == {"epoch": 2, "steps": 1000, "seconds": 5.0}
+    assert stats.first_reach(run, 0.99) is None
+    s = stats.reach_summary([run, dict(run, history={"valid_acc": [0.1], "seconds": [1.0]})], 0.97)
     assert (s["n"], s["n_reached"], s["epoch_mean"]) == (2, 1, 3)
-    assert studies.roughness(run) == pytest.approx(1.0 / (2.5 / 3))  # |1.0| + |1.0| over mean 0.8333
+    assert stats.roughness(run) == pytest.approx(1.0 / (2.5 / 3))  # |1.0| + |1.0| over mean 0.8333
 
 
 # ---------------------------------------------------------------- claims ledger and report sections
 def test_claims_ledger_from_quick_results(quick):
     _, records = quick
-    ledger = studies.claims_ledger(records)
+    ledger = claims.claims_ledger(records)
     assert [c["id"] for c in ledger] == CLAIM_IDS
     for c in ledger:
         assert c["verdict"] in ("reproduced", "not reproduced", "depends"), c
         assert c["claim"] and c["evidence"] and c["source"]
-    assert {c["verdict"] for c in studies.claims_ledger({})} == {"no data"}
-    assert len(studies.claims_ledger({})) == len(CLAIM_IDS)
+    assert {c["verdict"] for c in claims.claims_ledger({})} == {"no data"}
+    assert len(claims.claims_ledger({})) == len(CLAIM_IDS)
 
 
 def test_claim_verdicts_follow_the_numbers(quick):
@@ -245,21 +250,21 @@ def test_claim_verdicts_follow_the_numbers(quick):
     a["cross_entropy"].update(test_acc_mean=0.98, test_acc_std=0.001)
     a["square_error_onehot"].update(test_acc_mean=0.95, test_acc_std=0.001)
     a["square_error_regression"].update(test_acc_mean=0.80)
-    verdict = {c["id"]: c["verdict"] for c in studies.claims_ledger({"loss": rec})}
+    verdict = {c["id"]: c["verdict"] for c in claims.claims_ledger({"loss": rec})}
     assert verdict["loss-acc"] == "reproduced"
     a["square_error_onehot"].update(test_acc_mean=0.985)
-    assert {c["id"]: c["verdict"] for c in studies.claims_ledger({"loss": rec})}["loss-acc"] == "depends"
+    assert {c["id"]: c["verdict"] for c in claims.claims_ledger({"loss": rec})}["loss-acc"] == "depends"
     a["square_error_regression"].update(test_acc_mean=0.99)
-    assert {c["id"]: c["verdict"] for c in studies.claims_ledger({"loss": rec})}["loss-acc"] == "not reproduced"
+    assert {c["id"]: c["verdict"] for c in claims.claims_ledger({"loss": rec})}["loss-acc"] == "not reproduced"
     # targets: a 98.1% cross entropy meets the 98.0% target, a 97.9% one does not
     a["cross_entropy"].update(test_acc_mean=0.981)
-    assert studies.targets({"loss": rec})[0]["met"] is True
+    assert claims.targets({"loss": rec})[0]["met"] is True
     a["cross_entropy"].update(test_acc_mean=0.979)
-    assert studies.targets({"loss": rec})[0]["met"] is False
+    assert claims.targets({"loss": rec})[0]["met"] is False
 
 
 def test_report_sections_render_from_quick_results(quick, tmp_path):
-    from paddle_mnist import study_report
+    from paddle_mnist.report import studies as study_report
 
     runs_dir, records = quick
     ctx = Context(runs_dir / "quick" / "results", tmp_path / "figures", tmp_path / "bench", tmp_path)
@@ -275,7 +280,7 @@ def test_report_sections_render_from_quick_results(quick, tmp_path):
     c = records["hparams"]["analysis"]["choice"]
     assert f"lr {c['lr']:g}, {c['hidden']} hidden units, {c['epochs']} epoch" in md["section_hparams"]
     ledger = md["section_claims"]
-    for claim in studies.claims_ledger(records):
+    for claim in claims.claims_ledger(records):
         assert claim["claim"] in ledger
     rows = [line for line in ledger.splitlines() if line.startswith("| ") and line.split("|")[1].strip().isdigit()]
     assert len(rows) == len(CLAIM_IDS)
@@ -290,7 +295,7 @@ def test_report_sections_render_from_quick_results(quick, tmp_path):
 
 
 def test_sections_without_results(tmp_path):
-    from paddle_mnist import study_report
+    from paddle_mnist.report import studies as study_report
 
     ctx = Context(tmp_path / "none", tmp_path / "figures", tmp_path / "bench", tmp_path)
     for f, name in zip(study_report.SECTIONS[:4], ("loss", "dropout", "optimizers", "hparams")):
@@ -300,8 +305,8 @@ def test_sections_without_results(tmp_path):
 
 
 def test_registry_and_cli_dry_run(capsys):
-    from paddle_mnist.cli import main
-    from paddle_mnist.experiments import EXPERIMENTS
+    from paddle_mnist.apps.cli import main
+    from paddle_mnist.studies import EXPERIMENTS
 
     names = list(EXPERIMENTS)
     assert [n for n in names if n in ("loss", "dropout", "optimizers", "hparams")] == ["loss", "dropout",
@@ -310,4 +315,4 @@ def test_registry_and_cli_dry_run(capsys):
     assert [v for v, _ in EXPERIMENTS["optimizers"].variants] == REPORT_SETTINGS
     assert main(["train", "loss", "--quick", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert sum(line.startswith(tuple(LOSS_VARIANTS)) for line in out.splitlines()) == len(LOSS_VARIANTS)
+    assert sum(any(f"] {v}-seed0 " in line for v in LOSS_VARIANTS) for line in out.splitlines()) == len(LOSS_VARIANTS)

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from paddle_mnist.trajectories import TRAJECTORY_SETTINGS, numpy_path, paddle_path, run_trajectories, toy_loss
+from paddle_mnist.scratch.trajectories import TRAJECTORY_SETTINGS, numpy_path, paddle_path, run_trajectories, toy_loss
 
 
 def test_sgd_exact_end_point():

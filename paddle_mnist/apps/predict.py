@@ -1,0 +1,181 @@
+"""Classify your own digit images: MNIST-style preprocessing, model files, prediction.
+
+``preprocess_image`` turns any PNG/JPEG (any size; RGB, RGBA, grayscale or
+palette; dark ink on light paper or light ink on dark) into a 784-vector the way
+MNIST itself was made: ink cropped to its bounding box, scaled (aspect kept) so
+the longer side is 20 px with an anti-aliasing filter, then pasted into a 28x28
+field so that the centre of mass lands at the centre. ``save_model`` /
+``load_model`` handle a model file ``X.pdparams`` plus its sidecar ``X.json``
+(``{"model": ..., "model_kwargs": {...}}``), and ``predict_images`` returns the
+digit and the softmax probabilities of each image.
+
+    python -m paddle_mnist predict digit.png
+    python -m paddle_mnist predict a.png b.jpg --model reports/models/softmax.pdparams
+
+Paddle is imported inside the functions that need it, so importing this module
+is cheap.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from paddle_mnist.engine.checkpoint import load_model as _load_model
+from paddle_mnist.engine.checkpoint import model_paths, save_model  # noqa: F401  (the public model-file API)
+from paddle_mnist.errors import PaddleMnistError
+
+from paddle_mnist.paths import MODELS, REPO
+
+DEFAULT_MODEL = MODELS / "mlp.pdparams"
+TRAIN_HINT = "python -m paddle_mnist train mlp"
+
+SIDE = 28          # the MNIST field
+BOX = 20           # MNIST digits were scaled to fit a 20x20 box ...
+CENTRE = 14.0      # ... and shifted so the centre of mass (pixel-index coordinates) is here
+MIN_CONTRAST = 0.05  # ink darker/lighter than the paper by less than this (of full scale) is "blank"
+BBOX_FLOOR = 0.05    # ink below this (after scaling to 0..1) does not widen the bounding box
+NOISE_SIGMAS = 5.0   # paper noise (JPEG, photos) up to this many robust standard deviations counts as paper
+
+_ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
+
+
+# ---------------------------------------------------------------- images
+def _open_gray(path: Path) -> np.ndarray:
+    """The image as float gray levels in [0, 1] (1 = white); transparency composited onto white."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            img.load()
+            img = ImageOps.exif_transpose(img)  # phone photos: honour the orientation tag
+            if img.mode in _ALPHA_MODES or "transparency" in img.info:
+                rgba = img.convert("RGBA")
+                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                return np.asarray(Image.alpha_composite(white, rgba).convert("L"), dtype=np.float32) / 255.0
+            if img.mode in ("I", "F") or img.mode.startswith("I;"):  # 16-bit / float images
+                arr = np.asarray(img, dtype=np.float64)
+                top = 65535.0 if arr.max() > 255 else 255.0
+                return np.clip(arr / top, 0.0, 1.0).astype(np.float32)
+            try:
+                gray = img.convert("L")
+            except ValueError:
+                gray = img.convert("RGB").convert("L")
+            return np.asarray(gray, dtype=np.float32) / 255.0
+    except FileNotFoundError:
+        raise PaddleMnistError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise PaddleMnistError(f"{path}: is a folder, not an image file") from None
+    except UnidentifiedImageError:
+        raise PaddleMnistError(f"{path}: not an image Pillow can read (expected PNG or JPEG)") from None
+    except Image.DecompressionBombError as exc:
+        raise PaddleMnistError(f"{path}: image too large ({exc})") from None
+    except (OSError, ValueError, SyntaxError) as exc:  # truncated or corrupted image data
+        raise PaddleMnistError(f"{path}: unreadable image ({type(exc).__name__}: {exc})") from None
+
+
+def _border(a: np.ndarray) -> np.ndarray:
+    return np.concatenate([a[0, :], a[-1, :], a[1:-1, 0], a[1:-1, -1]])
+
+
+def _mnist_layout(ink: np.ndarray) -> np.ndarray:
+    """Crop ``ink`` (0..1, ink high) to its bounding box, fit into 20x20, centre by mass in 28x28."""
+    from PIL import Image
+
+    rows = np.flatnonzero((ink > BBOX_FLOOR).any(axis=1))
+    cols = np.flatnonzero((ink > BBOX_FLOOR).any(axis=0))
+    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    patch = Image.fromarray(np.ascontiguousarray(crop, dtype=np.float32))
+    patch = np.asarray(patch.resize((new_w, new_h), Image.Resampling.LANCZOS), dtype=np.float32)
+    patch = np.clip(patch, 0.0, 1.0)  # Lanczos rings slightly below 0 / above 1
+    peak = float(patch.max())
+    if peak <= 0.0:
+        patch = np.ones_like(patch)  # a tiny dot averaged away: keep it as one
+        peak = 1.0
+    patch = patch / peak  # thin strokes shrunk from a large image would otherwise be faint
+    ys, xs = np.mgrid[0:new_h, 0:new_w]
+    mass = float(patch.sum())
+    cy, cx = float((patch * ys).sum()) / mass, float((patch * xs).sum()) / mass
+    top = min(max(int(round(CENTRE - cy)), 0), SIDE - new_h)
+    left = min(max(int(round(CENTRE - cx)), 0), SIDE - new_w)
+    canvas = np.zeros((SIDE, SIDE), dtype=np.float32)
+    canvas[top:top + new_h, left:left + new_w] = patch
+    return canvas
+
+
+def preprocess_image(path) -> np.ndarray:
+    """One image file -> float32 [784] in [0, 1], laid out like an MNIST digit (ink 1, background 0).
+
+    Grayscale (transparency on white), polarity from the border (light border =
+    dark ink: invert), the paper's level (plus 5 sigma of its noise) to 0 and the
+    strongest ink to 1 (no thresholding), crop to the ink, longer side to 20 px
+    (Lanczos), centre of mass to the centre of 28x28. A missing file, a file that is not an image
+    and an image without ink raise ``PaddleMnistError`` naming the file.
+    """
+    path = Path(path)
+    gray = _open_gray(path)
+    if gray.size == 0:
+        raise PaddleMnistError(f"{path}: empty image (0 pixels)")
+    border = _border(gray) if min(gray.shape) > 1 else gray.ravel()
+    ink = 1.0 - gray if np.median(border) > 0.5 else gray
+    paper = _border(ink) if min(ink.shape) > 1 else ink.ravel()
+    # The paper's level plus NOISE_SIGMAS of its noise (robust: median and MAD of the border) maps
+    # to 0 and the strongest ink to 1; a clean image (flat border) is only rescaled.
+    median = float(np.median(paper))
+    noise = 1.4826 * float(np.median(np.abs(paper - median)))
+    background = min(median + NOISE_SIGMAS * noise, 1.0)
+    peak = float(ink.max())
+    if peak - background < MIN_CONTRAST:
+        raise PaddleMnistError(f"{path}: no digit found (the image is blank)")
+    ink = np.clip((ink - background) / (peak - background), 0.0, 1.0)
+    return _mnist_layout(ink).reshape(SIDE * SIDE)
+
+
+# ---------------------------------------------------------------- model files
+def load_model(model_path=DEFAULT_MODEL):
+    """The model file ``model_path`` (``X.pdparams`` + ``X.json``) in eval mode (see ``engine.checkpoint``)."""
+    same = Path(str(model_path)).with_suffix(".pdparams") == DEFAULT_MODEL
+    return _load_model(model_path, f" (train it with: {TRAIN_HINT})" if same else "")
+
+
+# ---------------------------------------------------------------- prediction
+def predict_images(paths, model_path=DEFAULT_MODEL) -> list[dict]:
+    """Classify image files: ``[{'path', 'digit', 'probability', 'probabilities': [10 floats]}]``.
+
+    Every image is preprocessed (and checked) before the model is loaded; the
+    probabilities are the softmax of the logits (or the outputs themselves for
+    a model whose ``double_softmax`` puts softmax in ``forward``).
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = list(paths)
+    if not paths:
+        return []
+    batch = np.stack([preprocess_image(p) for p in paths]).astype(np.float32)
+    model = load_model(model_path)
+
+    import paddle
+    import paddle.nn.functional as F
+
+    with paddle.no_grad():
+        out = model(paddle.to_tensor(batch))
+        probs = out if getattr(model, "double_softmax", False) else F.softmax(out, axis=-1)
+        probs = np.asarray(probs.numpy(), dtype=np.float64)
+    if probs.ndim != 2 or probs.shape[1] != 10:
+        raise PaddleMnistError(f"{model_paths(model_path)[0]}: the model gives {probs.shape[-1]} outputs "
+                               f"per image; predict needs a 10-class classifier")
+    results = []
+    for path, p in zip(paths, probs):
+        digit = int(np.argmax(p))
+        results.append({"path": str(path), "digit": digit, "probability": float(p[digit]),
+                        "probabilities": [float(v) for v in p]})
+    return results
+
+
+def format_prediction(result: dict) -> str:
+    """One line: ``digit.png: 7 (p=0.998)``."""
+    return f"{result['path']}: {result['digit']} (p={result['probability']:.3f})"

@@ -1,0 +1,138 @@
+"""The one checkpoint format: one writer and one reader for weights, resume checkpoints and model files.
+
+* ``save_state(obj, path)`` / ``load_state(path)``: a state dict or a resume
+  checkpoint (model, optimizer, epoch, history, RNG states), written atomically.
+* ``save_model`` / ``load_model``: a model file ``X.pdparams`` plus its sidecar
+  ``X.json`` (``{"model", "model_kwargs", ...}``), enough to rebuild the model.
+* ``write_model(weights, dst, config, info)``: a run's best weights as a model file.
+
+    python -m paddle_mnist predict digit.png --model reports/models/mlp.pdparams
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from paddle_mnist.errors import PaddleMnistError
+
+
+def save_state(obj, path) -> None:
+    """``paddle.save`` of ``obj`` to ``path``, atomically (complete or absent)."""
+    import paddle
+
+    from paddle_mnist.engine.records import atomic_write_bytes
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        paddle.save(obj, str(tmp))
+        data = tmp.read_bytes()
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    atomic_write_bytes(path, data)
+
+
+def load_state(path, what: str = "checkpoint"):
+    """What ``save_state`` wrote; a corrupted file is a one-line error naming it."""
+    import paddle
+
+    try:
+        return paddle.load(str(path))
+    except Exception as exc:  # paddle raises assorted types for truncated pickles
+        raise PaddleMnistError(f"{path}: corrupted {what} ({type(exc).__name__}: {exc})") from None
+
+
+def write_model(weights: Path, dst: Path, cfg, info: dict) -> Path:
+    """A run's weights file as the model file ``dst`` with a sidecar built from its config (and ``info``)."""
+    from paddle_mnist.engine.records import atomic_write_bytes, write_json
+
+    atomic_write_bytes(dst, Path(weights).read_bytes())
+    write_json(Path(dst).with_suffix(".json"), {"model": cfg.model, "model_kwargs": cfg.model_kwargs(),
+                                                 "loss": cfg.loss, **info})
+    return Path(dst)
+
+
+def model_paths(model_path) -> tuple[Path, Path]:
+    """``X``, ``X.pdparams`` or ``X.json`` -> (``X.pdparams``, ``X.json``)."""
+    path = Path(model_path)
+    base = str(path)
+    for suffix in (".pdparams", ".json"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+            break
+    return Path(base + ".pdparams"), Path(base + ".json")
+
+
+def save_model(model, model_name: str, model_kwargs: dict | None, path) -> Path:
+    """Write ``model``'s weights to ``X.pdparams`` and ``{"model", "model_kwargs"}`` to ``X.json``.
+
+    Both files are written atomically (complete or absent). Returns the ``.pdparams`` path.
+    """
+    from paddle_mnist.engine.records import write_json
+
+    params, sidecar = model_paths(path)
+    save_state(model.state_dict(), params)
+    write_json(sidecar, {"model": model_name, "model_kwargs": dict(model_kwargs or {})})
+    return params
+
+
+def _read_sidecar(sidecar: Path) -> tuple[str, dict]:
+    from paddle_mnist.course.nets import MODELS
+    from paddle_mnist.engine.records import read_json
+
+    try:
+        meta = read_json(sidecar)
+    except FileNotFoundError:
+        raise PaddleMnistError(f"{sidecar}: model description not found (it must sit next to the "
+                               f".pdparams file)") from None
+    except IsADirectoryError:
+        raise PaddleMnistError(f"{sidecar}: is a folder, not a model description") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("model"), str):
+        raise PaddleMnistError(f'{sidecar}: expected {{"model": name, "model_kwargs": {{...}}}}')
+    name = meta["model"]
+    if name not in MODELS:
+        raise PaddleMnistError(f"{sidecar}: unknown model {name!r}; choose from {sorted(MODELS)}")
+    kwargs = meta.get("model_kwargs") or {}
+    if not isinstance(kwargs, dict):
+        raise PaddleMnistError(f"{sidecar}: model_kwargs must be an object, got {type(kwargs).__name__}")
+    kwargs = dict(kwargs)
+    if isinstance(kwargs.get("hidden"), list):
+        kwargs["hidden"] = tuple(kwargs["hidden"])
+    return name, kwargs
+
+
+def load_model(model_path, hint: str = ""):
+    """The model saved at ``model_path`` (``X.pdparams`` + ``X.json``), in eval mode.
+
+    A missing file, a corrupted file or weights that do not fit the described
+    model raise ``PaddleMnistError`` naming the file.
+    """
+    params, sidecar = model_paths(model_path)
+    if not params.is_file():
+        raise PaddleMnistError(f"{params}: model file not found{hint}")
+    name, kwargs = _read_sidecar(sidecar)
+
+    from paddle_mnist.course.nets import build_model
+
+    try:
+        model = build_model(name, **kwargs)
+    except (TypeError, ValueError) as exc:
+        raise PaddleMnistError(f"{sidecar}: cannot build model {name!r} ({exc})") from None
+    state = load_state(params, what="model file")
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):
+        state = state["model"]  # a training checkpoint: take its weights
+    if not isinstance(state, dict):
+        raise PaddleMnistError(f"{params}: not a model state dict (got {type(state).__name__})")
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    got = {k: tuple(getattr(v, "shape", ())) for k, v in state.items()}
+    if expected != got:
+        missing = sorted(set(expected) - set(got))
+        wrong = sorted(k for k in set(expected) & set(got) if expected[k] != got[k])
+        extra = sorted(set(got) - set(expected))
+        raise PaddleMnistError(f"{params}: weights do not fit model {name!r} {kwargs} "
+                               f"(missing {missing}, wrong shape {wrong}, unexpected {extra})")
+    model.set_state_dict(state)
+    model.eval()
+    return model

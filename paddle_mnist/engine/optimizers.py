@@ -1,0 +1,85 @@
+"""Optimizer registry: lowercase name -> factory ``(parameters, config) -> paddle.optimizer``.
+
+With the tuned settings on (``PADDLE_MNIST_TUNED``, see ``_env.py``) Adam is
+``lean_adam.Adam``: Paddle's multi-tensor Adam (one fused kernel for all
+parameters) called without Paddle's per-step Python bookkeeping; same numbers.
+
+    python -m paddle_mnist train optimizers --quick
+"""
+from __future__ import annotations
+
+from paddle_mnist.perf.env import tuned_enabled
+
+
+def _wd(cfg):
+    return cfg.weight_decay or None
+
+
+def sgd(params, cfg, lr):
+    import paddle
+
+    return paddle.optimizer.SGD(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
+
+
+def momentum(params, cfg, lr):
+    import paddle
+
+    return paddle.optimizer.Momentum(learning_rate=lr, momentum=cfg.momentum, parameters=params,
+                                     weight_decay=_wd(cfg))
+
+
+def nesterov(params, cfg, lr):
+    import paddle
+
+    return paddle.optimizer.Momentum(learning_rate=lr, momentum=cfg.momentum, parameters=params,
+                                     use_nesterov=True, weight_decay=_wd(cfg))
+
+
+def adagrad(params, cfg, lr):
+    import paddle
+
+    return paddle.optimizer.Adagrad(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
+
+
+def rmsprop(params, cfg, lr):
+    import paddle
+
+    return paddle.optimizer.RMSProp(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
+
+
+def adam(params, cfg, lr):
+    import paddle
+
+    if not tuned_enabled():
+        return paddle.optimizer.Adam(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
+    from paddle_mnist.perf.lean_adam import Adam
+
+    return Adam(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
+
+
+OPTIMIZERS = {
+    "sgd": sgd,
+    "momentum": momentum,
+    "nesterov": nesterov,
+    "adagrad": adagrad,
+    "rmsprop": rmsprop,
+    "adam": adam,
+}
+
+
+SCHEDULES = ("constant", "cosine")
+
+
+def build_optimizer(name: str, params, cfg):
+    """The optimizer of ``cfg``; with ``lr_schedule='cosine'`` its learning rate is a per-epoch
+    ``CosineAnnealingDecay`` from ``cfg.lr`` towards 0 over ``cfg.epochs`` (step it once per epoch)."""
+    import paddle
+
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose from {sorted(OPTIMIZERS)}")
+    if cfg.lr_schedule not in SCHEDULES:
+        raise ValueError(f"unknown lr_schedule {cfg.lr_schedule!r}; choose from {SCHEDULES}")
+    lr = cfg.lr
+    if cfg.lr_schedule == "cosine":
+        lr = paddle.optimizer.lr.CosineAnnealingDecay(learning_rate=cfg.lr, T_max=cfg.epochs)
+    return OPTIMIZERS[name](params, cfg, lr)

@@ -1,0 +1,190 @@
+"""Run a registered experiment (every variant x seed through ``engine.fit``) and record its results.
+
+Results go to ``reports/results/<name>.json`` (atomically, under a file lock);
+``--quick`` runs go to ``runs/quick/results/`` so they never replace the full
+results. A run that diverges is recorded as ``diverged``; one that raises is
+recorded as ``failed`` and the others go on.
+
+    python -m paddle_mnist train mlp --seeds 0,1,2
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from paddle_mnist.engine.config import from_dict
+from paddle_mnist.engine.experiment import Experiment, Settings, Stage, drive
+from paddle_mnist.engine.pool import parallel_map
+from paddle_mnist.engine.records import file_lock, read_json, write_json
+from paddle_mnist.errors import PaddleMnistError
+from paddle_mnist.perf.env import train_threads
+from paddle_mnist.studies.stats import summarise
+
+from paddle_mnist.paths import REPORTS, shown
+
+
+def results_dir_for(quick: bool, runs_dir: Path) -> Path:
+    return Path(runs_dir) / "quick" / "results" if quick else REPORTS / "results"
+
+
+def _copy_headline(exp, runs: list[dict], models_dir: Path) -> str | None:
+    """Copy the headline model: the best-valid run of the variant with the best mean valid accuracy.
+
+    Chosen on ``valid`` only; the same rule as ``headline_variant`` (report and notebooks).
+    """
+    from paddle_mnist.engine.checkpoint import write_model
+
+    variant = headline_variant(summarise(runs))
+    ok = [r for r in runs if r["status"] == "ok" and r.get("checkpoint") and r["variant"] == variant]
+    if not ok:
+        return None
+    best = max(ok, key=lambda r: r["best_valid_acc"])
+    dst = Path(models_dir) / f"{exp.name}.pdparams"
+    write_model(Path(best["checkpoint"]), dst, from_dict(best["config"]),
+                {"experiment": exp.name, "variant": variant, "run": best["name"],
+                 "best_valid_acc": best["best_valid_acc"], "test_acc": best["test_acc"]})
+    return shown(dst)
+
+
+def headline_variant(summary: dict) -> str | None:
+    """The variant with the best mean valid accuracy (ties: the first); ``None`` without one."""
+    scored = [(v["valid_acc_mean"], label) for label, v in summary.items() if v.get("valid_acc_mean") is not None]
+    return max(scored, key=lambda t: t[0])[1] if scored else None
+
+
+def _run_one(job: dict) -> dict:
+    """Train one configuration (in this process or a worker); failures become records, not exceptions."""
+    from paddle_mnist.engine.fit import fit
+
+    cfg, run_dir, vdl_dir = job["config"], Path(job["run_dir"]), Path(job["vdl_dir"])
+    if not job["resume"] and run_dir.exists():
+        shutil.rmtree(run_dir)
+        shutil.rmtree(vdl_dir, ignore_errors=True)
+    try:
+        result = fit(cfg, run_dir, experiment=job["experiment"], vdl_dir=vdl_dir, resume=job["resume"],
+                     progress=job["progress"], threads=job["threads"])
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # a run that raises is recorded; the others go on
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "error.txt").write_text(traceback.format_exc())
+        print(f"run {job['name']} failed: {type(exc).__name__}: {exc} (traceback in {run_dir / 'error.txt'})",
+              file=sys.stderr)
+        result = _failed(cfg, exc)
+    result.update(name=job["name"], variant=job["variant"], **job["extra"])
+    return result
+
+
+def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, resume: bool = False,
+                workers: int = 1, progress: bool | None = None, log=print, subdir: str = "") -> list[dict]:
+    """Run ``(run_name, label, config[, extra])`` through ``engine.fit``; ``workers`` > 1 uses processes.
+
+    ``extra`` (a dict) is merged into that run's record (e.g. the stage of a multi-stage study).
+    """
+    runs_dir = Path(runs_dir)
+    exp_runs = runs_dir / ("quick" if quick else "") / name / subdir
+    vdl_root = runs_dir / "vdl" / ("quick-" + name if quick else name) / subdir
+    jobs = [{"config": cfg, "run_dir": str(exp_runs / run_name), "vdl_dir": str(vdl_root / run_name),
+             "experiment": name, "resume": resume, "progress": progress if workers == 1 else False,
+             "name": run_name, "variant": label, "extra": extra[0] if extra else {}}
+            for run_name, label, cfg, *extra in configs]
+    parallel = workers > 1 and len(jobs) > 1
+    threads = train_threads(workers if parallel else 1)  # the cores shared among the worker processes
+    for job in jobs:
+        job["threads"] = threads
+        c = job["config"]
+        log(f"[{name}] {job['name']}: {c.model} {list(c.hidden)} {c.loss} {c.optimizer} lr={c.lr:g} "
+            f"epochs={c.epochs}{'' if c.score_eval else ' (valid only)'}")
+    if not parallel:
+        results = []
+        for job in jobs:
+            results.append(_run_one(job))
+            _log_result(name, results[-1], log)
+        return results
+    results = parallel_map(_run_one, jobs, workers)
+    for r in results:
+        _log_result(name, r, log)
+    return results
+
+
+def _log_result(name: str, r: dict, log) -> None:
+    log(f"[{name}] {r['name']}: {r['status']} valid={_pct(r['best_valid_acc'])} test={_pct(r['test_acc'])}")
+
+
+def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, overrides: dict | None = None,
+                   runs_dir="runs", results_dir=None, models_dir=None, resume: bool = False,
+                   progress: bool | None = None, workers: int = 1, log=print) -> dict:
+    """Run every stage of ``exp.plan``; write and return its results record (``paddle_mnist.studies`` names them)."""
+    s = Settings.resolve(exp, seeds, quick, overrides)
+    results_dir = Path(results_dir) if results_dir else results_dir_for(quick, Path(runs_dir))
+    models_dir = Path(models_dir) if models_dir else (None if quick else results_dir.parent / "models")
+    started = time.perf_counter()
+    opts = dict(runs_dir=runs_dir, quick=quick, resume=resume, workers=workers, progress=progress, log=log)
+
+    def run_stage(stage: Stage) -> list[dict]:
+        if stage.fn is not None:  # a study's own runner (the numpy nets, the toy-loss paths)
+            log(f"[{exp.name}] {stage.name}: {len(stage.jobs)} run(s), {workers} worker(s)")
+            return parallel_map(stage.fn, [j.config for j in stage.jobs], workers)
+        configs = [(j.name, j.variant, j.config, j.extra) for j in stage.jobs]
+        return run_configs(exp.name, configs, subdir=stage.subdir, **opts)
+
+    runs, extra = drive(exp, s, run_stage)
+    record = {
+        "experiment": exp.name, "title": exp.title, "section": exp.section, "description": exp.description,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "settings": {"quick": quick, "seeds": sorted({r["seed"] for r in runs if "seed" in r}),
+                     "overrides": dict(s.overrides), "workers": workers, "cpu_count": os.cpu_count()},
+        "runs": runs,
+        "summary": summarise(runs) if runs and "variant" in runs[0] else {},
+        **extra,
+    }
+    if exp.analyse is not None:
+        record.update(exp.analyse(exp, runs, s))
+    record["settings"]["wall_seconds"] = time.perf_counter() - started
+    first = next((r for r in runs if "config" in r), None)
+    if first is not None:
+        record["model_summary"] = model_summary(from_dict(first["config"]))
+    if exp.headline and models_dir is not None:
+        record["settings"]["headline_model"] = _copy_headline(exp, runs, models_dir)
+    path = results_dir / f"{exp.name}.json"
+    with file_lock(path):
+        write_json(path, record)
+    log(f"[{exp.name}] results -> {shown(path)}")
+    return record
+
+
+def model_summary(cfg) -> str:
+    """The ``paddle.summary`` table of the model a config builds."""
+    import contextlib
+    import io
+
+    import paddle
+
+    from paddle_mnist.course.nets import build_model
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        paddle.summary(build_model(cfg.model, **cfg.model_kwargs()), (1, 784))
+    return buf.getvalue()
+
+
+def _failed(cfg, exc) -> dict:
+    return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "config": cfg.to_dict(),
+            "seed": cfg.seed, "history": {"epoch": []}, "best_valid_acc": None, "test_acc": None,
+            "seconds": 0.0, "checkpoint": None}
+
+
+def _pct(x) -> str:
+    return "-" if x is None else f"{100 * x:.2f}%"
+
+
+def load_results(name: str, results_dir=None) -> dict:
+    path = Path(results_dir or REPORTS / "results") / f"{name}.json"
+    if not path.is_file():
+        raise PaddleMnistError(f"no results for {name!r} at {path}; run: python -m paddle_mnist train {name}")
+    return read_json(path)

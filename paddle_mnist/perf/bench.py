@@ -1,0 +1,185 @@
+"""Benchmarks that print and record figures in ``reports/bench/*.json`` (never timed tests).
+
+Each figure is the median of several repetitions with its min and max; every
+comparison is a ratio measured in the same run. Memory and cold-start figures
+are taken in fresh subprocesses.
+
+    python -m paddle_mnist bench data
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from paddle_mnist.engine.records import write_json
+
+from paddle_mnist.paths import BENCH as BENCH_DIR, REPO
+
+
+def stats(values) -> dict:
+    values = [float(v) for v in values]
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values),
+            "values": values}
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
+            "platform": platform.platform(),
+            "env": {k: os.environ.get(k) for k in ("MKL_DEBUG_CPU_TYPE", "OMP_NUM_THREADS", "PADDLE_MNIST_TUNED")}}
+    try:
+        import paddle
+
+        info["paddle"] = paddle.__version__
+        info["paddle_cuda"] = paddle.device.is_compiled_with_cuda()
+    except ImportError:  # pragma: no cover - paddle is a hard dependency
+        pass
+    return info
+
+
+def assignment_load_data(mode="train", batch_size=100, datafile="data/mnist.json.gz"):
+    """The course's loader with its typos fixed: re-parses the JSON every call, converts sample by sample."""
+    data = json.load(gzip.open(datafile))
+    train_set, val_set, eval_set = data
+    imgs, labels = {"train": train_set, "valid": val_set, "eval": eval_set}[mode]
+    index_list = list(range(len(imgs)))
+
+    def data_generator():
+        if mode == "train":
+            random.shuffle(index_list)
+        imgs_list, labels_list = [], []
+        for i in index_list:
+            imgs_list.append(np.array(imgs[i]).astype("float32"))
+            labels_list.append(np.array(labels[i]).astype("float32"))
+            if len(imgs_list) == batch_size:
+                yield np.array(imgs_list), np.array(labels_list)
+                imgs_list, labels_list = [], []
+        if len(imgs_list) > 0:
+            yield np.array(imgs_list), np.array(labels_list)
+
+    return data_generator
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size (``VmHWM``).
+
+    Not ``ru_maxrss``: Linux carries that high-water mark over from the parent
+    across ``fork`` and ``exec``, so a child of a large benchmark process would
+    report its parent's peak.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+_PROBE = """
+import json, sys, time
+from paddle_mnist.perf.bench import peak_rss_mb
+t0 = time.perf_counter()
+{body}
+out['seconds'] = time.perf_counter() - t0
+out['peak_rss_mb'] = peak_rss_mb()
+print(json.dumps(out))
+"""
+
+
+def _probe(body: str, env: dict | None = None) -> dict:
+    code = _PROBE.format(body=body)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                          env={**os.environ, **(env or {})}, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _epoch_seconds(gen) -> float:
+    t0 = time.perf_counter()
+    for _ in gen():
+        pass
+    return time.perf_counter() - t0
+
+
+def bench_data(path=None, repeats: int = 5, assignment_repeats: int = 3, out_dir=BENCH_DIR) -> Path:
+    """Assignment-style loader vs ours: load call, one epoch of batches, peak memory; writes data.json."""
+    from paddle_mnist.datafile.store import default_path, load_data
+
+    path = str(Path(path) if path else default_path())
+    res = {"command": "python -m paddle_mnist bench data", "machine": machine(), "data_file": path}
+    # ours, cold: a fresh cache folder per repetition, fresh process
+    cold = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as cache:
+            cold.append(_probe(f"from paddle_mnist.datafile.store import load_data\nout={{}}\n"
+                               f"load_data('train', 100, path={path!r})", {"PADDLE_MNIST_CACHE": cache}))
+    res["ours_cold_load_s"] = stats(c["seconds"] for c in cold)
+    res["ours_cold_peak_rss_mb"] = stats(c["peak_rss_mb"] for c in cold)
+    # ours, warm: in this process, cache present
+    load_data("train", 100, path=path)
+    warm = []
+    for _ in range(max(repeats, 10)):
+        t0 = time.perf_counter()
+        gen = load_data("train", 100, path=path)
+        warm.append(time.perf_counter() - t0)
+    res["ours_warm_load_s"] = stats(warm)
+    res["ours_epoch_s"] = stats(_epoch_seconds(gen) for _ in range(repeats))
+    probe = _probe(f"from paddle_mnist.datafile.store import load_data\nout={{}}\ng = load_data('train', 100, path={path!r})\n"
+                   "for _ in g(): pass")
+    res["ours_warm_peak_rss_mb"] = probe["peak_rss_mb"]
+    # the assignment's loader, same file, same machine, same run
+    loads = [_probe(f"from paddle_mnist.perf.bench import assignment_load_data\nout={{}}\n"
+                    f"assignment_load_data('train', 100, {path!r})") for _ in range(assignment_repeats)]
+    res["assignment_load_s"] = stats(p["seconds"] for p in loads)
+    res["assignment_peak_rss_mb"] = stats(p["peak_rss_mb"] for p in loads)
+    agen = assignment_load_data("train", 100, path)
+    res["assignment_epoch_s"] = stats(_epoch_seconds(agen) for _ in range(assignment_repeats))
+    del agen
+    res["ratios"] = {
+        "warm_load_speedup": res["assignment_load_s"]["median"] / res["ours_warm_load_s"]["median"],
+        "cold_load_speedup": res["assignment_load_s"]["median"] / res["ours_cold_load_s"]["median"],
+        "epoch_speedup": res["assignment_epoch_s"]["median"] / res["ours_epoch_s"]["median"],
+    }
+    res["targets"] = {
+        "warm_load_under_0.1s": res["ours_warm_load_s"]["median"] < 0.1,
+        "warm_load_100x_faster": res["ratios"]["warm_load_speedup"] >= 100,
+        "cold_load_under_5s": res["ours_cold_load_s"]["median"] < 5,
+        "warm_peak_rss_under_500mb": res["ours_warm_peak_rss_mb"] < 500,
+        "epoch_20x_faster": res["ratios"]["epoch_speedup"] >= 20,
+    }
+    out = Path(out_dir) / "data.json"
+    write_json(out, res)
+    return out
+
+
+def run_bench(what: str = "all", repeats: int = 5) -> list[Path]:
+    paths = []
+    if what in ("data", "all"):
+        paths.append(bench_data(repeats=repeats))
+    if what in ("train", "eval", "all"):
+        from paddle_mnist.perf.bench_train import bench_eval, bench_train
+
+        if what in ("train", "all"):
+            paths.append(bench_train(repeats=repeats))
+        if what in ("eval", "all"):
+            paths.append(bench_eval(repeats=repeats))
+    return paths

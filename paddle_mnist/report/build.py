@@ -1,0 +1,181 @@
+"""``reports/REPORT.md`` generated from the results files alone (``reports/results``, ``reports/bench``).
+
+A section is a function ``(ctx) -> markdown`` listed by ``sections()``; each
+reads JSON written by the code, draws its figures with ``plots`` and fills its
+prose from those numbers. A missing results file gives a line saying which
+command produces it.
+
+    python -m paddle_mnist report
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from paddle_mnist.errors import PaddleMnistError
+from paddle_mnist.engine.records import atomic_write_text, read_json
+
+from paddle_mnist.paths import REPO, REPORTS
+
+
+@dataclass
+class Context:
+    results_dir: Path
+    figures_dir: Path
+    bench_dir: Path
+    report_dir: Path
+
+    def load(self, name: str):
+        path = self.results_dir / f"{name}.json"
+        return read_json(path) if path.is_file() else None
+
+    def bench(self, name: str):
+        path = self.bench_dir / f"{name}.json"
+        return read_json(path) if path.is_file() else None
+
+    def figure(self, name: str) -> tuple[Path, str]:
+        """The path to save a figure to, and its link relative to the report."""
+        path = self.figures_dir / f"{name}.png"
+        return path, os.path.relpath(path, self.report_dir)
+
+
+def pct(x, digits: int = 2) -> str:
+    return "n/a" if x is None else f"{100 * x:.{digits}f}%"
+
+
+def pm(mean, std, digits: int = 2) -> str:
+    if mean is None:
+        return "n/a"
+    return f"{100 * mean:.{digits}f} ± {100 * (std or 0):.{digits}f}%"
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def missing(name: str) -> str:
+    return f"_No results yet: run `python -m paddle_mnist train {name}`._\n"
+
+
+def summary_table(record: dict) -> str:
+    rows = []
+    for variant, s in record["summary"].items():
+        rows.append([variant, pm(s["test_acc_mean"], s["test_acc_std"]), pm(s["valid_acc_mean"], s["valid_acc_std"]),
+                     f"{s['n_ok']}/{s['n_runs']}", s["epochs"],
+                     "n/a" if s["seconds_mean"] is None else f"{s['seconds_mean']:.1f} s",
+                     ", ".join(s["statuses"])])
+    return table(["variant", "test acc (mean ± std)", "best valid acc", "runs ok", "epochs", "train time/run",
+                  "status"], rows)
+
+
+def section_data(ctx: Context) -> str:
+    d = ctx.load("data")
+    out = ["## 1.1 Data\n"]
+    if d is None:
+        return out[0] + "_No data summary yet: run `python -m paddle_mnist reproduce`._\n"
+    rows = [[m, s["n"], " ".join(str(c) for c in s["label_counts"]), f"{s['pixel_mean']:.4f}",
+             f"{s['ink_fraction']:.3f}"] for m, s in d["splits"].items()]
+    out.append(f"`{d['file']}` (md5 `{d['md5']}`) holds {sum(s['n'] for s in d['splits'].values()):,} images: "
+               "the first 50,000 official training images are `train`, the last 10,000 `valid`, and the official "
+               "test set is `eval`, which is scored once per run and never used to choose anything.\n")
+    out.append(table(["split", "images", "label counts 0-9", "mean pixel", "fraction of ink pixels"], rows))
+    b = ctx.bench("data")
+    if b:
+        r = b["ratios"]
+        out.append(f"\n`load_data` reads the file once and memory-maps a cache: a warm call takes "
+                   f"{1000 * b['ours_warm_load_s']['median']:.1f} ms against {b['assignment_load_s']['median']:.1f} s "
+                   f"for the assignment's loader ({r['warm_load_speedup']:,.0f}x), one epoch of batches "
+                   f"{1000 * b['ours_epoch_s']['median']:.0f} ms against {b['assignment_epoch_s']['median']:.2f} s "
+                   f"({r['epoch_speedup']:.0f}x); peak memory {b['ours_warm_peak_rss_mb']:.0f} MB against "
+                   f"{b['assignment_peak_rss_mb']['median']:.0f} MB (`{b['command']}`).\n")
+    return "\n".join(out) + "\n"
+
+
+def _model_section(ctx: Context, name: str, heading: str, target: str) -> str:
+    from paddle_mnist.plots.common import plot_learning_curves
+
+    rec = ctx.load(name)
+    out = [f"## {heading}\n"]
+    if rec is None:
+        return out[0] + missing(name)
+    path, link = ctx.figure(f"{name}_curves")
+    plot_learning_curves(rec, path)
+    best = max(rec["summary"], key=lambda v: rec["summary"][v]["valid_acc_mean"] or 0)  # chosen on valid
+    s = rec["summary"][best]
+    cfg = next(r for r in rec["runs"] if r["variant"] == best)["config"]
+    chosen = "" if len(rec["summary"]) == 1 else (
+        f" Of the variants ({', '.join(rec['summary'])}), **{best}** has the best mean `valid` accuracy "
+        f"({pm(s['valid_acc_mean'], s['valid_acc_std'])}), so it is the headline.")
+    out.append(f"{rec['description']} Trained for {s['epochs']} epochs with batch {cfg['batch_size']} over "
+               f"{s['n_runs']} seed{'s' if s['n_runs'] != 1 else ''} ({', '.join(str(x) for x in rec['settings']['seeds'])}); the checkpoint with "
+               f"the best `valid` accuracy of each run is scored once on `eval`: "
+               f"**{pm(s['test_acc_mean'], s['test_acc_std'])}** ({target}).{chosen}\n")
+    out.append(f"![{rec['title']}]({link})\n")
+    out.append(summary_table(rec) + "\n")
+    if rec.get("model_summary"):
+        out.append(f"<details><summary>paddle.summary</summary>\n\n```\n{rec['model_summary'].strip()}\n```\n</details>\n")
+    if rec["settings"].get("quick"):
+        out.append("_These are `--quick` smoke-test results, not the full settings._\n")
+    return "\n".join(out)
+
+
+def section_softmax(ctx: Context) -> str:
+    return _model_section(ctx, "softmax", "1.2.1 Softmax classifier (2.3)",
+                          "target 92.0-92.8%; the PaddlePaddle book reports 92.34%")
+
+
+def section_mlp(ctx: Context) -> str:
+    return _model_section(ctx, "mlp", "1.2.2 Fully connected network (2.4)",
+                          "target at least 98.0%; the PaddlePaddle book reports 97.66%, the course's own run 97.10%")
+
+
+def section_reproducibility(ctx: Context) -> str:
+    d = ctx.load("determinism")
+    out = ["## Reproducibility\n"]
+    if d is None:
+        return out[0] + "_No determinism check yet: run `python -m paddle_mnist reproduce`._\n"
+    verdict = "identical" if d["identical"] else "DIFFERENT"
+    threads = d.get("threads")
+    how = (f"; the first on {threads[0] or 'the default number of'} MKL threads, the second on {threads[1]}"
+           if threads else "")
+    out.append(f"Two runs of `{d['experiment']}` with seed {d['seed']} on {d['device']} ({d['epochs']} epochs, "
+               f"{d['steps']} steps{how}) gave {verdict} metrics and weights: valid accuracy {d['valid_acc'][0]} vs "
+               f"{d['valid_acc'][1]}, max weight difference {d['max_weight_diff']:g}.\n")
+    return "\n".join(out)
+
+
+def sections() -> list:
+    """The report's sections in the assignment's order (imported here: they import this module)."""
+    from paddle_mnist.report.scratch import section_init, section_numpy, section_trajectories
+    from paddle_mnist.report.performance import section_performance
+    from paddle_mnist.report.studies import section_claims, section_dropout, section_hparams, section_loss, section_optimizers
+
+    return [section_data, section_softmax, section_mlp, section_loss, section_dropout, section_optimizers,
+            section_hparams, section_numpy, section_trajectories, section_init, section_claims,
+            section_performance, section_reproducibility]
+
+
+def build_report(results_dir=None, out=None, figures_dir=None, bench_dir=None) -> Path:
+    """Write the report (and its figures) from the results files; return its path."""
+    results_dir = Path(results_dir) if results_dir else REPORTS / "results"
+    if not results_dir.is_dir():
+        raise PaddleMnistError(f"results folder not found: {results_dir} (run: python -m paddle_mnist reproduce)")
+    out = Path(out) if out else REPORTS / "REPORT.md"
+    figures_dir = Path(figures_dir) if figures_dir else out.parent / "figures"
+    ctx = Context(results_dir, figures_dir, Path(bench_dir) if bench_dir else REPORTS / "bench", out.parent)
+    repro = ctx.load("reproduce")
+    head = ["# paddle_mnist report: handwritten digit recognition in PaddlePaddle\n",
+            "Generated by `python -m paddle_mnist report` from the files in `reports/results/` and `reports/bench/`; "
+            "every number below was measured by the code. Regenerate everything with "
+            "`python -m paddle_mnist reproduce`.\n"]
+    if repro:
+        head.append(f"The last full reproduction took {repro['wall_seconds'] / 60:.1f} minutes of wall time"
+                    f"{' (--quick)' if repro['quick'] else ''} on {repro.get('cpu_count', '?')} CPU cores.\n")
+    parts = head + [section(ctx) for section in sections()]
+    parts.append(f"\n_Report written {_dt.datetime.now(_dt.timezone.utc).date().isoformat()}._\n")
+    atomic_write_text(out, "\n".join(parts))
+    return out

@@ -1,0 +1,329 @@
+"""Report sections of the studies (2.2, 2.6, 2.7) and the claims ledger, from the results files alone.
+
+Each ``section_*(ctx)`` takes ``report.Context`` and returns markdown; every
+number in the prose comes from ``reports/results/<name>.json`` (the ``analysis``
+written by ``studies``), and every verdict from ``studies.claims_ledger``.
+
+    python -m paddle_mnist report
+"""
+from __future__ import annotations
+
+from paddle_mnist.report.build import missing, pct, pm, table
+from paddle_mnist.studies.claims import claims_ledger, targets
+from paddle_mnist.studies.loss import DOUBLE_SOFTMAX_FLOOR
+
+STUDIES = ("loss", "dropout", "optimizers", "hparams")
+
+
+def _f(x, digits: int = 3) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def _points(x) -> str:
+    return "n/a" if x is None else f"{100 * x:+.2f} points"
+
+
+def _reach(a: dict, thr: str) -> str:
+    r = a["reach"][thr]
+    if not r["n"]:
+        return "n/a"
+    if not r["n_reached"]:
+        return "not reached"
+    part = "" if r["n_reached"] == r["n"] else f" ({r['n_reached']}/{r['n']} runs)"
+    return f"epoch {r['epoch_mean']:.1f} = {r['steps_mean']:.0f} it, {r['seconds_mean']:.1f} s{part}"
+
+
+def _seeds(rec: dict) -> str:
+    return ", ".join(str(s) for s in rec["settings"]["seeds"])
+
+
+def _quick_note(rec: dict) -> str:
+    return "_These are `--quick` smoke-test results (2 epochs on 5,000 images), not the full settings._\n" \
+        if rec["settings"].get("quick") else ""
+
+
+def _claims_here(rec_name: str, rec: dict) -> str:
+    rows = [c for c in claims_ledger({rec_name: rec}) if c["verdict"] != "no data"]
+    if not rows:
+        return ""
+    lines = ["Claims checked here (details in the ledger below):\n"]
+    lines += [f"- {c['claim']} — **{c['verdict']}**" for c in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _status(a: dict) -> str:
+    s = ", ".join(a["statuses"])
+    if a.get("diverged"):
+        d = a["diverged"]
+        steps = sorted({x["step"] for x in d})
+        s += f" (step {', '.join(str(x) for x in steps)}; last finite loss {_f(d[0]['last_finite_loss'], 3)})"
+    return s
+
+
+# ---------------------------------------------------------------- 2.6.1-2.6.2
+def section_loss(ctx) -> str:
+    from paddle_mnist.plots.studies import plot_loss_study
+
+    rec = ctx.load("loss")
+    out = ["## 2.6.1-2.6.2 Loss functions: cross entropy vs squared error\n"]
+    if rec is None:
+        return out[0] + missing("loss")
+    path, link = ctx.figure("loss_study")
+    plot_loss_study(rec, path)
+    a, ref = rec["analysis"], rec["reference"]
+    lab = ref["labels"]
+    cfg = rec["runs"][0]["config"]
+    out.append(f"{rec['description']} Seeds {_seeds(rec)}; the same seed gives the same initial weights (up to the "
+               f"output layer) and the same batch order in every variant. The checkpoint with the best `valid` "
+               f"accuracy of each run is scored once on `eval`. Valid accuracy is measured once per epoch "
+               f"({rec['runs'][0].get('steps_per_epoch', '?')} iterations), so the iterations to 95% / 97% have "
+               f"epoch resolution.\n")
+    out.append(f"![loss study]({link})\n")
+    out.append("_Left to right: train loss per iteration (mean of each {log}-step window, one panel and scale per "
+               "variant since the losses are not comparable in value; x = divergence), then valid accuracy per "
+               "epoch (mean over seeds, band = min..max)._\n".format(log=cfg["log_every"]))
+    rows = []
+    for v, s in a.items():
+        rows.append([v, f"{s['optimizer']} {s['lr']:g}", pm(s["test_acc_mean"], s["test_acc_std"]),
+                     pct(s["valid_acc_epoch1_mean"]), _reach(s, "0.95"), _reach(s, "0.97"),
+                     _f(s["initial_loss_mean"]), _f(s["lowest_logged_loss_mean"], 4),
+                     _f(s["final_train_loss_mean"], 4), f"{s['n_ok']}/{s['n_runs']} {_status(s)}"])
+    out.append(table(["variant", "optimizer", "test acc (mean ± std)", "valid acc after epoch 1", "95% valid at",
+                      "97% valid at", "first logged loss", "lowest logged loss", "final-epoch train loss",
+                      "runs ok / status"], rows) + "\n")
+    ce, oh = a.get("cross_entropy"), a.get("square_error_onehot")
+    rg, ds = a.get("square_error_regression"), a.get("double_softmax")
+    notes = []
+    if ce and oh:
+        notes.append(f"- **Fair comparison.** Cross entropy on logits: {pm(ce['test_acc_mean'], ce['test_acc_std'])}; "
+                     f"squared error between softmax probabilities and one-hot targets: "
+                     f"{pm(oh['test_acc_mean'], oh['test_acc_std'])} "
+                     f"({_points((oh['test_acc_mean'] or 0) - (ce['test_acc_mean'] or 0))}). 97% valid: "
+                     f"{_reach(ce, '0.97')} vs {_reach(oh, '0.97')}.")
+    if rg:
+        notes.append(f"- **The assignment's single-output regressor.** Its first logged loss, "
+                     f"{_f(rg['initial_loss_mean'], 2)}, is about E[y²] = {lab['second_moment']:.2f} (the output "
+                     f"starts near 0); always predicting the mean label {lab['mean']:.2f} would give the label "
+                     f"variance {lab['variance']:.2f} (8.25 for uniform digits) and {pct(lab['constant_accuracy'])} "
+                     f"accuracy. It ends at a train loss of {_f(rg['final_train_loss_mean'])}"
+                     + (", well below that level, so it learns more than the mean; " if
+                        (rg["final_train_loss_mean"] or 1e9) < 0.5 * lab["variance"] else
+                        ", not far below that level: it mostly learns the mean; ")
+                     + f"rounding its output to the nearest digit gives {pm(rg['test_acc_mean'], rg['test_acc_std'])} "
+                     f"on `eval`. The output must land within ±0.5 of the digit, and visually similar digits that "
+                     f"are far apart as numbers (4 and 9, 3 and 8) pull it towards the values between them.")
+    if ds:
+        notes.append(f"- **Double softmax** (softmax in `forward`, then `F.cross_entropy`, which applies softmax "
+                     f"again): the loss cannot fall below ln(1 + 9/e) = {DOUBLE_SOFTMAX_FLOOR:.4f}; the lowest "
+                     f"logged window was {_f(ds['lowest_logged_loss_min'], 4)} and the last epoch averaged "
+                     f"{_f(ds['final_train_loss_mean'], 4)}. Squeezed into [1.46, 2.30], the loss gives gradients "
+                     f"that shrink as the softmax saturates: {pm(ds['test_acc_mean'], ds['test_acc_std'])} on "
+                     f"`eval`, 97% valid at "
+                     f"{_reach(ds, '0.97')} (cross entropy on logits: {_reach(ce, '0.97') if ce else 'n/a'}).")
+    rs = a.get("regression_sgd_0.1")
+    if rs:
+        if rs["diverged"]:
+            d = rs["diverged"]
+            notes.append(f"- **The report's learning rate.** The same regressor with SGD at lr 0.1 diverged in "
+                         f"{len(d)} of {rs['n_runs']} runs (NaN/inf loss at step "
+                         f"{', '.join(str(x['step']) for x in d)}; last finite loss {_f(d[0]['last_finite_loss'], 1)}"
+                         f"): the squared error of an unbounded output, and its gradient, grow with the error itself. "
+                         f"The run is recorded as `diverged`, not raised.")
+        else:
+            notes.append(f"- **The report's learning rate.** The regressor with SGD at lr 0.1: "
+                         f"{pm(rs['test_acc_mean'], rs['test_acc_std'])}.")
+    out.append("\n".join(notes) + "\n")
+    out.append(_claims_here("loss", rec))
+    out.append(_quick_note(rec))
+    return "\n".join(x for x in out if x)
+
+
+# ---------------------------------------------------------------- 2.6.3-2.6.4
+def section_dropout(ctx) -> str:
+    from paddle_mnist.plots.studies import plot_dropout_study
+
+    rec = ctx.load("dropout")
+    out = ["## 2.6.3-2.6.4 Dropout\n"]
+    if rec is None:
+        return out[0] + missing("dropout")
+    path, link = ctx.figure("dropout_study")
+    plot_dropout_study(rec, path)
+    a = rec["analysis"]
+    out.append(f"{rec['description']} Seeds {_seeds(rec)}; everything but the dropout rate is the same. The train "
+               f"loss and accuracy are the running means over each epoch's batches, measured with dropout active "
+               f"(as the course's training loop reports them); valid and eval are measured in eval mode, dropout "
+               f"off.\n")
+    out.append(f"![dropout study]({link})\n")
+    rows = []
+    for v, s in a.items():
+        rows.append([v, pm(s["test_acc_mean"], s["test_acc_std"]), _f(s["final_train_loss"], 4),
+                     _f(s["final_valid_loss"], 4), f"{_f(s['min_valid_loss'], 4)} (epoch {s['min_valid_loss_epoch']})",
+                     f"{s['valid_loss_rise']:+.4f}" if s["valid_loss_rise"] is not None else "n/a",
+                     f"{s['final_loss_gap']:+.4f}" if s["final_loss_gap"] is not None else "n/a",
+                     _points(s["final_acc_gap"]), _reach(s, "0.97"),
+                     f"{_f(s['seconds_per_epoch_mean'], 2)} ± {_f(s['seconds_per_epoch_std'], 2)} s"])
+    out.append(table(["variant", "test acc (mean ± std)", "final train loss", "final valid loss",
+                      "lowest valid loss", "valid-loss rise to the end", "gap valid − train loss",
+                      "gap train − valid acc", "97% valid at", "seconds per epoch"], rows) + "\n")
+    base = next((s for s in a.values() if s["dropout"] == 0.0), None)
+    if base:
+        epochs = len(base["curves"]["valid_loss"])
+        others = [(v, s) for v, s in a.items() if s["dropout"] > 0]
+        txt = (f"Without dropout the train loss falls to {_f(base['final_train_loss'], 4)} by epoch {epochs}, while "
+               f"the valid loss bottoms at {_f(base['min_valid_loss'], 4)} in epoch {base['min_valid_loss_epoch']} "
+               f"and then rises by {base['valid_loss_rise']:+.4f}: "
+               + ("the net overfits visibly. " if base["valid_loss_rise"] > 0.01 else "no clear overfitting. "))
+        for v, s in others:
+            txt += (f"With p = {s['dropout']:g} the valid loss ends at {_f(s['final_valid_loss'], 4)} (rise "
+                    f"{s['valid_loss_rise']:+.4f}), test accuracy {pm(s['test_acc_mean'], s['test_acc_std'])} vs "
+                    f"{pm(base['test_acc_mean'], base['test_acc_std'])}, and an epoch takes "
+                    f"{_f(s['seconds_per_epoch_mean'], 2)} s vs {_f(base['seconds_per_epoch_mean'], 2)} s. ")
+        if others and all(s["seconds_per_epoch_mean"] >= base["seconds_per_epoch_mean"] for _, s in others):
+            txt += ("Dropout does not make an epoch cheaper: it adds a mask per hidden layer while the same matrix "
+                    "products run. ")
+        if others and all(s["final_train_loss"] > base["final_train_loss"] for _, s in others):
+            txt += "Its train loss is higher, as expected of a loss measured on a thinned network."
+        out.append(txt + "\n")
+    out.append(_claims_here("dropout", rec))
+    out.append(_quick_note(rec))
+    return "\n".join(x for x in out if x)
+
+
+# ---------------------------------------------------------------- 2.7
+def section_optimizers(ctx) -> str:
+    from paddle_mnist.plots.studies import plot_optimizer_curves, plot_optimizer_sweeps
+
+    rec = ctx.load("optimizers")
+    out = ["## 2.7 Optimizers\n"]
+    if rec is None:
+        return out[0] + missing("optimizers")
+    p1, l1 = ctx.figure("optimizers_curves")
+    plot_optimizer_curves(rec, p1)
+    p2, l2 = ctx.figure("optimizers_sweeps")
+    plot_optimizer_sweeps(rec, p2)
+    a = rec["analysis"]
+    out.append(f"{rec['description']} Seeds {_seeds(rec)} (the sweep uses seed {rec['settings']['seeds'][0]}); "
+               f"`paddle.optimizer` classes with their default betas/epsilons, momentum 0.9. A run whose loss "
+               f"becomes NaN/inf is recorded as `diverged` with its step and last finite loss. Roughness is the "
+               f"mean absolute change between consecutive logged losses after the first epoch over their mean "
+               f"(a measure of oscillation).\n")
+    out.append(f"![optimizer curves]({l1})\n")
+    out.append("_Training loss per iteration for every optimizer on one plot (as in Kingma & Ba 2015, Fig. 2), "
+               "and valid accuracy per epoch; left the report's settings, right each optimizer at its tuned rate._\n")
+    rows = []
+    for v, s in a["report"].items():
+        rows.append([v, pm(s["test_acc_mean"], s["test_acc_std"]), pct(s["valid_acc_mean"]),
+                     _f(s["train_loss_epoch1_mean"]), _f(s["final_train_loss_mean"], 4), _reach(s, "0.97"),
+                     _f(s["roughness_mean"]), f"{s['n_ok']}/{s['n_runs']} {_status(s)}"])
+    out.append("**The report's settings**\n")
+    out.append(table(["setting", "test acc (mean ± std)", "best valid", "train loss, epoch 1",
+                      f"train loss, epoch {next(iter(a['report'].values()))['epochs']}", "97% valid at", "roughness",
+                      "runs ok / status"], rows) + "\n")
+    out.append(f"![learning-rate sweeps]({l2})\n")
+    rows = []
+    for opt, pts in a["sweep"].items():
+        c = a["choice"].get(opt, {})
+        cells = ", ".join(f"{p['lr']:g}: " + (pct(p["valid_acc"]) if p["status"] == "ok" else p["status"])
+                          for p in pts)
+        rows.append([opt, cells, "n/a" if c.get("lr") is None else f"**{c['lr']:g}**",
+                     "yes" if c.get("at_edge") else "no"])
+    out.append(f"**Learning-rate sweep** (seed {rec['settings']['seeds'][0]}, {a['sweep_epochs']} epochs, best "
+               f"valid accuracy; `eval` is not scored)\n")
+    out.append(table(["optimizer", "learning rate: best valid accuracy", "chosen", "at the grid's edge"], rows) + "\n")
+    rows = []
+    for opt, s in a["tuned"].items():
+        reused = f" (= {', '.join(r.split('-seed')[0] for r in s['reused_from'][:1])})" if s["reused_from"] else ""
+        rows.append([opt, f"{s['lr']:g}{reused}", pm(s["test_acc_mean"], s["test_acc_std"]),
+                     _points(-s["gap_to_best"]) if s.get("gap_to_best") is not None else "n/a",
+                     _f(s["train_loss_epoch1_mean"], 4), _reach(s, "0.97"), _f(s["seconds_per_epoch_mean"], 2),
+                     f"{s['n_ok']}/{s['n_runs']}"])
+    out.append("**Tuned learning rates** (chosen on `valid`, then run over every seed)\n")
+    out.append(table(["optimizer", "lr", "test acc (mean ± std)", "vs the best", "train loss, epoch 1",
+                      "97% valid at", "s / epoch", "runs ok"], rows) + "\n")
+    best = a.get("best_tuned")
+    if best:
+        b = a["tuned"][best]
+        spread = [s["gap_to_best"] for s in a["tuned"].values() if s.get("gap_to_best") is not None]
+        worst = max(spread)
+        out.append(f"Tuned, the best optimizer is **{best}** ({pm(b['test_acc_mean'], b['test_acc_std'])}); the "
+                   f"furthest is {_points(-worst)[1:]} behind it"
+                   + (": with its learning rate tuned, every optimizer ends within half a point of the best.\n"
+                      if worst <= 0.005 else ".\n"))
+    out.append(_claims_here("optimizers", rec))
+    out.append(_quick_note(rec))
+    return "\n".join(x for x in out if x)
+
+
+# ---------------------------------------------------------------- 2.2
+def section_hparams(ctx) -> str:
+    from paddle_mnist.plots.studies import plot_hparams
+
+    rec = ctx.load("hparams")
+    out = ["## 2.2 Hyperparameter tuning on the validation split\n"]
+    if rec is None:
+        return out[0] + missing("hparams")
+    a = rec["analysis"]
+    c = a["choice"]
+    path, link = ctx.figure("hparams")
+    plot_hparams(rec, path)
+    out.append(f"{rec['description']} The grid runs train on `train`, are scored on `valid` after every epoch and "
+               f"never see `eval` ({a['grid_runs_scored_on_eval']} of {len(a['grid'])} grid runs scored it); "
+               f"`eval` is read only by the final runs, after the choice is fixed.\n")
+    out.append(f"![hyperparameter search]({link})\n")
+    grid = [t for t in a["grid"] if t["stage"] == "grid-lr"]
+    lrs = sorted({t["lr"] for t in grid})
+    hs = sorted({t["hidden"] for t in grid})
+    cell = {(t["hidden"], t["lr"]): t for t in grid}
+
+    def fmt(t):
+        if t is None:
+            return ""
+        if t["valid_acc"] is None:
+            return t["status"]
+        return f"{pct(t['valid_acc'])} (ep {t['best_epoch']})"
+
+    out.append("**Learning rate × hidden units** (best valid accuracy over epochs, and its epoch)\n")
+    out.append(table(["hidden units"] + [f"lr {lr:g}" for lr in lrs],
+                     [[h] + [fmt(cell.get((h, lr))) for lr in lrs] for h in hs]) + "\n")
+    if c:
+        at = sorted((t for t in a["grid"] if abs(t["lr"] - c["lr"]) < 1e-12), key=lambda t: t["hidden"])
+        out.append(f"**Hidden units at lr {c['lr']:g}**\n")
+        out.append(table(["hidden units"] + [str(t["hidden"]) for t in at],
+                         [["best valid (epoch)"] + [fmt(t) for t in at],
+                          ["seconds"] + [f"{t['seconds']:.1f}" for t in at]]) + "\n")
+        f = a.get("final")
+        score = "" if not f else (
+            f" Trained over seeds {_seeds(rec)} and scored once on `eval`: "
+            f"**{pm(f['test_acc_mean'], f['test_acc_std'])}** (valid {pm(f['valid_acc_mean'], f['valid_acc_std'])}).")
+        out.append(f"Chosen on `valid` over {c['n_points']} (lr, hidden, epochs) points of {c['n_runs']} runs: "
+                   f"**lr {c['lr']:g}, {c['hidden']} hidden units, {c['epochs']} epoch{'s' * (c['epochs'] != 1)}** "
+                   f"(valid {pct(c['valid_acc'])}).{score}\n")
+    out.append(_claims_here("hparams", rec))
+    out.append(_quick_note(rec))
+    return "\n".join(x for x in out if x)
+
+
+# ---------------------------------------------------------------- ledger
+def section_claims(ctx) -> str:
+    records = {name: ctx.load(name) for name in STUDIES}
+    out = ["## Claims ledger\n",
+           "Every claim of the original report (000; section given) and of the other seed documents that this "
+           "project can test, with the measured evidence and a verdict computed from the numbers: **reproduced**, "
+           "**not reproduced**, or **depends** (true under some of the measured conditions only).\n"]
+    ledger = claims_ledger(records)
+    rows = [[i, c["source"], c["claim"], c["evidence"], f"**{c['verdict']}**"] for i, c in enumerate(ledger, 1)]
+    out.append(table(["#", "source", "claim", "measured evidence", "verdict"], rows) + "\n")
+    counts = {v: sum(c["verdict"] == v for c in ledger) for v in dict.fromkeys(c["verdict"] for c in ledger)}
+    out.append("Tally: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".\n")
+    tg = targets(records)
+    if tg:
+        out.append("**Targets** (eval split)\n")
+        out.append(table(["target", "measured", "met"], [[t["target"], t["measured"], "yes" if t["met"] else "**no**"]
+                                                         for t in tg]) + "\n")
+    quick = [n for n, r in records.items() if r and r["settings"].get("quick")]
+    if quick:
+        out.append(f"_{', '.join(quick)}: `--quick` results; the verdicts above are about smoke-test runs._\n")
+    return "\n".join(out)
+
+
+SECTIONS = [section_loss, section_dropout, section_optimizers, section_hparams, section_claims]

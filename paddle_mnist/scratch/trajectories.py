@@ -1,0 +1,115 @@
+"""Optimizer trajectories on the toy loss ``z = x**2 / 10 + y**2`` (seed 003).
+
+Each optimizer starts at ``(-7, 2)`` and takes 20 steps; the path is computed
+twice, with the numpy optimizers of ``paddle_mnist.scratch.optim`` and with the
+matching ``paddle.optimizer`` class on one float64 parameter of shape ``[2]``
+(``nesterov`` is ``paddle.optimizer.Momentum(use_nesterov=True)``), so the two
+implementations check each other. Learning rates are those of seed 003 (SGD
+0.95, Momentum 0.1, RMSProp 0.5, Adam 0.5) plus AdaGrad 1.5 and Nesterov 0.1;
+every other hyperparameter is Paddle's default.
+
+``run_trajectories()`` returns a plain JSON-able dict; nothing here plots or
+writes files, and paddle is only imported when a Paddle path is computed.
+
+    python -c "from paddle_mnist.scratch.trajectories import run_trajectories as r; print({k: v['final'] for k, v in r().items()})"
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from paddle_mnist.scratch.optim import NUMPY_OPTIMIZERS
+
+START = (-7.0, 2.0)
+STEPS = 20
+
+# optimizer name -> learning rate used for its trajectory
+TRAJECTORY_SETTINGS = {
+    "sgd": 0.95,
+    "momentum": 0.1,
+    "rmsprop": 0.5,
+    "adam": 0.5,
+    "adagrad": 1.5,
+    "nesterov": 0.1,
+}
+
+
+def toy_loss(x, y):
+    """``x**2 / 10 + y**2``: an elongated bowl with its minimum 0 at the origin."""
+    return x**2 / 10.0 + y**2
+
+
+def toy_grad(xy: np.ndarray) -> np.ndarray:
+    """Gradient ``(x / 5, 2 y)`` of ``toy_loss`` at ``xy = [x, y]``."""
+    return np.array([xy[0] / 5.0, 2.0 * xy[1]])
+
+
+def numpy_path(name: str, lr: float, steps: int = STEPS, start=START, **opt_kwargs) -> np.ndarray:
+    """Points ``[steps + 1, 2]`` visited by numpy optimizer ``name`` (start included)."""
+    if name not in NUMPY_OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose from {sorted(NUMPY_OPTIMIZERS)}")
+    opt = NUMPY_OPTIMIZERS[name](lr=lr, **opt_kwargs)
+    params = {"xy": np.array(start, dtype=np.float64)}
+    path = [params["xy"].copy()]
+    for _ in range(steps):
+        opt.step(params, {"xy": toy_grad(params["xy"])})
+        path.append(params["xy"].copy())
+    return np.stack(path)
+
+
+def paddle_optimizer(name: str, lr: float, parameters, **opt_kwargs):
+    """The ``paddle.optimizer`` matching numpy optimizer ``name`` (same keyword arguments)."""
+    import paddle
+
+    classes = {
+        "sgd": paddle.optimizer.SGD,
+        "momentum": paddle.optimizer.Momentum,
+        "nesterov": paddle.optimizer.Momentum,
+        "adagrad": paddle.optimizer.Adagrad,
+        "rmsprop": paddle.optimizer.RMSProp,
+        "adam": paddle.optimizer.Adam,
+    }
+    if name not in classes:
+        raise ValueError(f"unknown optimizer {name!r}; choose from {sorted(classes)}")
+    if name == "nesterov":
+        opt_kwargs = {**opt_kwargs, "use_nesterov": True}
+    return classes[name](learning_rate=lr, parameters=parameters, **opt_kwargs)
+
+
+def paddle_path(name: str, lr: float, steps: int = STEPS, start=START, **opt_kwargs) -> np.ndarray:
+    """Points ``[steps + 1, 2]`` visited by the Paddle optimizer ``name`` on a float64 parameter."""
+    import paddle
+
+    xy = paddle.create_parameter(
+        shape=[2],
+        dtype="float64",
+        default_initializer=paddle.nn.initializer.Assign(np.array(start, dtype=np.float64)),
+    )
+    opt = paddle_optimizer(name, lr, [xy], **opt_kwargs)
+    path = [xy.numpy().copy()]
+    for _ in range(steps):
+        loss = toy_loss(xy[0], xy[1])
+        loss.backward()
+        opt.step()
+        opt.clear_grad()
+        path.append(xy.numpy().copy())
+    return np.stack(path)
+
+
+def run_trajectories(settings: dict | None = None, steps: int = STEPS, start=START) -> dict:
+    """``{name: {'lr', 'numpy': [[x, y], ...], 'paddle': [[x, y], ...], 'final': [x, y]}}``.
+
+    ``final`` is the numpy path's last point; ``settings`` maps names to
+    learning rates (default ``TRAJECTORY_SETTINGS``).
+    """
+    settings = TRAJECTORY_SETTINGS if settings is None else settings
+    out = {}
+    for name, lr in settings.items():
+        np_path = numpy_path(name, lr, steps, start)
+        pd_path = paddle_path(name, lr, steps, start)
+        out[name] = {
+            "lr": float(lr),
+            "numpy": np_path.tolist(),
+            "paddle": pd_path.tolist(),
+            "final": np_path[-1].tolist(),
+        }
+    return out

@@ -1,0 +1,118 @@
+"""Statistics over run records, shared by every study: mean/std, first epoch to a threshold, roughness, summaries.
+
+    python -c "from paddle_mnist.studies.stats import mean_std; print(mean_std([0.98, 0.981, None]))"
+"""
+from __future__ import annotations
+
+import math
+import statistics
+
+THRESHOLDS = (0.95, 0.97)
+
+
+def mean_std(values):
+    values = [float(v) for v in values if v is not None and math.isfinite(v)]
+    if not values:
+        return None, None
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def mean(values):
+    return mean_std(values)[0]
+
+
+def ok_runs(runs, variant=None, stage=None):
+    return [r for r in runs if r["status"] == "ok" and (variant is None or r["variant"] == variant)
+            and (stage is None or r.get("stage") == stage)]
+
+
+def variants_in(runs) -> list[str]:
+    return list(dict.fromkeys(r["variant"] for r in runs))
+
+
+def first_reach(run: dict, threshold: float):
+    """First epoch whose valid accuracy is >= ``threshold``: ``{epoch, steps, seconds}`` or None.
+
+    Valid accuracy is measured once per epoch, so this has epoch resolution.
+    """
+    h = run["history"]
+    for i, acc in enumerate(h.get("valid_acc", [])):
+        if acc >= threshold:
+            steps = (i + 1) * run.get("steps_per_epoch", 0)
+            return {"epoch": i + 1, "steps": min(steps, run.get("steps", steps)) if steps else None,
+                    "seconds": float(sum(h["seconds"][:i + 1]))}
+    return None
+
+
+def reach_summary(runs: list[dict], threshold: float) -> dict:
+    hits = [first_reach(r, threshold) for r in runs]
+    got = [h for h in hits if h]
+    return {"threshold": threshold, "n": len(runs), "n_reached": len(got),
+            "epoch_mean": mean([h["epoch"] for h in got]), "steps_mean": mean([h["steps"] for h in got]),
+            "seconds_mean": mean([h["seconds"] for h in got])}
+
+
+def roughness(run: dict):
+    """Mean |change| between consecutive logged train losses after the first epoch, over their mean.
+
+    A dimensionless measure of how much the per-iteration loss jumps around (None if too few points).
+    """
+    it = run.get("iterations") or {}
+    spe = run.get("steps_per_epoch") or 0
+    pts = [v for s, v in zip(it.get("step", []), it.get("train_loss", [])) if s > spe and math.isfinite(v)]
+    if len(pts) < 3:
+        return None
+    diffs = [abs(b - a) for a, b in zip(pts, pts[1:])]
+    return statistics.fmean(diffs) / max(statistics.fmean(pts), 1e-12)
+
+
+def best_valid(run: dict):
+    return max(run["history"]["valid_acc"]) if run["history"].get("valid_acc") else None
+
+def per_epoch_mean(runs, key):
+    series = [r["history"][key] for r in runs if r["history"].get(key)]
+    if not series:
+        return []
+    n = min(len(s) for s in series)
+    return [statistics.fmean(s[i] for s in series) for i in range(n)]
+
+
+
+def summarise(runs: list[dict]) -> dict:
+    """Per variant: test accuracy mean/std over seeds, valid accuracy, epochs, seconds, status counts."""
+    out = {}
+    for label in variants_in(runs):
+        group = [r for r in runs if r["variant"] == label]
+        ok = [r for r in group if r["status"] == "ok"]
+        t_mean, t_std = mean_std([r["test_acc"] for r in ok])
+        v_mean, v_std = mean_std([r["best_valid_acc"] for r in ok])
+        s_mean, _ = mean_std([r["seconds"] for r in group])
+        out[label] = {"test_acc_mean": t_mean, "test_acc_std": t_std, "valid_acc_mean": v_mean,
+                      "valid_acc_std": v_std, "seconds_mean": s_mean, "n_runs": len(group), "n_ok": len(ok),
+                      "statuses": sorted({r["status"] for r in group}),
+                      "epochs": max((len(r["history"]["epoch"]) for r in group), default=0)}
+    return out
+
+
+def run_summary(group: list[dict]) -> dict:
+    ok = [r for r in group if r["status"] == "ok"]
+    t_mean, t_std = mean_std([r["test_acc"] for r in ok])
+    v_mean, v_std = mean_std([r["best_valid_acc"] for r in ok])
+    cfg = group[0]["config"]
+    return {
+        "optimizer": cfg["optimizer"], "lr": cfg["lr"], "epochs": cfg["epochs"], "n_runs": len(group),
+        "n_ok": len(ok), "statuses": sorted({r["status"] for r in group}),
+        "test_acc_mean": t_mean, "test_acc_std": t_std, "valid_acc_mean": v_mean, "valid_acc_std": v_std,
+        "train_loss_epoch1_mean": mean([r["history"]["train_loss"][0] for r in ok if r["history"]["train_loss"]]),
+        "final_train_loss_mean": mean([r["history"]["train_loss"][-1] for r in ok if r["history"]["train_loss"]]),
+        "valid_acc_epoch1_mean": mean([r["history"]["valid_acc"][0] for r in ok if r["history"]["valid_acc"]]),
+        "initial_loss_mean": mean([r["iterations"]["train_loss"][0] for r in group
+                                    if r.get("iterations", {}).get("train_loss")]),
+        "roughness_mean": mean([roughness(r) for r in ok]),
+        "reach": {f"{t:.2f}": reach_summary(ok, t) for t in THRESHOLDS},
+        "seconds_per_epoch_mean": mean([s for r in ok for s in r["history"]["seconds"]]),
+        "diverged": [{"run": r["name"], "step": r["diverged_step"], "last_finite_loss": r["last_finite_loss"]}
+                     for r in group if r["status"] == "diverged"],
+        "reused_from": sorted({r["reused_from"] for r in group if r.get("reused_from")}),
+    }
+
