@@ -44,6 +44,7 @@ _ATOMS = (str, bytes, bytearray, int, float, complex, bool, type(None))
 _STRING_OPS = {"STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "BINUNICODE", "SHORT_BINUNICODE",
                "BINUNICODE8"}
 _NEVER_OPS = {"PERSID", "BINPERSID", "EXT1", "EXT2", "EXT4"}  # references resolved outside the file
+_PY2_MODULES = {"__builtin__": "builtins"}  # how pickle protocols 0-2 spell it
 
 
 class _Refused(Exception):
@@ -97,19 +98,20 @@ def _allowed() -> dict:
     return table
 
 
-def _check_name(module, name) -> None:
-    if (module, name) not in _allowed():
+def _resolve(module, name):
+    """The allow-listed object ``module.name`` stands for; anything else is refused."""
+    module = _PY2_MODULES.get(module, module)
+    target = _allowed().get((module, name))
+    if target is None:
         raise _refuse_name(module, name)
+    return target
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
     """Resolves only allow-listed names, from a fixed table: it never imports anything."""
 
     def find_class(self, module, name):
-        target = _allowed().get((module, name))
-        if target is None:
-            raise _refuse_name(module, name)
-        return target
+        return _resolve(module, name)
 
     def persistent_load(self, pid):
         raise _Refused(f"the file holds a persistent reference, {_NOT_PLAIN}")
@@ -126,9 +128,9 @@ def _scan(data: bytes) -> None:
     for op, arg, _pos in pickletools.genops(data):
         name = op.name
         if name in ("GLOBAL", "INST"):
-            _check_name(*arg.split(" ", 1))
+            _resolve(*arg.split(" ", 1))
         elif name == "STACK_GLOBAL" and all(isinstance(s, str) for s in pushed[-2:]):
-            _check_name(pushed[-2], pushed[-1])
+            _resolve(pushed[-2], pushed[-1])
         elif name in _NEVER_OPS:
             raise _Refused(f"the file uses the pickle opcode {name}, {_NOT_PLAIN}")
         if name in _STRING_OPS:
