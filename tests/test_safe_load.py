@@ -303,6 +303,14 @@ def test_persistent_references_and_foreign_codecs_are_refused(tmp_path):
     _one_line_error(path, "_codecs.encode with encoding zlib")
 
 
+def test_paddle_generator_state_name_only_ever_yields_checked_data(tmp_path):
+    path = tmp_path / "g.pdckpt"
+    path.write_bytes(b"\x80\x02cpaddle.base.libpaddle\nGeneratorState\n)\x81X\x01\x00\x00\x00xb.")  # state 'x'
+    _one_line_error(path, "corrupted")
+    path.write_bytes(b"\x80\x02cpaddle.base.libpaddle\nGeneratorState\nX\x01\x00\x00\x00x\x85R.")  # called
+    _one_line_error(path, "corrupted")
+
+
 # -- (d) truncated and corrupted files ---------------------------------------------------------
 
 CORRUPT = {
