@@ -44,8 +44,8 @@ def test_list_names_every_experiment():
 def test_dry_run_prints_configs_without_training(tmp_path):
     res = cli("train", "mlp", "--dry-run", "--epochs", "3", "--lr", "0.01", "--seeds", "4,5", "--runs-dir", tmp_path)
     assert res.returncode == 0
-    lines = [line for line in res.stdout.strip().splitlines() if line.startswith("[")]
-    assert [line.split()[1] for line in lines] == ["adam-seed4", "adam-seed5", "adam-cosine-seed4",
+    lines = [line for line in res.stdout.strip().splitlines() if not line.startswith("#")]
+    assert [line.split()[0] for line in lines] == ["adam-seed4", "adam-seed5", "adam-cosine-seed4",
                                                    "adam-cosine-seed5"]
     assert "'epochs': 3" in lines[0] and "'lr': 0.01" in lines[0]
     assert not any(tmp_path.iterdir())
@@ -60,7 +60,7 @@ def test_quick_run_of_every_experiment(name, tmp_path):
     assert record["runs"] and all(r["status"] in ("ok", "diverged") for r in record["runs"])
     # --dry-run lists exactly the runs the quick run recorded (sweeps, tuned and chosen runs included)
     dry = cli("train", name, "--quick", "--dry-run", "--runs-dir", tmp_path / "dry")
-    planned = [line.split()[1] for line in dry.stdout.splitlines() if line.startswith("[")]
+    planned = [line.split()[0] for line in dry.stdout.splitlines() if line and not line.startswith("#")]
     assert len(planned) == recorded_runs(record), (name, len(planned), recorded_runs(record))
     names = [r["name"] for r in record["runs"] if "name" in r]
     assert set(names) <= set(planned), sorted(set(names) - set(planned))

@@ -15,7 +15,10 @@ import paddle
 import pytest
 from conftest import REAL_DATA, REPO
 
+from paddle_mnist.course.train import evaluate
 from paddle_mnist.engine import fit as engine
+from paddle_mnist.engine.checkpoint import load_state
+from paddle_mnist.perf import tuned
 from paddle_mnist.engine.config import TrainConfig, from_dict
 from paddle_mnist.errors import ConfigError, PaddleMnistError
 from paddle_mnist.engine.optimizers import OPTIMIZERS
@@ -78,11 +81,11 @@ def test_evaluate_uses_no_grad_and_eval_mode(tiny_data):
         seen["grad_enabled"] = paddle.is_grad_enabled()
 
     model.fc1.register_forward_post_hook(spy)
-    loss, acc, pred = engine.evaluate(model, x, y, get_loss("cross_entropy"))
+    loss, acc, pred = evaluate(model, x, y, get_loss("cross_entropy"))
     assert seen == {"training": False, "grad_enabled": False}
     assert model.training, "evaluate restores training mode"
     assert pred.shape == y.shape and acc == float((pred == y).mean())
-    loss2, acc2, _ = engine.evaluate(model, x, y, get_loss("cross_entropy"), batch_size=5)
+    loss2, acc2, _ = evaluate(model, x, y, get_loss("cross_entropy"), batch_size=5)
     assert acc2 == acc and abs(loss2 - loss) < 1e-5
 
 
@@ -135,7 +138,7 @@ def test_corrupted_checkpoint_names_the_file(tmp_path):
     bad = tmp_path / engine.CHECKPOINT
     bad.write_bytes(b"\x80\x04garbage")
     with pytest.raises(PaddleMnistError, match=str(bad)):
-        engine.load_checkpoint(bad)
+        load_state(bad)
 
 
 def _train_cmd(runs, tiny, epochs=6, extra=()):
@@ -204,7 +207,7 @@ def test_sigint_saves_and_exits_130(bigger_tiny, tmp_path):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "--resume" in err and "Traceback" not in err
-    state = engine.load_checkpoint(run_dir / engine.CHECKPOINT)
+    state = load_state(run_dir / engine.CHECKPOINT)
     assert state["epoch"] >= 1 and len(state["history"]["epoch"]) == state["epoch"]
 
 
@@ -236,22 +239,22 @@ def test_determinism_check_and_its_report_section(tmp_path):
 
 def test_as_tensor_shares_a_gathered_batch_and_copies_a_read_only_one(tmp_path):
     batch = np.arange(12, dtype=np.float32).reshape(3, 4)
-    t = engine.as_tensor(batch)
+    t = tuned.as_tensor(batch)
     batch[0, 0] = 99.0
     assert t.numpy()[0, 0] == 99.0  # one buffer: no copy per training step
     labels = np.array([3, 1, 4], dtype=np.int64)
-    assert engine.as_tensor(labels).numpy().tolist() == [3, 1, 4]
+    assert tuned.as_tensor(labels).numpy().tolist() == [3, 1, 4]
     np.save(tmp_path / "x.npy", batch)
     mapped = np.load(tmp_path / "x.npy", mmap_mode="r")  # read-only: DLPack refuses it, so it is copied
-    copied = engine.as_tensor(mapped)
+    copied = tuned.as_tensor(mapped)
     assert np.array_equal(copied.numpy(), batch)
-    strided = engine.as_tensor(batch[:, ::2])
+    strided = tuned.as_tensor(batch[:, ::2])
     assert np.array_equal(strided.numpy(), batch[:, ::2])
-    assert engine.as_tensor(np.zeros((0, 4), np.float32)).shape == [0, 4]
+    assert tuned.as_tensor(np.zeros((0, 4), np.float32)).shape == [0, 4]
 
 
 def test_load_data_batches_are_plain_arrays(tiny_data):
-    from paddle_mnist.datafile.store import load_data
+    from paddle_mnist.course.data import load_data
 
     xb, yb = next(load_data("train", 4, path=tiny_data)())
     assert type(xb) is np.ndarray and type(yb) is np.ndarray  # not np.memmap: no Python-level indexing per batch
@@ -259,8 +262,8 @@ def test_load_data_batches_are_plain_arrays(tiny_data):
 
 
 def test_batches_bound_for_a_gpu_are_copied_not_shared():
-    assert engine.on_cpu("cpu") and not engine.on_cpu("gpu:0") and not engine.on_cpu("gpu:1")
     batch = np.ones((2, 3), np.float32)
-    t = engine.as_tensor(batch, share=False)  # what fit does when set_device picked a GPU
+    assert tuned.step_kit("cpu", tuned=True).to_tensor(batch).numpy()[0, 0] == 1.0
+    t = tuned.step_kit("gpu:0", tuned=True).to_tensor(batch)  # what fit gets when set_device picked a GPU
     batch[0, 0] = 5.0
     assert t.numpy()[0, 0] == 1.0

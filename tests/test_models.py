@@ -78,7 +78,7 @@ def test_lean_cross_entropy_matches_paddle_bit_for_bit(batch):
     """``losses.cross_entropy`` skips F.cross_entropy's unused label masking: same loss, same gradient bits."""
     import paddle.nn.functional as F
 
-    from paddle_mnist.course.losses import cross_entropy
+    from paddle_mnist.perf.tuned import lean_cross_entropy as cross_entropy
 
     rng = np.random.default_rng(batch)
     logits = rng.standard_normal((batch, 10)).astype(np.float32) * 3
@@ -97,7 +97,7 @@ def test_lean_cross_entropy_matches_paddle_bit_for_bit(batch):
 def test_lean_cross_entropy_falls_back_for_other_shapes():
     import paddle.nn.functional as F
 
-    from paddle_mnist.course.losses import cross_entropy
+    from paddle_mnist.perf.tuned import lean_cross_entropy as cross_entropy
 
     logits = paddle.to_tensor(np.random.default_rng(0).standard_normal((4, 10)).astype(np.float32))
     labels = paddle.to_tensor(np.array([[1], [2], [3], [4]]))  # [B, 1] labels: F.cross_entropy's own path

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import paddle_mnist.safe_load as safe_load_module
+import paddle_mnist.engine.safe_load as safe_load_module
 from paddle_mnist.errors import PaddleMnistError
-from paddle_mnist.safe_load import NAME_TABLE, plain_to_rng_state, rng_state_to_plain, safe_load, safe_save
+from paddle_mnist.engine.safe_load import NAME_TABLE, plain_to_rng_state, rng_state_to_plain, safe_load, safe_save
 
 REPO = Path(__file__).resolve().parent.parent
 MODELS = REPO / "reports" / "models"

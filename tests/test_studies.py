@@ -315,4 +315,5 @@ def test_registry_and_cli_dry_run(capsys):
     assert [v for v, _ in EXPERIMENTS["optimizers"].variants] == REPORT_SETTINGS
     assert main(["train", "loss", "--quick", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert sum(any(f"] {v}-seed0 " in line for v in LOSS_VARIANTS) for line in out.splitlines()) == len(LOSS_VARIANTS)
+    assert sum(line.startswith(tuple(f"{v}-seed0 " for v in LOSS_VARIANTS)) for line in out.splitlines()) == len(
+        LOSS_VARIANTS)

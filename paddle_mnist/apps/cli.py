@@ -177,8 +177,9 @@ def cmd_train(args) -> int:
         jobs = planned_jobs(exp, Settings.resolve(exp, seeds, args.quick, _overrides(args)))
         for stage, job in jobs:
             cfg = job.config.to_dict() if hasattr(job.config, "to_dict") else job.config
-            print(f"[{stage}] {job.name} {cfg}")
-        print(f"{len(jobs)} run(s); a choice made after a stage is shown as the first candidate")
+            print(f"{job.name}  ({stage})  {cfg}")
+        print(f"# {len(jobs)} run(s); a choice made after a stage (a tuned rate, a chosen size) shows the first "
+              "candidate")
         return 0
     read_arrays()  # a missing or corrupted data file stops here, before any run starts
     set_device(args.device or "auto")  # so does a GPU asked of a CPU build

@@ -96,7 +96,9 @@ def settings_note(record: dict) -> str:
 
 def headline(record: dict) -> tuple[str, dict]:
     """The variant with the best mean ``valid`` accuracy (never ``eval``) and its summary row."""
-    best = max(record["summary"], key=lambda v: record["summary"][v]["valid_acc_mean"] or 0)
+    from paddle_mnist.engine.runner import headline_variant
+
+    best = headline_variant(record["summary"])
     return best, record["summary"][best]
 
 

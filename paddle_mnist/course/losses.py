@@ -32,22 +32,9 @@ def _round_clip(outputs):
 
 
 def cross_entropy(outputs, labels):
-    """Mean softmax cross-entropy of logits ``[B, C]`` and int64 labels ``[B]``.
-
-    The same operator and the same bits as ``F.cross_entropy(outputs, labels)``
-    (tested), without the three label-masking operators that call runs and
-    discards when no class weights are given: reshape, ``cross_entropy_with_softmax``,
-    ``mean_all``. Anything else (other shapes, static graphs) goes to ``F.cross_entropy``.
-    """
-    import paddle
+    """Mean softmax cross-entropy of logits ``[B, C]`` and int64 labels ``[B]`` (softmax applied here, once)."""
     import paddle.nn.functional as F
 
-    if paddle.in_dynamic_mode() and len(outputs.shape) == 2 and len(labels.shape) == 1 and outputs.shape[0]:
-        from paddle import _C_ops
-
-        _, per_sample = _C_ops.cross_entropy_with_softmax(outputs, labels.reshape([-1, 1]), False, True, True,
-                                                          -100, -1)
-        return _C_ops.mean_all(per_sample)
     return F.cross_entropy(outputs, labels)
 
 

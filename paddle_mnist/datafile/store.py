@@ -1,4 +1,4 @@
-"""The course's data API, ``load_data(mode, batch_size)``, without its costs.
+"""The data file, parsed once and cached: ``read_arrays(path)`` for ``course.data.load_data`` and everything else.
 
 ``mnist.json.gz`` is parsed once (a vectorised parser, a few seconds) and the
 arrays are cached as ``.npy`` files keyed by the JSON file's content hash, so a
@@ -221,45 +221,6 @@ def read_arrays(path: str | Path | None = None, *, cache: bool = True) -> dict[s
         arrays = parse_file(path)
         _save_cache(folder, arrays)
     return arrays
-
-
-# ---------------------------------------------------------------- the assignment's API
-def _check_args(mode: str, batch_size) -> None:
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; valid modes are {', '.join(MODES)}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-
-
-def load_data(mode: str = "train", batch_size: int = 100, *, path=None, seed: int | None = None,
-              drop_last: bool = False):
-    """Return a generator function yielding ``(imgs float32 [B, 784], labels int64 [B])``.
-
-    ``train`` reshuffles on every call (from ``np.random.default_rng(seed)`` when
-    ``seed`` is given, else from numpy's global generator, which ``--seed`` fixes);
-    ``valid`` and ``eval`` keep file order. The last short batch is yielded unless
-    ``drop_last``.
-    """
-    _check_args(mode, batch_size)
-    x, y = read_arrays(path)[mode]
-    x, y = np.asarray(x), np.asarray(y)  # plain views of the memory maps: indexing skips memmap's Python layer
-    n = len(y)
-    rng = np.random.default_rng(seed) if seed is not None else None
-
-    def data_generator():
-        if mode == "train":
-            order = rng.permutation(n) if rng is not None else np.random.permutation(n)
-        else:
-            order = None
-        stop = n - n % batch_size if drop_last else n
-        for start in range(0, stop, batch_size):
-            if order is None:
-                yield np.asarray(x[start:start + batch_size]), np.asarray(y[start:start + batch_size])
-            else:
-                idx = order[start:start + batch_size]
-                yield np.take(x, idx, axis=0), np.take(y, idx, axis=0)  # = x[idx], y[idx], a little faster
-
-    return data_generator
 
 
 def summarize(path=None) -> dict:

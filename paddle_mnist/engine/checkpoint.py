@@ -10,38 +10,24 @@
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from paddle_mnist.errors import PaddleMnistError
 
 
 def save_state(obj, path) -> None:
-    """``paddle.save`` of ``obj`` to ``path``, atomically (complete or absent)."""
-    import paddle
+    """A state dict or checkpoint to ``path``: tensors as numpy arrays, atomically (``safe_load.safe_save``)."""
+    from paddle_mnist.engine.safe_load import safe_save
 
-    from paddle_mnist.engine.records import atomic_write_bytes
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        paddle.save(obj, str(tmp))
-        data = tmp.read_bytes()
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    atomic_write_bytes(path, data)
+    safe_save(obj, path)
 
 
 def load_state(path, what: str = "checkpoint"):
-    """What ``save_state`` wrote; a corrupted file is a one-line error naming it."""
-    import paddle
+    """What ``save_state`` (or ``paddle.save``) wrote, read with the allow-list unpickler: a file that names
+    anything but arrays and plain containers is refused before any of it runs; a corrupted one is a one-line error."""
+    from paddle_mnist.engine.safe_load import safe_load
 
-    try:
-        return paddle.load(str(path))
-    except Exception as exc:  # paddle raises assorted types for truncated pickles
-        raise PaddleMnistError(f"{path}: corrupted {what} ({type(exc).__name__}: {exc})") from None
+    return safe_load(path)
 
 
 def write_model(weights: Path, dst: Path, cfg, info: dict) -> Path:

@@ -1,14 +1,12 @@
 """Optimizer registry: lowercase name -> factory ``(parameters, config) -> paddle.optimizer``.
 
-With the tuned settings on (``PADDLE_MNIST_TUNED``, see ``_env.py``) Adam is
+With the tuned settings on (``PADDLE_MNIST_TUNED``, see ``perf.tuned``) Adam is
 ``lean_adam.Adam``: Paddle's multi-tensor Adam (one fused kernel for all
 parameters) called without Paddle's per-step Python bookkeeping; same numbers.
 
     python -m paddle_mnist train optimizers --quick
 """
 from __future__ import annotations
-
-from paddle_mnist.perf.env import tuned_enabled
 
 
 def _wd(cfg):
@@ -48,13 +46,9 @@ def rmsprop(params, cfg, lr):
 
 
 def adam(params, cfg, lr):
-    import paddle
+    from paddle_mnist.perf.tuned import adam_class
 
-    if not tuned_enabled():
-        return paddle.optimizer.Adam(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
-    from paddle_mnist.perf.lean_adam import Adam
-
-    return Adam(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
+    return adam_class()(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
 
 
 OPTIMIZERS = {

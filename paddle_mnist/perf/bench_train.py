@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
+from paddle_mnist.paths import shown
 from paddle_mnist.perf.bench import BENCH_DIR, REPO, machine, peak_rss_mb, stats
 from paddle_mnist.engine.records import write_json
 
@@ -177,6 +178,7 @@ def _paddle_loop(model_name: str, batch_size: int, seed: int):
 
     from paddle_mnist.engine.config import TrainConfig
     from paddle_mnist.course.losses import get_loss
+    from paddle_mnist.perf.tuned import step_kit
     from paddle_mnist.course.nets import build_model
     from paddle_mnist.engine.optimizers import build_optimizer
 
@@ -184,7 +186,7 @@ def _paddle_loop(model_name: str, batch_size: int, seed: int):
     cfg = TrainConfig(model=model_name, batch_size=batch_size, seed=seed, device="cpu")
     model = build_model(cfg.model, **cfg.model_kwargs())
     opt = build_optimizer(cfg.optimizer, model.parameters(), cfg)
-    loss_fn = get_loss(cfg.loss).fn
+    loss_fn = step_kit("cpu").loss(get_loss(cfg.loss)).fn  # the engine's (tuned) loss
 
     def run(x, y, order, n_batches):
         value = float("nan")
@@ -287,6 +289,7 @@ def worker_engine(spec: dict) -> dict:
     VisualDL epoch logging, ``metrics.csv`` and the checkpoint writes are timed by
     wrapping the engine's module-level helpers.
     """
+    from paddle_mnist.course import train as core
     from paddle_mnist.engine import fit as engine
     from paddle_mnist.engine import vdl
     from paddle_mnist.engine.config import TrainConfig
@@ -315,7 +318,7 @@ def worker_engine(spec: dict) -> dict:
             marks.append(t1)
 
     engine.save_state = save_and_mark
-    engine.evaluate = timed("eval", engine.evaluate)
+    core.evaluate = timed("eval", core.evaluate)
     engine.write_csv = timed("logging", engine.write_csv)
     vdl.RunLogger.epoch = timed("logging", vdl.RunLogger.epoch)
 
@@ -414,8 +417,8 @@ def worker_profile(spec: dict) -> dict:
     from paddle.profiler.profiler_statistic import StatisticData
 
     from paddle_mnist.engine.config import TrainConfig
-    from paddle_mnist.engine.fit import as_tensor
     from paddle_mnist.course.losses import get_loss
+    from paddle_mnist.perf.tuned import as_tensor, step_kit
     from paddle_mnist.course.nets import build_model
     from paddle_mnist.engine.optimizers import build_optimizer
 
@@ -425,7 +428,7 @@ def worker_profile(spec: dict) -> dict:
     cfg = TrainConfig(model=model_name, batch_size=bs, device="cpu")
     model = build_model(cfg.model, **cfg.model_kwargs())
     opt = build_optimizer(cfg.optimizer, model.parameters(), cfg)
-    loss = get_loss(cfg.loss)
+    loss = step_kit("cpu").loss(get_loss(cfg.loss))
     order = np.random.RandomState(spec["seed"]).permutation(len(y))
     batches = [(x[order[i:i + bs]], y[order[i:i + bs]]) for i in range(0, min(len(y), 64 * bs), bs)]
 
@@ -529,13 +532,15 @@ def worker_eval(spec: dict) -> dict:
         import paddle
         from paddle.base import core
 
-        from paddle_mnist.engine.fit import fit as engine
         from paddle_mnist.course.losses import get_loss
         from paddle_mnist.course.nets import build_model
+        from paddle_mnist.course.train import evaluate
+        from paddle_mnist.perf.tuned import step_kit
 
+        kit = step_kit("cpu")
         paddle.seed(0)
         model = build_model("mlp")
-        loss = get_loss("cross_entropy")
+        loss = kit.loss(get_loss("cross_entropy"))
         tx, ty = paddle.to_tensor(np.ascontiguousarray(vx)), paddle.to_tensor(np.asarray(vy))
 
         def fast():
@@ -549,9 +554,12 @@ def worker_eval(spec: dict) -> dict:
 
         from paddle_mnist.perf.env import train_threads
 
-        variants = {"engine_in_fit": (lambda: engine.evaluate(model, tx, ty, loss), train_threads() or 1),
-                    "engine_evaluate": (lambda: engine.evaluate(model, vx, vy, loss), 1),
-                    "batches_of_100": (lambda: engine.evaluate(model, vx, vy, loss, batch_size=100), 1),
+        def ev(x, y, **kw):
+            return evaluate(model, x, y, loss, to_tensor=kit.to_tensor, **kw)
+
+        variants = {"engine_in_fit": (lambda: ev(tx, ty), train_threads() or 1),
+                    "engine_evaluate": (lambda: ev(vx, vy), 1),
+                    "batches_of_100": (lambda: ev(vx, vy, batch_size=100), 1),
                     "one_tensor": (fast, 1)}
         if spec.get("two_threads"):
             variants["one_tensor_2threads"] = (fast, 2)
@@ -599,7 +607,7 @@ def _command(what: str, repeats: int, tiny: bool) -> str:
 def _settings(repeats, tiny, data_path, max_batches, warmup_batches, n_train):
     return {"repeats": repeats, "tiny": tiny, "max_batches": max_batches, "warmup_batches": warmup_batches,
             "timed_epochs_per_round": 1, "train_samples": n_train, "seed": SEED,
-            "data_file": str(data_path) if data_path else None,
+            "data_file": shown(data_path) if data_path else None,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
 
 
@@ -665,7 +673,7 @@ def bench_train(repeats: int = 5, out_dir=BENCH_DIR, *, tiny: bool = False, data
     profile = _spawn({"kind": "profile", "case": ["mlp", 100], "steps": 5 if tiny else 30, "seed": SEED,
                       "data_path": common["data_path"]}, "tuned")
 
-    res = {"command": _command("train", repeats, tiny), "argv": sys.argv,
+    res = {"command": _command("train", repeats, tiny), "argv": [shown(a) if os.path.isabs(a) else a for a in sys.argv],
            "settings": _settings(repeats, tiny, data_path, max_batches, warmup_batches, n_train),
            "machine": _machine_info(raw["tuned"] + raw["torch"]),
            "environments": {"as_installed": raw["as_installed"][0]["env"], "tuned": raw["tuned"][0]["env"],
@@ -777,9 +785,9 @@ def bench_eval(repeats: int = 5, out_dir=BENCH_DIR, *, tiny: bool = False, data_
             workers.setdefault(label, []).append(_spawn({"kind": "eval", "framework": framework, **common}, env))
     gemm = _spawn({"kind": "gemm", "repeats": max(repeats, 3), "cases": [], "eval_n": n_valid, "square_n": 1024},
                   "gemm")
-    res = {"command": _command("eval", repeats, tiny), "argv": sys.argv,
+    res = {"command": _command("eval", repeats, tiny), "argv": [shown(a) if os.path.isabs(a) else a for a in sys.argv],
            "settings": {"calls_per_round": calls, "rounds": len(workers["tuned"]), "tiny": tiny, "n": n_valid,
-                        "data_file": str(data_path) if data_path else None,
+                        "data_file": shown(data_path) if data_path else None,
                         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")},
            "machine": _machine_info(workers["tuned"] + workers.get("torch", [])),
            "environments": {k: v[0]["env"] for k, v in workers.items()},

@@ -96,6 +96,7 @@ def section_data(ctx: Context) -> str:
 
 
 def _model_section(ctx: Context, name: str, heading: str, target: str) -> str:
+    from paddle_mnist.engine.runner import headline_variant
     from paddle_mnist.plots.common import plot_learning_curves
 
     rec = ctx.load(name)
@@ -104,7 +105,7 @@ def _model_section(ctx: Context, name: str, heading: str, target: str) -> str:
         return out[0] + missing(name)
     path, link = ctx.figure(f"{name}_curves")
     plot_learning_curves(rec, path)
-    best = max(rec["summary"], key=lambda v: rec["summary"][v]["valid_acc_mean"] or 0)  # chosen on valid
+    best = headline_variant(rec["summary"])  # chosen on valid, the rule that picked reports/models/
     s = rec["summary"][best]
     cfg = next(r for r in rec["runs"] if r["variant"] == best)["config"]
     chosen = "" if len(rec["summary"]) == 1 else (

@@ -18,7 +18,7 @@ Old checkpoints that pickled ``paddle.get_rng_state()`` name Paddle's ``Generato
 that one name is read into a data-only record (no Paddle code runs) and comes back as
 the plain dicts ``plain_to_rng_state`` takes.
 
-    python -c "from paddle_mnist.safe_load import safe_load; print(sorted(safe_load('reports/models/mlp.pdparams')))"
+    python -c "from paddle_mnist.engine.safe_load import safe_load; print(sorted(safe_load('reports/models/mlp.pdparams')))"
 """
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import PaddleMnistError
-from .records import atomic_write_bytes
+from paddle_mnist.errors import PaddleMnistError
+from paddle_mnist.engine.records import atomic_write_bytes
 
 NAME_TABLE = "StructuredToParameterName@@"  # paddle.save's {key: tensor name} table of a state dict
 BIG_PARAM_INFO = "UnpackBigParamInfor@@"  # paddle.save's record of >1 GiB arrays split into slices
