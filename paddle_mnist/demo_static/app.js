@@ -35,10 +35,10 @@
       const card = document.createElement("section");
       card.className = "model";
       card.id = "model-" + m.name;
-      const acc = m.test_acc ? " (test accuracy " + (100 * m.test_acc).toFixed(2) + "%)" : "";
-      card.innerHTML = "<h2></h2><div class='answer'><span class='digit' id='pred-" + m.name +
+      card.innerHTML = "<h2></h2><p class='acc'></p><div class='answer'><span class='digit' id='pred-" + m.name +
         "'>&ndash;</span> <small class='prob'></small></div><div class='bars'></div>";
-      card.querySelector("h2").textContent = m.title + acc;
+      card.querySelector("h2").textContent = m.title;
+      card.querySelector(".acc").textContent = m.test_acc ? "test accuracy " + (100 * m.test_acc).toFixed(2) + "%" : "";
       const bars = card.querySelector(".bars");
       for (let d = 0; d < 10; d++) {
         const row = document.createElement("div");
@@ -70,7 +70,7 @@
       img.data.set([g, g, g, 255], 4 * i);
     });
     input28.putImageData(img, 0, 0);
-    timing.textContent = "server: " + answer.server_ms.toFixed(1) + " ms (preprocessing + both models)";
+    timing.textContent = "server: " + answer.server_ms.toFixed(1) + " ms for preprocessing and both models";
   }
 
   function resetAnswer() {
