@@ -109,7 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     dash.add_argument("--runs-dir", default="runs", help="runs folder holding vdl/ (default: runs)")
     dash.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     dash.add_argument("--port", type=_positive_int, default=8040, help="port (default: 8040)")
+    _export_demo_parsers(sub)
+    return p
 
+
+def _export_demo_parsers(sub) -> None:
     ex = sub.add_parser("export", help="export a model as a Paddle inference model (paddle.jit.save)")
     ex.add_argument("--model", default=None, help="model .pdparams with its .json (default: reports/models/mlp)")
     ex.add_argument("--out", default=None, help="output folder (default: runs/export/<model name>)")
@@ -119,7 +123,6 @@ def build_parser() -> argparse.ArgumentParser:
     dm.add_argument("--port", type=_positive_int, default=8050, help="port (default: 8050)")
     dm.add_argument("--model-dir", default=None,
                     help="folder holding exported mlp/ and softmax/ (default: reports/models/inference)")
-    return p
 
 
 def _train_args(t) -> None:
