@@ -123,8 +123,11 @@ def export_model(model_path, out_dir) -> Path:
         raise PaddleMnistError(f"{params}: the model gives {n_out} outputs per image; export needs a "
                                f"10-class classifier")
     kind = "probabilities" if getattr(model, "double_softmax", False) else "logits"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    except OSError as exc:
+        raise PaddleMnistError(f"{out_dir}: cannot write the export here ({exc.strerror or exc})") from None
     try:
         spec = [paddle.static.InputSpec([None, 784], "float32", "x")]
         paddle.jit.save(model, str(tmp / PREFIX), input_spec=spec)
@@ -150,9 +153,12 @@ def read_meta(model_dir) -> dict:
 
     model_dir = Path(model_dir)
     meta_path = model_dir / f"{PREFIX}{META_SUFFIX}"
+    if model_dir.is_file():
+        raise PaddleMnistError(f"{model_dir}: is a file, not an exported model folder (export it with: python -m "
+                               f"paddle_mnist export --model {model_dir} --out {default_out_dir(model_dir)}, "
+                               "then pass that folder)")
     if not model_dir.is_dir():
-        what = "is a file, not" if model_dir.exists() else "not found; expected"
-        raise PaddleMnistError(f"{model_dir}: {what} an exported model folder (make one with: "
+        raise PaddleMnistError(f"{model_dir}: not found; expected an exported model folder (make one with: "
                                f"python -m paddle_mnist export --out {model_dir})")
     if not meta_path.is_file():
         raise PaddleMnistError(f"{model_dir}: no {meta_path.name}, not an exported model folder (make one with: "

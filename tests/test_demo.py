@@ -337,5 +337,9 @@ def test_bad_upload_on_the_page_shows_the_message(page, eval_pngs, tmp_path):
     answer = _upload(page, bad)
     assert answer["error"] and "not an image" in answer["message"], answer["message"]
     assert answer["mlp"] == "\u2013"  # the old answer is cleared
+    big = tmp_path / "huge.png"
+    big.write_bytes(bytes(6 * 1024 * 1024))
+    answer = _upload(page, big)  # refused by the page itself, before sending 6 MB
+    assert answer["error"] and "too large" in answer["message"], answer["message"]
     answer = _upload(page, eval_pngs[0])  # the server still answers
     assert not answer["error"] and answer["mlp"] == "7"

@@ -107,10 +107,12 @@
       resetAnswer();
       say("could not reach the server (" + e.message + "); is `python -m paddle_mnist demo` running?", true);
     }
-    if (mine === seq) {
-      document.body.dataset.responses = String(Number(document.body.dataset.responses) + 1);
-      setStatus("idle");
-    }
+    if (mine === seq) answered();
+  }
+
+  function answered() {  // an answer (or an error) is on the page
+    document.body.dataset.responses = String(Number(document.body.dataset.responses) + 1);
+    setStatus("idle");
   }
 
   function schedule() {
@@ -210,6 +212,7 @@
       resetAnswer();
       say(file.name + ": too large (" + (file.size / 1e6).toFixed(1) + " MB; the limit is " +
         Math.round(maxUpload / 1048576) + " MB)", true);
+      answered();
       return;
     }
     strokes = [];
