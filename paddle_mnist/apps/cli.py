@@ -1,4 +1,4 @@
-"""The command line: ``python -m paddle_mnist {list,prepare-data,train,report,predict,reproduce,bench,dashboard}``.
+"""The command line: ``python -m paddle_mnist {list,prepare-data,train,report,predict,reproduce,bench,dashboard,export,demo}``.
 
 Thin by design: each subcommand parses its arguments and calls one library
 function. Errors the user can fix are printed as one line with a non-zero exit.
@@ -94,7 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("predict", help="classify digit images (PNG/JPEG, any size, either polarity)")
     pr.add_argument("images", nargs="+", help="image files")
-    pr.add_argument("--model", default=None, help="model .pdparams with its .json (default: reports/models/mlp)")
+    pr.add_argument("--model", default=None, help="model .pdparams with its .json (default: reports/models/mlp); "
+                    "with --engine inference an exported model folder (default: reports/models/inference/mlp)")
+    pr.add_argument("--engine", choices=("dygraph", "inference"), default="dygraph",
+                    help="dygraph: the paddle.nn model; inference: an exported model via paddle.inference "
+                    "(default: dygraph)")
 
     b = sub.add_parser("bench", help="benchmarks; write reports/bench/*.json")
     b.add_argument("what", nargs="?", default="all", choices=("data", "train", "eval", "all"),
@@ -105,7 +109,20 @@ def build_parser() -> argparse.ArgumentParser:
     dash.add_argument("--runs-dir", default="runs", help="runs folder holding vdl/ (default: runs)")
     dash.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     dash.add_argument("--port", type=_positive_int, default=8040, help="port (default: 8040)")
+    _export_demo_parsers(sub)
     return p
+
+
+def _export_demo_parsers(sub) -> None:
+    ex = sub.add_parser("export", help="export a model as a Paddle inference model (paddle.jit.save)")
+    ex.add_argument("--model", default=None, help="model .pdparams with its .json (default: reports/models/mlp)")
+    ex.add_argument("--out", default=None, help="output folder (default: runs/export/<model name>)")
+
+    dm = sub.add_parser("demo", help="serve a web page: draw or upload a digit, see both models' answers")
+    dm.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    dm.add_argument("--port", type=_positive_int, default=8050, help="port (default: 8050)")
+    dm.add_argument("--model-dir", default=None,
+                    help="folder holding exported mlp/ and softmax/ (default: reports/models/inference)")
 
 
 def _train_args(t) -> None:
@@ -231,7 +248,10 @@ def cmd_report(args) -> int:
 def cmd_predict(args) -> int:
     from paddle_mnist.apps.predict import DEFAULT_MODEL, format_prediction, predict_images
 
-    for result in predict_images(args.images, args.model or DEFAULT_MODEL):
+    model = args.model or DEFAULT_MODEL
+    if args.engine == "inference" and args.model is None:
+        from .export import DEFAULT_INFERENCE_MODEL as model
+    for result in predict_images(args.images, model, engine=args.engine):
         print(format_prediction(result))
     return 0
 
@@ -250,8 +270,25 @@ def cmd_dashboard(args) -> int:
     return serve(args.runs_dir, args.host, args.port)
 
 
+def cmd_export(args) -> int:
+    from .export import default_out_dir, export_model
+    from .predict import DEFAULT_MODEL
+
+    model = args.model or DEFAULT_MODEL
+    meta = export_model(model, args.out or default_out_dir(model))
+    print(f"export -> {meta.parent} ({', '.join(sorted(p.name for p in meta.parent.glob('inference.*')))})")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import DEFAULT_MODEL_DIR, serve
+
+    return serve(args.model_dir or DEFAULT_MODEL_DIR, args.host, args.port)
+
+
 COMMANDS = {"list": cmd_list, "prepare-data": cmd_prepare, "train": cmd_train, "reproduce": cmd_reproduce,
-            "report": cmd_report, "predict": cmd_predict, "bench": cmd_bench, "dashboard": cmd_dashboard}
+            "report": cmd_report, "predict": cmd_predict, "bench": cmd_bench, "dashboard": cmd_dashboard,
+            "export": cmd_export, "demo": cmd_demo}
 
 
 def main(argv=None) -> int:

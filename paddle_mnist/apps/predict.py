@@ -143,12 +143,13 @@ def load_model(model_path=DEFAULT_MODEL):
 
 
 # ---------------------------------------------------------------- prediction
-def predict_images(paths, model_path=DEFAULT_MODEL) -> list[dict]:
+def predict_images(paths, model_path=DEFAULT_MODEL, engine: str = "dygraph") -> list[dict]:
     """Classify image files: ``[{'path', 'digit', 'probability', 'probabilities': [10 floats]}]``.
 
     Every image is preprocessed (and checked) before the model is loaded; the
     probabilities are the softmax of the logits (or the outputs themselves for
-    a model whose ``double_softmax`` puts softmax in ``forward``).
+    a model whose ``double_softmax`` puts softmax in ``forward``). ``engine="inference"``
+    runs an exported model folder (``paddle_mnist.export``) instead of a ``.pdparams`` file.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -156,6 +157,10 @@ def predict_images(paths, model_path=DEFAULT_MODEL) -> list[dict]:
     if not paths:
         return []
     batch = np.stack([preprocess_image(p) for p in paths]).astype(np.float32)
+    if engine == "inference":
+        from .export import inference_probabilities
+
+        return _results(paths, inference_probabilities(model_path, batch))
     model = load_model(model_path)
 
     import paddle
@@ -168,6 +173,10 @@ def predict_images(paths, model_path=DEFAULT_MODEL) -> list[dict]:
     if probs.ndim != 2 or probs.shape[1] != 10:
         raise PaddleMnistError(f"{model_paths(model_path)[0]}: the model gives {probs.shape[-1]} outputs "
                                f"per image; predict needs a 10-class classifier")
+    return _results(paths, probs)
+
+
+def _results(paths, probs) -> list[dict]:
     results = []
     for path, p in zip(paths, probs):
         digit = int(np.argmax(p))

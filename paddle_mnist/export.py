@@ -1,0 +1,229 @@
+"""Export a trained model as a Paddle inference model, and run it without any dygraph ``Layer``.
+
+``export_model(model_path, out_dir)`` loads ``X.pdparams`` + ``X.json`` (see
+``paddle_mnist.predict``) and writes, into ``out_dir``:
+
+* ``inference.json`` + ``inference.pdiparams``: the program and weights written by
+  ``paddle.jit.save`` with input ``x`` of shape ``[None, 784]`` float32 (Paddle 3
+  writes the program as PIR JSON; there is no ``.pdmodel``);
+* ``inference.meta.json``: the preprocessing the model expects (28x28 grey, 0..1,
+  white digit on black as in MNIST, row-major flattened to 784; made from any image
+  by ``paddle_mnist.predict.preprocess_image``), the classes 0-9, what the output
+  is (logits, or probabilities for a ``double_softmax`` model), the source model
+  with its sidecar and SHA-256. Paths inside the repository are stored
+  repository-relative.
+
+The files are written into a temporary folder next to ``out_dir`` and then moved
+in, the meta file last, so an export is complete once ``inference.meta.json`` exists.
+The reproduce step (or anyone) can call ``export_model`` directly; the committed
+headline models live in ``reports/models/inference/{mlp,softmax}/``::
+
+    export_model("reports/models/mlp.pdparams", "reports/models/inference/mlp")
+
+``InferenceModel(dir).logits(x)`` runs such a folder through
+``paddle.inference.create_predictor`` (CPU).
+
+    python -m paddle_mnist export --model reports/models/softmax.pdparams --out runs/export/softmax
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .errors import PaddleMnistError
+
+REPO = Path(__file__).resolve().parent.parent
+PREFIX = "inference"  # inference.json, inference.pdiparams, inference.meta.json
+META_SUFFIX = ".meta.json"
+DEFAULT_EXPORT_ROOT = Path("runs") / "export"            # user runs: runs/export/<name>
+HEADLINE_ROOT = REPO / "reports" / "models" / "inference"  # committed: reports/models/inference/<name>
+DEFAULT_INFERENCE_MODEL = HEADLINE_ROOT / "mlp"
+FORMAT = "paddle-mnist-inference/1"
+CLASSES = list(range(10))
+PREPROCESSING = {
+    "function": "paddle_mnist.predict.preprocess_image",
+    "image": "28x28 grey levels, float32 in [0, 1]",
+    "polarity": "white digit (1.0) on black background (0.0), as in MNIST",
+    "layout": "row-major 28x28 flattened to 784 values; input x has shape [N, 784]",
+    "from_any_image": ("polarity from the border, paper level to 0 and strongest ink to 1, crop to the ink, "
+                       "longer side scaled to 20 px (Lanczos), centre of mass moved to the centre of 28x28"),
+}
+
+
+def repo_relative(path) -> str:
+    """``path`` relative to the repository when inside it (POSIX separators), else absolute."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(REPO).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def default_out_dir(model_path) -> Path:
+    """``runs/export/<name>`` where ``<name>`` is the model file's stem (``mlp`` for ``mlp.pdparams``)."""
+    from .predict import _model_paths
+
+    return DEFAULT_EXPORT_ROOT / _model_paths(model_path)[0].stem
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise PaddleMnistError(f"{out_dir}: exists and is not a folder; pass --out with a folder path")
+    for parent in out_dir.parents:
+        if parent.exists() and not parent.is_dir():
+            raise PaddleMnistError(f"{parent}: is a file, cannot create the folder {out_dir} inside it")
+
+
+def _meta(params: Path, sidecar: Path, model, output_kind: str) -> dict:
+    import paddle
+
+    from .records import read_json
+
+    return {
+        "format": FORMAT,
+        "paddle_version": paddle.__version__,
+        "program": f"{PREFIX}.json",
+        "params": f"{PREFIX}.pdiparams",
+        "input": {"name": "x", "shape": [None, 784], "dtype": "float32"},
+        "output": {"shape": [None, len(CLASSES)], "kind": output_kind},
+        "classes": CLASSES,
+        "preprocessing": PREPROCESSING,
+        "source": {"model": repo_relative(params), "sidecar": repo_relative(sidecar),
+                   "sha256": hashlib.sha256(params.read_bytes()).hexdigest(), "info": read_json(sidecar)},
+        "parameters": int(sum(p.size for p in model.parameters())),
+    }
+
+
+def export_model(model_path, out_dir) -> Path:
+    """Export ``model_path`` (``X.pdparams`` + ``X.json``) into ``out_dir``; returns the meta file's path.
+
+    A missing or broken model, a non-10-class model or an ``out_dir`` that is a
+    file raise ``PaddleMnistError``. Existing export files in ``out_dir`` are replaced.
+    """
+    from .predict import _model_paths, load_model
+    from .records import write_json
+
+    out_dir = Path(out_dir)
+    _check_out_dir(out_dir)
+    import paddle
+
+    params, sidecar = _model_paths(model_path)
+    with paddle.utils.unique_name.guard():  # parameter names from linear_0 on: same bytes in any process
+        model = load_model(params)
+
+    with paddle.no_grad():
+        n_out = int(model(paddle.zeros([1, 784], dtype="float32")).shape[-1])
+    if n_out != len(CLASSES):
+        raise PaddleMnistError(f"{params}: the model gives {n_out} outputs per image; export needs a "
+                               f"10-class classifier")
+    kind = "probabilities" if getattr(model, "double_softmax", False) else "logits"
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    except OSError as exc:
+        raise PaddleMnistError(f"{out_dir}: cannot write the export here ({exc.strerror or exc})") from None
+    try:
+        spec = [paddle.static.InputSpec([None, 784], "float32", "x")]
+        paddle.jit.save(model, str(tmp / PREFIX), input_spec=spec)
+        write_json(tmp / f"{PREFIX}{META_SUFFIX}", _meta(params, sidecar, model, kind))
+        for name in (f"{PREFIX}.json", f"{PREFIX}.pdiparams", f"{PREFIX}{META_SUFFIX}"):  # meta last
+            if not (tmp / name).is_file():
+                raise PaddleMnistError(f"paddle.jit.save did not write {name} (got {sorted(os.listdir(tmp))})")
+            os.replace(tmp / name, out_dir / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir / f"{PREFIX}{META_SUFFIX}"
+
+
+def export_headline_models() -> list[Path]:
+    """Export ``reports/models/{mlp,softmax}.pdparams`` into ``reports/models/inference/{mlp,softmax}/``."""
+    return [export_model(REPO / "reports" / "models" / f"{name}.pdparams", HEADLINE_ROOT / name)
+            for name in ("mlp", "softmax")]
+
+
+def read_meta(model_dir) -> dict:
+    """The ``inference.meta.json`` of an exported model folder; a clear error if it is not one."""
+    from .records import read_json
+
+    model_dir = Path(model_dir)
+    meta_path = model_dir / f"{PREFIX}{META_SUFFIX}"
+    if model_dir.is_file():
+        raise PaddleMnistError(f"{model_dir}: is a file, not an exported model folder (export it with: python -m "
+                               f"paddle_mnist export --model {model_dir} --out {default_out_dir(model_dir)}, "
+                               "then pass that folder)")
+    if not model_dir.is_dir():
+        raise PaddleMnistError(f"{model_dir}: not found; expected an exported model folder (make one with: "
+                               f"python -m paddle_mnist export --out {model_dir})")
+    if not meta_path.is_file():
+        raise PaddleMnistError(f"{model_dir}: no {meta_path.name}, not an exported model folder (make one with: "
+                               f"python -m paddle_mnist export --out {model_dir})")
+    meta = read_json(meta_path)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise PaddleMnistError(f"{meta_path}: not a {FORMAT} description")
+    return meta
+
+
+class InferenceModel:
+    """An exported model folder run by ``paddle.inference`` (CPU, one thread); thread-safe calls.
+
+    ``logits(x)`` takes float32 ``[N, 784]`` (MNIST layout, see ``meta['preprocessing']``)
+    and returns the model's output ``[N, 10]``; ``probabilities(x)`` applies softmax
+    unless the output already is probabilities.
+    """
+
+    def __init__(self, model_dir):
+        from paddle import inference
+
+        self.dir = Path(model_dir)
+        self.meta = read_meta(self.dir)
+        program, params = self.dir / self.meta["program"], self.dir / self.meta["params"]
+        for path in (program, params):
+            if not path.is_file():
+                raise PaddleMnistError(f"{path}: missing from the exported model folder")
+        config = inference.Config(str(program), str(params))
+        config.disable_gpu()
+        config.set_cpu_math_library_num_threads(1)
+        config.disable_glog_info()
+        try:
+            self._predictor = inference.create_predictor(config)
+        except Exception as exc:  # paddle raises assorted types for corrupted programs
+            raise PaddleMnistError(f"{program}: cannot load the inference model ({type(exc).__name__})") from None
+        self._input = self._predictor.get_input_handle(self._predictor.get_input_names()[0])
+        self._output = self._predictor.get_output_handle(self._predictor.get_output_names()[0])
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return str(self.meta["source"]["info"].get("model", self.dir.name))
+
+    def logits(self, x) -> np.ndarray:
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != 784:
+            raise PaddleMnistError(f"expected input of shape [N, 784], got {list(x.shape)}")
+        with self._lock:
+            self._input.reshape(list(x.shape))
+            self._input.copy_from_cpu(x)
+            self._predictor.run()
+            return np.array(self._output.copy_to_cpu(), copy=True)
+
+    def probabilities(self, x) -> np.ndarray:
+        out = self.logits(x).astype(np.float64)
+        if self.meta["output"]["kind"] == "probabilities":
+            return out
+        out = np.exp(out - out.max(axis=1, keepdims=True))
+        return out / out.sum(axis=1, keepdims=True)
+
+
+def inference_probabilities(model_dir, batch) -> np.ndarray:
+    """Softmax probabilities ``[N, 10]`` of ``batch`` through the exported model in ``model_dir``."""
+    return InferenceModel(model_dir).probabilities(batch)
+
+
+__all__ = ["export_model", "export_headline_models", "default_out_dir", "read_meta", "InferenceModel",
+           "inference_probabilities", "repo_relative", "DEFAULT_INFERENCE_MODEL", "HEADLINE_ROOT"]
