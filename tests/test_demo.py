@@ -32,7 +32,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from paddle_mnist.demo import load_models, make_server, network_warning
+from paddle_mnist.apps.demo import load_models, make_server, network_warning
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -299,7 +299,7 @@ def test_demo_latency_per_drawing(page, server):
 
 @pytest.fixture(scope="module")
 def eval_pngs(tmp_path_factory):
-    from paddle_mnist.data import read_arrays
+    from paddle_mnist.datafile.store import read_arrays
 
     x, y = read_arrays()["eval"]
     folder = tmp_path_factory.mktemp("eval_pngs")
@@ -319,7 +319,7 @@ def _upload(page: Browser, path: Path) -> dict:
 
 
 def test_b_uploaded_eval_images_match_predict(page, eval_pngs):
-    from paddle_mnist.predict import predict_images, preprocess_image
+    from paddle_mnist.apps.predict import predict_images, preprocess_image
 
     want_mlp = predict_images(eval_pngs, REPO / "reports" / "models" / "mlp.pdparams")
     want_softmax = predict_images(eval_pngs, REPO / "reports" / "models" / "softmax.pdparams")

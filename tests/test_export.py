@@ -1,4 +1,4 @@
-"""``paddle_mnist.export``: exported inference models against the dygraph models, on the real eval split.
+"""``paddle_mnist.apps.export``: exported inference models against the dygraph models, on the real eval split.
 
 Both committed headline models (``reports/models/{mlp,softmax}.pdparams``) are
 exported afresh into a temporary folder and must give the dygraph model's logits
@@ -20,8 +20,8 @@ import pytest
 from PIL import Image
 
 from paddle_mnist.errors import PaddleMnistError
-from paddle_mnist.export import HEADLINE_ROOT, InferenceModel, export_model, read_meta
-from paddle_mnist.predict import load_model, predict_images
+from paddle_mnist.apps.export import HEADLINE_ROOT, InferenceModel, export_model, read_meta
+from paddle_mnist.apps.predict import load_model, predict_images
 
 REPO = Path(__file__).resolve().parent.parent
 HEADLINES = ("mlp", "softmax")
@@ -30,7 +30,7 @@ FILES = {"inference.json", "inference.pdiparams", "inference.meta.json"}
 
 @pytest.fixture(scope="module")
 def eval_split():
-    from paddle_mnist.data import read_arrays
+    from paddle_mnist.datafile.store import read_arrays
 
     x, y = read_arrays()["eval"]
     return np.asarray(x, dtype=np.float32), np.asarray(y)

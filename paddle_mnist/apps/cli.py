@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 
@@ -210,28 +209,10 @@ def cmd_train(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from paddle_mnist.datafile.store import read_arrays, summarize
-    from paddle_mnist.engine.device import set_device
-    from paddle_mnist.engine.records import write_json
-    from paddle_mnist.paths import RESULTS
-    from paddle_mnist.report.build import build_report
-    from paddle_mnist.studies import EXPERIMENTS, run_experiment
-    from paddle_mnist.studies.determinism import check_determinism
+    from paddle_mnist.apps.reproduce import reproduce
 
-    read_arrays()
-    set_device(args.device)
-    started, failed = time.perf_counter(), []
-    overrides = {"device": args.device}
-    results_dir = Path(args.runs_dir) / "quick" / "results" if args.quick else RESULTS
-    write_json(results_dir / "data.json", summarize())
-    for name in EXPERIMENTS:
-        record = run_experiment(name, quick=args.quick, overrides=overrides, runs_dir=args.runs_dir,
-                                resume=args.resume, workers=args.workers)
-        failed += [f"{name}/{r['name']}" for r in record["runs"] if r.get("status") == "failed"]
-    check_determinism(args.runs_dir, results_dir)
-    write_json(results_dir / "reproduce.json", {"quick": args.quick, "wall_seconds": time.perf_counter() - started,
-                                                "experiments": list(EXPERIMENTS), "cpu_count": os.cpu_count()})
-    out = build_report(results_dir=results_dir, out=(results_dir.parent / "REPORT.md") if args.quick else None)
+    out, failed = reproduce(quick=args.quick, runs_dir=args.runs_dir, device=args.device, resume=args.resume,
+                            workers=args.workers)
     print(f"report -> {out}")
     if failed:
         return _fail(f"{len(failed)} run(s) failed: {', '.join(failed)}")
@@ -250,7 +231,7 @@ def cmd_predict(args) -> int:
 
     model = args.model or DEFAULT_MODEL
     if args.engine == "inference" and args.model is None:
-        from .export import DEFAULT_INFERENCE_MODEL as model
+        from paddle_mnist.apps.export import DEFAULT_INFERENCE_MODEL as model
     for result in predict_images(args.images, model, engine=args.engine):
         print(format_prediction(result))
     return 0
@@ -271,8 +252,8 @@ def cmd_dashboard(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .export import default_out_dir, export_model
-    from .predict import DEFAULT_MODEL
+    from paddle_mnist.apps.export import default_out_dir, export_model
+    from paddle_mnist.apps.predict import DEFAULT_MODEL
 
     model = args.model or DEFAULT_MODEL
     meta = export_model(model, args.out or default_out_dir(model))
@@ -281,7 +262,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .demo import DEFAULT_MODEL_DIR, serve
+    from paddle_mnist.apps.demo import DEFAULT_MODEL_DIR, serve
 
     return serve(args.model_dir or DEFAULT_MODEL_DIR, args.host, args.port)
 

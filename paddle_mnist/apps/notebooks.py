@@ -286,11 +286,24 @@ def execute_notebooks(paths=None, *, quick: bool = False, runs=None, write: bool
                                 resources={"metadata": {"path": str(path.parent)}})
         client.execute(env=env)
         if write:
+            _keep_cell_ids(nb, path.with_suffix(".ipynb"))
             jupytext.write(nb, path.with_suffix(".ipynb"))
         log(f"{path.name}: executed in {time.perf_counter() - started:.1f} s"
             f"{' -> ' + path.with_suffix('.ipynb').name if write else ''}")
         done.append(nb)
     return done
+
+
+def _keep_cell_ids(nb, ipynb: Path) -> None:
+    """Give re-executed cells the ids the committed notebook had (same position, same kind): diffs stay small."""
+    import nbformat
+
+    if not ipynb.is_file():
+        return
+    old = nbformat.read(ipynb, as_version=4).cells
+    for i, cell in enumerate(nb.cells):
+        if i < len(old) and old[i].cell_type == cell.cell_type and "id" in old[i]:
+            cell["id"] = old[i]["id"]
 
 
 def main(argv=None) -> int:

@@ -26,7 +26,7 @@ from paddle_mnist.engine.checkpoint import load_model as _load_model
 from paddle_mnist.engine.checkpoint import model_paths, save_model  # noqa: F401  (the public model-file API)
 from paddle_mnist.errors import PaddleMnistError
 
-from paddle_mnist.paths import MODELS, REPO
+from paddle_mnist.paths import MODELS
 
 DEFAULT_MODEL = MODELS / "mlp.pdparams"
 TRAIN_HINT = "python -m paddle_mnist train mlp"
@@ -149,7 +149,7 @@ def predict_images(paths, model_path=DEFAULT_MODEL, engine: str = "dygraph") -> 
     Every image is preprocessed (and checked) before the model is loaded; the
     probabilities are the softmax of the logits (or the outputs themselves for
     a model whose ``double_softmax`` puts softmax in ``forward``). ``engine="inference"``
-    runs an exported model folder (``paddle_mnist.export``) instead of a ``.pdparams`` file.
+    runs an exported model folder (``paddle_mnist.apps.export``) instead of a ``.pdparams`` file.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -158,7 +158,7 @@ def predict_images(paths, model_path=DEFAULT_MODEL, engine: str = "dygraph") -> 
         return []
     batch = np.stack([preprocess_image(p) for p in paths]).astype(np.float32)
     if engine == "inference":
-        from .export import inference_probabilities
+        from paddle_mnist.apps.export import inference_probabilities
 
         return _results(paths, inference_probabilities(model_path, batch))
     model = load_model(model_path)

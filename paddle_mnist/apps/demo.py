@@ -2,9 +2,9 @@
 
 A Flask app serves ``demo_static/`` (the page) and ``POST /api/predict``: the body
 is an image (the page sends its canvas as PNG, or the uploaded file as it is); the
-server runs ``paddle_mnist.predict.preprocess_image`` on it -- the same MNIST-style
+server runs ``paddle_mnist.apps.predict.preprocess_image`` on it -- the same MNIST-style
 preprocessing as ``predict`` -- and both exported models (``mlp`` and ``softmax``
-under ``--model-dir``, see ``paddle_mnist.export``) through ``paddle.inference``.
+under ``--model-dir``, see ``paddle_mnist.apps.export``) through ``paddle.inference``.
 The answer is JSON: the 28x28 input the models received, each model's ten class
 probabilities and ``server_ms`` (preprocessing plus both models). A bad upload
 (empty, not an image, over ``MAX_UPLOAD_BYTES``, too many pixels) is a JSON
@@ -24,10 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import PaddleMnistError
+from paddle_mnist.errors import PaddleMnistError
+from paddle_mnist.paths import MODELS
 
 STATIC = Path(__file__).resolve().parent / "demo_static"
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "reports" / "models" / "inference"
+DEFAULT_MODEL_DIR = MODELS / "inference"
 DEMO_MODELS = ("mlp", "softmax")
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 5 MB PNG can still decode to gigabytes; refuse before decoding
@@ -54,7 +55,7 @@ def _title(meta: dict) -> str:
 
 def load_models(model_dir=DEFAULT_MODEL_DIR) -> dict:
     """``{name: InferenceModel}`` for the exported ``mlp`` and ``softmax`` under ``model_dir``."""
-    from .export import InferenceModel
+    from paddle_mnist.apps.export import InferenceModel
 
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
@@ -67,7 +68,7 @@ def preprocess_bytes(data: bytes) -> np.ndarray:
     """An uploaded image's bytes -> float32 [784] via ``predict.preprocess_image``; ``UploadError`` if unusable."""
     from PIL import Image
 
-    from .predict import preprocess_image
+    from paddle_mnist.apps.predict import preprocess_image
 
     if not data:
         raise UploadError("empty upload: no image data received")

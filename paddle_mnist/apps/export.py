@@ -1,14 +1,14 @@
 """Export a trained model as a Paddle inference model, and run it without any dygraph ``Layer``.
 
 ``export_model(model_path, out_dir)`` loads ``X.pdparams`` + ``X.json`` (see
-``paddle_mnist.predict``) and writes, into ``out_dir``:
+``paddle_mnist.apps.predict``) and writes, into ``out_dir``:
 
 * ``inference.json`` + ``inference.pdiparams``: the program and weights written by
   ``paddle.jit.save`` with input ``x`` of shape ``[None, 784]`` float32 (Paddle 3
   writes the program as PIR JSON; there is no ``.pdmodel``);
 * ``inference.meta.json``: the preprocessing the model expects (28x28 grey, 0..1,
   white digit on black as in MNIST, row-major flattened to 784; made from any image
-  by ``paddle_mnist.predict.preprocess_image``), the classes 0-9, what the output
+  by ``paddle_mnist.apps.predict.preprocess_image``), the classes 0-9, what the output
   is (logits, or probabilities for a ``double_softmax`` model), the source model
   with its sidecar and SHA-256. Paths inside the repository are stored
   repository-relative.
@@ -36,18 +36,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import PaddleMnistError
+from paddle_mnist.errors import PaddleMnistError
 
-REPO = Path(__file__).resolve().parent.parent
+from paddle_mnist.paths import MODELS, REPO
 PREFIX = "inference"  # inference.json, inference.pdiparams, inference.meta.json
 META_SUFFIX = ".meta.json"
 DEFAULT_EXPORT_ROOT = Path("runs") / "export"            # user runs: runs/export/<name>
-HEADLINE_ROOT = REPO / "reports" / "models" / "inference"  # committed: reports/models/inference/<name>
+HEADLINE_ROOT = MODELS / "inference"  # committed: reports/models/inference/<name>
 DEFAULT_INFERENCE_MODEL = HEADLINE_ROOT / "mlp"
 FORMAT = "paddle-mnist-inference/1"
 CLASSES = list(range(10))
 PREPROCESSING = {
-    "function": "paddle_mnist.predict.preprocess_image",
+    "function": "paddle_mnist.apps.predict.preprocess_image",
     "image": "28x28 grey levels, float32 in [0, 1]",
     "polarity": "white digit (1.0) on black background (0.0), as in MNIST",
     "layout": "row-major 28x28 flattened to 784 values; input x has shape [N, 784]",
@@ -67,7 +67,7 @@ def repo_relative(path) -> str:
 
 def default_out_dir(model_path) -> Path:
     """``runs/export/<name>`` where ``<name>`` is the model file's stem (``mlp`` for ``mlp.pdparams``)."""
-    from .predict import _model_paths
+    from paddle_mnist.engine.checkpoint import model_paths as _model_paths
 
     return DEFAULT_EXPORT_ROOT / _model_paths(model_path)[0].stem
 
@@ -83,7 +83,7 @@ def _check_out_dir(out_dir: Path) -> None:
 def _meta(params: Path, sidecar: Path, model, output_kind: str) -> dict:
     import paddle
 
-    from .records import read_json
+    from paddle_mnist.engine.records import read_json
 
     return {
         "format": FORMAT,
@@ -106,8 +106,9 @@ def export_model(model_path, out_dir) -> Path:
     A missing or broken model, a non-10-class model or an ``out_dir`` that is a
     file raise ``PaddleMnistError``. Existing export files in ``out_dir`` are replaced.
     """
-    from .predict import _model_paths, load_model
-    from .records import write_json
+    from paddle_mnist.apps.predict import load_model
+    from paddle_mnist.engine.checkpoint import model_paths as _model_paths
+    from paddle_mnist.engine.records import write_json
 
     out_dir = Path(out_dir)
     _check_out_dir(out_dir)
@@ -143,13 +144,13 @@ def export_model(model_path, out_dir) -> Path:
 
 def export_headline_models() -> list[Path]:
     """Export ``reports/models/{mlp,softmax}.pdparams`` into ``reports/models/inference/{mlp,softmax}/``."""
-    return [export_model(REPO / "reports" / "models" / f"{name}.pdparams", HEADLINE_ROOT / name)
+    return [export_model(MODELS / f"{name}.pdparams", HEADLINE_ROOT / name)
             for name in ("mlp", "softmax")]
 
 
 def read_meta(model_dir) -> dict:
     """The ``inference.meta.json`` of an exported model folder; a clear error if it is not one."""
-    from .records import read_json
+    from paddle_mnist.engine.records import read_json
 
     model_dir = Path(model_dir)
     meta_path = model_dir / f"{PREFIX}{META_SUFFIX}"
