@@ -140,6 +140,8 @@ def _train_args(t) -> None:
     t.add_argument("--workers", type=_positive_int, default=1,
                    help="parallel training processes (default: 1; use the core count for many runs)")
     t.add_argument("--dry-run", action="store_true", help="print the configurations and exit")
+    t.add_argument("--nproc", type=_positive_int, default=1,
+                   help="data-parallel training processes through paddle.distributed (default: 1; gloo on the CPU)")
 
 
 def cmd_list(args) -> int:
@@ -197,6 +199,8 @@ def cmd_train(args) -> int:
         print(f"# {len(jobs)} run(s); a choice made after a stage (a tuned rate, a chosen size) shows the first "
               "candidate")
         return 0
+    if args.nproc > 1:
+        return _launch_distributed(args)
     read_arrays()  # a missing or corrupted data file stops here, before any run starts
     set_device(args.device or "auto")  # so does a GPU asked of a CPU build
     record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=_overrides(args),
@@ -206,6 +210,33 @@ def cmd_train(args) -> int:
     if failed:
         return _fail(f"{len(failed)} run(s) failed: {', '.join(failed)}")
     return 0
+
+
+def _launch_distributed(args) -> int:
+    """``train ... --nproc N``: the same command in N processes (``engine.distributed.launch``)."""
+    from paddle_mnist.engine.distributed import launch
+
+    argv = list(args.argv if args.argv is not None else sys.argv[1:])
+    argv = argv[argv.index("train") + 1:]
+    argv = _drop_option(argv, "--nproc")
+    log_dir = Path(args.runs_dir) / "launch" / args.experiment
+    code = launch(argv, args.nproc, log_dir, args.device or "auto")
+    if code:
+        return _fail(f"data-parallel training exited with code {code}; process logs in {log_dir}")
+    return 0
+
+
+def _drop_option(argv: list[str], name: str) -> list[str]:
+    """``argv`` without ``name VALUE`` / ``name=VALUE``."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == name:
+            skip = True
+        elif not a.startswith(name + "="):
+            out.append(a)
+    return out
 
 
 def cmd_reproduce(args) -> int:
@@ -278,6 +309,7 @@ def main(argv=None) -> int:
 
     try:
         args = build_parser().parse_args(argv)
+        args.argv = list(argv) if argv is not None else None
         return COMMANDS[args.command](args)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2

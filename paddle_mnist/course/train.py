@@ -14,18 +14,21 @@ import numpy as np
 import paddle
 
 
-def train_epoch(model, batches, loss, opt, *, to_tensor=paddle.to_tensor, release_grads: bool = False):
+def train_epoch(model, batches, loss, opt, *, to_tensor=paddle.to_tensor, release_grads: bool = False,
+                value_of=paddle.Tensor.item):
     """Train one pass over ``batches`` (numpy ``(images, labels)`` pairs); yield ``(loss, logits, labels)`` per step.
 
     A step whose loss is not finite is yielded *before* any update: the caller
     stops there (the run diverged). ``release_grads`` drops the gradients after a
-    step instead of zero-filling them (the next ``backward`` writes fresh ones).
+    step instead of zero-filling them (the next ``backward`` writes fresh ones);
+    ``value_of`` reads the batch loss as a number (data-parallel runs average it
+    over their processes, so that every process takes the same decision).
     """
     model.train()
     for images, labels in batches:
         logits = model(to_tensor(images))
         batch_loss = loss.fn(logits, to_tensor(labels))
-        value = batch_loss.item()
+        value = value_of(batch_loss)
         if math.isfinite(value):
             batch_loss.backward()
             opt.step()

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from paddle_mnist.datafile.store import read_arrays
+from paddle_mnist.engine import distributed
 from paddle_mnist.engine.checkpoint import load_state, save_state
 from paddle_mnist.engine.config import TrainConfig
 from paddle_mnist.engine.records import read_json, write_csv, write_json
@@ -55,6 +56,7 @@ class Run:
     batches: object  # a generator function of training batches
     steps_per_epoch: int
     name: str = ""  # the experiment, for the progress bar
+    value_of: object = None  # how a batch loss becomes a number (averaged over processes when data-parallel)
 
 
 @dataclass
@@ -97,8 +99,12 @@ def setup(config: TrainConfig, threads: int | None) -> Run:
         batches = _subset_generator(arrays["train"], config.train_subset, config.batch_size)
     else:
         batches = load_data("train", config.batch_size, path=config.data_path or None)
+    value_of = paddle.Tensor.item
+    if distributed.world_size() > 1:  # data-parallel: a share of every batch, gradients averaged
+        model, batches, value_of = distributed.wrap(model), distributed.shard(batches, config.batch_size), \
+            distributed.mean_value
     return Run(config, device, threads, model, loss, opt, kit, arrays, valid, batches,
-               math.ceil(train_n / config.batch_size))
+               math.ceil(train_n / config.batch_size), value_of=value_of)
 
 
 def restore(run: Run, path: Path) -> Progress:
@@ -119,7 +125,7 @@ def train_one_epoch(run: Run, p: Progress, epoch: int, logger, show: bool) -> di
     bar = _Bar(run.steps_per_epoch, f"{run.name or 'run'} epoch {epoch}/{cfg.epochs}", show)
     loss_sum, seen, interval, outs, labels = 0.0, 0, [], [], []
     for value, out, yb in train_epoch(run.model, run.batches(), run.loss, run.opt, to_tensor=run.kit.to_tensor,
-                                      release_grads=run.kit.release_grads):
+                                      release_grads=run.kit.release_grads, value_of=run.value_of):
         if not math.isfinite(value):
             record.update(status="diverged", diverged_step=record["step"] + 1)
             break
@@ -198,6 +204,22 @@ def finish(run: Run, p: Progress, run_dir: Path, logger) -> dict:
     return result
 
 
+def train_epochs(run: Run, p: Progress, run_dir: Path, logger, show: bool) -> None:
+    """The epochs still to do: train, then record; stop at the step budget or a divergence."""
+    cfg = run.config
+    try:
+        for epoch in range(p.epoch + 1, cfg.epochs + 1):
+            if cfg.max_steps and p.record["step"] >= cfg.max_steps:
+                break
+            row = train_one_epoch(run, p, epoch, logger, show)
+            if row is None:
+                break
+            end_epoch(run, p, row, run_dir, logger)
+    except KeyboardInterrupt:
+        logger.close()
+        raise
+
+
 def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, command: list[str] | None = None,
         resume: bool = False, progress: bool | None = None, threads: int | None = 0) -> dict:
     """Train ``config`` into ``run_dir``; return the run record (also written as ``summary.json``).
@@ -208,6 +230,8 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
     from paddle_mnist.engine.vdl import RunLogger
 
     run_dir = Path(run_dir)
+    if not distributed.is_main():  # data-parallel: process 0 writes the records, the others a scratch copy
+        return _fit_elsewhere(config, run_dir, experiment=experiment, resume=resume, threads=threads)
     run_dir.mkdir(parents=True, exist_ok=True)
     if resume and (run_dir / "summary.json").is_file():
         done = read_json(run_dir / "summary.json")
@@ -221,19 +245,32 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
     logger = RunLogger(vdl_dir, config, enabled=vdl_dir is not None, resume_step=p.record["step"])
     if p.epoch:
         logger.replay(p.history, p.record["iter_step"], p.record["iter_loss"])
-    show = sys.stderr.isatty() if progress is None else progress
-    try:
-        for epoch in range(p.epoch + 1, config.epochs + 1):
-            if config.max_steps and p.record["step"] >= config.max_steps:
-                break
-            row = train_one_epoch(run, p, epoch, logger, show)
-            if row is None:
-                break
-            end_epoch(run, p, row, run_dir, logger)
-    except KeyboardInterrupt:
-        logger.close()
-        raise
+    train_epochs(run, p, run_dir, logger, sys.stderr.isatty() if progress is None else progress)
     return finish(run, p, run_dir, logger)
+
+
+def _fit_elsewhere(config, run_dir: Path, *, experiment: str, resume: bool, threads) -> dict:
+    """A data-parallel process other than 0: the same steps, its files in a scratch folder (then removed)."""
+    import shutil
+    import tempfile
+
+    from paddle_mnist.engine.vdl import RunLogger
+
+    if resume and (run_dir / "summary.json").is_file():  # the same decision as process 0 takes
+        done = read_json(run_dir / "summary.json")
+        if done.get("status") in ("ok", "diverged"):
+            return done
+    scratch = Path(tempfile.mkdtemp(prefix=f"rank{distributed.rank()}-"))
+    try:
+        if resume and (run_dir / CHECKPOINT).is_file():
+            shutil.copyfile(run_dir / CHECKPOINT, scratch / CHECKPOINT)
+        run = setup(config, threads)
+        p = restore(run, scratch / CHECKPOINT) if (scratch / CHECKPOINT).is_file() else Progress()
+        logger = RunLogger(None, config, enabled=False, resume_step=p.record["step"])
+        train_epochs(run, p, scratch, logger, False)
+        return finish(run, p, scratch, logger)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 class _Bar:

@@ -17,6 +17,7 @@ import time
 import traceback
 from pathlib import Path
 
+from paddle_mnist.engine import distributed
 from paddle_mnist.engine.config import from_dict
 from paddle_mnist.engine.experiment import Experiment, Settings, Stage, drive
 from paddle_mnist.engine.pool import parallel_map
@@ -62,7 +63,7 @@ def _run_one(job: dict) -> dict:
     from paddle_mnist.engine.fit import fit
 
     cfg, run_dir, vdl_dir = job["config"], Path(job["run_dir"]), Path(job["vdl_dir"])
-    if not job["resume"] and run_dir.exists():
+    if not job["resume"] and run_dir.exists() and distributed.is_main():
         shutil.rmtree(run_dir)
         shutil.rmtree(vdl_dir, ignore_errors=True)
     try:
@@ -123,6 +124,10 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
     s = Settings.resolve(exp, seeds, quick, overrides)
     results_dir = Path(results_dir) if results_dir else results_dir_for(quick, Path(runs_dir))
     models_dir = Path(models_dir) if models_dir else (None if quick else results_dir.parent / "models")
+    if not distributed.is_main():  # data-parallel: process 0 writes the results and models
+        import tempfile
+
+        results_dir, models_dir, log = Path(tempfile.mkdtemp(prefix="results-")), None, (lambda *a, **k: None)
     started = time.perf_counter()
     opts = dict(runs_dir=runs_dir, quick=quick, resume=resume, workers=workers, progress=progress, log=log)
 

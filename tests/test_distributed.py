@@ -1,0 +1,82 @@
+"""``train --nproc 2``: real ``paddle.distributed.launch`` processes (gloo on the CPU).
+
+Same global batch -> the same weights as one process (within 1e-6 after 20 steps);
+a killed two-process run resumes and ends exactly where an uninterrupted one does.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from conftest import REAL_DATA, REPO, make_splits, write_course_file
+
+from paddle_mnist.engine.safe_load import safe_load
+
+
+def _train(runs, *args, env=None, **kw):
+    cmd = [sys.executable, "-m", "paddle_mnist", "train", *args, "--runs-dir", str(runs), "--device", "cpu"]
+    return subprocess.run(cmd, cwd=REPO, env={**os.environ, **(env or {})}, capture_output=True, text=True,
+                          timeout=300, **kw)
+
+
+def _weights(path):
+    return safe_load(path)["model"]
+
+
+def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
+    env = {"PADDLE_MNIST_DATA": str(REAL_DATA)}
+    args = ["mlp", "--quick", "--seeds", "0", "--epochs", "1", "--batch-size", "250"]  # 5,000 images: 20 steps
+    one = _train(tmp_path / "one", *args, env=env)
+    two = _train(tmp_path / "two", *args, "--nproc", "2", env=env)
+    assert one.returncode == 0, one.stderr[-2000:]
+    assert two.returncode == 0, two.stderr[-2000:]
+    for run in ("adam-seed0", "adam-cosine-seed0"):
+        a = _weights(tmp_path / "one" / "quick" / "mlp" / run / "checkpoint.pdckpt")
+        b = _weights(tmp_path / "two" / "quick" / "mlp" / run / "checkpoint.pdckpt")
+        assert a.keys() == b.keys()
+        diff = max(float(np.abs(a[k] - b[k]).max()) for k in a)
+        assert diff < 1e-6, (run, diff)
+        assert safe_load(tmp_path / "two" / "quick" / "mlp" / run / "checkpoint.pdckpt")["record"]["step"] == 20
+
+
+def test_batch_that_does_not_split_is_one_line(tmp_path):
+    data = write_course_file(tmp_path / "d.json.gz", make_splits(n_train=60, n_valid=20, n_eval=10))
+    res = _train(tmp_path / "r", "softmax", "--seeds", "0", "--epochs", "1", "--batch-size", "25", "--nproc", "2",
+                 env={"PADDLE_MNIST_DATA": str(data)})
+    assert res.returncode != 0
+    log = "".join(p.read_text(errors="replace") for p in (tmp_path / "r" / "launch").rglob("workerlog.*"))
+    assert "does not split into 2 equal shares" in log
+
+
+def _epochs_done(run_dir) -> int:
+    metrics = run_dir / "metrics.csv"
+    return max(0, len(metrics.read_text().splitlines()) - 1) if metrics.is_file() else 0
+
+
+def test_killed_two_process_run_resumes_to_the_same_weights(tmp_path):
+    args = ["mlp", "--quick", "--seeds", "0", "--epochs", "2", "--nproc", "2"]
+    env = {**os.environ, "PADDLE_MNIST_DATA": str(REAL_DATA)}
+    cmd = [sys.executable, "-m", "paddle_mnist", "train", *args, "--device", "cpu"]
+    proc = subprocess.Popen(cmd + ["--runs-dir", str(tmp_path / "killed")], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    run_dir = tmp_path / "killed" / "quick" / "mlp" / "adam-seed0"
+    deadline = time.time() + 240
+    while _epochs_done(run_dir) < 1 and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)  # the launcher and both training processes
+    proc.wait(timeout=30)
+    assert _epochs_done(run_dir) == 1
+    resumed = _train(tmp_path / "killed", *args, "--resume", env={"PADDLE_MNIST_DATA": str(REAL_DATA)})
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    whole = _train(tmp_path / "whole", *args, env={"PADDLE_MNIST_DATA": str(REAL_DATA)})
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    for run in ("adam-seed0", "adam-cosine-seed0"):
+        a = _weights(tmp_path / "killed" / "quick" / "mlp" / run / "checkpoint.pdckpt")
+        b = _weights(tmp_path / "whole" / "quick" / "mlp" / run / "checkpoint.pdckpt")
+        assert all(np.array_equal(a[k], b[k]) for k in a), run
