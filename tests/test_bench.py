@@ -17,7 +17,7 @@ from conftest import REPO, make_splits, write_course_file
 
 from paddle_mnist.perf import env as _env
 from paddle_mnist.perf import bench_train as bt
-from paddle_mnist.report.build import Context
+from paddle_mnist.report.context import Context
 
 CASES = ["mlp_b100", "mlp_b32", "softmax_b100"]
 STATS = ("median", "min", "max", "n", "values")
