@@ -24,8 +24,7 @@ def _fmt_acc(r) -> str:
 
 
 def section_init(ctx) -> str:
-    from paddle_mnist.plots.scratch import plot_activation_functions, plot_init_accuracy, plot_init_histograms
-    from paddle_mnist.studies.init import INIT_LABELS
+    from paddle_mnist.plots.scratch import plot_activation_functions, plot_init_accuracy
 
     out = ["## Weight initialisation and activation functions (seeds 001, 003)\n"]
     path, link = ctx.figure("activation_functions")
@@ -50,34 +49,62 @@ def section_init(ctx) -> str:
                "with " + " and with ".join(f"{NAMES.get(o, o)} {lr:g}" for o, lr in setup.get("optimizers", []))
                + ", and are scored on `valid`.\n")
     if hists:
-        path, link = ctx.figure("init_histograms")
-        plot_init_histograms(rec, path)
-        out.append(f"![activation histograms at initialisation]({link})\n")
-        rows = []
-        for act, per_init in hists.items():
-            for init, layers in per_init.items():
-                key = "zero" if act == "relu" else "saturated"
-                rows.append([act, INIT_LABELS.get(init, init), f"{layers[0]['std']:.3g}", f"{layers[-1]['std']:.3g}",
-                             f"{layers[-1]['max']:.3g}",
-                             " / ".join(f"{100 * h[key]:.0f}" for h in layers) + f"% {key}"])
-        out.append(table(["activation", "init", "std, layer 1", f"std, layer {len(hidden)}",
-                          f"max, layer {len(hidden)}", "per layer"], rows) + "\n")
-        out.append(_histogram_prose(hists))
+        out += _histogram_part(ctx, rec, hidden)
     runs = rec["runs"]
     path, link = ctx.figure("init_accuracy")
     plot_init_accuracy(rec, path)
     out.append(f"![accuracy after the short budget]({link})\n")
+    out += _winners_part(runs)
+    note = _sigmoid_note(runs, hidden)
+    if note:
+        out.append(note)
+    out.append(_zero_prose(ctx, runs))
+    note = _diverged_note(runs)
+    if note:
+        out.append(note)
+    out.append(quick_note(rec))
+    return "\n".join(out)
+
+
+def _find(runs: list[dict], opt: str, act: str, init: str):
+    return next((r for r in runs if (r["optimizer"], r["activation"], r["init"]) == (opt, act, init)), None)
+
+
+def _histogram_part(ctx, rec: dict, hidden: list) -> list[str]:
+    """The activation histograms at initialisation: figure, table and prose."""
+    from paddle_mnist.plots.scratch import plot_init_histograms
+    from paddle_mnist.studies.init import INIT_LABELS
+
+    out = []
+    hists = rec.get("histograms", {})
+    path, link = ctx.figure("init_histograms")
+    plot_init_histograms(rec, path)
+    out.append(f"![activation histograms at initialisation]({link})\n")
+    rows = []
+    for act, per_init in hists.items():
+        for init, layers in per_init.items():
+            key = "zero" if act == "relu" else "saturated"
+            rows.append([act, INIT_LABELS.get(init, init), f"{layers[0]['std']:.3g}", f"{layers[-1]['std']:.3g}",
+                         f"{layers[-1]['max']:.3g}",
+                         " / ".join(f"{100 * h[key]:.0f}" for h in layers) + f"% {key}"])
+    out.append(table(["activation", "init", "std, layer 1", f"std, layer {len(hidden)}",
+                      f"max, layer {len(hidden)}", "per layer"], rows) + "\n")
+    out.append(_histogram_prose(hists))
+    return out
+
+
+def _winners_part(runs: list[dict]) -> list[str]:
+    """Valid accuracy per (optimizer, activation, init) with each row's winner, and the winners per activation."""
+    from paddle_mnist.studies.init import INIT_LABELS
+
+    out = []
     opts = list(dict.fromkeys(r["optimizer"] for r in runs))
     acts = list(dict.fromkeys(r["activation"] for r in runs))
     inits = list(dict.fromkeys(r["init"] for r in runs))
-
-    def find(opt, act, init):
-        return next((r for r in runs if (r["optimizer"], r["activation"], r["init"]) == (opt, act, init)), None)
-
     rows, winners = [], []
     for opt in opts:
         for act in acts:
-            cells = {init: find(opt, act, init) for init in inits}
+            cells = {init: _find(runs, opt, act, init) for init in inits}
             ok = {i: r for i, r in cells.items() if r and r["status"] == "ok" and r["best_valid_acc"] is not None}
             win = max(ok, key=lambda i: ok[i]["best_valid_acc"]) if ok else None
             if win:
@@ -98,29 +125,40 @@ def section_init(ctx) -> str:
     if lines:
         out.append("Which scheme wins, per activation (valid accuracy after the budget; one seed, so gaps under "
                    "half a point are not meaningful):\n\n" + "\n".join(lines) + "\n")
-    sig_sgd = {i: find("sgd", "sigmoid", i) for i in inits}
+    return out
+
+
+def _sigmoid_note(runs: list[dict], hidden: list) -> str | None:
+    """The vanishing gradient of the sigmoid nets under SGD, when the numbers show it."""
+    inits = list(dict.fromkeys(r["init"] for r in runs))
+    sig_sgd = {i: _find(runs, "sgd", "sigmoid", i) for i in inits}
     scaled = [sig_sgd.get(i) for i in ("xavier", "msra")]
     if all(r and r["status"] == "ok" and r["best_valid_acc"] < 0.2 for r in scaled):
         adam_best = max((r["best_valid_acc"] for r in runs if r["optimizer"] == "adam"
                          and r["activation"] == "sigmoid" and r["status"] == "ok"), default=None)
-        out.append(f"The sigmoid row under SGD is the vanishing gradient of seed 003's table: with Xavier or MSRA "
-                   f"weights the {len(hidden)}-layer sigmoid net is still at {pct(scaled[0]['best_valid_acc'], 1)} / "
-                   f"{pct(scaled[1]['best_valid_acc'], 1)} after the budget, because the sigmoid's slope (at most "
-                   f"0.25) shrinks the gradient at least fourfold per layer on its way back, so the first layers "
-                   f"barely move at lr {sig_sgd['xavier']['config']['lr']:g}; the ten times larger N(0, 1) weights "
-                   f"amplify the backward signal enough to make up for that in spite of their saturated units."
-                   + (f" Adam, which normalises each parameter's step, trains the same nets to "
-                      f"{pct(adam_best, 1)}." if adam_best is not None else "") + "\n")
-    out.append(_zero_prose(ctx, runs))
+        return (f"The sigmoid row under SGD is the vanishing gradient of seed 003's table: with Xavier or MSRA "
+                f"weights the {len(hidden)}-layer sigmoid net is still at {pct(scaled[0]['best_valid_acc'], 1)} / "
+                f"{pct(scaled[1]['best_valid_acc'], 1)} after the budget, because the sigmoid's slope (at most "
+                f"0.25) shrinks the gradient at least fourfold per layer on its way back, so the first layers "
+                f"barely move at lr {sig_sgd['xavier']['config']['lr']:g}; the ten times larger N(0, 1) weights "
+                f"amplify the backward signal enough to make up for that in spite of their saturated units."
+                + (f" Adam, which normalises each parameter's step, trains the same nets to "
+                   f"{pct(adam_best, 1)}." if adam_best is not None else "") + "\n")
+    return None
+
+
+def _diverged_note(runs: list[dict]) -> str | None:
+    """The runs whose loss became NaN or infinite."""
+    from paddle_mnist.studies.init import INIT_LABELS
+
     diverged = [r for r in runs if r["status"] == "diverged"]
     if diverged:
-        out.append("Diverged (the loss became NaN or infinite): " + ", ".join(
+        return ("Diverged (the loss became NaN or infinite): " + ", ".join(
             f"{NAMES.get(r['optimizer'])} / {r['activation']} / {INIT_LABELS.get(r['init'], r['init'])}"
             + (f" at step {r['diverged_step']}" if r.get("diverged_step") else "") for r in diverged)
             + ". N(0, 1) weights multiply the scale of a ReLU layer's output by about sqrt(fan_in / 2) per layer, "
               "so the logits start enormous.\n")
-    out.append(quick_note(rec))
-    return "\n".join(out)
+    return None
 
 
 def _histogram_prose(hists: dict) -> str:

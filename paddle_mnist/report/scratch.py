@@ -153,81 +153,109 @@ def _optimizer_part(ctx, rec: dict) -> str:
                "curve points divided by the iterations between them: how far the optimizer still moves the net.\n")
 
     sgd, adam = _run(rec, "sgd"), _run(rec, "adam")
-    lines = []
-    for r in runs:
-        ref = r.get("reference_test_acc")
-        if not ref or r["status"] != "ok":
-            if ref:
-                lines.append(f"- **{NAMES[r['optimizer']]} {r['lr']:g}**: {r['status']}, no accuracy to compare.")
-            continue
-        name = NAMES[r["optimizer"]]
-        text = [f"**{name} {r['lr']:g}**: {pct(r['test_acc'])} against seed 004's {pct(ref)}, "
-                f"{verdict(r['test_acc'], ref)}."]
-        seed_curve = SEED_004_CURVES[r["optimizer"]]
-        wobble = max(seed_curve[-6:]) - min(seed_curve[-6:])
-        gain = _gain(r)
-        if r["optimizer"] in ("momentum", "nesterov"):
-            eff = r["lr"] / (1 - 0.9)
-            text.append(f"Paddle's momentum (`v = 0.9 v + g; p -= lr * v`) moves by lr / (1 - 0.9) = {eff:g} "
-                        f"times the gradient once the velocity has built up, "
-                        + (f"a tenth of SGD's {sgd['lr']:g}" if sgd and abs(sgd["lr"] - 10 * eff) < 1e-12
-                           else f"against SGD's {sgd['lr']:g}" if sgd else "")
-                        + f": a too-small step for {r['planned_iterations']:,} iterations.")
-            if gain is not None and sgd and _gain(sgd) is not None:
-                text.append(f"Its valid accuracy was still rising by {100 * gain:.2f} points over {_gain_span(r)} "
-                            f"(SGD: {100 * _gain(sgd):+.2f}), and its weights were still moving by "
-                            f"{sci(r['history']['update_rms'][-1])} (RMS) per iteration at the end against SGD's "
-                            f"{sci(sgd['history']['update_rms'][-1])}.")
-            slow = _run(rec, "momentum-init0.01")
-            if slow and slow["status"] == "ok" and r["test_acc"] > ref and r["optimizer"] == "momentum":
-                ours = ", ".join(f"{pct(a, 1)} at {i:,}" for i, a in
-                                 zip(slow["history"]["iteration"][:4], slow["history"]["valid_acc"][:4]))
-                theirs = ", ".join(f"{pct(a, 1)} at {i:,}" for i, a in
-                                   zip(SEED_004_ITERATIONS[1:5], SEED_004_CURVES["momentum"][1:5]))
-                text.append(f"What held seed 004 lower still is its N(0, 0.01) start: from those weights the signal "
-                            f"reaching the output, and with it every gradient, is tiny, so the small step stalls "
-                            f"for the first epochs. Our Momentum run from the same initialisation (`momentum-init0.01`)"
-                            f" crawls just like seed 004's ({ours} iterations, against {theirs}) and ends at "
-                            f"{pct(slow['test_acc'])} (seed 004: {pct(ref)}).")
-            elif slow and slow["status"] == "ok" and r["test_acc"] > ref:
-                gap = max(abs(a - b) for a, b in zip(SEED_004_CURVES["nesterov"], SEED_004_CURVES["momentum"]))
-                text.append(f"Seed 004's Nesterov curve follows its Momentum curve to within {abs_points(gap)} at every "
-                            f"printed iteration: the same N(0, 0.01) start held both back (see Momentum).")
-        elif r["optimizer"] == "adagrad":
-            u = r["history"]["update_rms"]
-            if len(u) >= 2 and u[-1] > 0:
-                text.append(f"AdaGrad divides the rate by the root of the *summed* squared gradients, so its step "
-                            f"only shrinks: its RMS parameter change per iteration fell {u[0] / u[-1]:.0f}x from "
-                            f"the first checkpoint to the last ({sci(u[0])} -> {sci(u[-1])})"
-                            + (f", while Adam's ended at {sci(adam['history']['update_rms'][-1])}"
-                               if adam and adam["history"]["update_rms"] else "")
-                            + f". At {r['lr']:g} that is too small a step for {r['planned_iterations']:,} iterations"
-                            + (f": valid accuracy was still gaining {100 * gain:.2f} points over {_gain_span(r)}."
-                               if gain is not None else "."))
-        elif r["optimizer"] == "rmsprop":
-            text.append(f"Paddle's RMSProp averages squared gradients over about 20 steps (rho 0.95) where seed 004 "
-                        f"used about 1,000 (0.999), so its steps are noisier; seed 004's own RMSProp moved between "
-                        f"{pct(min(seed_curve[-6:]))} and {pct(max(seed_curve[-6:]))} over its last six printed "
-                        f"points.")
-        if r["optimizer"] in ("adam", "sgd") and r["test_acc"] < ref:
-            within = abs(r["test_acc"] - ref) <= wobble
-            text.append(f"Seed 004's own {name} moved by {abs_points(wobble)} over its last six printed points "
-                        f"(iterations 6,600-9,600), so this gap is "
-                        + ("within that run-to-run wobble." if within else
-                           "larger than that wobble; seed 004 also trained on 10,000 more images (our valid split)."))
-        lines.append("- " + " ".join(text))
+    lines = [line for line in (_run_line(rec, r, sgd, adam) for r in runs) if line is not None]
     out.append("\n".join(lines) + "\n")
+    note = _best_run_note(runs)
+    if note:
+        out.append(note)
+    return "\n".join(out)
+
+
+def _momentum_notes(rec: dict, r: dict, ref: float, sgd) -> list[str]:
+    """Why Momentum and Nesterov at seed 004's rate land where they do."""
+    from paddle_mnist.studies.numpy_nets import SEED_004_CURVES, SEED_004_ITERATIONS
+
+    text = []
+    gain = _gain(r)
+    eff = r["lr"] / (1 - 0.9)
+    text.append(f"Paddle's momentum (`v = 0.9 v + g; p -= lr * v`) moves by lr / (1 - 0.9) = {eff:g} "
+                f"times the gradient once the velocity has built up, "
+                + (f"a tenth of SGD's {sgd['lr']:g}" if sgd and abs(sgd["lr"] - 10 * eff) < 1e-12
+                   else f"against SGD's {sgd['lr']:g}" if sgd else "")
+                + f": a too-small step for {r['planned_iterations']:,} iterations.")
+    if gain is not None and sgd and _gain(sgd) is not None:
+        text.append(f"Its valid accuracy was still rising by {100 * gain:.2f} points over {_gain_span(r)} "
+                    f"(SGD: {100 * _gain(sgd):+.2f}), and its weights were still moving by "
+                    f"{sci(r['history']['update_rms'][-1])} (RMS) per iteration at the end against SGD's "
+                    f"{sci(sgd['history']['update_rms'][-1])}.")
+    slow = _run(rec, "momentum-init0.01")
+    if slow and slow["status"] == "ok" and r["test_acc"] > ref and r["optimizer"] == "momentum":
+        ours = ", ".join(f"{pct(a, 1)} at {i:,}" for i, a in
+                         zip(slow["history"]["iteration"][:4], slow["history"]["valid_acc"][:4]))
+        theirs = ", ".join(f"{pct(a, 1)} at {i:,}" for i, a in
+                           zip(SEED_004_ITERATIONS[1:5], SEED_004_CURVES["momentum"][1:5]))
+        text.append(f"What held seed 004 lower still is its N(0, 0.01) start: from those weights the signal "
+                    f"reaching the output, and with it every gradient, is tiny, so the small step stalls "
+                    f"for the first epochs. Our Momentum run from the same initialisation (`momentum-init0.01`)"
+                    f" crawls just like seed 004's ({ours} iterations, against {theirs}) and ends at "
+                    f"{pct(slow['test_acc'])} (seed 004: {pct(ref)}).")
+    elif slow and slow["status"] == "ok" and r["test_acc"] > ref:
+        gap = max(abs(a - b) for a, b in zip(SEED_004_CURVES["nesterov"], SEED_004_CURVES["momentum"]))
+        text.append(f"Seed 004's Nesterov curve follows its Momentum curve to within {abs_points(gap)} at every "
+                    f"printed iteration: the same N(0, 0.01) start held both back (see Momentum).")
+    return text
+
+
+def _adagrad_notes(r: dict, adam) -> list[str]:
+    """AdaGrad's shrinking step."""
+    text = []
+    gain = _gain(r)
+    u = r["history"]["update_rms"]
+    if len(u) >= 2 and u[-1] > 0:
+        text.append(f"AdaGrad divides the rate by the root of the *summed* squared gradients, so its step "
+                    f"only shrinks: its RMS parameter change per iteration fell {u[0] / u[-1]:.0f}x from "
+                    f"the first checkpoint to the last ({sci(u[0])} -> {sci(u[-1])})"
+                    + (f", while Adam's ended at {sci(adam['history']['update_rms'][-1])}"
+                       if adam and adam["history"]["update_rms"] else "")
+                    + f". At {r['lr']:g} that is too small a step for {r['planned_iterations']:,} iterations"
+                    + (f": valid accuracy was still gaining {100 * gain:.2f} points over {_gain_span(r)}."
+                       if gain is not None else "."))
+    return text
+
+
+def _run_line(rec: dict, r: dict, sgd, adam) -> str | None:
+    """One numpy run against seed 004 (None when seed 004 has no figure for it)."""
+    from paddle_mnist.studies.numpy_nets import SEED_004_CURVES
+
+    ref = r.get("reference_test_acc")
+    if not ref or r["status"] != "ok":
+        return f"- **{NAMES[r['optimizer']]} {r['lr']:g}**: {r['status']}, no accuracy to compare." if ref else None
+    name = NAMES[r["optimizer"]]
+    text = [f"**{name} {r['lr']:g}**: {pct(r['test_acc'])} against seed 004's {pct(ref)}, "
+            f"{verdict(r['test_acc'], ref)}."]
+    seed_curve = SEED_004_CURVES[r["optimizer"]]
+    wobble = max(seed_curve[-6:]) - min(seed_curve[-6:])
+    if r["optimizer"] in ("momentum", "nesterov"):
+        text += _momentum_notes(rec, r, ref, sgd)
+    elif r["optimizer"] == "adagrad":
+        text += _adagrad_notes(r, adam)
+    elif r["optimizer"] == "rmsprop":
+        text.append(f"Paddle's RMSProp averages squared gradients over about 20 steps (rho 0.95) where seed 004 "
+                    f"used about 1,000 (0.999), so its steps are noisier; seed 004's own RMSProp moved between "
+                    f"{pct(min(seed_curve[-6:]))} and {pct(max(seed_curve[-6:]))} over its last six printed "
+                    f"points.")
+    if r["optimizer"] in ("adam", "sgd") and r["test_acc"] < ref:
+        within = abs(r["test_acc"] - ref) <= wobble
+        text.append(f"Seed 004's own {name} moved by {abs_points(wobble)} over its last six printed points "
+                    f"(iterations 6,600-9,600), so this gap is "
+                    + ("within that run-to-run wobble." if within else
+                       "larger than that wobble; seed 004 also trained on 10,000 more images (our valid split)."))
+    return "- " + " ".join(text)
+
+
+def _best_run_note(runs: list[dict]) -> str | None:
+    """The best numpy run by valid accuracy: memorised the training set, or still fitting it."""
     best = max((r for r in runs if r["status"] == "ok"), key=lambda r: r["valid_acc"], default=None)
     if best:
         gap = (best["train_acc"] or 0) - (best["test_acc"] or 0)
-        out.append(f"By valid accuracy the best numpy run is `{best['variant']}` ({pct(best['valid_acc'])} valid, "
-                   f"{pct(best['test_acc'])} test) with {pct(best['train_acc'])} on the first "
-                   f"{best['train_acc_n']:,} training images: "
-                   + ("it has all but memorised the training set, so what is left of its test error is "
-                      "generalisation, not optimisation.\n" if best["train_acc"] and best["train_acc"] >= 0.995 else
-                      f"a train-test gap of {abs_points(gap)}, so it was still fitting the training set when "
-                      "training stopped.\n"))
-    return "\n".join(out)
+        return (f"By valid accuracy the best numpy run is `{best['variant']}` ({pct(best['valid_acc'])} valid, "
+                f"{pct(best['test_acc'])} test) with {pct(best['train_acc'])} on the first "
+                f"{best['train_acc_n']:,} training images: "
+                + ("it has all but memorised the training set, so what is left of its test error is "
+                   "generalisation, not optimisation.\n" if best["train_acc"] and best["train_acc"] >= 0.995 else
+                   f"a train-test gap of {abs_points(gap)}, so it was still fitting the training set when "
+                   "training stopped.\n"))
+    return None
 
 
 def _paddle_side(ctx, rec: dict) -> str:

@@ -52,40 +52,11 @@ def _status(a: dict) -> str:
     return s
 
 
-# ---------------------------------------------------------------- 2.6.1-2.6.2
-def section_loss(ctx) -> str:
-    from paddle_mnist.plots.studies import plot_loss_study
-
-    rec = ctx.load("loss")
-    out = ["## 2.6.1-2.6.2 Loss functions: cross entropy vs squared error\n"]
-    if rec is None:
-        return out[0] + missing("loss")
-    path, link = ctx.figure("loss_study")
-    plot_loss_study(rec, path)
-    a, ref = rec["analysis"], rec["reference"]
-    lab = ref["labels"]
-    cfg = rec["runs"][0]["config"]
-    out.append(f"{rec['description']} Seeds {_seeds(rec)}; the same seed gives the same initial weights (up to the "
-               f"output layer) and the same batch order in every variant. The checkpoint with the best `valid` "
-               f"accuracy of each run is scored once on `eval`. Valid accuracy is measured once per epoch "
-               f"({rec['runs'][0].get('steps_per_epoch', '?')} iterations), so the iterations to 95% / 97% have "
-               f"epoch resolution.\n")
-    out.append(f"![loss study]({link})\n")
-    out.append("_Left to right: train loss per iteration (mean of each {log}-step window, one panel and scale per "
-               "variant since the losses are not comparable in value; x = divergence), then valid accuracy per "
-               "epoch (mean over seeds, band = min..max)._\n".format(log=cfg["log_every"]))
-    rows = []
-    for v, s in a.items():
-        rows.append([v, f"{s['optimizer']} {s['lr']:g}", pm(s["test_acc_mean"], s["test_acc_std"]),
-                     pct(s["valid_acc_epoch1_mean"]), _reach(s, "0.95"), _reach(s, "0.97"),
-                     num(s["initial_loss_mean"]), num(s["lowest_logged_loss_mean"], 4),
-                     num(s["final_train_loss_mean"], 4), f"{s['n_ok']}/{s['n_runs']} {_status(s)}"])
-    out.append(table(["variant", "optimizer", "test acc (mean ± std)", "valid acc after epoch 1", "95% valid at",
-                      "97% valid at", "first logged loss", "lowest logged loss", "final-epoch train loss",
-                      "runs ok / status"], rows) + "\n")
+def _loss_notes(a: dict, lab: dict) -> list[str]:
+    """The loss study's findings, one bullet each: fair comparison, regressor, double softmax, lr 0.1."""
+    notes = []
     ce, oh = a.get("cross_entropy"), a.get("square_error_onehot")
     rg, ds = a.get("square_error_regression"), a.get("double_softmax")
-    notes = []
     if ce and oh:
         notes.append(f"- **Fair comparison.** Cross entropy on logits: {pm(ce['test_acc_mean'], ce['test_acc_std'])}; "
                      f"squared error between softmax probabilities and one-hot targets: "
@@ -124,7 +95,41 @@ def section_loss(ctx) -> str:
         else:
             notes.append(f"- **The report's learning rate.** The regressor with SGD at lr 0.1: "
                          f"{pm(rs['test_acc_mean'], rs['test_acc_std'])}.")
-    out.append("\n".join(notes) + "\n")
+    return notes
+
+
+# ---------------------------------------------------------------- 2.6.1-2.6.2
+def section_loss(ctx) -> str:
+    from paddle_mnist.plots.studies import plot_loss_study
+
+    rec = ctx.load("loss")
+    out = ["## 2.6.1-2.6.2 Loss functions: cross entropy vs squared error\n"]
+    if rec is None:
+        return out[0] + missing("loss")
+    path, link = ctx.figure("loss_study")
+    plot_loss_study(rec, path)
+    a, ref = rec["analysis"], rec["reference"]
+    lab = ref["labels"]
+    cfg = rec["runs"][0]["config"]
+    out.append(f"{rec['description']} Seeds {_seeds(rec)}; the same seed gives the same initial weights (up to the "
+               f"output layer) and the same batch order in every variant. The checkpoint with the best `valid` "
+               f"accuracy of each run is scored once on `eval`. Valid accuracy is measured once per epoch "
+               f"({rec['runs'][0].get('steps_per_epoch', '?')} iterations), so the iterations to 95% / 97% have "
+               f"epoch resolution.\n")
+    out.append(f"![loss study]({link})\n")
+    out.append("_Left to right: train loss per iteration (mean of each {log}-step window, one panel and scale per "
+               "variant since the losses are not comparable in value; x = divergence), then valid accuracy per "
+               "epoch (mean over seeds, band = min..max)._\n".format(log=cfg["log_every"]))
+    rows = []
+    for v, s in a.items():
+        rows.append([v, f"{s['optimizer']} {s['lr']:g}", pm(s["test_acc_mean"], s["test_acc_std"]),
+                     pct(s["valid_acc_epoch1_mean"]), _reach(s, "0.95"), _reach(s, "0.97"),
+                     num(s["initial_loss_mean"]), num(s["lowest_logged_loss_mean"], 4),
+                     num(s["final_train_loss_mean"], 4), f"{s['n_ok']}/{s['n_runs']} {_status(s)}"])
+    out.append(table(["variant", "optimizer", "test acc (mean ± std)", "valid acc after epoch 1", "95% valid at",
+                      "97% valid at", "first logged loss", "lowest logged loss", "final-epoch train loss",
+                      "runs ok / status"], rows) + "\n")
+    out.append("\n".join(_loss_notes(a, lab)) + "\n")
     out.append(_claims_here("loss", rec))
     out.append(_quick_note(rec))
     return "\n".join(x for x in out if x)
@@ -181,6 +186,31 @@ def section_dropout(ctx) -> str:
     return "\n".join(x for x in out if x)
 
 
+def _tuned_part(a: dict) -> list[str]:
+    """The optimizers at their tuned learning rates: table, and how far the furthest is behind the best."""
+    out = []
+    rows = []
+    for opt, s in a["tuned"].items():
+        reused = f" (= {', '.join(r.split('-seed')[0] for r in s['reused_from'][:1])})" if s["reused_from"] else ""
+        rows.append([opt, f"{s['lr']:g}{reused}", pm(s["test_acc_mean"], s["test_acc_std"]),
+                     points(-s["gap_to_best"]) if s.get("gap_to_best") is not None else "n/a",
+                     num(s["train_loss_epoch1_mean"], 4), _reach(s, "0.97"), num(s["seconds_per_epoch_mean"], 2),
+                     f"{s['n_ok']}/{s['n_runs']}"])
+    out.append("**Tuned learning rates** (chosen on `valid`, then run over every seed)\n")
+    out.append(table(["optimizer", "lr", "test acc (mean ± std)", "vs the best", "train loss, epoch 1",
+                      "97% valid at", "s / epoch", "runs ok"], rows) + "\n")
+    best = a.get("best_tuned")
+    if best:
+        b = a["tuned"][best]
+        spread = [s["gap_to_best"] for s in a["tuned"].values() if s.get("gap_to_best") is not None]
+        worst = max(spread)
+        out.append(f"Tuned, the best optimizer is **{best}** ({pm(b['test_acc_mean'], b['test_acc_std'])}); the "
+                   f"furthest is {points(-worst)[1:]} behind it"
+                   + (": with its learning rate tuned, every optimizer ends within half a point of the best.\n"
+                      if worst <= 0.005 else ".\n"))
+    return out
+
+
 # ---------------------------------------------------------------- 2.7
 def section_optimizers(ctx) -> str:
     from paddle_mnist.plots.studies import plot_optimizer_curves, plot_optimizer_sweeps
@@ -222,25 +252,7 @@ def section_optimizers(ctx) -> str:
     out.append(f"**Learning-rate sweep** (seed {rec['settings']['seeds'][0]}, {a['sweep_epochs']} epochs, best "
                f"valid accuracy; `eval` is not scored)\n")
     out.append(table(["optimizer", "learning rate: best valid accuracy", "chosen", "at the grid's edge"], rows) + "\n")
-    rows = []
-    for opt, s in a["tuned"].items():
-        reused = f" (= {', '.join(r.split('-seed')[0] for r in s['reused_from'][:1])})" if s["reused_from"] else ""
-        rows.append([opt, f"{s['lr']:g}{reused}", pm(s["test_acc_mean"], s["test_acc_std"]),
-                     points(-s["gap_to_best"]) if s.get("gap_to_best") is not None else "n/a",
-                     num(s["train_loss_epoch1_mean"], 4), _reach(s, "0.97"), num(s["seconds_per_epoch_mean"], 2),
-                     f"{s['n_ok']}/{s['n_runs']}"])
-    out.append("**Tuned learning rates** (chosen on `valid`, then run over every seed)\n")
-    out.append(table(["optimizer", "lr", "test acc (mean ± std)", "vs the best", "train loss, epoch 1",
-                      "97% valid at", "s / epoch", "runs ok"], rows) + "\n")
-    best = a.get("best_tuned")
-    if best:
-        b = a["tuned"][best]
-        spread = [s["gap_to_best"] for s in a["tuned"].values() if s.get("gap_to_best") is not None]
-        worst = max(spread)
-        out.append(f"Tuned, the best optimizer is **{best}** ({pm(b['test_acc_mean'], b['test_acc_std'])}); the "
-                   f"furthest is {points(-worst)[1:]} behind it"
-                   + (": with its learning rate tuned, every optimizer ends within half a point of the best.\n"
-                      if worst <= 0.005 else ".\n"))
+    out += _tuned_part(a)
     out.append(_claims_here("optimizers", rec))
     out.append(_quick_note(rec))
     return "\n".join(x for x in out if x)
