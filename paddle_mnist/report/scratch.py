@@ -113,7 +113,7 @@ def _run(rec: dict, variant: str):
 
 def _optimizer_part(ctx, rec: dict) -> str:
     from paddle_mnist.plots.scratch import plot_numpy_optimizers
-    from paddle_mnist.studies.numpy_nets import SEED_004_CURVES, SEED_004_ITERATIONS
+    from paddle_mnist.studies.numpy_nets import SEED_004_ITERATIONS
 
     runs = rec["runs"]
     out = ["### The proper numpy net with six numpy optimizers, against seed 004\n"]
