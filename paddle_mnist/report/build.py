@@ -3,7 +3,8 @@
 A section is a function ``(ctx) -> markdown`` listed by ``sections()``; each
 reads JSON written by the code, draws its figures with ``plots`` and fills its
 prose from those numbers. A missing results file gives a line saying which
-command produces it.
+command produces it. Sections take a ``report.context.Context`` and format
+their numbers with ``report.format``; they never import this module.
 
     python -m paddle_mnist report
 """
