@@ -17,7 +17,8 @@ from conftest import REPO, make_splits, write_course_file
 
 from paddle_mnist.perf import env as _env
 from paddle_mnist.perf import bench_train as bt
-from paddle_mnist.report.build import Context
+from paddle_mnist.perf import bench_workers, flops
+from paddle_mnist.report.context import Context
 
 CASES = ["mlp_b100", "mlp_b32", "softmax_b100"]
 STATS = ("median", "min", "max", "n", "values")
@@ -48,17 +49,18 @@ def _close(a, b) -> bool:
 
 def test_flop_count_and_batches():
     # 784-200-200-10: forward 2*198,800 per sample, weight gradients as much, input gradients of layers 2-3
-    assert bt.gemm_flops((784, 200, 200, 10), 1) == 4 * 198_800 + 2 * (200 * 200 + 200 * 10)
-    assert bt.gemm_flops((784, 10), 50_000) == 4 * 784 * 10 * 50_000
-    assert bt.forward_flops((784, 200, 200, 10), 10_000) == 2 * 198_800 * 10_000
-    sizes = bt.batch_sizes(50_000, 32)
+    assert flops.gemm_flops((784, 200, 200, 10), 1) == 4 * 198_800 + 2 * (200 * 200 + 200 * 10)
+    assert flops.gemm_flops((784, 10), 50_000) == 4 * 784 * 10 * 50_000
+    assert flops.forward_flops((784, 200, 200, 10), 10_000) == 2 * 198_800 * 10_000
+    sizes = flops.batch_sizes(50_000, 32)
     assert len(sizes) == 1563 and sum(sizes) == 50_000 and sizes[-1] == 16
-    assert bt.batch_sizes(50_000, 100, max_batches=4) == [100] * 4
+    assert flops.batch_sizes(50_000, 100, max_batches=4) == [100] * 4
 
 
 def test_worker_environments(monkeypatch):
     monkeypatch.setenv("PADDLE_MNIST_TUNED", "0")
-    as_installed, tuned, gemm = bt._env_for("as_installed"), bt._env_for("tuned"), bt._env_for("gemm")
+    env_for = bench_workers._env_for
+    as_installed, tuned, gemm = env_for("as_installed"), env_for("tuned"), env_for("gemm")
     assert as_installed["PADDLE_MNIST_TUNED"] == "0" and "MKL_DEBUG_CPU_TYPE" not in as_installed
     assert "PADDLE_MNIST_TUNED" not in tuned  # the worker's own import applies the tuned settings
     assert gemm["OPENBLAS_NUM_THREADS"] == "1" and gemm["OMP_NUM_THREADS"] == "1"
@@ -88,8 +90,9 @@ def test_train_json_layout_and_sane_numbers(bench):
         assert c["engine_mkl_threads"] == (_env.train_threads() or c["engine_mkl_threads"])
         assert c["engine_logging"]["min"] >= 0 and c["engine_checkpoint"]["min"] > 0
         assert 0 < c["engine_overhead_fraction"]["median"] < 1
-        assert c["gemm_flops"] == sum(bt.gemm_flops(c["sizes"], n) for n in bt.batch_sizes(120, c["batch_size"], 4))
-        assert c["steps"] == len(bt.batch_sizes(120, c["batch_size"], 4))
+        batches = flops.batch_sizes(120, c["batch_size"], 4)
+        assert c["gemm_flops"] == sum(flops.gemm_flops(c["sizes"], n) for n in batches)
+        assert c["steps"] == len(batches)
         # the parts of an engine epoch fit inside it
         assert c["engine_csv_seconds"]["median"] <= c["engine"]["median"]
         r = c["ratios"]
@@ -174,8 +177,8 @@ def test_performance_section_without_files(tmp_path):
 def test_worker_failure_names_the_worker(monkeypatch):
     monkeypatch.setenv("PADDLE_MNIST_DATA", os.devnull + "-missing")
     with pytest.raises(RuntimeError, match="benchmark worker loop"):
-        bt._spawn({"kind": "loop", "framework": "paddle", "cases": [["mlp", 100]], "seed": 0, "data_path": None,
-                   "max_batches": 1, "warmup_batches": 1}, "tuned")
+        bench_workers._spawn({"kind": "loop", "framework": "paddle", "cases": [["mlp", 100]], "seed": 0,
+                              "data_path": None, "max_batches": 1, "warmup_batches": 1}, "tuned")
 
 
 def test_peak_rss_is_the_childs_own_not_the_parents():
@@ -185,11 +188,11 @@ def test_peak_rss_is_the_childs_own_not_the_parents():
 
     import numpy as np
 
-    from paddle_mnist.perf.bench import peak_rss_mb
+    from paddle_mnist.perf.measure import peak_rss_mb
 
     ballast = np.ones(400 * 2**20 // 8)  # 400 MB resident in this (parent) process
     assert peak_rss_mb() > 400
-    code = "from paddle_mnist.perf.bench import peak_rss_mb; print(peak_rss_mb())"
+    code = "from paddle_mnist.perf.measure import peak_rss_mb; print(peak_rss_mb())"
     child = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert 0 < child < 200, child
     del ballast

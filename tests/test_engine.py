@@ -226,7 +226,8 @@ def test_thread_count_does_not_change_the_numbers(tmp_path):
 @pytest.mark.skipif(not REAL_DATA.is_file(), reason="data/mnist.json.gz missing")
 def test_determinism_check_and_its_report_section(tmp_path):
     from paddle_mnist.perf import env as _env
-    from paddle_mnist.report.build import Context, section_reproducibility
+    from paddle_mnist.report.build import section_reproducibility
+    from paddle_mnist.report.context import Context
     from paddle_mnist.studies.determinism import check_determinism
 
     record = check_determinism(tmp_path / "runs", tmp_path / "results")

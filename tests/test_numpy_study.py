@@ -141,12 +141,13 @@ def test_init_zero_stays_near_chance_and_histograms(quick):
 # ----------------------------------------------------------------- report
 def test_report_sections_render_from_quick_results(quick, tmp_path):
     from paddle_mnist.report import scratch as numpy_report
-    from paddle_mnist.report.build import Context
+    from paddle_mnist.report.context import Context
+    from paddle_mnist.report.init import section_init
 
     ctx = Context(quick, tmp_path / "figures", tmp_path / "bench", tmp_path)
     numpy_md = numpy_report.section_numpy(ctx)
     traj_md = numpy_report.section_trajectories(ctx)
-    init_md = numpy_report.section_init(ctx)
+    init_md = section_init(ctx)
     assert numpy_md.startswith("## Numpy") and "### The assignment's net" in numpy_md
     for name in ("Adam", "RMSProp", "SGD", "AdaGrad", "Momentum", "Nesterov"):
         assert f"**{name} " in numpy_md
@@ -162,7 +163,7 @@ def test_report_sections_render_from_quick_results(quick, tmp_path):
     empty = Context(tmp_path / "nothing", tmp_path / "figs2", tmp_path / "bench", tmp_path)
     assert "No results yet" in numpy_report.section_numpy(empty)
     assert "No results yet" in numpy_report.section_trajectories(empty)
-    assert "No results yet" in numpy_report.section_init(empty)
+    assert "No results yet" in section_init(empty)
 
 
 def test_verdict_wording():
@@ -185,7 +186,7 @@ def test_parallel_map_uses_single_threaded_workers():
 
 def test_a_failing_numpy_run_is_recorded_and_reported(quick, tmp_path, monkeypatch):
     from paddle_mnist.report import scratch as numpy_report
-    from paddle_mnist.report.build import Context
+    from paddle_mnist.report.context import Context
 
     def boom(job):
         raise FloatingPointError("synthetic failure")
@@ -207,7 +208,7 @@ def test_a_failing_numpy_run_is_recorded_and_reported(quick, tmp_path, monkeypat
 
 def test_numpy_runs_sit_next_to_the_paddle_optimizer_study(quick, tmp_path):
     from paddle_mnist.report import scratch as numpy_report
-    from paddle_mnist.report.build import Context
+    from paddle_mnist.report.context import Context
 
     results = tmp_path / "results"
     results.mkdir()

@@ -23,6 +23,7 @@ from paddle_mnist.plots.common import COLORS, new_figure, save
 from paddle_mnist.engine.records import read_json
 
 from paddle_mnist.paths import NOTEBOOKS, REPO, RESULTS
+from paddle_mnist.report.format import num  # noqa: F401  (the notebooks call nh.num)
 QUICK_ENV = "PADDLE_MNIST_NOTEBOOK_QUICK"
 RUNS_ENV = "PADDLE_MNIST_NOTEBOOK_RUNS"
 SPLIT_SOURCE = {"train": "official training images 1-50,000", "valid": "official training images 50,001-60,000",
@@ -121,14 +122,9 @@ def best_runs(record: dict, by=("variant",), metric: str = "best_valid_acc") -> 
     return best
 
 
-def num(x, digits: int = 3) -> str:
-    """A number with ``digits`` decimals, or ``n/a`` for None."""
-    return "n/a" if x is None else f"{x:.{digits}f}"
-
-
 def claims_table(name: str, record: dict) -> str:
     """The claims ledger rows (``studies.claims_ledger``) that this study's record decides, as markdown."""
-    from paddle_mnist.report.build import table
+    from paddle_mnist.report.format import table
     from paddle_mnist.studies.claims import claims_ledger
 
     rows = [[c["source"], c["claim"], c["evidence"], f"**{c['verdict']}**"]
@@ -150,7 +146,7 @@ def data_summary(log=print) -> dict:
 
 def split_table(summary: dict) -> str:
     """A markdown table of the splits: images, source, label counts, pixel statistics."""
-    from paddle_mnist.report.build import table
+    from paddle_mnist.report.format import table
 
     rows = [[m, f"{s['n']:,}", SPLIT_SOURCE.get(m, ""), " ".join(str(c) for c in s["label_counts"]),
              f"{s['pixel_mean']:.4f}", f"{s['pixel_std']:.4f}", f"{s['ink_fraction']:.3f}"]

@@ -2,7 +2,9 @@
 
 Each figure is the median of several repetitions with its min and max; every
 comparison is a ratio measured in the same run. Memory and cold-start figures
-are taken in fresh subprocesses.
+are taken in fresh subprocesses. This module holds the data-loading benchmark
+and ``run_bench``, which dispatches to ``perf.bench_train`` for training and
+evaluation; the shared measurements are in ``perf.measure``.
 
     python -m paddle_mnist bench data
 """
@@ -11,9 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import platform
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,34 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from paddle_mnist.engine.records import write_json
-
-from paddle_mnist.paths import BENCH as BENCH_DIR, REPO, shown
-
-
-def stats(values) -> dict:
-    values = [float(v) for v in values]
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values),
-            "values": values}
-
-
-def machine() -> dict:
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-            "platform": platform.platform(),
-            "env": {k: os.environ.get(k) for k in ("MKL_DEBUG_CPU_TYPE", "OMP_NUM_THREADS", "PADDLE_MNIST_TUNED")}}
-    try:
-        import paddle
-
-        info["paddle"] = paddle.__version__
-        info["paddle_cuda"] = paddle.device.is_compiled_with_cuda()
-    except ImportError:  # pragma: no cover - paddle is a hard dependency
-        pass
-    return info
+from paddle_mnist.paths import shown
+from paddle_mnist.perf.measure import BENCH_DIR, REPO, machine, stats
 
 
 def assignment_load_data(mode="train", batch_size=100, datafile="data/mnist.json.gz"):
@@ -76,28 +50,9 @@ def assignment_load_data(mode="train", batch_size=100, datafile="data/mnist.json
     return data_generator
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident set size (``VmHWM``).
-
-    Not ``ru_maxrss``: Linux carries that high-water mark over from the parent
-    across ``fork`` and ``exec``, so a child of a large benchmark process would
-    report its parent's peak.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 _PROBE = """
 import json, sys, time
-from paddle_mnist.perf.bench import peak_rss_mb
+from paddle_mnist.perf.measure import peak_rss_mb
 t0 = time.perf_counter()
 {body}
 out['seconds'] = time.perf_counter() - t0
@@ -173,6 +128,7 @@ def bench_data(path=None, repeats: int = 5, assignment_repeats: int = 3, out_dir
 
 
 def run_bench(what: str = "all", repeats: int = 5) -> list[Path]:
+    """``bench data``, ``bench train``, ``bench eval`` or all three; the files written (train/eval: ``perf.bench_train``)."""
     paths = []
     if what in ("data", "all"):
         paths.append(bench_data(repeats=repeats))

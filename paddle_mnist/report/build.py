@@ -3,62 +3,25 @@
 A section is a function ``(ctx) -> markdown`` listed by ``sections()``; each
 reads JSON written by the code, draws its figures with ``plots`` and fills its
 prose from those numbers. A missing results file gives a line saying which
-command produces it.
+command produces it. Sections take a ``report.context.Context`` and format
+their numbers with ``report.format``; they never import this module.
 
     python -m paddle_mnist report
 """
 from __future__ import annotations
 
 import datetime as _dt
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from paddle_mnist.errors import PaddleMnistError
-from paddle_mnist.engine.records import atomic_write_text, read_json
-
-from paddle_mnist.paths import REPO, REPORTS
-
-
-@dataclass
-class Context:
-    results_dir: Path
-    figures_dir: Path
-    bench_dir: Path
-    report_dir: Path
-
-    def load(self, name: str):
-        path = self.results_dir / f"{name}.json"
-        return read_json(path) if path.is_file() else None
-
-    def bench(self, name: str):
-        path = self.bench_dir / f"{name}.json"
-        return read_json(path) if path.is_file() else None
-
-    def figure(self, name: str) -> tuple[Path, str]:
-        """The path to save a figure to, and its link relative to the report."""
-        path = self.figures_dir / f"{name}.png"
-        return path, os.path.relpath(path, self.report_dir)
-
-
-def pct(x, digits: int = 2) -> str:
-    return "n/a" if x is None else f"{100 * x:.{digits}f}%"
-
-
-def pm(mean, std, digits: int = 2) -> str:
-    if mean is None:
-        return "n/a"
-    return f"{100 * mean:.{digits}f} ± {100 * (std or 0):.{digits}f}%"
-
-
-def table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def missing(name: str) -> str:
-    return f"_No results yet: run `python -m paddle_mnist train {name}`._\n"
+from paddle_mnist.engine.records import atomic_write_text
+from paddle_mnist.paths import REPORTS
+from paddle_mnist.report.context import Context
+from paddle_mnist.report.format import missing, pct, pm, table  # noqa: F401  (pct, pm: the notebooks import them from here)
+from paddle_mnist.report.performance import section_performance
+from paddle_mnist.report.init import section_init
+from paddle_mnist.report.scratch import section_numpy, section_trajectories
+from paddle_mnist.report.studies import section_claims, section_dropout, section_hparams, section_loss, section_optimizers
 
 
 def summary_table(record: dict) -> str:
@@ -150,11 +113,7 @@ def section_reproducibility(ctx: Context) -> str:
 
 
 def sections() -> list:
-    """The report's sections in the assignment's order (imported here: they import this module)."""
-    from paddle_mnist.report.scratch import section_init, section_numpy, section_trajectories
-    from paddle_mnist.report.performance import section_performance
-    from paddle_mnist.report.studies import section_claims, section_dropout, section_hparams, section_loss, section_optimizers
-
+    """The report's sections in the assignment's order."""
     return [section_data, section_softmax, section_mlp, section_loss, section_dropout, section_optimizers,
             section_hparams, section_numpy, section_trajectories, section_init, section_claims,
             section_performance, section_reproducibility]

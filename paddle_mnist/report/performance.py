@@ -8,6 +8,8 @@ figures miss is said to be missed.
 """
 from __future__ import annotations
 
+from paddle_mnist.report.format import goal, ratio, seconds, seconds_range, table
+
 CASE_TITLES = {"mlp_b100": "MLP 784-200-200-10, batch 100", "mlp_b32": "MLP 784-200-200-10, batch 32",
                "softmax_b100": "softmax regression 784-10, batch 100"}
 CONTENDERS = [("engine", "paddle_mnist engine at its defaults (tuned, default threads; progress bar, VisualDL, "
@@ -20,32 +22,6 @@ CONTENDERS = [("engine", "paddle_mnist engine at its defaults (tuned, default th
               ("torch", "PyTorch, default threads"),
               ("torch_1thread", "PyTorch, 1 thread"),
               ("flop_limit", "FLOP limit (numpy GEMMs of the epoch, 1 thread)")]
-
-
-def _table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _s(x, unit: str = "s") -> str:
-    if x is None:
-        return "n/a"
-    if unit == "ms":
-        return f"{1000 * x:.1f} ms"
-    return f"{x:.3f} s" if x < 10 else f"{x:.1f} s"
-
-
-def _range(e, unit: str = "s") -> str:
-    return "n/a" if e is None else f"{_s(e['min'], unit)} – {_s(e['max'], unit)}"
-
-
-def _x(r) -> str:
-    return "n/a" if r is None else f"{r:.2f}x"
-
-
-def _verdict(ok) -> str:
-    return "n/a" if ok is None else ("met" if ok else "**missed**")
 
 
 def _median(case: dict, key: str):
@@ -77,11 +53,94 @@ def _spread(case: dict, a: str = "engine", b: str = "torch") -> str:
     if not ea or not eb or len(ea.get("values", [])) != len(eb.get("values", [])) or not eb["values"]:
         return ""
     per_round = [x / y for x, y in zip(ea["values"], eb["values"]) if y]
-    return (f"; round by round {_x(min(per_round))} – {_x(max(per_round))}, best epoch against best epoch "
-            f"{_x(ea['min'] / eb['min'])}")
+    return (f"; round by round {ratio(min(per_round))} – {ratio(max(per_round))}, best epoch against best epoch "
+            f"{ratio(ea['min'] / eb['min'])}")
 
 
-def _train_part(b: dict) -> list[str]:
+def _case_line(name: str, case: dict, missed: list[str], stretch: list[str]) -> str:
+    """One case's prose line; its missed goals go to ``missed`` and ``stretch``."""
+    r, g = case["ratios"], case["goals"]
+    eng = _median(case, "engine")
+    torch = _median(case, "torch")
+    title = CASE_TITLES.get(name, name)
+    if torch is not None:
+        line = (f"- **{title}**: the engine's epoch takes {seconds(eng)} against {seconds(torch)} for PyTorch, "
+                f"**{ratio(r['engine_vs_torch'])}** (goal at most {g['engine_vs_torch_max']}x: "
+                f"{goal(g['engine_vs_torch_met'])}{_spread(case)}; its training loop alone "
+                f"{ratio(r['engine_train_loop_vs_torch'])}; against PyTorch on one thread "
+                f"{ratio(r.get('engine_vs_torch_1thread'))}"
+                + (f"; on one MKL thread the engine takes {seconds(_median(case, 'engine_1thread'))}, "
+                   f"{ratio(r['engine_1thread_vs_torch'])} PyTorch"
+                   if r.get("engine_1thread_vs_torch") is not None else "")
+                + "). The tuned settings make the plain Paddle loop "
+                f"{ratio(1 / r['tuned_vs_as_installed'] if r['tuned_vs_as_installed'] else None)} faster than "
+                f"Paddle as installed ({seconds(_median(case, 'paddle_as_installed'))} → "
+                f"{seconds(_median(case, 'paddle_tuned'))}); the engine is {ratio(r['engine_vs_flop_limit'])} the "
+                f"FLOP limit of {seconds(_median(case, 'flop_limit'))} (stretch goal within 2x: "
+                f"{goal(g['stretch_within_2x_flop_limit'])}).")
+        if g["engine_vs_torch_met"] is False:
+            missed.append(f"{title}: engine/PyTorch {ratio(r['engine_vs_torch'])}, goal {g['engine_vs_torch_max']}x")
+    else:
+        line = (f"- **{title}**: the engine's epoch takes {seconds(eng)}; PyTorch was not measured. "
+                f"Tuned vs as installed {ratio(r['tuned_vs_as_installed'])}; engine vs FLOP limit "
+                f"{ratio(r['engine_vs_flop_limit'])}.")
+    if g.get("stretch_within_2x_flop_limit") is False:
+        stretch.append(f"{title}: {ratio(r['engine_vs_flop_limit'])} the FLOP limit")
+    if g.get("overhead_under_5pct") is False:
+        missed.append(f"{title}: logging + checkpoint overhead "
+                      f"{100 * case['engine_overhead_fraction']['median']:.1f}% of the epoch, goal < 5%")
+    return line
+
+
+def _case_tables(cases: dict) -> list[str]:
+    """One table per case: every contender's epoch, against PyTorch and the FLOP limit."""
+    out = []
+    for name, case in cases.items():
+        flop = _median(case, "flop_limit")
+        torch = _median(case, "torch")
+        rows = []
+        for key, label in CONTENDERS:
+            e = case.get(key)
+            if e is None:
+                continue
+            rows.append([label, seconds(e["median"]), seconds_range(e),
+                         ratio(e["median"] / torch) if torch else "n/a", ratio(e["median"] / flop) if flop else "n/a"])
+        out.append(f"**{CASE_TITLES.get(name, name)}** ({case['steps']} steps, {case['samples']:,} samples, "
+                   f"{case['gemm_flops'] / 1e9:.1f} GFLOP of matrix products; numpy reaches "
+                   f"{case['gemm_gflops']['median']:.0f} GFLOP/s on these shapes)\n")
+        out.append(table(["epoch", "median", "min – max", "vs PyTorch", "vs FLOP limit"], rows) + "\n")
+    return out
+
+
+def _overhead_part(cases: dict) -> list[str]:
+    """Where the engine's epoch goes beyond the training steps, per case."""
+    rows = []
+    for name, case in cases.items():
+        rows.append([CASE_TITLES.get(name, name), seconds(_median(case, "engine")),
+                     seconds(_median(case, "engine_eval"), "ms"), seconds(_median(case, "engine_logging"), "ms"),
+                     seconds(_median(case, "engine_checkpoint"), "ms"),
+                     f"{100 * case['engine_overhead_fraction']['median']:.1f}%",
+                     ratio(case["ratios"]["engine_vs_tuned_loop"]),
+                     f"{case['engine_peak_rss_mb']['max']:.0f} MB"])
+    return ["Where the engine's epoch goes beyond the training steps: scoring `valid`, VisualDL logging and "
+            "`metrics.csv`, and the two checkpoint writes (best weights and the resume checkpoint). "
+            "Goal: logging and checkpointing under 5% of the epoch; peak memory of a training run under 1 GB.\n",
+            table(["case", "engine epoch", "valid scoring", "logging", "checkpoints", "logging + checkpoints",
+                   "engine / plain loop", "peak RSS"], rows) + "\n"]
+
+
+def _profile_part(p: dict) -> list[str]:
+    """The ``paddle.profiler`` summary of one training step: phases and top operators."""
+    phases = ", ".join(f"{ph['name']} {ph['ms_per_step']:.2f} ms" for ph in p["phases"])
+    rows = [[o["name"], f"{o['calls_per_step']:g}", f"{o['ms_per_step']:.3f} ms", f"{o['us_per_call']:.1f} µs",
+             f"{100 * o['share']:.1f}%"] for o in p["ops"][:12]]
+    return [f"`paddle.profiler` over {p['steps']} steps of {p['case']} doing exactly the engine's per-step "
+            f"work ({p['step_ms']:.2f} ms per step unprofiled): {phases}. Top operators per step:\n",
+            table(["operator", "calls/step", "time/step", "per call", "share of op time"], rows) + "\n"]
+
+
+def _train_part(b: dict) -> tuple[list[str], list[str]]:
+    """The training benchmark's prose and tables, and the goals it missed."""
     out = []
     s = b["settings"]
     cases = b["cases"]
@@ -93,84 +152,18 @@ def _train_part(b: dict) -> list[str]:
                f"order (seed {s['seed']}), so every ratio below comes from the same run of `{b['command']}`. "
                + _machine_line(b) + "\n")
     missed, stretch = [], []
-    prose = []
-    for name, case in cases.items():
-        r, g = case["ratios"], case["goals"]
-        eng = _median(case, "engine")
-        torch = _median(case, "torch")
-        title = CASE_TITLES.get(name, name)
-        if torch is not None:
-            prose.append(f"- **{title}**: the engine's epoch takes {_s(eng)} against {_s(torch)} for PyTorch, "
-                         f"**{_x(r['engine_vs_torch'])}** (goal at most {g['engine_vs_torch_max']}x: "
-                         f"{_verdict(g['engine_vs_torch_met'])}{_spread(case)}; its training loop alone "
-                         f"{_x(r['engine_train_loop_vs_torch'])}; against PyTorch on one thread "
-                         f"{_x(r.get('engine_vs_torch_1thread'))}"
-                         + (f"; on one MKL thread the engine takes {_s(_median(case, 'engine_1thread'))}, "
-                            f"{_x(r['engine_1thread_vs_torch'])} PyTorch"
-                            if r.get("engine_1thread_vs_torch") is not None else "")
-                         + "). The tuned settings make the plain Paddle loop "
-
-                         f"{_x(1 / r['tuned_vs_as_installed'] if r['tuned_vs_as_installed'] else None)} faster than "
-                         f"Paddle as installed ({_s(_median(case, 'paddle_as_installed'))} → "
-                         f"{_s(_median(case, 'paddle_tuned'))}); the engine is {_x(r['engine_vs_flop_limit'])} the "
-                         f"FLOP limit of {_s(_median(case, 'flop_limit'))} (stretch goal within 2x: "
-                         f"{_verdict(g['stretch_within_2x_flop_limit'])}).")
-            if g["engine_vs_torch_met"] is False:
-                missed.append(f"{title}: engine/PyTorch {_x(r['engine_vs_torch'])}, goal {g['engine_vs_torch_max']}x")
-        else:
-            prose.append(f"- **{title}**: the engine's epoch takes {_s(eng)}; PyTorch was not measured. "
-                         f"Tuned vs as installed {_x(r['tuned_vs_as_installed'])}; engine vs FLOP limit "
-                         f"{_x(r['engine_vs_flop_limit'])}.")
-        if g.get("stretch_within_2x_flop_limit") is False:
-            stretch.append(f"{title}: {_x(r['engine_vs_flop_limit'])} the FLOP limit")
-        if g.get("overhead_under_5pct") is False:
-            missed.append(f"{title}: logging + checkpoint overhead "
-                          f"{100 * case['engine_overhead_fraction']['median']:.1f}% of the epoch, goal < 5%")
+    prose = [_case_line(name, case, missed, stretch) for name, case in cases.items()]
     out.append("\n".join(prose) + "\n")
     if b.get("notes"):
         out.append("Notes: " + "; ".join(b["notes"]) + ".\n")
-    # one table per case
-    for name, case in cases.items():
-        flop = _median(case, "flop_limit")
-        torch = _median(case, "torch")
-        rows = []
-        for key, label in CONTENDERS:
-            e = case.get(key)
-            if e is None:
-                continue
-            rows.append([label, _s(e["median"]), _range(e), _x(e["median"] / torch) if torch else "n/a",
-                         _x(e["median"] / flop) if flop else "n/a"])
-        out.append(f"**{CASE_TITLES.get(name, name)}** ({case['steps']} steps, {case['samples']:,} samples, "
-                   f"{case['gemm_flops'] / 1e9:.1f} GFLOP of matrix products; numpy reaches "
-                   f"{case['gemm_gflops']['median']:.0f} GFLOP/s on these shapes)\n")
-        out.append(_table(["epoch", "median", "min – max", "vs PyTorch", "vs FLOP limit"], rows) + "\n")
-    # engine overhead
-    rows = []
-    for name, case in cases.items():
-        rows.append([CASE_TITLES.get(name, name), _s(_median(case, "engine")), _s(_median(case, "engine_eval"), "ms"),
-                     _s(_median(case, "engine_logging"), "ms"), _s(_median(case, "engine_checkpoint"), "ms"),
-                     f"{100 * case['engine_overhead_fraction']['median']:.1f}%",
-                     _x(case["ratios"]["engine_vs_tuned_loop"]),
-                     f"{case['engine_peak_rss_mb']['max']:.0f} MB"])
-    out.append("Where the engine's epoch goes beyond the training steps: scoring `valid`, VisualDL logging and "
-               "`metrics.csv`, and the two checkpoint writes (best weights and the resume checkpoint). "
-               "Goal: logging and checkpointing under 5% of the epoch; peak memory of a training run under 1 GB.\n")
-    out.append(_table(["case", "engine epoch", "valid scoring", "logging", "checkpoints", "logging + checkpoints",
-                       "engine / plain loop", "peak RSS"], rows) + "\n")
-    rss_ok = b["goals"].get("peak_rss_under_1gb")
-    if rss_ok is False:
+    out += _case_tables(cases)
+    out += _overhead_part(cases)
+    if b["goals"].get("peak_rss_under_1gb") is False:
         missed.append(f"peak RSS {b['peak_rss_mb']:.0f} MB, goal under 1 GB")
     if stretch:
         out.append("Stretch goal (an epoch within 2x of the FLOP limit) missed: " + "; ".join(stretch) + ".\n")
-    # profile
-    p = b.get("profile")
-    if p:
-        phases = ", ".join(f"{ph['name']} {ph['ms_per_step']:.2f} ms" for ph in p["phases"])
-        out.append(f"`paddle.profiler` over {p['steps']} steps of {p['case']} doing exactly the engine's per-step "
-                   f"work ({p['step_ms']:.2f} ms per step unprofiled): {phases}. Top operators per step:\n")
-        rows = [[o["name"], f"{o['calls_per_step']:g}", f"{o['ms_per_step']:.3f} ms", f"{o['us_per_call']:.1f} µs",
-                 f"{100 * o['share']:.1f}%"] for o in p["ops"][:12]]
-        out.append(_table(["operator", "calls/step", "time/step", "per call", "share of op time"], rows) + "\n")
+    if b.get("profile"):
+        out += _profile_part(b["profile"])
     return out, missed
 
 
@@ -195,28 +188,28 @@ def _eval_part(e: dict) -> tuple[list[str], list[str]]:
               "as_installed_batches_of_100": "batches of 100, Paddle as installed",
               "torch_one_batch": "PyTorch, one batch, default threads"}
     flop = e["flop_limit"]["median"]
-    rows = [[labels.get(k, k), _s(x["median"], "ms"), _range(x, "ms"), _x(x["median"] / flop)]
+    rows = [[labels.get(k, k), seconds(x["median"], "ms"), seconds_range(x, "ms"), ratio(x["median"] / flop)]
             for k, x in v.items()]
-    rows.append(["FLOP limit (numpy forward GEMMs, 1 thread)", _s(flop, "ms"), _range(e["flop_limit"], "ms"),
+    rows.append(["FLOP limit (numpy forward GEMMs, 1 thread)", seconds(flop, "ms"), seconds_range(e["flop_limit"], "ms"),
                  "1.00x"])
 
     g = e["goals"]["under_40ms"]
     fastest = labels.get(g["fastest_variant"], g["fastest_variant"])
     in_fit = g.get("engine_in_fit")
     out = [f"Scoring `valid` ({e['settings']['n']:,} images) with the MLP takes "
-           f"{_s(m('tuned_engine_in_fit'), 'ms')} as `fit` does it every epoch (the split kept as Paddle tensors, "
-           f"the engine's threads); on one thread {_s(m('tuned_engine_evaluate'), 'ms')} through `engine.evaluate` "
-           f"from numpy arrays and {_s(m('tuned_one_tensor'), 'ms')} "
-           f"with the split kept as a Paddle tensor ({_x(r['one_tensor_vs_engine_evaluate'])}); two MKL threads give "
-           f"{_s(m('tuned_one_tensor_2threads'), 'ms')} ({_x(r['two_threads_vs_one'])}). Goal under 40 ms: "
-           f"{_verdict(in_fit)} for the engine's own scoring, "
-           f"{_verdict(g['engine_evaluate'])} for `engine.evaluate` from numpy on one thread, "
-           f"{_verdict(g['fastest_met'])} for the fastest "
+           f"{seconds(m('tuned_engine_in_fit'), 'ms')} as `fit` does it every epoch (the split kept as Paddle tensors, "
+           f"the engine's threads); on one thread {seconds(m('tuned_engine_evaluate'), 'ms')} through `engine.evaluate` "
+           f"from numpy arrays and {seconds(m('tuned_one_tensor'), 'ms')} "
+           f"with the split kept as a Paddle tensor ({ratio(r['one_tensor_vs_engine_evaluate'])}); two MKL threads give "
+           f"{seconds(m('tuned_one_tensor_2threads'), 'ms')} ({ratio(r['two_threads_vs_one'])}). Goal under 40 ms: "
+           f"{goal(in_fit)} for the engine's own scoring, "
+           f"{goal(g['engine_evaluate'])} for `engine.evaluate` from numpy on one thread, "
+           f"{goal(g['fastest_met'])} for the fastest "
            f"variant ({fastest}). Medians of {e['settings']['rounds']} rounds x {e['settings']['calls_per_round']} "
            f"calls (`{e['command']}`).\n",
-           _table(["valid scoring", "median", "min – max", "vs FLOP limit"], rows) + "\n"]
+           table(["valid scoring", "median", "min – max", "vs FLOP limit"], rows) + "\n"]
     if in_fit is False:
-        missed.append(f"valid scoring in the engine {_s(m('tuned_engine_in_fit'), 'ms')}, goal < 40 ms")
+        missed.append(f"valid scoring in the engine {seconds(m('tuned_engine_in_fit'), 'ms')}, goal < 40 ms")
     return out, missed
 
 
@@ -239,9 +232,9 @@ def section_performance(ctx) -> str:
         missed += miss
     if d is not None and "ratios" in d:
         out.append(f"Data loading (`{d['command']}`): one epoch of batches from `load_data` takes "
-                   f"{_s(d['ours_epoch_s']['median'], 'ms')} against {_s(d['assignment_epoch_s']['median'])} for the "
+                   f"{seconds(d['ours_epoch_s']['median'], 'ms')} against {seconds(d['assignment_epoch_s']['median'])} for the "
                    f"assignment's loader ({d['ratios']['epoch_speedup']:.0f}x), a warm `load_data` call "
-                   f"{_s(d['ours_warm_load_s']['median'], 'ms')} against {_s(d['assignment_load_s']['median'])} "
+                   f"{seconds(d['ours_warm_load_s']['median'], 'ms')} against {seconds(d['assignment_load_s']['median'])} "
                    f"({d['ratios']['warm_load_speedup']:,.0f}x).\n")
     if b is not None or e is not None:
         if missed:

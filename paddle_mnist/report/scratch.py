@@ -1,8 +1,8 @@
-"""Report sections for the ``numpy``, ``trajectories`` and ``init`` experiments.
+"""Report sections for the ``numpy`` and ``trajectories`` experiments (``init``: ``report.init``).
 
-Each ``section_*(ctx)`` takes the ``report.Context`` and returns markdown; all
+Each ``section_*(ctx)`` takes the ``report.context.Context`` and returns markdown; all
 numbers in the prose come from the results records (``ctx.load``), figures are
-drawn by ``numpy_plots`` into ``ctx.figure(...)``.
+drawn by ``plots.scratch`` into ``ctx.figure(...)``.
 
     python -m paddle_mnist report
 """
@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from paddle_mnist.report.build import missing, pct, pm, table
+from paddle_mnist.report.format import abs_points, missing, pct, pm, sci, table
 
 NAMES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad", "rmsprop": "RMSProp",
          "adam": "Adam"}
-
-
-def points(diff: float) -> str:
-    return f"{abs(100 * diff):.2f} points"
 
 
 def verdict(ours, ref) -> str:
@@ -27,10 +23,10 @@ def verdict(ours, ref) -> str:
     diff = ours - ref
     if abs(diff) < 5e-5:
         return "matched"
-    return f"beat by {points(diff)}" if diff > 0 else f"missed by {points(diff)}"
+    return f"beat by {abs_points(diff)}" if diff > 0 else f"missed by {abs_points(diff)}"
 
 
-def _quick_note(rec) -> str:
+def quick_note(rec) -> str:
     return "_These are `--quick` smoke-test results, not the full settings._\n" if rec["settings"].get("quick") else ""
 
 
@@ -48,10 +44,6 @@ def _gain_span(run: dict, last: int = 5) -> str:
     if len(it) < 2:
         return "the run"
     return f"the last {it[-1] - it[max(0, len(it) - 1 - last)]:,} iterations"
-
-
-def _sci(x) -> str:
-    return "n/a" if x is None else f"{x:.1e}"
 
 
 # =================================================================== numpy
@@ -121,7 +113,7 @@ def _run(rec: dict, variant: str):
 
 def _optimizer_part(ctx, rec: dict) -> str:
     from paddle_mnist.plots.scratch import plot_numpy_optimizers
-    from paddle_mnist.studies.numpy_nets import SEED_004_CURVES, SEED_004_ITERATIONS
+    from paddle_mnist.studies.numpy_nets import SEED_004_ITERATIONS
 
     runs = rec["runs"]
     out = ["### The proper numpy net with six numpy optimizers, against seed 004\n"]
@@ -151,7 +143,7 @@ def _optimizer_part(ctx, rec: dict) -> str:
                      r["status"], f"**{pct(r['test_acc'])}**", pct(ref) if ref else "-",
                      verdict(r["test_acc"], ref) if ref else "-", pct(r["valid_acc"]), pct(r["train_acc"]),
                      "n/a" if _gain(r) is None else f"{100 * _gain(r):+.2f} ({_gain_span(r)[9:]})",
-                     _sci(r["history"]["update_rms"][-1] if r["history"]["update_rms"] else None),
+                     sci(r["history"]["update_rms"][-1] if r["history"]["update_rms"] else None),
                      f"{r['seconds']:.0f} s"])
     out.append(table(["run", "optimizer", "lr", "init", "status", "test (eval) acc", "seed 004 test acc",
                       "vs seed 004", "valid acc", f"train acc (first {first['train_acc_n']:,})",
@@ -161,81 +153,109 @@ def _optimizer_part(ctx, rec: dict) -> str:
                "curve points divided by the iterations between them: how far the optimizer still moves the net.\n")
 
     sgd, adam = _run(rec, "sgd"), _run(rec, "adam")
-    lines = []
-    for r in runs:
-        ref = r.get("reference_test_acc")
-        if not ref or r["status"] != "ok":
-            if ref:
-                lines.append(f"- **{NAMES[r['optimizer']]} {r['lr']:g}**: {r['status']}, no accuracy to compare.")
-            continue
-        name = NAMES[r["optimizer"]]
-        text = [f"**{name} {r['lr']:g}**: {pct(r['test_acc'])} against seed 004's {pct(ref)}, "
-                f"{verdict(r['test_acc'], ref)}."]
-        seed_curve = SEED_004_CURVES[r["optimizer"]]
-        wobble = max(seed_curve[-6:]) - min(seed_curve[-6:])
-        gain = _gain(r)
-        if r["optimizer"] in ("momentum", "nesterov"):
-            eff = r["lr"] / (1 - 0.9)
-            text.append(f"Paddle's momentum (`v = 0.9 v + g; p -= lr * v`) moves by lr / (1 - 0.9) = {eff:g} "
-                        f"times the gradient once the velocity has built up, "
-                        + (f"a tenth of SGD's {sgd['lr']:g}" if sgd and abs(sgd["lr"] - 10 * eff) < 1e-12
-                           else f"against SGD's {sgd['lr']:g}" if sgd else "")
-                        + f": a too-small step for {r['planned_iterations']:,} iterations.")
-            if gain is not None and sgd and _gain(sgd) is not None:
-                text.append(f"Its valid accuracy was still rising by {100 * gain:.2f} points over {_gain_span(r)} "
-                            f"(SGD: {100 * _gain(sgd):+.2f}), and its weights were still moving by "
-                            f"{_sci(r['history']['update_rms'][-1])} (RMS) per iteration at the end against SGD's "
-                            f"{_sci(sgd['history']['update_rms'][-1])}.")
-            slow = _run(rec, "momentum-init0.01")
-            if slow and slow["status"] == "ok" and r["test_acc"] > ref and r["optimizer"] == "momentum":
-                ours = ", ".join(f"{pct(a, 1)} at {i:,}" for i, a in
-                                 zip(slow["history"]["iteration"][:4], slow["history"]["valid_acc"][:4]))
-                theirs = ", ".join(f"{pct(a, 1)} at {i:,}" for i, a in
-                                   zip(SEED_004_ITERATIONS[1:5], SEED_004_CURVES["momentum"][1:5]))
-                text.append(f"What held seed 004 lower still is its N(0, 0.01) start: from those weights the signal "
-                            f"reaching the output, and with it every gradient, is tiny, so the small step stalls "
-                            f"for the first epochs. Our Momentum run from the same initialisation (`momentum-init0.01`)"
-                            f" crawls just like seed 004's ({ours} iterations, against {theirs}) and ends at "
-                            f"{pct(slow['test_acc'])} (seed 004: {pct(ref)}).")
-            elif slow and slow["status"] == "ok" and r["test_acc"] > ref:
-                gap = max(abs(a - b) for a, b in zip(SEED_004_CURVES["nesterov"], SEED_004_CURVES["momentum"]))
-                text.append(f"Seed 004's Nesterov curve follows its Momentum curve to within {points(gap)} at every "
-                            f"printed iteration: the same N(0, 0.01) start held both back (see Momentum).")
-        elif r["optimizer"] == "adagrad":
-            u = r["history"]["update_rms"]
-            if len(u) >= 2 and u[-1] > 0:
-                text.append(f"AdaGrad divides the rate by the root of the *summed* squared gradients, so its step "
-                            f"only shrinks: its RMS parameter change per iteration fell {u[0] / u[-1]:.0f}x from "
-                            f"the first checkpoint to the last ({_sci(u[0])} -> {_sci(u[-1])})"
-                            + (f", while Adam's ended at {_sci(adam['history']['update_rms'][-1])}"
-                               if adam and adam["history"]["update_rms"] else "")
-                            + f". At {r['lr']:g} that is too small a step for {r['planned_iterations']:,} iterations"
-                            + (f": valid accuracy was still gaining {100 * gain:.2f} points over {_gain_span(r)}."
-                               if gain is not None else "."))
-        elif r["optimizer"] == "rmsprop":
-            text.append(f"Paddle's RMSProp averages squared gradients over about 20 steps (rho 0.95) where seed 004 "
-                        f"used about 1,000 (0.999), so its steps are noisier; seed 004's own RMSProp moved between "
-                        f"{pct(min(seed_curve[-6:]))} and {pct(max(seed_curve[-6:]))} over its last six printed "
-                        f"points.")
-        if r["optimizer"] in ("adam", "sgd") and r["test_acc"] < ref:
-            within = abs(r["test_acc"] - ref) <= wobble
-            text.append(f"Seed 004's own {name} moved by {points(wobble)} over its last six printed points "
-                        f"(iterations 6,600-9,600), so this gap is "
-                        + ("within that run-to-run wobble." if within else
-                           "larger than that wobble; seed 004 also trained on 10,000 more images (our valid split)."))
-        lines.append("- " + " ".join(text))
+    lines = [line for line in (_run_line(rec, r, sgd, adam) for r in runs) if line is not None]
     out.append("\n".join(lines) + "\n")
+    note = _best_run_note(runs)
+    if note:
+        out.append(note)
+    return "\n".join(out)
+
+
+def _momentum_notes(rec: dict, r: dict, ref: float, sgd) -> list[str]:
+    """Why Momentum and Nesterov at seed 004's rate land where they do."""
+    from paddle_mnist.studies.numpy_nets import SEED_004_CURVES, SEED_004_ITERATIONS
+
+    text = []
+    gain = _gain(r)
+    eff = r["lr"] / (1 - 0.9)
+    text.append(f"Paddle's momentum (`v = 0.9 v + g; p -= lr * v`) moves by lr / (1 - 0.9) = {eff:g} "
+                f"times the gradient once the velocity has built up, "
+                + (f"a tenth of SGD's {sgd['lr']:g}" if sgd and abs(sgd["lr"] - 10 * eff) < 1e-12
+                   else f"against SGD's {sgd['lr']:g}" if sgd else "")
+                + f": a too-small step for {r['planned_iterations']:,} iterations.")
+    if gain is not None and sgd and _gain(sgd) is not None:
+        text.append(f"Its valid accuracy was still rising by {100 * gain:.2f} points over {_gain_span(r)} "
+                    f"(SGD: {100 * _gain(sgd):+.2f}), and its weights were still moving by "
+                    f"{sci(r['history']['update_rms'][-1])} (RMS) per iteration at the end against SGD's "
+                    f"{sci(sgd['history']['update_rms'][-1])}.")
+    slow = _run(rec, "momentum-init0.01")
+    if slow and slow["status"] == "ok" and r["test_acc"] > ref and r["optimizer"] == "momentum":
+        ours = ", ".join(f"{pct(a, 1)} at {i:,}" for i, a in
+                         zip(slow["history"]["iteration"][:4], slow["history"]["valid_acc"][:4]))
+        theirs = ", ".join(f"{pct(a, 1)} at {i:,}" for i, a in
+                           zip(SEED_004_ITERATIONS[1:5], SEED_004_CURVES["momentum"][1:5]))
+        text.append(f"What held seed 004 lower still is its N(0, 0.01) start: from those weights the signal "
+                    f"reaching the output, and with it every gradient, is tiny, so the small step stalls "
+                    f"for the first epochs. Our Momentum run from the same initialisation (`momentum-init0.01`)"
+                    f" crawls just like seed 004's ({ours} iterations, against {theirs}) and ends at "
+                    f"{pct(slow['test_acc'])} (seed 004: {pct(ref)}).")
+    elif slow and slow["status"] == "ok" and r["test_acc"] > ref:
+        gap = max(abs(a - b) for a, b in zip(SEED_004_CURVES["nesterov"], SEED_004_CURVES["momentum"]))
+        text.append(f"Seed 004's Nesterov curve follows its Momentum curve to within {abs_points(gap)} at every "
+                    f"printed iteration: the same N(0, 0.01) start held both back (see Momentum).")
+    return text
+
+
+def _adagrad_notes(r: dict, adam) -> list[str]:
+    """AdaGrad's shrinking step."""
+    text = []
+    gain = _gain(r)
+    u = r["history"]["update_rms"]
+    if len(u) >= 2 and u[-1] > 0:
+        text.append(f"AdaGrad divides the rate by the root of the *summed* squared gradients, so its step "
+                    f"only shrinks: its RMS parameter change per iteration fell {u[0] / u[-1]:.0f}x from "
+                    f"the first checkpoint to the last ({sci(u[0])} -> {sci(u[-1])})"
+                    + (f", while Adam's ended at {sci(adam['history']['update_rms'][-1])}"
+                       if adam and adam["history"]["update_rms"] else "")
+                    + f". At {r['lr']:g} that is too small a step for {r['planned_iterations']:,} iterations"
+                    + (f": valid accuracy was still gaining {100 * gain:.2f} points over {_gain_span(r)}."
+                       if gain is not None else "."))
+    return text
+
+
+def _run_line(rec: dict, r: dict, sgd, adam) -> str | None:
+    """One numpy run against seed 004 (None when seed 004 has no figure for it)."""
+    from paddle_mnist.studies.numpy_nets import SEED_004_CURVES
+
+    ref = r.get("reference_test_acc")
+    if not ref or r["status"] != "ok":
+        return f"- **{NAMES[r['optimizer']]} {r['lr']:g}**: {r['status']}, no accuracy to compare." if ref else None
+    name = NAMES[r["optimizer"]]
+    text = [f"**{name} {r['lr']:g}**: {pct(r['test_acc'])} against seed 004's {pct(ref)}, "
+            f"{verdict(r['test_acc'], ref)}."]
+    seed_curve = SEED_004_CURVES[r["optimizer"]]
+    wobble = max(seed_curve[-6:]) - min(seed_curve[-6:])
+    if r["optimizer"] in ("momentum", "nesterov"):
+        text += _momentum_notes(rec, r, ref, sgd)
+    elif r["optimizer"] == "adagrad":
+        text += _adagrad_notes(r, adam)
+    elif r["optimizer"] == "rmsprop":
+        text.append(f"Paddle's RMSProp averages squared gradients over about 20 steps (rho 0.95) where seed 004 "
+                    f"used about 1,000 (0.999), so its steps are noisier; seed 004's own RMSProp moved between "
+                    f"{pct(min(seed_curve[-6:]))} and {pct(max(seed_curve[-6:]))} over its last six printed "
+                    f"points.")
+    if r["optimizer"] in ("adam", "sgd") and r["test_acc"] < ref:
+        within = abs(r["test_acc"] - ref) <= wobble
+        text.append(f"Seed 004's own {name} moved by {abs_points(wobble)} over its last six printed points "
+                    f"(iterations 6,600-9,600), so this gap is "
+                    + ("within that run-to-run wobble." if within else
+                       "larger than that wobble; seed 004 also trained on 10,000 more images (our valid split)."))
+    return "- " + " ".join(text)
+
+
+def _best_run_note(runs: list[dict]) -> str | None:
+    """The best numpy run by valid accuracy: memorised the training set, or still fitting it."""
     best = max((r for r in runs if r["status"] == "ok"), key=lambda r: r["valid_acc"], default=None)
     if best:
         gap = (best["train_acc"] or 0) - (best["test_acc"] or 0)
-        out.append(f"By valid accuracy the best numpy run is `{best['variant']}` ({pct(best['valid_acc'])} valid, "
-                   f"{pct(best['test_acc'])} test) with {pct(best['train_acc'])} on the first "
-                   f"{best['train_acc_n']:,} training images: "
-                   + ("it has all but memorised the training set, so what is left of its test error is "
-                      "generalisation, not optimisation.\n" if best["train_acc"] and best["train_acc"] >= 0.995 else
-                      f"a train-test gap of {points(gap)}, so it was still fitting the training set when "
-                      "training stopped.\n"))
-    return "\n".join(out)
+        return (f"By valid accuracy the best numpy run is `{best['variant']}` ({pct(best['valid_acc'])} valid, "
+                f"{pct(best['test_acc'])} test) with {pct(best['train_acc'])} on the first "
+                f"{best['train_acc_n']:,} training images: "
+                + ("it has all but memorised the training set, so what is left of its test error is "
+                   "generalisation, not optimisation.\n" if best["train_acc"] and best["train_acc"] >= 0.995 else
+                   f"a train-test gap of {abs_points(gap)}, so it was still fitting the training set when "
+                   "training stopped.\n"))
+    return None
 
 
 def _paddle_side(ctx, rec: dict) -> str:
@@ -281,7 +301,7 @@ def section_numpy(ctx) -> str:
         out.append(_assignment_part(ctx, rec))
     out.append(_optimizer_part(ctx, rec))
     out.append(_paddle_side(ctx, rec))
-    out.append(_quick_note(rec))
+    out.append(quick_note(rec))
     return "\n".join(out)
 
 
@@ -335,156 +355,5 @@ def section_trajectories(ctx) -> str:
                       if overshoot else "no optimizer overshoots the centre along x")
                    + "; the adaptive methods (AdaGrad, RMSProp, Adam) rescale each coordinate, so their first step "
                      "heads almost diagonally instead of along the steep y axis.\n")
-    out.append(_quick_note(rec))
+    out.append(quick_note(rec))
     return "\n".join(out)
-
-
-# ===================================================================== init
-def _fmt_acc(r) -> str:
-    if r is None:
-        return "-"
-    if r["status"] != "ok":
-        step = r.get("diverged_step")
-        return f"{r['status']}" + (f" (step {step})" if step else "")
-    return pct(r["best_valid_acc"], 1)
-
-
-def section_init(ctx) -> str:
-    from paddle_mnist.plots.scratch import plot_activation_functions, plot_init_accuracy, plot_init_histograms
-    from paddle_mnist.studies.init import INIT_LABELS
-
-    out = ["## Weight initialisation and activation functions (seeds 001, 003)\n"]
-    path, link = ctx.figure("activation_functions")
-    plot_activation_functions(path)
-    out.append("The four activation functions of seed 001 with their derivatives (dashed). The sigmoid's slope is "
-               "at most 0.25 and tanh's at most 1, both vanishing once |x| exceeds a few units; ReLU passes a slope "
-               "of exactly 1 for positive inputs and 0 otherwise; softplus is a smooth ReLU whose derivative is the "
-               "sigmoid.\n")
-    out.append(f"![activation functions]({link})\n")
-    rec = ctx.load("init")
-    if rec is None:
-        return "\n".join(out) + "\n" + missing("init")
-    setup = rec.get("setup", {})
-    hidden = setup.get("hidden", [])
-    hists = rec.get("histograms", {})
-    out.append(f"Each 784-{'-'.join(str(h) for h in hidden)}-10 net starts from one weight scheme (biases zero): "
-               "zero, N(0, 1), N(0, 0.01), Xavier normal (std sqrt(2 / (fan_in + fan_out))) or MSRA / He normal "
-               f"(std sqrt(2 / fan_in)). The histograms show every hidden layer's activations on "
-               f"{setup.get('hist_images', 1000):,} training images before any training (ReLU: log10 of the "
-               "positive values, the share of zeros in the corner); the same weights then train for "
-               f"{setup.get('steps', '?')} steps of batch {setup.get('batch_size', 100)} through the Paddle engine "
-               "with " + " and with ".join(f"{NAMES.get(o, o)} {lr:g}" for o, lr in setup.get("optimizers", []))
-               + ", and are scored on `valid`.\n")
-    if hists:
-        path, link = ctx.figure("init_histograms")
-        plot_init_histograms(rec, path)
-        out.append(f"![activation histograms at initialisation]({link})\n")
-        rows = []
-        for act, per_init in hists.items():
-            for init, layers in per_init.items():
-                key = "zero" if act == "relu" else "saturated"
-                rows.append([act, INIT_LABELS.get(init, init), f"{layers[0]['std']:.3g}", f"{layers[-1]['std']:.3g}",
-                             f"{layers[-1]['max']:.3g}",
-                             " / ".join(f"{100 * h[key]:.0f}" for h in layers) + f"% {key}"])
-        out.append(table(["activation", "init", "std, layer 1", f"std, layer {len(hidden)}",
-                          f"max, layer {len(hidden)}", "per layer"], rows) + "\n")
-        out.append(_histogram_prose(hists))
-    runs = rec["runs"]
-    path, link = ctx.figure("init_accuracy")
-    plot_init_accuracy(rec, path)
-    out.append(f"![accuracy after the short budget]({link})\n")
-    opts = list(dict.fromkeys(r["optimizer"] for r in runs))
-    acts = list(dict.fromkeys(r["activation"] for r in runs))
-    inits = list(dict.fromkeys(r["init"] for r in runs))
-
-    def find(opt, act, init):
-        return next((r for r in runs if (r["optimizer"], r["activation"], r["init"]) == (opt, act, init)), None)
-
-    rows, winners = [], []
-    for opt in opts:
-        for act in acts:
-            cells = {init: find(opt, act, init) for init in inits}
-            ok = {i: r for i, r in cells.items() if r and r["status"] == "ok" and r["best_valid_acc"] is not None}
-            win = max(ok, key=lambda i: ok[i]["best_valid_acc"]) if ok else None
-            if win:
-                runner_up = sorted((ok[i]["best_valid_acc"] for i in ok if i != win), reverse=True)
-                winners.append((opt, act, win, ok[win]["best_valid_acc"], runner_up[0] if runner_up else None))
-            rows.append([NAMES.get(opt, opt), act] + [("**" + _fmt_acc(cells[i]) + "**") if i == win
-                                                       else _fmt_acc(cells[i]) for i in inits])
-    out.append(table(["optimizer", "activation"] + [INIT_LABELS.get(i, i) for i in inits], rows) + "\n")
-    lines = []
-    for act in acts:
-        parts = []
-        for opt, a, win, acc, second in winners:
-            if a == act:
-                margin = f", {points(acc - second)} ahead of the next scheme" if second is not None else ""
-                parts.append(f"with {NAMES.get(opt, opt)} **{INIT_LABELS.get(win, win)}** ({pct(acc, 1)}{margin})")
-        if parts:
-            lines.append(f"- **{act}**: " + "; ".join(parts) + ".")
-    if lines:
-        out.append("Which scheme wins, per activation (valid accuracy after the budget; one seed, so gaps under "
-                   "half a point are not meaningful):\n\n" + "\n".join(lines) + "\n")
-    sig_sgd = {i: find("sgd", "sigmoid", i) for i in inits}
-    scaled = [sig_sgd.get(i) for i in ("xavier", "msra")]
-    if all(r and r["status"] == "ok" and r["best_valid_acc"] < 0.2 for r in scaled):
-        adam_best = max((r["best_valid_acc"] for r in runs if r["optimizer"] == "adam"
-                         and r["activation"] == "sigmoid" and r["status"] == "ok"), default=None)
-        out.append(f"The sigmoid row under SGD is the vanishing gradient of seed 003's table: with Xavier or MSRA "
-                   f"weights the {len(hidden)}-layer sigmoid net is still at {pct(scaled[0]['best_valid_acc'], 1)} / "
-                   f"{pct(scaled[1]['best_valid_acc'], 1)} after the budget, because the sigmoid's slope (at most "
-                   f"0.25) shrinks the gradient at least fourfold per layer on its way back, so the first layers "
-                   f"barely move at lr {sig_sgd['xavier']['config']['lr']:g}; the ten times larger N(0, 1) weights "
-                   f"amplify the backward signal enough to make up for that in spite of their saturated units."
-                   + (f" Adam, which normalises each parameter's step, trains the same nets to "
-                      f"{pct(adam_best, 1)}." if adam_best is not None else "") + "\n")
-    out.append(_zero_prose(ctx, runs))
-    diverged = [r for r in runs if r["status"] == "diverged"]
-    if diverged:
-        out.append("Diverged (the loss became NaN or infinite): " + ", ".join(
-            f"{NAMES.get(r['optimizer'])} / {r['activation']} / {INIT_LABELS.get(r['init'], r['init'])}"
-            + (f" at step {r['diverged_step']}" if r.get("diverged_step") else "") for r in diverged)
-            + ". N(0, 1) weights multiply the scale of a ReLU layer's output by about sqrt(fan_in / 2) per layer, "
-              "so the logits start enormous.\n")
-    out.append(_quick_note(rec))
-    return "\n".join(out)
-
-
-def _histogram_prose(hists: dict) -> str:
-    parts = []
-    sig, tanh, relu = hists.get("sigmoid", {}), hists.get("tanh", {}), hists.get("relu", {})
-    if "normal" in sig and "normal" in tanh:
-        parts.append(f"With N(0, 1) weights the sum over 784 inputs is large, so "
-                     f"{100 * np.mean([h['saturated'] for h in sig['normal']]):.0f}% of sigmoid and "
-                     f"{100 * np.mean([h['saturated'] for h in tanh['normal']]):.0f}% of tanh activations sit at the "
-                     f"flat ends (the U-shaped histograms of seed 003), where the derivative is almost 0.")
-    if "normal_small" in tanh and "normal_small" in relu:
-        parts.append(f"With N(0, 0.01) the signal shrinks layer by layer: the std of tanh activations falls from "
-                     f"{tanh['normal_small'][0]['std']:.2g} in layer 1 to {tanh['normal_small'][-1]['std']:.2g} in "
-                     f"the last layer, ReLU's from {relu['normal_small'][0]['std']:.2g} to "
-                     f"{relu['normal_small'][-1]['std']:.2g}; every sigmoid unit outputs about 0.5 (std "
-                     f"{sig.get('normal_small', [{'std': float('nan')}])[-1]['std']:.2g}).")
-    if "xavier" in relu and "msra" in relu:
-        parts.append(f"Xavier keeps tanh well spread (std {tanh['xavier'][0]['std']:.2f} -> "
-                     f"{tanh['xavier'][-1]['std']:.2f}) but lets ReLU activations shrink with depth (std "
-                     f"{relu['xavier'][0]['std']:.2f} -> {relu['xavier'][-1]['std']:.2f}), because ReLU zeroes half "
-                     f"of its inputs; MSRA's extra factor 2 compensates exactly (std {relu['msra'][0]['std']:.2f} -> "
-                     f"{relu['msra'][-1]['std']:.2f}), the pattern of seed 003's table.")
-    return (" ".join(parts) + "\n") if parts else ""
-
-
-def _zero_prose(ctx, runs) -> str:
-    zero = [r for r in runs if r["init"] == "zero" and r["status"] == "ok" and r["best_valid_acc"] is not None]
-    if not zero:
-        return ""
-    best = max(r["best_valid_acc"] for r in zero)
-    data = ctx.load("data")
-    share = None
-    if data and "valid" in data.get("splits", {}):
-        counts = data["splits"]["valid"]["label_counts"]
-        share = max(counts) / sum(counts)
-    ref = f"the most frequent valid class is {pct(share)} of the images" if share else "chance is 10%"
-    return (f"**Zero initialisation stays at chance**: its best valid accuracy over every activation and optimizer "
-            f"is {pct(best)} ({ref}). With tanh and ReLU every hidden activation is exactly 0, so every hidden "
-            f"weight's gradient is 0 and only the output bias learns (the class prior); with sigmoid every hidden "
-            f"unit outputs 0.5 and receives the same gradient, so each layer stays a copy of a single unit and the "
-            f"network cannot separate ten classes.\n")

@@ -1,6 +1,6 @@
 """Report sections of the studies (2.2, 2.6, 2.7) and the claims ledger, from the results files alone.
 
-Each ``section_*(ctx)`` takes ``report.Context`` and returns markdown; every
+Each ``section_*(ctx)`` takes ``report.context.Context`` and returns markdown; every
 number in the prose comes from ``reports/results/<name>.json`` (the ``analysis``
 written by ``studies``), and every verdict from ``studies.claims_ledger``.
 
@@ -8,19 +8,11 @@ written by ``studies``), and every verdict from ``studies.claims_ledger``.
 """
 from __future__ import annotations
 
-from paddle_mnist.report.build import missing, pct, pm, table
+from paddle_mnist.report.format import missing, num, pct, pm, points, table
 from paddle_mnist.studies.claims import claims_ledger, targets
 from paddle_mnist.studies.loss import DOUBLE_SOFTMAX_FLOOR
 
 STUDIES = ("loss", "dropout", "optimizers", "hparams")
-
-
-def _f(x, digits: int = 3) -> str:
-    return "n/a" if x is None else f"{x:.{digits}f}"
-
-
-def _points(x) -> str:
-    return "n/a" if x is None else f"{100 * x:+.2f} points"
 
 
 def _reach(a: dict, thr: str) -> str:
@@ -56,8 +48,54 @@ def _status(a: dict) -> str:
     if a.get("diverged"):
         d = a["diverged"]
         steps = sorted({x["step"] for x in d})
-        s += f" (step {', '.join(str(x) for x in steps)}; last finite loss {_f(d[0]['last_finite_loss'], 3)})"
+        s += f" (step {', '.join(str(x) for x in steps)}; last finite loss {num(d[0]['last_finite_loss'], 3)})"
     return s
+
+
+def _loss_notes(a: dict, lab: dict) -> list[str]:
+    """The loss study's findings, one bullet each: fair comparison, regressor, double softmax, lr 0.1."""
+    notes = []
+    ce, oh = a.get("cross_entropy"), a.get("square_error_onehot")
+    rg, ds = a.get("square_error_regression"), a.get("double_softmax")
+    if ce and oh:
+        notes.append(f"- **Fair comparison.** Cross entropy on logits: {pm(ce['test_acc_mean'], ce['test_acc_std'])}; "
+                     f"squared error between softmax probabilities and one-hot targets: "
+                     f"{pm(oh['test_acc_mean'], oh['test_acc_std'])} "
+                     f"({points((oh['test_acc_mean'] or 0) - (ce['test_acc_mean'] or 0))}). 97% valid: "
+                     f"{_reach(ce, '0.97')} vs {_reach(oh, '0.97')}.")
+    if rg:
+        notes.append(f"- **The assignment's single-output regressor.** Its first logged loss, "
+                     f"{num(rg['initial_loss_mean'], 2)}, is about E[y²] = {lab['second_moment']:.2f} (the output "
+                     f"starts near 0); always predicting the mean label {lab['mean']:.2f} would give the label "
+                     f"variance {lab['variance']:.2f} (8.25 for uniform digits) and {pct(lab['constant_accuracy'])} "
+                     f"accuracy. It ends at a train loss of {num(rg['final_train_loss_mean'])}"
+                     + (", well below that level, so it learns more than the mean; " if
+                        (rg["final_train_loss_mean"] or 1e9) < 0.5 * lab["variance"] else
+                        ", not far below that level: it mostly learns the mean; ")
+                     + f"rounding its output to the nearest digit gives {pm(rg['test_acc_mean'], rg['test_acc_std'])} "
+                     f"on `eval`. The output must land within ±0.5 of the digit, and visually similar digits that "
+                     f"are far apart as numbers (4 and 9, 3 and 8) pull it towards the values between them.")
+    if ds:
+        notes.append(f"- **Double softmax** (softmax in `forward`, then `F.cross_entropy`, which applies softmax "
+                     f"again): the loss cannot fall below ln(1 + 9/e) = {DOUBLE_SOFTMAX_FLOOR:.4f}; the lowest "
+                     f"logged window was {num(ds['lowest_logged_loss_min'], 4)} and the last epoch averaged "
+                     f"{num(ds['final_train_loss_mean'], 4)}. Squeezed into [1.46, 2.30], the loss gives gradients "
+                     f"that shrink as the softmax saturates: {pm(ds['test_acc_mean'], ds['test_acc_std'])} on "
+                     f"`eval`, 97% valid at "
+                     f"{_reach(ds, '0.97')} (cross entropy on logits: {_reach(ce, '0.97') if ce else 'n/a'}).")
+    rs = a.get("regression_sgd_0.1")
+    if rs:
+        if rs["diverged"]:
+            d = rs["diverged"]
+            notes.append(f"- **The report's learning rate.** The same regressor with SGD at lr 0.1 diverged in "
+                         f"{len(d)} of {rs['n_runs']} runs (NaN/inf loss at step "
+                         f"{', '.join(str(x['step']) for x in d)}; last finite loss {num(d[0]['last_finite_loss'], 1)}"
+                         f"): the squared error of an unbounded output, and its gradient, grow with the error itself. "
+                         f"The run is recorded as `diverged`, not raised.")
+        else:
+            notes.append(f"- **The report's learning rate.** The regressor with SGD at lr 0.1: "
+                         f"{pm(rs['test_acc_mean'], rs['test_acc_std'])}.")
+    return notes
 
 
 # ---------------------------------------------------------------- 2.6.1-2.6.2
@@ -86,53 +124,12 @@ def section_loss(ctx) -> str:
     for v, s in a.items():
         rows.append([v, f"{s['optimizer']} {s['lr']:g}", pm(s["test_acc_mean"], s["test_acc_std"]),
                      pct(s["valid_acc_epoch1_mean"]), _reach(s, "0.95"), _reach(s, "0.97"),
-                     _f(s["initial_loss_mean"]), _f(s["lowest_logged_loss_mean"], 4),
-                     _f(s["final_train_loss_mean"], 4), f"{s['n_ok']}/{s['n_runs']} {_status(s)}"])
+                     num(s["initial_loss_mean"]), num(s["lowest_logged_loss_mean"], 4),
+                     num(s["final_train_loss_mean"], 4), f"{s['n_ok']}/{s['n_runs']} {_status(s)}"])
     out.append(table(["variant", "optimizer", "test acc (mean ± std)", "valid acc after epoch 1", "95% valid at",
                       "97% valid at", "first logged loss", "lowest logged loss", "final-epoch train loss",
                       "runs ok / status"], rows) + "\n")
-    ce, oh = a.get("cross_entropy"), a.get("square_error_onehot")
-    rg, ds = a.get("square_error_regression"), a.get("double_softmax")
-    notes = []
-    if ce and oh:
-        notes.append(f"- **Fair comparison.** Cross entropy on logits: {pm(ce['test_acc_mean'], ce['test_acc_std'])}; "
-                     f"squared error between softmax probabilities and one-hot targets: "
-                     f"{pm(oh['test_acc_mean'], oh['test_acc_std'])} "
-                     f"({_points((oh['test_acc_mean'] or 0) - (ce['test_acc_mean'] or 0))}). 97% valid: "
-                     f"{_reach(ce, '0.97')} vs {_reach(oh, '0.97')}.")
-    if rg:
-        notes.append(f"- **The assignment's single-output regressor.** Its first logged loss, "
-                     f"{_f(rg['initial_loss_mean'], 2)}, is about E[y²] = {lab['second_moment']:.2f} (the output "
-                     f"starts near 0); always predicting the mean label {lab['mean']:.2f} would give the label "
-                     f"variance {lab['variance']:.2f} (8.25 for uniform digits) and {pct(lab['constant_accuracy'])} "
-                     f"accuracy. It ends at a train loss of {_f(rg['final_train_loss_mean'])}"
-                     + (", well below that level, so it learns more than the mean; " if
-                        (rg["final_train_loss_mean"] or 1e9) < 0.5 * lab["variance"] else
-                        ", not far below that level: it mostly learns the mean; ")
-                     + f"rounding its output to the nearest digit gives {pm(rg['test_acc_mean'], rg['test_acc_std'])} "
-                     f"on `eval`. The output must land within ±0.5 of the digit, and visually similar digits that "
-                     f"are far apart as numbers (4 and 9, 3 and 8) pull it towards the values between them.")
-    if ds:
-        notes.append(f"- **Double softmax** (softmax in `forward`, then `F.cross_entropy`, which applies softmax "
-                     f"again): the loss cannot fall below ln(1 + 9/e) = {DOUBLE_SOFTMAX_FLOOR:.4f}; the lowest "
-                     f"logged window was {_f(ds['lowest_logged_loss_min'], 4)} and the last epoch averaged "
-                     f"{_f(ds['final_train_loss_mean'], 4)}. Squeezed into [1.46, 2.30], the loss gives gradients "
-                     f"that shrink as the softmax saturates: {pm(ds['test_acc_mean'], ds['test_acc_std'])} on "
-                     f"`eval`, 97% valid at "
-                     f"{_reach(ds, '0.97')} (cross entropy on logits: {_reach(ce, '0.97') if ce else 'n/a'}).")
-    rs = a.get("regression_sgd_0.1")
-    if rs:
-        if rs["diverged"]:
-            d = rs["diverged"]
-            notes.append(f"- **The report's learning rate.** The same regressor with SGD at lr 0.1 diverged in "
-                         f"{len(d)} of {rs['n_runs']} runs (NaN/inf loss at step "
-                         f"{', '.join(str(x['step']) for x in d)}; last finite loss {_f(d[0]['last_finite_loss'], 1)}"
-                         f"): the squared error of an unbounded output, and its gradient, grow with the error itself. "
-                         f"The run is recorded as `diverged`, not raised.")
-        else:
-            notes.append(f"- **The report's learning rate.** The regressor with SGD at lr 0.1: "
-                         f"{pm(rs['test_acc_mean'], rs['test_acc_std'])}.")
-    out.append("\n".join(notes) + "\n")
+    out.append("\n".join(_loss_notes(a, lab)) + "\n")
     out.append(_claims_here("loss", rec))
     out.append(_quick_note(rec))
     return "\n".join(x for x in out if x)
@@ -156,12 +153,12 @@ def section_dropout(ctx) -> str:
     out.append(f"![dropout study]({link})\n")
     rows = []
     for v, s in a.items():
-        rows.append([v, pm(s["test_acc_mean"], s["test_acc_std"]), _f(s["final_train_loss"], 4),
-                     _f(s["final_valid_loss"], 4), f"{_f(s['min_valid_loss'], 4)} (epoch {s['min_valid_loss_epoch']})",
+        rows.append([v, pm(s["test_acc_mean"], s["test_acc_std"]), num(s["final_train_loss"], 4),
+                     num(s["final_valid_loss"], 4), f"{num(s['min_valid_loss'], 4)} (epoch {s['min_valid_loss_epoch']})",
                      f"{s['valid_loss_rise']:+.4f}" if s["valid_loss_rise"] is not None else "n/a",
                      f"{s['final_loss_gap']:+.4f}" if s["final_loss_gap"] is not None else "n/a",
-                     _points(s["final_acc_gap"]), _reach(s, "0.97"),
-                     f"{_f(s['seconds_per_epoch_mean'], 2)} ± {_f(s['seconds_per_epoch_std'], 2)} s"])
+                     points(s["final_acc_gap"]), _reach(s, "0.97"),
+                     f"{num(s['seconds_per_epoch_mean'], 2)} ± {num(s['seconds_per_epoch_std'], 2)} s"])
     out.append(table(["variant", "test acc (mean ± std)", "final train loss", "final valid loss",
                       "lowest valid loss", "valid-loss rise to the end", "gap valid − train loss",
                       "gap train − valid acc", "97% valid at", "seconds per epoch"], rows) + "\n")
@@ -169,15 +166,15 @@ def section_dropout(ctx) -> str:
     if base:
         epochs = len(base["curves"]["valid_loss"])
         others = [(v, s) for v, s in a.items() if s["dropout"] > 0]
-        txt = (f"Without dropout the train loss falls to {_f(base['final_train_loss'], 4)} by epoch {epochs}, while "
-               f"the valid loss bottoms at {_f(base['min_valid_loss'], 4)} in epoch {base['min_valid_loss_epoch']} "
+        txt = (f"Without dropout the train loss falls to {num(base['final_train_loss'], 4)} by epoch {epochs}, while "
+               f"the valid loss bottoms at {num(base['min_valid_loss'], 4)} in epoch {base['min_valid_loss_epoch']} "
                f"and then rises by {base['valid_loss_rise']:+.4f}: "
                + ("the net overfits visibly. " if base["valid_loss_rise"] > 0.01 else "no clear overfitting. "))
         for v, s in others:
-            txt += (f"With p = {s['dropout']:g} the valid loss ends at {_f(s['final_valid_loss'], 4)} (rise "
+            txt += (f"With p = {s['dropout']:g} the valid loss ends at {num(s['final_valid_loss'], 4)} (rise "
                     f"{s['valid_loss_rise']:+.4f}), test accuracy {pm(s['test_acc_mean'], s['test_acc_std'])} vs "
                     f"{pm(base['test_acc_mean'], base['test_acc_std'])}, and an epoch takes "
-                    f"{_f(s['seconds_per_epoch_mean'], 2)} s vs {_f(base['seconds_per_epoch_mean'], 2)} s. ")
+                    f"{num(s['seconds_per_epoch_mean'], 2)} s vs {num(base['seconds_per_epoch_mean'], 2)} s. ")
         if others and all(s["seconds_per_epoch_mean"] >= base["seconds_per_epoch_mean"] for _, s in others):
             txt += ("Dropout does not make an epoch cheaper: it adds a mask per hidden layer while the same matrix "
                     "products run. ")
@@ -187,6 +184,31 @@ def section_dropout(ctx) -> str:
     out.append(_claims_here("dropout", rec))
     out.append(_quick_note(rec))
     return "\n".join(x for x in out if x)
+
+
+def _tuned_part(a: dict) -> list[str]:
+    """The optimizers at their tuned learning rates: table, and how far the furthest is behind the best."""
+    out = []
+    rows = []
+    for opt, s in a["tuned"].items():
+        reused = f" (= {', '.join(r.split('-seed')[0] for r in s['reused_from'][:1])})" if s["reused_from"] else ""
+        rows.append([opt, f"{s['lr']:g}{reused}", pm(s["test_acc_mean"], s["test_acc_std"]),
+                     points(-s["gap_to_best"]) if s.get("gap_to_best") is not None else "n/a",
+                     num(s["train_loss_epoch1_mean"], 4), _reach(s, "0.97"), num(s["seconds_per_epoch_mean"], 2),
+                     f"{s['n_ok']}/{s['n_runs']}"])
+    out.append("**Tuned learning rates** (chosen on `valid`, then run over every seed)\n")
+    out.append(table(["optimizer", "lr", "test acc (mean ± std)", "vs the best", "train loss, epoch 1",
+                      "97% valid at", "s / epoch", "runs ok"], rows) + "\n")
+    best = a.get("best_tuned")
+    if best:
+        b = a["tuned"][best]
+        spread = [s["gap_to_best"] for s in a["tuned"].values() if s.get("gap_to_best") is not None]
+        worst = max(spread)
+        out.append(f"Tuned, the best optimizer is **{best}** ({pm(b['test_acc_mean'], b['test_acc_std'])}); the "
+                   f"furthest is {points(-worst)[1:]} behind it"
+                   + (": with its learning rate tuned, every optimizer ends within half a point of the best.\n"
+                      if worst <= 0.005 else ".\n"))
+    return out
 
 
 # ---------------------------------------------------------------- 2.7
@@ -213,8 +235,8 @@ def section_optimizers(ctx) -> str:
     rows = []
     for v, s in a["report"].items():
         rows.append([v, pm(s["test_acc_mean"], s["test_acc_std"]), pct(s["valid_acc_mean"]),
-                     _f(s["train_loss_epoch1_mean"]), _f(s["final_train_loss_mean"], 4), _reach(s, "0.97"),
-                     _f(s["roughness_mean"]), f"{s['n_ok']}/{s['n_runs']} {_status(s)}"])
+                     num(s["train_loss_epoch1_mean"]), num(s["final_train_loss_mean"], 4), _reach(s, "0.97"),
+                     num(s["roughness_mean"]), f"{s['n_ok']}/{s['n_runs']} {_status(s)}"])
     out.append("**The report's settings**\n")
     out.append(table(["setting", "test acc (mean ± std)", "best valid", "train loss, epoch 1",
                       f"train loss, epoch {next(iter(a['report'].values()))['epochs']}", "97% valid at", "roughness",
@@ -230,25 +252,7 @@ def section_optimizers(ctx) -> str:
     out.append(f"**Learning-rate sweep** (seed {rec['settings']['seeds'][0]}, {a['sweep_epochs']} epochs, best "
                f"valid accuracy; `eval` is not scored)\n")
     out.append(table(["optimizer", "learning rate: best valid accuracy", "chosen", "at the grid's edge"], rows) + "\n")
-    rows = []
-    for opt, s in a["tuned"].items():
-        reused = f" (= {', '.join(r.split('-seed')[0] for r in s['reused_from'][:1])})" if s["reused_from"] else ""
-        rows.append([opt, f"{s['lr']:g}{reused}", pm(s["test_acc_mean"], s["test_acc_std"]),
-                     _points(-s["gap_to_best"]) if s.get("gap_to_best") is not None else "n/a",
-                     _f(s["train_loss_epoch1_mean"], 4), _reach(s, "0.97"), _f(s["seconds_per_epoch_mean"], 2),
-                     f"{s['n_ok']}/{s['n_runs']}"])
-    out.append("**Tuned learning rates** (chosen on `valid`, then run over every seed)\n")
-    out.append(table(["optimizer", "lr", "test acc (mean ± std)", "vs the best", "train loss, epoch 1",
-                      "97% valid at", "s / epoch", "runs ok"], rows) + "\n")
-    best = a.get("best_tuned")
-    if best:
-        b = a["tuned"][best]
-        spread = [s["gap_to_best"] for s in a["tuned"].values() if s.get("gap_to_best") is not None]
-        worst = max(spread)
-        out.append(f"Tuned, the best optimizer is **{best}** ({pm(b['test_acc_mean'], b['test_acc_std'])}); the "
-                   f"furthest is {_points(-worst)[1:]} behind it"
-                   + (": with its learning rate tuned, every optimizer ends within half a point of the best.\n"
-                      if worst <= 0.005 else ".\n"))
+    out += _tuned_part(a)
     out.append(_claims_here("optimizers", rec))
     out.append(_quick_note(rec))
     return "\n".join(x for x in out if x)

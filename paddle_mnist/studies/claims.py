@@ -9,17 +9,10 @@ from __future__ import annotations
 
 import math
 
+from paddle_mnist.report.format import num, pct, points
 from paddle_mnist.studies.loss import DOUBLE_SOFTMAX_FLOOR
 
 VERDICTS = ("reproduced", "not reproduced", "depends", "no data")
-
-
-def _p(x, digits=2):
-    return "n/a" if x is None else f"{100 * x:.{digits}f}%"
-
-
-def _pts(x):
-    return "n/a" if x is None else f"{100 * x:+.2f} points"
 
 
 def _reach_text(a: dict, thr="0.97"):
@@ -59,17 +52,17 @@ def _loss_claims(rec):
         return all(a <= b for a, b in pairs) and any(a < b for a, b in pairs)
 
     e1 = (f"97% valid reached at: cross entropy {_reach_text(ce)}, squared error one-hot {_reach_text(oh)}, "
-          f"single-output regression {_reach_text(rg)}; valid acc after epoch 1: {_p(ce['valid_acc_epoch1_mean'])} vs "
-          f"{_p(oh['valid_acc_epoch1_mean'])} vs {_p(rg['valid_acc_epoch1_mean'])}")
+          f"single-output regression {_reach_text(rg)}; valid acc after epoch 1: {pct(ce['valid_acc_epoch1_mean'])} vs "
+          f"{pct(oh['valid_acc_epoch1_mean'])} vs {pct(rg['valid_acc_epoch1_mean'])}")
     wins = [faster(oh), faster(rg)]
     v1 = "reproduced" if all(wins) else ("depends" if any(wins) else "not reproduced")
     out.append(_claim("loss-speed", src, c1, e1, v1))
     d_oh = (ce["test_acc_mean"] or 0) - (oh["test_acc_mean"] or 0)
     d_rg = (ce["test_acc_mean"] or 0) - (rg["test_acc_mean"] or 0)
     noise = max(ce["test_acc_std"] or 0, oh["test_acc_std"] or 0, 0.0005)
-    e2 = (f"test acc: cross entropy {_p(ce['test_acc_mean'])} ± {_p(ce['test_acc_std'])}, one-hot squared error "
-          f"{_p(oh['test_acc_mean'])} ({_pts(-d_oh)}), single-output regression {_p(rg['test_acc_mean'])} "
-          f"({_pts(-d_rg)})")
+    e2 = (f"test acc: cross entropy {pct(ce['test_acc_mean'])} ± {pct(ce['test_acc_std'])}, one-hot squared error "
+          f"{pct(oh['test_acc_mean'])} ({points(-d_oh)}), single-output regression {pct(rg['test_acc_mean'])} "
+          f"({points(-d_rg)})")
     if d_rg > 0 and d_oh > 2 * noise:
         v2 = "reproduced"
     elif d_rg > 0:
@@ -82,7 +75,7 @@ def _loss_claims(rec):
         window = rec["runs"][0]["config"]["log_every"]
         e3 = (f"lowest logged double-softmax train loss {lowest:.4f} (mean of {window}-step windows), final epoch "
               f"{ds['final_train_loss_mean']:.4f}; floor {DOUBLE_SOFTMAX_FLOOR:.4f}; test acc "
-              f"{_p(ds['test_acc_mean'])} vs {_p(ce['test_acc_mean'])} with cross entropy on logits")
+              f"{pct(ds['test_acc_mean'])} vs {pct(ce['test_acc_mean'])} with cross entropy on logits")
         out.append(_claim("loss-floor", "README / issue 4", c3, e3,
                           "reproduced" if lowest is not None and lowest >= DOUBLE_SOFTMAX_FLOOR - 1e-3
                           else "not reproduced"))
@@ -92,8 +85,8 @@ def _loss_claims(rec):
     if var and fin is not None:
         e4 = (f"first logged loss {rg['initial_loss_mean']:.2f} (≈ E[y²] = {lab['second_moment']:.2f}); "
               f"predicting the mean label would give the label variance {var:.2f} and "
-              f"{_p(lab['constant_accuracy'])} accuracy; the regressor ends at train loss {fin:.3f} and "
-              f"{_p(rg['test_acc_mean'])} test accuracy")
+              f"{pct(lab['constant_accuracy'])} accuracy; the regressor ends at train loss {fin:.3f} and "
+              f"{pct(rg['test_acc_mean'])} test accuracy")
         v4 = "reproduced" if fin > 0.5 * var else ("depends" if (rg["test_acc_mean"] or 0) < 0.9 else "not reproduced")
         out.append(_claim("loss-mean", "README", c4, e4, v4))
     return out
@@ -130,7 +123,7 @@ def _dropout_claims(rec):
           "depends" if lower_train or lower_valid else "not reproduced")
     out.append(_claim("dropout-loss", src, c2,
                       f"final-epoch train loss (measured with dropout active): {tr}; valid loss: {va}", v2))
-    gaps = ", ".join(f"{name[id(v)]} {v['final_loss_gap']:+.4f} / {_pts(v['final_acc_gap'])}" for v in a.values())
+    gaps = ", ".join(f"{name[id(v)]} {v['final_loss_gap']:+.4f} / {points(v['final_acc_gap'])}" for v in a.values())
     rises = ", ".join(f"{name[id(v)]} {v['valid_loss_rise']:+.4f}" for v in a.values())
     smaller = [d["final_loss_gap"] < base["final_loss_gap"] and d["valid_loss_rise"] <= base["valid_loss_rise"]
                for d in drops]
@@ -145,41 +138,38 @@ def _dropout_claims(rec):
     return out
 
 
-def _optimizer_claims(rec):
-    src = "000 §2.7"
-    claims = {
-        "sgd-small": "SGD with too small a learning rate (0.0001) converges slowly.",
-        "sgd-large": "SGD with too large a learning rate (0.9) oscillates.",
-        "adagrad": "Adagrad at 0.01 does not lower the loss, while 0.001 works well.",
-        "adam": "Adam at 0.001 works better than at 0.01 (the same problem as Adagrad).",
-        "momentum": "Momentum accelerates SGD (same learning rate 0.01).",
-        "adam-fastest": "Adam usually converges fastest.",
-        "advanced": "A more advanced optimizer is not always better.",
-    }
-    sources = {"momentum": "002, 000 §2.7", "adam-fastest": "001", "advanced": "001"}
-    a = rec["analysis"] if rec else {}
-    rep, tuned = a.get("report", {}), a.get("tuned", {})
-    need = ("sgd_0.01", "sgd_0.0001", "sgd_0.9", "momentum_0.01", "adagrad_0.01", "adagrad_0.001", "adam_0.001",
-            "adam_0.01")
-    if not rec or any(k not in rep for k in need):
-        return [_claim(f"opt-{k}", sources.get(k, src), c, "no results of `optimizers`", "no data")
-                for k, c in claims.items()]
+OPT_SOURCE = "000 §2.7"
+OPT_CLAIMS = {
+    "sgd-small": "SGD with too small a learning rate (0.0001) converges slowly.",
+    "sgd-large": "SGD with too large a learning rate (0.9) oscillates.",
+    "adagrad": "Adagrad at 0.01 does not lower the loss, while 0.001 works well.",
+    "adam": "Adam at 0.001 works better than at 0.01 (the same problem as Adagrad).",
+    "momentum": "Momentum accelerates SGD (same learning rate 0.01).",
+    "adam-fastest": "Adam usually converges fastest.",
+    "advanced": "A more advanced optimizer is not always better.",
+}
+OPT_SOURCES = {"momentum": "002, 000 §2.7", "adam-fastest": "001", "advanced": "001"}
 
-    def desc(label):
-        s = rep[label]
-        if s["n_ok"] == 0:
-            d = s["diverged"][0] if s["diverged"] else {}
-            return f"{label}: diverged at step {d.get('step')} (last finite loss {d.get('last_finite_loss')})"
-        div = f", {len(s['diverged'])} of {s['n_runs']} diverged" if s["diverged"] else ""
-        return (f"{label}: loss {s['train_loss_epoch1_mean']:.3f} after epoch 1, {s['final_train_loss_mean']:.3f} "
-                f"after {s['epochs']}, valid {_p(s['valid_acc_mean'])}, roughness {_fmt(s['roughness_mean'])}{div}")
 
-    out = []
+def _opt_desc(rep: dict, label: str) -> str:
+    s = rep[label]
+    if s["n_ok"] == 0:
+        d = s["diverged"][0] if s["diverged"] else {}
+        return f"{label}: diverged at step {d.get('step')} (last finite loss {d.get('last_finite_loss')})"
+    div = f", {len(s['diverged'])} of {s['n_runs']} diverged" if s["diverged"] else ""
+    return (f"{label}: loss {s['train_loss_epoch1_mean']:.3f} after epoch 1, {s['final_train_loss_mean']:.3f} "
+            f"after {s['epochs']}, valid {pct(s['valid_acc_mean'])}, roughness {num(s['roughness_mean'])}{div}")
+
+
+def _sgd_claims(rep: dict) -> list[dict]:
+    """SGD at too small and too large a rate, against SGD at 0.01."""
+    src, claims = OPT_SOURCE, OPT_CLAIMS
     s_ok, s_small, s_big = rep["sgd_0.01"], rep["sgd_0.0001"], rep["sgd_0.9"]
     slow = (s_small["final_train_loss_mean"] or math.inf) > (s_ok["train_loss_epoch1_mean"] or 0) and \
         (s_small["valid_acc_mean"] or 0) < (s_ok["valid_acc_mean"] or 0)
-    out.append(_claim("opt-sgd-small", src, claims["sgd-small"],
-                      f"{desc('sgd_0.0001')}; {desc('sgd_0.01')}", "reproduced" if slow else "not reproduced"))
+    out = [_claim("opt-sgd-small", src, claims["sgd-small"],
+                  f"{_opt_desc(rep, 'sgd_0.0001')}; {_opt_desc(rep, 'sgd_0.01')}",
+                  "reproduced" if slow else "not reproduced")]
     if s_big["diverged"]:
         v = "reproduced"
     elif (s_big["valid_acc_mean"] or 0) >= (s_ok["valid_acc_mean"] or 0) and \
@@ -188,58 +178,80 @@ def _optimizer_claims(rec):
         v = "depends" if rougher else "not reproduced"
     else:
         v = "depends"
-    out.append(_claim("opt-sgd-large", src, claims["sgd-large"], f"{desc('sgd_0.9')}; {desc('sgd_0.01')}", v))
+    out.append(_claim("opt-sgd-large", src, claims["sgd-large"],
+                      f"{_opt_desc(rep, 'sgd_0.9')}; {_opt_desc(rep, 'sgd_0.01')}", v))
+    return out
+
+
+def _rate_claims(rep: dict) -> list[dict]:
+    """Adagrad and Adam at two rates, and Momentum against SGD at the same rate."""
+    src, claims = OPT_SOURCE, OPT_CLAIMS
+    out = []
     g1, g3 = rep["adagrad_0.01"], rep["adagrad_0.001"]
     stuck = g1["n_ok"] == 0 or (g1["final_train_loss_mean"] or math.inf) > 0.9 * (g1["initial_loss_mean"] or 0)
     good = (g3["valid_acc_mean"] or 0) > 0.95
     v = "reproduced" if stuck and good else ("depends" if stuck or not good else "not reproduced")
     if not stuck and (g1["valid_acc_mean"] or 0) >= (g3["valid_acc_mean"] or 0):
         v = "not reproduced"
-    out.append(_claim("opt-adagrad", src, claims["adagrad"], f"{desc('adagrad_0.01')}; {desc('adagrad_0.001')}", v))
+    out.append(_claim("opt-adagrad", src, claims["adagrad"],
+                      f"{_opt_desc(rep, 'adagrad_0.01')}; {_opt_desc(rep, 'adagrad_0.001')}", v))
     m3, m2 = rep["adam_0.001"], rep["adam_0.01"]
     d = (m3["test_acc_mean"] or 0) - (m2["test_acc_mean"] or 0)
     noise = max(m3["test_acc_std"] or 0, m2["test_acc_std"] or 0, 0.0005)
     v = "reproduced" if d > 2 * noise else ("not reproduced" if d < -2 * noise else "depends")
     out.append(_claim("opt-adam", src, claims["adam"],
-                      f"test acc adam_0.001 {_p(m3['test_acc_mean'])} vs adam_0.01 {_p(m2['test_acc_mean'])} "
-                      f"({_pts(d)}); {desc('adam_0.001')}; {desc('adam_0.01')}", v))
-    mo = rep["momentum_0.01"]
+                      f"test acc adam_0.001 {pct(m3['test_acc_mean'])} vs adam_0.01 {pct(m2['test_acc_mean'])} "
+                      f"({points(d)}); {_opt_desc(rep, 'adam_0.001')}; {_opt_desc(rep, 'adam_0.01')}", v))
+    mo, s_ok = rep["momentum_0.01"], rep["sgd_0.01"]
     faster = (mo["train_loss_epoch1_mean"] or math.inf) < (s_ok["train_loss_epoch1_mean"] or 0) and \
         (mo["valid_acc_mean"] or 0) > (s_ok["valid_acc_mean"] or 0)
-    out.append(_claim("opt-momentum", sources["momentum"], claims["momentum"],
-                      f"{desc('momentum_0.01')}; {desc('sgd_0.01')}", "reproduced" if faster else "not reproduced"))
-    if tuned:
-        e1 = {o: t["train_loss_epoch1_mean"] for o, t in tuned.items() if t["train_loss_epoch1_mean"] is not None}
-        first = min(e1, key=e1.get) if e1 else None
-        reach = {o: _steps(t, "0.97") for o, t in tuned.items()}
-        fastest = min(reach.values()) if reach else math.inf
-        tied = [o for o, s in reach.items() if s == fastest]
-        ev = "tuned runs, train loss after epoch 1: " + ", ".join(
-            f"{o} {e1[o]:.4f}" for o in sorted(e1, key=e1.get)) + "; 97% valid reached at: " + ", ".join(
-            f"{o} {_reach_text(t)}" for o, t in tuned.items())
-        v = ("reproduced" if first == "adam" and tied == ["adam"] else
-             "depends" if first == "adam" or "adam" in tied else "not reproduced")
-        out.append(_claim("opt-adam-fastest", sources["adam-fastest"], claims["adam-fastest"], ev, v))
-        scored = {o: t["test_acc_mean"] for o, t in tuned.items() if t["test_acc_mean"] is not None}
-        if "adam" in scored:
-            beat = [o for o in scored if o != "adam" and scored[o] >= scored["adam"]]
-            runner_up = max((o for o in scored if o != "adam"), key=scored.get, default=None)
-            noise = max([tuned[o]["test_acc_std"] or 0 for o in ("adam", runner_up) if o] + [0.0005])
-            ev = "tuned test acc (mean ± std): " + ", ".join(
-                f"{o} {_p(s)} ± {_p(tuned[o]['test_acc_std'])}"
-                for o, s in sorted(scored.items(), key=lambda t: -t[1]))
-            if beat:
-                v, ev = "reproduced", ev + f"; {', '.join(beat)} match(es) or beat(s) Adam"
-            elif runner_up and scored["adam"] - scored[runner_up] <= noise:
-                v, ev = "depends", ev + f"; Adam leads {runner_up} by less than one seed std"
-            else:
-                v = "not reproduced"
-            out.append(_claim("opt-advanced", sources["advanced"], claims["advanced"], ev, v))
+    out.append(_claim("opt-momentum", OPT_SOURCES["momentum"], claims["momentum"],
+                      f"{_opt_desc(rep, 'momentum_0.01')}; {_opt_desc(rep, 'sgd_0.01')}",
+                      "reproduced" if faster else "not reproduced"))
     return out
 
 
-def _fmt(x, digits=3):
-    return "n/a" if x is None else f"{x:.{digits}f}"
+def _tuned_claims(tuned: dict) -> list[dict]:
+    """Adam fastest, and advanced optimizers not always better, from the tuned runs."""
+    out = []
+    e1 = {o: t["train_loss_epoch1_mean"] for o, t in tuned.items() if t["train_loss_epoch1_mean"] is not None}
+    first = min(e1, key=e1.get) if e1 else None
+    reach = {o: _steps(t, "0.97") for o, t in tuned.items()}
+    fastest = min(reach.values()) if reach else math.inf
+    tied = [o for o, s in reach.items() if s == fastest]
+    ev = "tuned runs, train loss after epoch 1: " + ", ".join(
+        f"{o} {e1[o]:.4f}" for o in sorted(e1, key=e1.get)) + "; 97% valid reached at: " + ", ".join(
+        f"{o} {_reach_text(t)}" for o, t in tuned.items())
+    v = ("reproduced" if first == "adam" and tied == ["adam"] else
+         "depends" if first == "adam" or "adam" in tied else "not reproduced")
+    out.append(_claim("opt-adam-fastest", OPT_SOURCES["adam-fastest"], OPT_CLAIMS["adam-fastest"], ev, v))
+    scored = {o: t["test_acc_mean"] for o, t in tuned.items() if t["test_acc_mean"] is not None}
+    if "adam" in scored:
+        beat = [o for o in scored if o != "adam" and scored[o] >= scored["adam"]]
+        runner_up = max((o for o in scored if o != "adam"), key=scored.get, default=None)
+        noise = max([tuned[o]["test_acc_std"] or 0 for o in ("adam", runner_up) if o] + [0.0005])
+        ev = "tuned test acc (mean ± std): " + ", ".join(
+            f"{o} {pct(s)} ± {pct(tuned[o]['test_acc_std'])}"
+            for o, s in sorted(scored.items(), key=lambda t: -t[1]))
+        if beat:
+            v, ev = "reproduced", ev + f"; {', '.join(beat)} match(es) or beat(s) Adam"
+        elif runner_up and scored["adam"] - scored[runner_up] <= noise:
+            v, ev = "depends", ev + f"; Adam leads {runner_up} by less than one seed std"
+        else:
+            v = "not reproduced"
+        out.append(_claim("opt-advanced", OPT_SOURCES["advanced"], OPT_CLAIMS["advanced"], ev, v))
+    return out
+
+
+def _optimizer_claims(rec):
+    a = rec["analysis"] if rec else {}
+    rep, tuned = a.get("report", {}), a.get("tuned", {})
+    need = ("sgd_0.01", "sgd_0.0001", "sgd_0.9", "momentum_0.01", "adagrad_0.01", "adagrad_0.001", "adam_0.001",
+            "adam_0.01")
+    if not rec or any(k not in rep for k in need):
+        return [_claim(f"opt-{k}", OPT_SOURCES.get(k, OPT_SOURCE), c, "no results of `optimizers`", "no data")
+                for k, c in OPT_CLAIMS.items()]
+    return _sgd_claims(rep) + _rate_claims(rep) + (_tuned_claims(tuned) if tuned else [])
 
 
 def _hparams_claims(rec):
@@ -261,8 +273,8 @@ def _hparams_claims(rec):
     at01 = [t["valid_acc"] for t in table if abs(t["lr"] - 0.1) < 1e-12]
     if at01:
         g = best - max(at01)
-        out.append(_claim("hp-lr", src, c1, f"best valid at lr 0.1 {_p(max(at01))}; best of the grid {_p(best)} at "
-                          f"lr {choice['lr']:g}, hidden {choice['hidden']}, {choice['epochs']} epoch(s) ({_pts(-g)})",
+        out.append(_claim("hp-lr", src, c1, f"best valid at lr 0.1 {pct(max(at01))}; best of the grid {pct(best)} at "
+                          f"lr {choice['lr']:g}, hidden {choice['hidden']}, {choice['epochs']} epoch(s) ({points(-g)})",
                           verdict(g)))
     else:
         out.append(_claim("hp-lr", src, c1, "lr 0.1 not in the grid", "no data"))
@@ -270,8 +282,8 @@ def _hparams_claims(rec):
     if mid:
         g = best - max(mid)
         out.append(_claim("hp-hidden", src, c2, f"best valid with 150-200 units at lr {choice['lr']:g}: "
-                          f"{_p(max(mid))}; "
-                          f"best of the grid {_p(best)} with {choice['hidden']} units ({_pts(-g)})", verdict(g)))
+                          f"{pct(max(mid))}; "
+                          f"best of the grid {pct(best)} with {choice['hidden']} units ({points(-g)})", verdict(g)))
     else:
         out.append(_claim("hp-hidden", src, c2, "150-200 units not in the grid at the chosen lr", "no data"))
     return out
@@ -294,7 +306,7 @@ def targets(records: dict) -> list[dict]:
     ce = loss.get("cross_entropy")
     if ce:
         m = ce["test_acc_mean"]
-        out.append({"target": "cross entropy MLP ≥ 98.0%", "measured": f"{_p(m)} ± {_p(ce['test_acc_std'])}",
+        out.append({"target": "cross entropy MLP ≥ 98.0%", "measured": f"{pct(m)} ± {pct(ce['test_acc_std'])}",
                     "met": m is not None and m >= 0.98})
         for key, text, ok in (
                 ("square_error_onehot", "squared error (one-hot) within 1 point of cross entropy",
@@ -304,19 +316,19 @@ def targets(records: dict) -> list[dict]:
             v = loss.get(key)
             if v and v["test_acc_mean"] is not None and m is not None:
                 d = m - v["test_acc_mean"]
-                out.append({"target": text, "measured": f"{_p(v['test_acc_mean'])} ({_pts(-d)})", "met": ok(d)})
+                out.append({"target": text, "measured": f"{pct(v['test_acc_mean'])} ({points(-d)})", "met": ok(d)})
     drop = (records.get("dropout") or {}).get("analysis", {})
     d0 = next((v for v in drop.values() if v["dropout"] == 0.0), None)
     d2 = next((v for v in drop.values() if abs(v["dropout"] - 0.2) < 1e-9), None)
     if d0 and d2 and d0["test_acc_mean"] is not None and d2["test_acc_mean"] is not None:
         out.append({"target": "dropout 0.2 at least as good as none",
-                    "measured": f"{_p(d2['test_acc_mean'])} ± {_p(d2['test_acc_std'])} vs "
-                                f"{_p(d0['test_acc_mean'])} ± {_p(d0['test_acc_std'])}",
+                    "measured": f"{pct(d2['test_acc_mean'])} ± {pct(d2['test_acc_std'])} vs "
+                                f"{pct(d0['test_acc_mean'])} ± {pct(d0['test_acc_std'])}",
                     "met": d2["test_acc_mean"] >= d0["test_acc_mean"]})
     tuned = (records.get("optimizers") or {}).get("analysis", {}).get("tuned", {})
     for opt, t in tuned.items():
         if t.get("gap_to_best") is not None:
             out.append({"target": f"{opt} (tuned lr {t['lr']:g}) within 0.5 points of the best tuned optimizer",
-                        "measured": f"{_p(t['test_acc_mean'])} ({_pts(-t['gap_to_best'])})",
+                        "measured": f"{pct(t['test_acc_mean'])} ({points(-t['gap_to_best'])})",
                         "met": t["gap_to_best"] <= 0.005})
     return out
