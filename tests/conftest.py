@@ -39,3 +39,22 @@ def make_splits(n_train=40, n_valid=12, n_eval=10, seed=0):
 @pytest.fixture
 def tiny_data(tmp_path) -> Path:
     return write_course_file(tmp_path / "tiny.json.gz", make_splits())
+
+
+def _reports_state() -> str:
+    """Every file under reports/ with its content hash: what the suite must leave as it found it."""
+    import hashlib
+
+    root = REPO / "reports"
+    return "\n".join(f"{p.relative_to(root)} {hashlib.sha256(p.read_bytes()).hexdigest()}"
+                     for p in sorted(root.rglob("*")) if p.is_file() and not p.name.endswith(".lock"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reports_left_untouched():
+    """No test may change the committed reference results, models or report (a try-out writes under runs/)."""
+    before = _reports_state()
+    yield
+    after = _reports_state()
+    assert after == before, "the test session changed files under reports/: " + ", ".join(
+        sorted(set(after.splitlines()) ^ set(before.splitlines()))[:6])

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from conftest import REAL_DATA, make_splits, write_course_file
 
+from paddle_mnist.course.data import load_data
 from paddle_mnist.datafile import store as data
 from paddle_mnist.errors import DataError
 from paddle_mnist.datafile.prepare import PIXEL_FLOAT32
@@ -40,7 +41,7 @@ def test_real_file_splits(real, mode):
 
 
 def test_load_data_train_batches_and_reshuffle():
-    gen = data.load_data("train", 100, path=REAL_DATA)
+    gen = load_data("train", 100, path=REAL_DATA)
     first = list(gen())
     assert len(first) == 500
     imgs, labels = first[0]
@@ -53,40 +54,40 @@ def test_load_data_train_batches_and_reshuffle():
 
 
 def test_load_data_seeded_is_reproducible():
-    a = next(data.load_data("train", 64, path=REAL_DATA, seed=7)())
-    b = next(data.load_data("train", 64, path=REAL_DATA, seed=7)())
-    c = next(data.load_data("train", 64, path=REAL_DATA, seed=8)())
+    a = next(load_data("train", 64, path=REAL_DATA, seed=7)())
+    b = next(load_data("train", 64, path=REAL_DATA, seed=7)())
+    c = next(load_data("train", 64, path=REAL_DATA, seed=8)())
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     assert not np.array_equal(a[1], c[1])
 
 
 @pytest.mark.parametrize("mode", ["valid", "eval"])
 def test_valid_and_eval_keep_file_order_and_short_last_batch(real, mode):
-    batches = list(data.load_data(mode, 128, path=REAL_DATA)())
+    batches = list(load_data(mode, 128, path=REAL_DATA)())
     assert [len(b[1]) for b in batches[-2:]] == [128, 10000 - 78 * 128]
     assert np.array_equal(np.concatenate([b[1] for b in batches]), real[mode][1])
-    again = list(data.load_data(mode, 128, path=REAL_DATA)())
+    again = list(load_data(mode, 128, path=REAL_DATA)())
     assert np.array_equal(batches[0][0], again[0][0])
-    dropped = list(data.load_data(mode, 128, path=REAL_DATA, drop_last=True)())
+    dropped = list(load_data(mode, 128, path=REAL_DATA, drop_last=True)())
     assert len(dropped) == 78 and all(len(b[1]) == 128 for b in dropped)
 
 
 @pytest.mark.parametrize("mode", ["test", "TRAIN", "", None])
 def test_unknown_mode(mode):
     with pytest.raises(ValueError, match="train, valid, eval"):
-        data.load_data(mode, 10, path=REAL_DATA)
+        load_data(mode, 10, path=REAL_DATA)
 
 
 @pytest.mark.parametrize("bs", [0, -1, 1.5, True, "10", None])
 def test_bad_batch_size(bs):
     with pytest.raises(ValueError, match="positive int"):
-        data.load_data("train", bs, path=REAL_DATA)
+        load_data("train", bs, path=REAL_DATA)
 
 
 def test_missing_file_names_path_and_command(tmp_path):
     missing = tmp_path / "nope.json.gz"
     with pytest.raises(FileNotFoundError) as info:
-        data.load_data("train", 10, path=missing)
+        load_data("train", 10, path=missing)
     assert str(missing) in str(info.value) and "prepare-data" in str(info.value)
 
 
@@ -125,7 +126,7 @@ def test_corrupted_files_raise_dataerror_naming_file(tmp_path, what):
     path = tmp_path / "bad.json.gz"
     path.write_bytes(_corrupt_cases(tmp_path)[what])
     with pytest.raises(DataError) as info:
-        data.load_data("train", 10, path=path)
+        load_data("train", 10, path=path)
     assert str(path) in str(info.value)
     assert what.strip() in str(info.value)
 

@@ -19,7 +19,8 @@ from paddle_mnist.engine.safe_load import safe_load
 
 
 def _train(runs, *args, env=None, **kw):
-    cmd = [sys.executable, "-m", "paddle_mnist", "train", *args, "--runs-dir", str(runs), "--device", "cpu"]
+    cmd = [sys.executable, "-m", "paddle_mnist", "train", *args, "--runs-dir", str(runs), "--device", "cpu",
+           "--results-dir", str(runs / "results")]
     return subprocess.run(cmd, cwd=REPO, env={**os.environ, **(env or {})}, capture_output=True, text=True,
                           timeout=300, **kw)
 
@@ -62,7 +63,7 @@ def test_killed_two_process_run_resumes_to_the_same_weights(tmp_path):
     args = ["mlp", "--quick", "--seeds", "0", "--epochs", "2", "--nproc", "2"]
     env = {**os.environ, "PADDLE_MNIST_DATA": str(REAL_DATA)}
     cmd = [sys.executable, "-m", "paddle_mnist", "train", *args, "--device", "cpu"]
-    proc = subprocess.Popen(cmd + ["--runs-dir", str(tmp_path / "killed")], cwd=REPO, env=env,
+    proc = subprocess.Popen(cmd + ["--runs-dir", str(tmp_path / "killed"), "--results-dir", str(tmp_path / "res")], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     run_dir = tmp_path / "killed" / "quick" / "mlp" / "adam-seed0"
     deadline = time.time() + 240

@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "(default: dygraph)")
 
     b = sub.add_parser("bench", help="benchmarks; write reports/bench/*.json")
-    b.add_argument("what", nargs="?", default="all", choices=("data", "train", "eval", "all"),
+    b.add_argument("what", nargs="?", default="all", choices=("data", "train", "eval", "apps", "all"),
                    help="which benchmark (default: all)")
     b.add_argument("--repeats", type=_positive_int, default=5, help="repetitions per figure (default: 5)")
 

@@ -106,7 +106,7 @@ def export_model(model_path, out_dir) -> Path:
     A missing or broken model, a non-10-class model or an ``out_dir`` that is a
     file raise ``PaddleMnistError``. Existing export files in ``out_dir`` are replaced.
     """
-    from paddle_mnist.apps.predict import load_model
+    from paddle_mnist.engine.checkpoint import load_model
     from paddle_mnist.engine.checkpoint import model_paths as _model_paths
     from paddle_mnist.engine.records import write_json
 

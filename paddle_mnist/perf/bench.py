@@ -128,7 +128,7 @@ def bench_data(path=None, repeats: int = 5, assignment_repeats: int = 3, out_dir
 
 
 def run_bench(what: str = "all", repeats: int = 5) -> list[Path]:
-    """``bench data``, ``bench train``, ``bench eval`` or all three; the files written (train/eval: ``perf.bench_train``)."""
+    """``bench data``, ``train``, ``eval``, ``apps`` or all four; the files written (train/eval: ``perf.bench_train``)."""
     paths = []
     if what in ("data", "all"):
         paths.append(bench_data(repeats=repeats))
@@ -139,4 +139,8 @@ def run_bench(what: str = "all", repeats: int = 5) -> list[Path]:
             paths.append(bench_train(repeats=repeats))
         if what in ("eval", "all"):
             paths.append(bench_eval(repeats=repeats))
+    if what in ("apps", "all"):
+        from paddle_mnist.perf.bench_apps import bench_apps
+
+        paths.append(bench_apps(rounds=max(1, min(repeats, 3))))
     return paths

@@ -75,9 +75,10 @@ def _assignment_part(ctx, rec: dict) -> str:
                          + (f" after {len(r['history']['epoch'])} epoch(s)" if r["history"]["epoch"] else "")
                          for r in failed)
     out.append(
-        f"For scale: always answering the rounded mean label ({b['mean_label']:.2f} -> "
-        f"{int(np.clip(np.rint(b['mean_label']), 0, 9))}) scores {pct(b['valid_acc'])} on valid with squared error "
-        f"{b['valid_loss']:.2f}, which is where a collapsed regressor ends up"
+        f"For scale: always answering the mean train label ({b['mean_label']:.2f}) gives a valid squared error "
+        f"of {b['valid_loss']:.2f}, which is where a collapsed regressor ends up; rounded to "
+        f"{int(np.clip(np.rint(b['mean_label']), 0, 9))} it scores {pct(b['valid_acc'])} on valid"
+        + (f" (squared error {b['valid_loss_rounded']:.2f})" if "valid_loss_rounded" in b else "")
         + (f" ({failures}). A run is stopped as `collapsed` once its valid squared error is no better than that "
            "after 2 epochs: too large a rate drives the sigmoid units into saturation, the hidden layers stop "
            "carrying information and the output settles on the mean" if failed else "")

@@ -132,8 +132,9 @@ def _dropout_claims(rec):
                       f"final gap valid − train loss / train − valid acc: {gaps}; valid-loss rise from its minimum "
                       f"to the last epoch: {rises}", v3))
     visible = base["valid_loss_rise"] > 0.01 and any(smaller)
+    drop_rises = ", ".join(f"{name[id(v)]} {v['valid_loss_rise']:+.4f}" for v in drops)
     e4 = (f"without dropout the valid loss rises {base['valid_loss_rise']:+.4f} from its minimum at epoch "
-          f"{base['min_valid_loss_epoch']} while the train loss keeps falling; with dropout: {rises}")
+          f"{base['min_valid_loss_epoch']} while the train loss keeps falling; with dropout: {drop_rises}")
     out.append(_claim("dropout-visible", src, c4, e4, "not reproduced" if visible else "reproduced"))
     return out
 

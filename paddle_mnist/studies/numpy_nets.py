@@ -269,7 +269,9 @@ def score_assignment(runs: list[dict], grid: dict, data_path, started: float) ->
     ty = np.asarray(arrays["train"][1])[:grid["train_subset"] or None]
     vy = np.asarray(arrays["valid"][1])[:grid["valid_subset"] or None]
     mean_label = float(ty.mean())
-    baseline = {"mean_label": mean_label, "valid_acc": float(np.mean(vy == np.clip(np.rint(mean_label), 0, 9))),
+    rounded = np.clip(np.rint(mean_label), 0, 9)
+    baseline = {"mean_label": mean_label, "valid_acc": float(np.mean(vy == rounded)),
+                "valid_loss_rounded": float(np.mean((vy - rounded) ** 2)),
                 "valid_loss": float(np.mean((vy - mean_label) ** 2))}
     for r in runs:
         r.pop("state")
