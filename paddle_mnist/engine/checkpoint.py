@@ -5,14 +5,86 @@
 * ``save_model`` / ``load_model``: a model file ``X.pdparams`` plus its sidecar
   ``X.json`` (``{"model", "model_kwargs", ...}``), enough to rebuild the model.
 * ``write_model(weights, dst, config, info)``: a run's best weights as a model file.
+* ``optimizer_state_out`` / ``optimizer_state_in``: optimizer state keyed by the
+  model's structured names (``fc1.weight_moment1_0``), not Paddle's process-global
+  ``linear_N.w_0`` names, so a checkpoint resumes in any process.
+* ``resume_check(saved, config, where)``: ``--resume`` continues only the config a
+  run was trained with (a longer ``epochs`` of a constant schedule is allowed and recorded).
 
     python -m paddle_mnist predict digit.png --model reports/models/mlp.pdparams
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from paddle_mnist.errors import PaddleMnistError
+
+KEYS_STRUCTURED = "structured"  # checkpoint["optimizer_keys"]: the optimizer state uses the model's names
+_GLOBAL_PARAM = re.compile(r"^(.+?\.[wb]_\d+)_")  # Paddle's parameter name at the start of an accumulator key
+
+
+class ResumeMismatch(PaddleMnistError):
+    """``--resume`` over a run trained with another config (or a checkpoint that cannot continue it)."""
+
+
+def _rename(key: str, names: dict) -> str | None:
+    for old in sorted(names, key=len, reverse=True):  # longest first: linear_10 before linear_1
+        if key.startswith(old + "_"):
+            return names[old] + key[len(old):]
+    return None
+
+
+def optimizer_state_out(opt_state: dict, model) -> dict:
+    """``opt.state_dict()`` with every parameter's global name replaced by its structured name."""
+    names = {p.name: n for n, p in model.named_parameters()}
+    return {(_rename(k, names) or k) if not isinstance(v, dict) else k: v for k, v in opt_state.items()}
+
+
+def optimizer_state_in(saved: dict, model, structured: bool, where) -> dict:
+    """The saved optimizer state keyed by this process's parameter names, for ``opt.set_state_dict``.
+
+    An older checkpoint (global names) is mapped by order: its parameters, in order of
+    first appearance, are the model's parameters in order.
+    """
+    params = list(model.named_parameters())
+    if structured:
+        names = {n: p.name for n, p in params}
+    else:
+        seen = []
+        for k, v in saved.items():
+            m = _GLOBAL_PARAM.match(k) if not isinstance(v, dict) else None
+            if m and m.group(1) not in seen:
+                seen.append(m.group(1))
+        if seen and len(seen) != len(params):
+            raise ResumeMismatch(f"{where}: optimizer state holds {len(seen)} parameters, the model has "
+                                 f"{len(params)}; start the run afresh without --resume")
+        names = {old: p.name for old, (_, p) in zip(seen, params)}
+    out = {}
+    for k, v in saved.items():
+        new = None if isinstance(v, dict) else _rename(k, names)
+        out[new or k] = v
+    return out
+
+
+def resume_check(saved: dict | None, current: dict, where) -> int | None:
+    """``None`` when ``current`` continues ``saved``; the old epoch count when it only extends ``epochs``.
+
+    Anything else is a ``ResumeMismatch`` naming the differing keys.
+    """
+    if not isinstance(saved, dict):
+        return None  # an old run that recorded no config: nothing to compare
+    changed = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
+    if not changed:
+        return None
+    if (changed == ["epochs"] and current.get("lr_schedule") == "constant"
+            and isinstance(saved.get("epochs"), int) and current["epochs"] > saved["epochs"]):
+        return saved["epochs"]
+    diff = ", ".join(f"{k} {saved.get(k)!r} -> {current.get(k)!r}" for k in changed)
+    why = (" (only a longer --epochs of a constant learning rate can extend a run)" if "epochs" in changed
+           else "")
+    raise ResumeMismatch(f"{where}: --resume continues only the config the run was trained with; it differs in "
+                         f"{diff}{why}; rerun without --resume to start afresh")
 
 
 def save_state(obj, path) -> None:

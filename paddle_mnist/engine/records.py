@@ -1,4 +1,7 @@
-"""Records on disk that are always complete or absent: atomic writes, JSON/CSV helpers, a file lock.
+"""Records on disk that are always complete or absent: atomic writes, JSON/CSV helpers, file locks.
+
+``run_lock(run_dir)`` makes a run folder owned by one process at a time: a second
+command on the same run fails at once with one line (``RunInUse``).
 
     python -m paddle_mnist train mlp --quick     # writes runs/ and reports/results/ through here
 """
@@ -66,6 +69,52 @@ def write_csv(path: str | Path, columns: list[str], rows: list[dict]) -> None:
     for row in rows:
         writer.writerow({c: row.get(c, "") for c in columns})
     atomic_write_text(path, buf.getvalue())
+
+
+class RunInUse(PaddleMnistError):
+    """A run folder another process holds."""
+
+
+RUN_LOCK = ".lock"
+_HELD: dict[str, int] = {}  # run folders this process holds (the lock is re-entrant within a process)
+
+
+@contextlib.contextmanager
+def run_lock(folder: str | Path):
+    """Hold ``folder/.lock`` exclusively (without waiting) while the block runs; ``RunInUse`` if another process does."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    key = str(folder.resolve())
+    if key in _HELD:
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
+    fh = open(folder / RUN_LOCK, "a+")
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        owner = fh.read().strip() or "?"
+        fh.close()
+        raise RunInUse(f"{folder}: this run is in use by another command (pid {owner}); wait for it to finish "
+                       "or use another --runs-dir") from None
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+    except OSError:
+        pass
+    _HELD[key] = 1
+    try:
+        yield
+    finally:
+        del _HELD[key]
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        fh.close()
 
 
 @contextlib.contextmanager
