@@ -193,3 +193,26 @@ def test_failed_rerun_keeps_the_earlier_good_record(tiny, tmp_path):
     record = {"experiment": "x", "runs": [{"name": "a", "config": {"lr": 1}, "status": "failed"}]}
     _keep_better(path, record, log=lambda *_: None)
     assert record["runs"][0] == good
+
+
+def _counted(job):
+    with open(job["counter"], "a") as fh:
+        fh.write("x")
+    return {"name": "n", "status": job.get("status", "ok"), "value": job["v"]}
+
+
+@pytest.mark.parametrize("case,runs_again", [("same settings", False), ("other settings", True),
+                                             ("without --resume", True), ("failed before", True),
+                                             ("damaged record", True)])
+def test_numpy_style_runs_keep_their_record_and_resume(case, runs_again, tmp_path):
+    """A study's own runs (numpy nets, toy paths) keep a per-run record; --resume reuses it when settings match."""
+    from paddle_mnist.engine.runner import _own_run
+
+    job = {"counter": str(tmp_path / "count"), "v": 1, "status": "failed" if case == "failed before" else "ok"}
+    first = _own_run((_counted, job, str(tmp_path / "run"), False))
+    if case == "damaged record":
+        (tmp_path / "run" / "record.json").write_text("[")
+    again = dict(job, v=2) if case == "other settings" else job
+    second = _own_run((_counted, again, str(tmp_path / "run"), case != "without --resume"))
+    assert (tmp_path / "count").read_text() == ("xx" if runs_again else "x")
+    assert second["value"] == again["v"] and (case == "other settings" or second == first)

@@ -105,6 +105,29 @@ def _run_one(job: dict) -> dict:
     return result
 
 
+def _own_run(call) -> dict:
+    """A study's own run (``fn(job)``) with its record kept in its run folder: ``--resume`` reuses a finished
+    record made with the same job settings instead of training again."""
+    fn, job, run_dir, resume = call
+    run_dir, settings = Path(run_dir), json.loads(json.dumps(job, default=str))
+    with run_lock(run_dir):
+        if resume:
+            try:
+                kept = read_json(run_dir / "record.json")
+            except (OSError, PaddleMnistError):
+                kept = None
+            if isinstance(kept, dict) and kept.get("job") == settings and isinstance(kept.get("record"), dict) \
+                    and kept["record"].get("status") in ("ok", "diverged"):
+                return kept["record"]
+        record = fn(job)
+        try:
+            write_json(run_dir / "record.json", {"job": settings, "record": record})
+        except OSError as exc:
+            print(f"{run_dir / 'record.json'}: not saved ({exc.strerror or exc}); --resume will rerun this run",
+                  file=sys.stderr)
+    return record
+
+
 def _clear(run_dir: Path) -> None:
     """Empty a run folder for a fresh start, keeping the lock this process holds."""
     for child in run_dir.iterdir():
@@ -214,7 +237,9 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
     def run_stage(stage: Stage) -> list[dict]:
         if stage.fn is not None:  # a study's own runner (the numpy nets, the toy-loss paths)
             log(f"[{exp.name}] {stage.name}: {len(stage.jobs)} run(s), {workers} worker(s)")
-            return parallel_map(stage.fn, [j.config for j in stage.jobs], workers)
+            folder = Path(runs_dir) / ("quick" if quick else "") / exp.name / stage.subdir
+            calls = [(stage.fn, j.config, str(folder / j.name), resume) for j in stage.jobs]
+            return parallel_map(_own_run, calls, workers)
         configs = [(j.name, j.variant, j.config, j.extra) for j in stage.jobs]
         return run_configs(exp.name, configs, subdir=stage.subdir, **opts)
 
