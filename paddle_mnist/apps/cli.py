@@ -184,7 +184,7 @@ def _overrides(args) -> dict:
 def cmd_train(args) -> int:
     from paddle_mnist.datafile.store import read_arrays
     from paddle_mnist.engine.device import set_device
-    from paddle_mnist.engine.experiment import Settings, planned_jobs
+    from paddle_mnist.engine.experiment import QUICK, Settings, planned_jobs
     from paddle_mnist.studies import get_experiment, run_experiment
 
     exp = get_experiment(args.experiment)
@@ -197,7 +197,10 @@ def cmd_train(args) -> int:
         print(f"# {len(jobs)} run(s); a choice made after a stage (a tuned rate, a chosen size) shows the first "
               "candidate")
         return 0
-    read_arrays()  # a missing or corrupted data file stops here, before any run starts
+    arrays = read_arrays()  # a missing or corrupted data file stops here, before any run starts
+    if args.quick and len(arrays["train"][1]) < QUICK["train_subset"]:
+        return _fail(f"--quick trains on the first {QUICK['train_subset']} training images; the data file has "
+                     f"{len(arrays['train'][1])}: train without --quick")
     set_device(args.device or "auto")  # so does a GPU asked of a CPU build
     record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=_overrides(args),
                             runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume,

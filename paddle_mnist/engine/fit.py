@@ -91,6 +91,9 @@ def setup(config: TrainConfig, threads: int | None) -> Run:
     model = build_model(config.model, **config.model_kwargs())
     opt = build_optimizer(config.optimizer, model.parameters(), config)
     arrays = read_arrays(config.data_path or None)
+    if config.train_subset > len(arrays["train"][1]):
+        raise PaddleMnistError(f"train_subset {config.train_subset} is more than the {len(arrays['train'][1])} "
+                               "training images of the data file (--quick uses 5000); train without --quick")
     vx, vy = _subset(arrays["valid"], config.valid_subset)
     valid = (paddle.to_tensor(np.ascontiguousarray(vx)), paddle.to_tensor(np.asarray(vy)))
     train_n = config.train_subset or len(arrays["train"][1])

@@ -121,7 +121,11 @@ def _own_run(call) -> dict:
                 return kept["record"]
         record = fn(job)
         try:
-            write_json(run_dir / "record.json", {"job": settings, "record": record})
+            text = json.dumps({"job": settings, "record": record})
+        except (TypeError, ValueError):
+            return record  # a record holding arrays is not kept: --resume reruns it
+        try:
+            atomic_write_text(run_dir / "record.json", text)
         except OSError as exc:
             print(f"{run_dir / 'record.json'}: not saved ({exc.strerror or exc}); --resume will rerun this run",
                   file=sys.stderr)
