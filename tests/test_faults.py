@@ -95,3 +95,179 @@ def test_cache_index_of_the_wrong_shape_is_ignored(index, tmp_path, monkeypatch)
     (tmp_path / "cache" / "index.json").write_text(index.replace("%s", str(data.resolve())))
     assert np.array_equal(store.read_arrays(data)["valid"][1], make_splits(seed=6)["valid"][1])
     assert isinstance(json.loads((tmp_path / "cache" / "index.json").read_text()), dict)
+
+
+# ---------------------------------------------------------------- the command-line catalogue (in-process)
+def _png_header(path, width, height):
+    """A PNG whose header declares ``width x height`` (decoding would need the pixels; the check must not)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+def _float_tiff(t, value):
+    from PIL import Image
+
+    a = np.zeros((28, 28), np.float32)
+    a[8:20, 12:16] = 1.0
+    a[0, 0] = value
+    path = t / "digit.tif"
+    Image.fromarray(a, mode="F").save(path)
+    return path
+
+
+def _fifo(t):
+    path = t / "digit.png"
+    os.mkfifo(path)
+    return path
+
+
+def _model(t, **kwargs):
+    (t / "m.pdparams").write_bytes(b"not read: the description is checked first")
+    (t / "m.json").write_text(json.dumps({"model": "mlp", "model_kwargs": kwargs}))
+    return t / "m.pdparams"
+
+
+def _results(t, content):
+    folder = t / "res"
+    folder.mkdir(exist_ok=True)
+    (folder / "mlp.json").write_text(content)
+    return folder
+
+
+def _data(t, **sizes):
+    return write_course_file(t / "small.json.gz", make_splits(**sizes))
+
+
+def _truncated_data(t):
+    path = t / "trunc.json.gz"
+    path.write_bytes(_data(t).read_bytes()[:-200])
+    return path
+
+
+def _a_file(t):
+    (t / "file").write_text("x")
+    return t / "file"
+
+
+def _folder(t):
+    (t / "dir").mkdir(exist_ok=True)
+    return t / "dir"
+
+
+def _taken_host_port():
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen()
+    _OPEN.append(s)
+    return str(s.getsockname()[1])
+
+
+_OPEN: list = []
+def _IMG(t):
+    """A valid digit image, so that only the case's fault is wrong."""
+    from PIL import Image
+
+    a = np.zeros((28, 28), np.uint8)
+    a[6:22, 12:16] = 255
+    Image.fromarray(a).save(t / "one.png")
+    return t / "one.png"
+
+
+_TRAIN = ["train", "softmax", "--epochs", "1", "--seeds", "0", "--device", "cpu"]
+
+# (name, argv builder, environment builder, fragment of the one-line error)
+CATALOGUE = [
+    ("empty --runs-dir", lambda t: [*_TRAIN, "--runs-dir", ""], None, "--runs-dir is empty"),
+    ("empty --results-dir for train", lambda t: [*_TRAIN, "--results-dir", ""], None, "--results-dir is empty"),
+    ("empty --model", lambda t: ["predict", _IMG(t), "--model", ""], None, "--model is empty"),
+    ("empty report --out", lambda t: ["report", "--out", ""], None, "--out is empty"),
+    ("empty report --results-dir", lambda t: ["report", "--results-dir", ""], None, "--results-dir is empty"),
+    ("empty prepare-data --out", lambda t: ["prepare-data", "--out", ""], None, "--out is empty"),
+    ("empty dashboard --runs-dir", lambda t: ["dashboard", "--runs-dir", ""], None, "--runs-dir is empty"),
+    ("empty export --out", lambda t: ["export", "--out", " "], None, "--out is empty"),
+    ("empty image path", lambda t: ["predict", ""], None, "an image path is empty"),
+    ("prepare-data --out a device", lambda t: ["prepare-data", "--out", "/dev/full"], None, "not a regular file"),
+    ("prepare-data --out a folder", lambda t: ["prepare-data", "--out", _folder(t)], None, "is a folder"),
+    ("report --out a folder", lambda t: ["report", "--out", _folder(t)], None, "is a folder"),
+    ("report --out a device", lambda t: ["report", "--out", "/dev/null"], None, "not a regular file"),
+    ("--runs-dir naming a file", lambda t: [*_TRAIN, "--runs-dir", _a_file(t)], None, "is a file, not a folder"),
+    ("--results-dir naming a file", lambda t: ["report", "--results-dir", _a_file(t)], None, "is a file"),
+    ("results holding a list", lambda t: ["report", "--results-dir", _results(t, "[1, 2]"), "--out", t / "R.md"],
+     None, "not a results record"),
+    ("results with runs a number", lambda t: ["report", "--results-dir", _results(t, '{"runs": 5}'),
+                                              "--out", t / "R.md"], None, "not a results record"),
+    ("results with runs of numbers", lambda t: ["report", "--results-dir", _results(t, '{"runs": [1]}'),
+                                                "--out", t / "R.md"], None, "not a results record"),
+    ("results with summary a list", lambda t: ["report", "--results-dir", _results(t, '{"summary": []}'),
+                                               "--out", t / "R.md"], None, "not a results record"),
+    ("truncated results file", lambda t: ["report", "--results-dir", _results(t, '{"runs": ['), "--out", t / "R.md"],
+     None, "corrupted JSON"),
+    ("FIFO as an image", lambda t: ["predict", _fifo(t)], None, "not a regular file"),
+    ("device as an image", lambda t: ["predict", "/dev/zero"], None, "not a regular file"),
+    ("float image holding NaN", lambda t: ["predict", _float_tiff(t, float("nan"))], None, "NaN"),
+    ("float image holding inf", lambda t: ["predict", _float_tiff(t, float("inf"))], None, "NaN or infinite"),
+    ("13300x13300 PNG", lambda t: ["predict", _png_header(t / "big.png", 13300, 13300)], None, "too large"),
+    ("41-megapixel PNG", lambda t: ["predict", _png_header(t / "big.png", 41000, 1000)], None, "too large"),
+    ("sidecar hidden [2000000000]", lambda t: ["predict", _IMG(t), "--model", _model(t, hidden=[2000000000])], None,
+     "parameters (the limit is"),
+    ("sidecar out_features 10**9", lambda t: ["predict", _IMG(t), "--model", _model(t, out_features=10**9)], None,
+     "parameters (the limit is"),
+    ("sidecar hidden [0]", lambda t: ["predict", _IMG(t), "--model", _model(t, hidden=[0])], None,
+     "positive integers"),
+    ("sidecar hidden a string", lambda t: ["predict", _IMG(t), "--model", _model(t, hidden="200")], None,
+     "positive integers"),
+    ("sidecar hidden [true]", lambda t: ["predict", _IMG(t), "--model", _model(t, hidden=[True])], None,
+     "positive integers"),
+    ("dashboard --port 70000", lambda t: ["dashboard", "--runs-dir", t, "--port", "70000"], None, "out of range"),
+    ("dashboard --port 65536", lambda t: ["dashboard", "--runs-dir", t, "--port", "65536"], None, "out of range"),
+    ("dashboard bad --host name", lambda t: ["dashboard", "--runs-dir", t, "--host", "no.such.host.invalid"], None,
+     "--host no.such.host.invalid: not an address"),
+    ("dashboard --host not this machine", lambda t: ["dashboard", "--runs-dir", t, "--host", "192.0.2.7"], None,
+     "--host 192.0.2.7: cannot listen there"),
+    ("dashboard port in use", lambda t: ["dashboard", "--runs-dir", t, "--port", _taken_host_port()], None,
+     "already in use"),
+    ("--quick on a small file", lambda t: ["train", "softmax", "--quick", "--runs-dir", t / "runs"],
+     lambda t: {"PADDLE_MNIST_DATA": str(_data(t))}, "--quick trains on the first 5000"),
+    ("empty valid split", lambda t: [*_TRAIN, "--runs-dir", t / "runs"],
+     lambda t: {"PADDLE_MNIST_DATA": str(_data(t, n_valid=0))}, "the valid split is empty"),
+    ("empty train split", lambda t: [*_TRAIN, "--runs-dir", t / "runs"],
+     lambda t: {"PADDLE_MNIST_DATA": str(_data(t, n_train=0))}, "the train split is empty"),
+    ("bench data on a truncated file", lambda t: ["bench", "data"],
+     lambda t: {"PADDLE_MNIST_DATA": str(_truncated_data(t))}, "truncated gzip"),
+    ("bench data on a missing file", lambda t: ["bench", "data"],
+     lambda t: {"PADDLE_MNIST_DATA": str(t / "none.json.gz")}, "prepare-data"),
+    ("PADDLE_MNIST_CACHE naming a file", lambda t: [*_TRAIN, "--runs-dir", t / "runs"],
+     lambda t: {"PADDLE_MNIST_CACHE": str(_a_file(t))}, "PADDLE_MNIST_CACHE="),
+    ("PADDLE_MNIST_CACHE empty", lambda t: [*_TRAIN, "--runs-dir", t / "runs"],
+     lambda t: {"PADDLE_MNIST_CACHE": ""}, "PADDLE_MNIST_CACHE is set but empty"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _close_sockets():
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
+@pytest.mark.parametrize("name,argv,env,fragment", CATALOGUE, ids=[c[0] for c in CATALOGUE])
+def test_bad_input_is_one_line(name, argv, env, fragment, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PADDLE_MNIST_CACHE", str(tmp_path / "cache"))
+    for key, value in (env(tmp_path) if env else {}).items():
+        monkeypatch.setenv(key, value)
+    reports = {p: p.stat().st_mtime_ns for p in (REAL_DATA.parent.parent / "reports").rglob("*") if p.is_file()}
+    line = one_line_error(capsys, argv(tmp_path))
+    assert line.startswith("error: ") and fragment in line, line
+    assert os.stat("/dev/full").st_mode and stat.S_ISCHR(os.stat("/dev/full").st_mode), "the device is left alone"
+    now = {p: p.stat().st_mtime_ns for p in (REAL_DATA.parent.parent / "reports").rglob("*") if p.is_file()}
+    assert now == reports, "nothing under reports/ is written"

@@ -225,14 +225,34 @@ def cmd_reproduce(args) -> int:
 def cmd_report(args) -> int:
     from paddle_mnist.report.build import build_report
 
+    _check_results(Path(args.results_dir) if args.results_dir is not None else None)
     print(f"report -> {build_report(results_dir=args.results_dir, out=args.out)}")
     return 0
+
+
+def _check_results(results_dir) -> None:
+    """Every results file a report reads must be a JSON object whose ``runs`` (if any) is a list of run objects and
+    ``summary`` (if any) an object: the wrong shape is one line naming the file, not a traceback from the report."""
+    from paddle_mnist.engine.records import read_json
+    from paddle_mnist.errors import PaddleMnistError
+    from paddle_mnist.paths import REPORTS
+
+    folder = results_dir if results_dir is not None else REPORTS / "results"
+    if folder.exists() and not folder.is_dir():
+        raise PaddleMnistError(f"--results-dir {folder}: is a file, not a folder")
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        rec = read_json(path)
+        runs = rec.get("runs", []) if isinstance(rec, dict) else None
+        if not isinstance(rec, dict) or not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs) \
+                or not isinstance(rec.get("summary", {}), dict):
+            raise PaddleMnistError(f"{path}: not a results record (expected a JSON object whose \"runs\" is a "
+                                   "list of run objects)")
 
 
 def cmd_predict(args) -> int:
     from paddle_mnist.apps.predict import DEFAULT_MODEL, format_prediction, predict_images
 
-    model = args.model or DEFAULT_MODEL
+    model = args.model if args.model is not None else DEFAULT_MODEL
     if args.engine == "inference" and args.model is None:
         from paddle_mnist.apps.export import DEFAULT_INFERENCE_MODEL as model
     for result in predict_images(args.images, model, engine=args.engine):
@@ -243,6 +263,10 @@ def cmd_predict(args) -> int:
 def cmd_bench(args) -> int:
     from paddle_mnist.perf.bench import run_bench
 
+    if args.what in ("data", "all"):
+        from paddle_mnist.datafile.store import read_arrays
+
+        read_arrays()  # a missing, truncated or corrupted data file is one line before any timing starts
     for path in run_bench(args.what, repeats=args.repeats):
         print(f"bench -> {path}")
     return 0
@@ -275,12 +299,37 @@ COMMANDS = {"list": cmd_list, "prepare-data": cmd_prepare, "train": cmd_train, "
             "export": cmd_export, "demo": cmd_demo}
 
 
+_PATH_OPTIONS = ("runs_dir", "results_dir", "model", "out", "idx_dir", "model_dir")
+_WRITTEN = {"prepare-data": "out", "report": "out"}  # commands whose --out is a file they write
+
+
+def check_paths(args) -> None:
+    """Path options given empty are errors (never the default); a written file must not be a folder or a device."""
+    from paddle_mnist.engine.records import check_output_path
+    from paddle_mnist.errors import PaddleMnistError
+
+    for name in _PATH_OPTIONS:
+        value = getattr(args, name, None)
+        if value is not None and not str(value).strip():
+            raise PaddleMnistError(f"--{name.replace('_', '-')} is empty; give a path or leave the option out")
+    for image in getattr(args, "images", None) or []:
+        if not str(image).strip():
+            raise PaddleMnistError("an image path is empty")
+    out = getattr(args, _WRITTEN.get(args.command, ""), None)
+    if out is not None and not getattr(args, "check", False):
+        check_output_path(out)
+    runs_dir = getattr(args, "runs_dir", None)
+    if runs_dir is not None and Path(runs_dir).exists() and not Path(runs_dir).is_dir():
+        raise PaddleMnistError(f"--runs-dir {runs_dir}: is a file, not a folder")
+
+
 def main(argv=None) -> int:
     from paddle_mnist.engine.config import ConfigError
     from paddle_mnist.errors import PaddleMnistError
 
     try:
         args = build_parser().parse_args(argv)
+        check_paths(args)
         return COMMANDS[args.command](args)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2

@@ -24,6 +24,10 @@ KEYS_STRUCTURED = "structured"  # checkpoint["optimizer_keys"]: the optimizer st
 _GLOBAL_PARAM = re.compile(r"^(.+?\.[wb]_\d+)_")  # Paddle's parameter name at the start of an accumulator key
 
 
+class RefusedFile(PaddleMnistError):
+    """A weights or checkpoint file that names code (a planted payload): refused, and the command stops."""
+
+
 class ResumeMismatch(PaddleMnistError):
     """``--resume`` over a run trained with another config (or a checkpoint that cannot continue it)."""
 
@@ -99,7 +103,12 @@ def load_state(path, what: str = "checkpoint"):
     anything but arrays and plain containers is refused before any of it runs; a corrupted one is a one-line error."""
     from paddle_mnist.engine.safe_load import safe_load
 
-    return safe_load(path)
+    try:
+        return safe_load(path)
+    except PaddleMnistError as exc:
+        if ": refused to load:" in str(exc):  # a planted file stops the command, it is not one failed run
+            raise RefusedFile(str(exc)) from None
+        raise
 
 
 def write_model(weights: Path, dst: Path, cfg, info: dict) -> Path:
@@ -158,7 +167,26 @@ def _read_sidecar(sidecar: Path) -> tuple[str, dict]:
     kwargs = dict(kwargs)
     if isinstance(kwargs.get("hidden"), list):
         kwargs["hidden"] = tuple(kwargs["hidden"])
+    _check_size(sidecar, name, kwargs)
     return name, kwargs
+
+
+MAX_PARAMETERS = 50_000_000  # a model description asking for more is refused before anything is built
+
+
+def _check_size(sidecar: Path, name: str, kwargs: dict) -> None:
+    """Count the parameters a description asks for before building it (``hidden: [2000000000]`` is refused)."""
+    if name != "mlp":
+        return
+    hidden, out = kwargs.get("hidden", (200, 200)), kwargs.get("out_features", 10)
+    sizes = [784, *hidden, out] if isinstance(hidden, (list, tuple)) else None
+    if not sizes or any(isinstance(n, bool) or not isinstance(n, int) or n <= 0 for n in sizes):
+        raise PaddleMnistError(f"{sidecar}: hidden and out_features must be positive integers, got "
+                               f"hidden={hidden!r} out_features={out!r}")
+    count = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+    if count > MAX_PARAMETERS:
+        raise PaddleMnistError(f"{sidecar}: the described model would have {count:,} parameters (the limit is "
+                               f"{MAX_PARAMETERS:,}); not a model this package wrote")
 
 
 def load_model(model_path, hint: str = ""):

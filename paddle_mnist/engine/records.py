@@ -26,8 +26,13 @@ def _umask() -> int:
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file in the same folder, fsync it, then rename over ``path``."""
+    """Write ``data`` to a temporary file in the same folder, fsync it, then rename over ``path``.
+
+    A folder, device node or FIFO at ``path`` is refused (one line), never replaced; a failed
+    write (a full or read-only disk) removes the temporary file and leaves ``path`` as it was.
+    """
     path = Path(path)
+    check_output_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -41,6 +46,16 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def check_output_path(path: str | Path) -> None:
+    """An output path must be empty of anything but a regular file (a folder or a device is a ``PaddleMnistError``)."""
+    path = Path(path)
+    if str(path) in ("", "."):
+        raise PaddleMnistError("empty output path; name a file")
+    if path.exists() and not path.is_file():
+        what = "a folder" if path.is_dir() else "not a regular file (a device, FIFO or socket)"
+        raise PaddleMnistError(f"{path}: is {what}; name a file to write")
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

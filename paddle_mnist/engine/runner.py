@@ -84,7 +84,7 @@ def _run_one(job: dict) -> dict:
 
     The run folder is locked first, so a second command on the same run stops before touching it.
     """
-    from paddle_mnist.engine.checkpoint import ResumeMismatch
+    from paddle_mnist.engine.checkpoint import RefusedFile, ResumeMismatch
     from paddle_mnist.engine.fit import fit
 
     cfg, run_dir, vdl_dir = job["config"], Path(job["run_dir"]), Path(job["vdl_dir"])
@@ -95,7 +95,7 @@ def _run_one(job: dict) -> dict:
         try:
             result = fit(cfg, run_dir, experiment=job["experiment"], vdl_dir=vdl_dir, resume=job["resume"],
                          progress=job["progress"], threads=job["threads"])
-        except (KeyboardInterrupt, ResumeMismatch, RunInUse):
+        except (KeyboardInterrupt, ResumeMismatch, RunInUse, RefusedFile):
             raise
         except Exception as exc:  # a run that raises is recorded; the others go on
             note = _write_error(run_dir, traceback.format_exc())
