@@ -206,6 +206,8 @@ CATALOGUE = [
      None, "not a results record"),
     ("results with runs a number", lambda t: ["report", "--results-dir", _results(t, '{"runs": 5}'),
                                               "--out", t / "R.md"], None, "not a results record"),
+    ("results without a title", lambda t: ["report", "--results-dir", _results(t, '{"experiment": "mlp", "runs": []}'),
+                                           "--out", t / "R.md"], None, "not a results record"),
     ("results with runs of numbers", lambda t: ["report", "--results-dir", _results(t, '{"runs": [1]}'),
                                                 "--out", t / "R.md"], None, "not a results record"),
     ("results with summary a list", lambda t: ["report", "--results-dir", _results(t, '{"summary": []}'),
@@ -271,3 +273,141 @@ def test_bad_input_is_one_line(name, argv, env, fragment, tmp_path, monkeypatch,
     assert os.stat("/dev/full").st_mode and stat.S_ISCHR(os.stat("/dev/full").st_mode), "the device is left alone"
     now = {p: p.stat().st_mtime_ns for p in (REAL_DATA.parent.parent / "reports").rglob("*") if p.is_file()}
     assert now == reports, "nothing under reports/ is written"
+
+
+# ---------------------------------------------------------------- planted files through the real entry points
+class _Call:
+    def __init__(self, func, *args):
+        self.func, self.args = func, args
+
+    def __reduce__(self):
+        return self.func, self.args
+
+
+def _plant(path, marker):
+    import pickle
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps({"model": _Call(os.system, f"touch {marker}")}, protocol=2))
+    return path
+
+
+def _train_tiny(tmp_path, monkeypatch, capsys, *extra):
+    monkeypatch.setenv("PADDLE_MNIST_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PADDLE_MNIST_DATA", str(_data(tmp_path)))
+    argv = [*_TRAIN, "--runs-dir", tmp_path / "runs", "--results-dir", tmp_path / "res", *extra]
+    return main([str(a) for a in argv]), capsys.readouterr().err
+
+
+def _run_dir(tmp_path):
+    return next((tmp_path / "runs" / "softmax").iterdir())
+
+
+@pytest.mark.parametrize("kind", ["train --resume over checkpoint.pdckpt", "train --resume over best.pdparams",
+                                  "predict --model evil.pdparams"])
+def test_planted_file_is_refused_through_the_command(kind, tmp_path, monkeypatch, capsys):
+    marker = tmp_path / "PWNED"
+    if kind == "predict --model evil.pdparams":
+        _plant(tmp_path / "evil.pdparams", marker)
+        (tmp_path / "evil.json").write_text('{"model": "mlp", "model_kwargs": {"hidden": [8]}}')
+        argv = ["predict", _IMG(tmp_path), "--model", tmp_path / "evil.pdparams"]
+    else:
+        code, err = _train_tiny(tmp_path, monkeypatch, capsys)
+        assert code == 0, err
+        run = _run_dir(tmp_path)
+        (run / "summary.json").unlink()  # so --resume reads the run's files again
+        _plant(run / ("checkpoint.pdckpt" if "checkpoint" in kind else "best.pdparams"), marker)
+        argv = [*_TRAIN, "--runs-dir", tmp_path / "runs", "--results-dir", tmp_path / "res", "--resume"]
+    line = one_line_error(capsys, argv)
+    assert "refused to load: the file names posix.system" in line, line
+    assert not marker.exists()
+
+
+def test_resume_with_another_learning_rate_is_one_line_naming_it(tmp_path, monkeypatch, capsys):
+    code, err = _train_tiny(tmp_path, monkeypatch, capsys)
+    assert code == 0, err
+    before = (tmp_path / "res" / "softmax.json").read_bytes()
+    line = one_line_error(capsys, [*_TRAIN, "--runs-dir", tmp_path / "runs", "--results-dir", tmp_path / "res",
+                                   "--resume", "--lr", "0.5", "--batch-size", "25"])
+    assert "differs in batch_size 100 -> 25, lr" in line and "0.5" in line, line
+    assert (tmp_path / "res" / "softmax.json").read_bytes() == before
+
+
+def test_a_run_held_by_another_command_is_one_line(tmp_path, monkeypatch, capsys):
+    import fcntl
+
+    code, err = _train_tiny(tmp_path, monkeypatch, capsys)
+    assert code == 0, err
+    with open(_run_dir(tmp_path) / ".lock", "a+") as fh:  # as another process holds it
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        line = one_line_error(capsys, [*_TRAIN, "--runs-dir", tmp_path / "runs", "--results-dir", tmp_path / "res"])
+    assert "in use by another command" in line
+    assert (_run_dir(tmp_path) / "summary.json").is_file(), "the held run is left alone"
+
+
+# ---------------------------------------------------------------- full and read-only disks
+def _enospc(*a, **k):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def _erofs(*a, **k):
+    raise OSError(errno.EROFS, "Read-only file system")
+
+
+def _leftovers(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
+                  if p.name.endswith(".tmp") or (p.is_file() and p.stat().st_size == 0 and p.name != ".lock"))
+
+
+@pytest.mark.parametrize("fault,target,fragment", [
+    ("ENOSPC at fsync", "os.fsync", "No space left on device"),
+    ("ENOSPC at write", "os.fdopen", "No space left on device"),
+    ("read-only at create", "tempfile.mkstemp", "Read-only file system"),
+])
+def test_full_or_read_only_disk_during_train_is_one_line_and_leaves_no_debris(fault, target, fragment, tmp_path,
+                                                                              monkeypatch, capsys):
+    from paddle_mnist.engine import records
+
+    module, name = target.split(".")
+    monkeypatch.setattr(getattr(records, module), name, _erofs if "read-only" in fault else _enospc)
+    code, err = _train_tiny(tmp_path, monkeypatch, capsys)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code != 0 and len(lines) == 1 and fragment in lines[0] and "Traceback" not in err, err
+    assert _leftovers(tmp_path) == [], "no temporary or 0-byte files"
+    assert not list(tmp_path.rglob("error.txt"))
+
+
+@pytest.mark.parametrize("argv", [
+    lambda t: [*_TRAIN, "--runs-dir", _a_file(t) / "runs"],
+    lambda t: ["report", "--results-dir", _folder(t), "--out", _a_file(t) / "REPORT.md"],
+    lambda t: ["prepare-data", "--out", _a_file(t) / "mnist.json.gz", "--idx-dir", _folder(t), "--source", "dir"],
+], ids=["train --runs-dir under a file", "report --out under a file", "prepare-data --out under a file"])
+def test_output_under_a_file_is_one_line(argv, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PADDLE_MNIST_DATA", str(_data(tmp_path)))
+    monkeypatch.setenv("PADDLE_MNIST_CACHE", str(tmp_path / "cache"))
+    line = one_line_error(capsys, argv(tmp_path))
+    assert "error: " in line
+
+
+def test_failed_write_keeps_the_old_file_and_removes_the_temporary(tmp_path, monkeypatch):
+    from paddle_mnist.engine import records
+    from paddle_mnist.engine.checkpoint import save_state
+
+    target = tmp_path / "x.json"
+    records.write_json(target, {"v": 1})
+    monkeypatch.setattr(records.os, "fsync", _enospc)
+    with pytest.raises(OSError, match="No space"):
+        records.write_json(target, {"v": 2})
+    with pytest.raises(OSError, match="No space"):
+        save_state({"w": np.ones(3)}, tmp_path / "c.pdckpt")
+    assert json.loads(target.read_text()) == {"v": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.json"]
+
+
+def test_error_txt_is_never_a_0_byte_file(tmp_path, monkeypatch):
+    from paddle_mnist.engine import records, runner
+
+    monkeypatch.setattr(records.os, "fsync", _enospc)
+    note = runner._write_error(tmp_path, "Traceback ...")
+    assert "not saved" in note and not (tmp_path / "error.txt").exists()
+    assert list(tmp_path.iterdir()) == []

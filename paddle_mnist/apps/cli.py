@@ -243,10 +243,12 @@ def _check_results(results_dir) -> None:
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         rec = read_json(path)
         runs = rec.get("runs", []) if isinstance(rec, dict) else None
+        missing = [k for k in ("experiment", "title", "settings") if "runs" in rec and k not in rec] \
+            if isinstance(rec, dict) else []
         if not isinstance(rec, dict) or not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs) \
-                or not isinstance(rec.get("summary", {}), dict):
-            raise PaddleMnistError(f"{path}: not a results record (expected a JSON object whose \"runs\" is a "
-                                   "list of run objects)")
+                or not isinstance(rec.get("summary", {}), dict) or missing:
+            raise PaddleMnistError(f"{path}: not a results record (expected a JSON object with \"experiment\", "
+                                   "\"title\", \"settings\" and a list of run objects in \"runs\")")
 
 
 def cmd_predict(args) -> int:
@@ -339,3 +341,7 @@ def main(argv=None) -> int:
         return 130
     except (PaddleMnistError, ConfigError, FileNotFoundError, ValueError) as exc:
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except OSError as exc:  # a full or read-only disk, a path under a file: one line, never a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{where}{exc.strerror or exc} (nothing half-written is left; free space or fix the path, "
+                     "then rerun, with --resume for train)")

@@ -95,7 +95,13 @@ def save_state(obj, path) -> None:
     """A state dict or checkpoint to ``path``: tensors as numpy arrays, atomically (``safe_load.safe_save``)."""
     from paddle_mnist.engine.safe_load import safe_save
 
-    safe_save(obj, path)
+    try:
+        safe_save(obj, path)
+    except PaddleMnistError as exc:  # a full or read-only disk stays an OSError, so the command stops on it
+        cause = exc.__context__
+        if isinstance(cause, OSError) and cause.errno is not None:
+            raise OSError(cause.errno, cause.strerror, str(path)) from None
+        raise
 
 
 def load_state(path, what: str = "checkpoint"):

@@ -10,6 +10,7 @@ recorded as ``failed`` and the others go on.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import json
 import os
 import shutil
@@ -79,6 +80,9 @@ def headline_variant(summary: dict) -> str | None:
     return max(scored, key=lambda t: t[0])[1] if scored else None
 
 
+_DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
 def _run_one(job: dict) -> dict:
     """Train one configuration (in this process or a worker); failures become records, not exceptions.
 
@@ -97,6 +101,12 @@ def _run_one(job: dict) -> dict:
                          progress=job["progress"], threads=job["threads"])
         except (KeyboardInterrupt, ResumeMismatch, RunInUse, RefusedFile):
             raise
+        except OSError as exc:
+            if exc.errno in _DISK_ERRORS:  # a full or read-only disk stops every run: stop now, say so once
+                raise
+            note = _write_error(run_dir, traceback.format_exc())
+            print(f"run {job['name']} failed: {type(exc).__name__}: {exc}{note}", file=sys.stderr)
+            result = _failed(cfg, exc)
         except Exception as exc:  # a run that raises is recorded; the others go on
             note = _write_error(run_dir, traceback.format_exc())
             print(f"run {job['name']} failed: {type(exc).__name__}: {exc}{note}", file=sys.stderr)
