@@ -300,7 +300,7 @@ def _train_tiny(tmp_path, monkeypatch, capsys, *extra):
 
 
 def _run_dir(tmp_path):
-    return next((tmp_path / "runs" / "softmax").iterdir())
+    return next(p for p in (tmp_path / "runs" / "softmax").iterdir() if p.is_dir())
 
 
 @pytest.mark.parametrize("kind", ["train --resume over checkpoint.pdckpt", "train --resume over best.pdparams",
@@ -333,12 +333,14 @@ def test_resume_with_another_learning_rate_is_one_line_naming_it(tmp_path, monke
     assert (tmp_path / "res" / "softmax.json").read_bytes() == before
 
 
-def test_a_run_held_by_another_command_is_one_line(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("held", ["run folder", "experiment folder"])
+def test_a_run_held_by_another_command_is_one_line(held, tmp_path, monkeypatch, capsys):
     import fcntl
 
     code, err = _train_tiny(tmp_path, monkeypatch, capsys)
     assert code == 0, err
-    with open(_run_dir(tmp_path) / ".lock", "a+") as fh:  # as another process holds it
+    folder = _run_dir(tmp_path) if held == "run folder" else tmp_path / "runs" / "softmax"
+    with open(folder / ".lock", "a+") as fh:  # as another process holds it
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         line = one_line_error(capsys, [*_TRAIN, "--runs-dir", tmp_path / "runs", "--results-dir", tmp_path / "res"])
     assert "in use by another command" in line

@@ -1,7 +1,8 @@
 """Records on disk that are always complete or absent: atomic writes, JSON/CSV helpers, file locks.
 
-``run_lock(run_dir)`` makes a run folder owned by one process at a time: a second
-command on the same run fails at once with one line (``RunInUse``).
+``run_lock(folder)`` makes a run folder (and an experiment's folder, for the whole
+command) owned by one process at a time: a second command on the same runs fails
+at once with one line (``RunInUse``).
 
     python -m paddle_mnist train mlp --quick     # writes runs/ and reports/results/ through here
 """
@@ -114,7 +115,7 @@ def run_lock(folder: str | Path):
         fh.seek(0)
         owner = fh.read().strip() or "?"
         fh.close()
-        raise RunInUse(f"{folder}: this run is in use by another command (pid {owner}); wait for it to finish "
+        raise RunInUse(f"{folder}: in use by another command (pid {owner}); wait for it to finish "
                        "or use another --runs-dir") from None
     try:
         fh.seek(0)

@@ -214,7 +214,12 @@ def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, res
              "experiment": name, "resume": resume, "progress": progress if workers == 1 else False,
              "name": run_name, "variant": label, "extra": extra[0] if extra else {}}
             for run_name, label, cfg, *extra in configs]
-    _preflight(jobs)
+    with run_lock(exp_runs):  # one command per experiment folder: a second one stops at once
+        _preflight(jobs)
+        return _run_jobs(name, jobs, workers, log)
+
+
+def _run_jobs(name: str, jobs: list[dict], workers: int, log) -> list[dict]:
     parallel = workers > 1 and len(jobs) > 1
     threads = train_threads(workers if parallel else 1)  # the cores shared among the worker processes
     for job in jobs:
