@@ -70,13 +70,17 @@ def test_sigkill_of_train_with_workers_leaves_no_worker(tmp_path):
 
 
 def test_sigkill_of_dashboard_leaves_no_visualdl(tmp_path):
+    """Also: ``--host 0.0.0.0`` prints a URL other machines can use (not 0.0.0.0) and a warning."""
     from paddle_mnist.apps.dashboard import free_port
 
     port = free_port()
-    cmd = [sys.executable, "-m", "paddle_mnist", "dashboard", "--runs-dir", str(tmp_path), "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    cmd = [sys.executable, "-m", "paddle_mnist", "dashboard", "--runs-dir", str(tmp_path), "--port", str(port),
+           "--host", "0.0.0.0"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()  # printed once VisualDL answers
-    assert "VisualDL dashboard:" in line, line
+    assert "VisualDL dashboard: http://" in line and "0.0.0.0" not in line, line
+    assert line.split()[2].endswith(f":{port}/app/scalar")
     children = descendants(proc.pid)
     assert children
     assert _kill_parent_and_wait(proc, children) == set(), "VisualDL outlived the dashboard command"
+    assert "warning: --host 0.0.0.0 serves the dashboard, without a password" in proc.stderr.read()
