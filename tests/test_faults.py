@@ -413,3 +413,20 @@ def test_error_txt_is_never_a_0_byte_file(tmp_path, monkeypatch):
     note = runner._write_error(tmp_path, "Traceback ...")
     assert "not saved" in note and not (tmp_path / "error.txt").exists()
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("target", ["/dev/full", "/dev/null", "folder", "fifo"])
+def test_writers_never_replace_a_folder_or_device(target, tmp_path):
+    from paddle_mnist.engine import records
+
+    if target == "folder":
+        path = _folder(tmp_path)
+    elif target == "fifo":
+        path = tmp_path / "pipe"
+        os.mkfifo(path)
+    else:
+        path = target
+    before = os.stat(path).st_mode
+    with pytest.raises(PaddleMnistError, match="name a file to write"):
+        records.write_json(path, {"x": 1})
+    assert os.stat(path).st_mode == before
