@@ -216,3 +216,23 @@ def test_numpy_style_runs_keep_their_record_and_resume(case, runs_again, tmp_pat
     second = _own_run((_counted, again, str(tmp_path / "run"), case != "without --resume"))
     assert (tmp_path / "count").read_text() == ("xx" if runs_again else "x")
     assert second["value"] == again["v"] and (case == "other settings" or second == first)
+
+
+def test_older_checkpoint_with_global_optimizer_names_still_resumes(tiny, tmp_path):
+    """A checkpoint written before structured keys (``linear_7.w_0_moment1_0``) maps by parameter order."""
+    from paddle_mnist.engine.checkpoint import save_state
+
+    straight = engine.fit(_cfg(tiny, epochs=3), tmp_path / "s", progress=False)
+    engine.fit(_cfg(tiny, epochs=3, max_steps=4), tmp_path / "r", progress=False)  # one epoch
+    path = tmp_path / "r" / engine.CHECKPOINT
+    state = load_state(path)
+    old = {"fc1.weight": "linear_7.w_0", "fc1.bias": "linear_7.b_0", "fc2.weight": "linear_8.w_0",
+           "fc2.bias": "linear_8.b_0"}
+    state["optimizer"] = {next((old[n] + k[len(n):] for n in old if k.startswith(n + "_")), k): v
+                          for k, v in state["optimizer"].items()}
+    del state["optimizer_keys"], state["config"]
+    save_state(state, path)
+    (tmp_path / "r" / "config.json").unlink()
+    (tmp_path / "r" / "summary.json").unlink()
+    again = engine.fit(_cfg(tiny, epochs=3), tmp_path / "r", resume=True, progress=False)
+    assert again["history"]["valid_loss"] == straight["history"]["valid_loss"]
