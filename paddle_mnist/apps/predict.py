@@ -7,7 +7,9 @@ the longer side is 20 px with an anti-aliasing filter, then pasted into a 28x28
 field so that the centre of mass lands at the centre. ``save_model`` /
 ``load_model`` handle a model file ``X.pdparams`` plus its sidecar ``X.json``
 (``{"model": ..., "model_kwargs": {...}}``), and ``predict_images`` returns the
-digit and the softmax probabilities of each image.
+digit and the softmax probabilities of each image. Only regular files are opened
+(a FIFO or device is refused first), images over ``MAX_PIXELS`` (40 megapixels) are
+refused from their header before decoding, and NaN/inf pixels are an error.
 
     python -m paddle_mnist predict digit.png
     python -m paddle_mnist predict a.png b.jpg --model reports/models/softmax.pdparams

@@ -3,7 +3,12 @@
 Results go to ``reports/results/<name>.json`` (atomically, under a file lock);
 ``--quick`` runs go to ``runs/quick/results/`` so they never replace the full
 results. A run that diverges is recorded as ``diverged``; one that raises is
-recorded as ``failed`` and the others go on.
+recorded as ``failed`` and the others go on (a full or read-only disk, a planted
+file, a held run folder or ``--resume`` over another config stop the command).
+The experiment's runs folder and each run folder are locked while in use; a study's
+own runs (numpy nets) keep ``record.json`` for ``--resume``; the headline model is
+copied only from a run's own ``best.pdparams``; a failed rerun never replaces the
+good record of the same run.
 
     python -m paddle_mnist train mlp --seeds 0,1,2
 """
