@@ -186,7 +186,7 @@ def _overrides(args) -> dict:
 def cmd_train(args) -> int:
     from paddle_mnist.datafile.store import read_arrays
     from paddle_mnist.engine.device import set_device
-    from paddle_mnist.engine.experiment import Settings, planned_jobs
+    from paddle_mnist.engine.experiment import QUICK, Settings, planned_jobs
     from paddle_mnist.studies import get_experiment, run_experiment
 
     exp = get_experiment(args.experiment)
@@ -201,7 +201,10 @@ def cmd_train(args) -> int:
         return 0
     if args.nproc > 1:
         return _launch_distributed(args)
-    read_arrays()  # a missing or corrupted data file stops here, before any run starts
+    arrays = read_arrays()  # a missing or corrupted data file stops here, before any run starts
+    if args.quick and len(arrays["train"][1]) < QUICK["train_subset"]:
+        return _fail(f"--quick trains on the first {QUICK['train_subset']} training images; the data file has "
+                     f"{len(arrays['train'][1])}: train without --quick")
     set_device(args.device or "auto")  # so does a GPU asked of a CPU build
     record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=_overrides(args),
                             runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume,
@@ -253,14 +256,36 @@ def cmd_reproduce(args) -> int:
 def cmd_report(args) -> int:
     from paddle_mnist.report.build import build_report
 
+    _check_results(Path(args.results_dir) if args.results_dir is not None else None)
     print(f"report -> {build_report(results_dir=args.results_dir, out=args.out)}")
     return 0
+
+
+def _check_results(results_dir) -> None:
+    """Every results file a report reads must be a JSON object whose ``runs`` (if any) is a list of run objects and
+    ``summary`` (if any) an object: the wrong shape is one line naming the file, not a traceback from the report."""
+    from paddle_mnist.engine.records import read_json
+    from paddle_mnist.errors import PaddleMnistError
+    from paddle_mnist.paths import REPORTS
+
+    folder = results_dir if results_dir is not None else REPORTS / "results"
+    if folder.exists() and not folder.is_dir():
+        raise PaddleMnistError(f"--results-dir {folder}: is a file, not a folder")
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        rec = read_json(path)
+        runs = rec.get("runs", []) if isinstance(rec, dict) else None
+        missing = [k for k in ("experiment", "title", "settings") if "runs" in rec and k not in rec] \
+            if isinstance(rec, dict) else []
+        if not isinstance(rec, dict) or not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs) \
+                or not isinstance(rec.get("summary", {}), dict) or missing:
+            raise PaddleMnistError(f"{path}: not a results record (expected a JSON object with \"experiment\", "
+                                   "\"title\", \"settings\" and a list of run objects in \"runs\")")
 
 
 def cmd_predict(args) -> int:
     from paddle_mnist.apps.predict import DEFAULT_MODEL, format_prediction, predict_images
 
-    model = args.model or DEFAULT_MODEL
+    model = args.model if args.model is not None else DEFAULT_MODEL
     if args.engine == "inference" and args.model is None:
         from paddle_mnist.apps.export import DEFAULT_INFERENCE_MODEL as model
     for result in predict_images(args.images, model, engine=args.engine):
@@ -271,6 +296,10 @@ def cmd_predict(args) -> int:
 def cmd_bench(args) -> int:
     from paddle_mnist.perf.bench import run_bench
 
+    if args.what in ("data", "all"):
+        from paddle_mnist.datafile.store import read_arrays
+
+        read_arrays()  # a missing, truncated or corrupted data file is one line before any timing starts
     for path in run_bench(args.what, repeats=args.repeats):
         print(f"bench -> {path}")
     return 0
@@ -303,6 +332,30 @@ COMMANDS = {"list": cmd_list, "prepare-data": cmd_prepare, "train": cmd_train, "
             "export": cmd_export, "demo": cmd_demo}
 
 
+_PATH_OPTIONS = ("runs_dir", "results_dir", "model", "out", "idx_dir", "model_dir")
+_WRITTEN = {"prepare-data": "out", "report": "out"}  # commands whose --out is a file they write
+
+
+def check_paths(args) -> None:
+    """Path options given empty are errors (never the default); a written file must not be a folder or a device."""
+    from paddle_mnist.engine.records import check_output_path
+    from paddle_mnist.errors import PaddleMnistError
+
+    for name in _PATH_OPTIONS:
+        value = getattr(args, name, None)
+        if value is not None and not str(value).strip():
+            raise PaddleMnistError(f"--{name.replace('_', '-')} is empty; give a path or leave the option out")
+    for image in getattr(args, "images", None) or []:
+        if not str(image).strip():
+            raise PaddleMnistError("an image path is empty")
+    out = getattr(args, _WRITTEN.get(args.command, ""), None)
+    if out is not None and not getattr(args, "check", False):
+        check_output_path(out)
+    runs_dir = getattr(args, "runs_dir", None)
+    if runs_dir is not None and Path(runs_dir).exists() and not Path(runs_dir).is_dir():
+        raise PaddleMnistError(f"--runs-dir {runs_dir}: is a file, not a folder")
+
+
 def main(argv=None) -> int:
     from paddle_mnist.engine.config import ConfigError
     from paddle_mnist.errors import PaddleMnistError
@@ -310,6 +363,7 @@ def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
         args.argv = list(argv) if argv is not None else None
+        check_paths(args)
         return COMMANDS[args.command](args)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
@@ -319,3 +373,7 @@ def main(argv=None) -> int:
         return 130
     except (PaddleMnistError, ConfigError, FileNotFoundError, ValueError) as exc:
         return _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except OSError as exc:  # a full or read-only disk, a path under a file: one line, never a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{where}{exc.strerror or exc} (nothing half-written is left; free space or fix the path, "
+                     "then rerun, with --resume for train)")

@@ -11,6 +11,11 @@ VisualDL 2.5.3 is started with the flags that work here:
   header (curl, scripts, some headless browsers) answers HTTP 500.
 * ``--disable-telemetry``: otherwise every start posts to paddlepaddle.org.cn.
 
+The VisualDL child dies with this process, even on SIGKILL (Linux: the
+parent-death signal, ``engine.pool.die_with_parent``). A port outside 1-65535 and a
+host this machine cannot bind are one-line errors, each named as what it is;
+``--host 0.0.0.0`` prints a URL other machines can use, and a warning.
+
 Each run writes to its own folder (``runs/vdl/<experiment>/<run_name>/``)
 because VisualDL reads only the newest log file of a folder. Its API answers
 HTTP 200 even on errors; the JSON ``status`` is 0 on success and -1 on an error.
@@ -59,6 +64,46 @@ def dashboard_url(host: str = "127.0.0.1", port: int = 8040, page: str = "scalar
     return f"{base_url(host, port)}/app/{page}"
 
 
+_ANY = ("0.0.0.0", "::", "")
+
+
+def check_bind(host: str, port: int) -> None:
+    """A ``PaddleMnistError`` saying what is wrong unless a server can listen on ``host:port`` now:
+    a port out of range, a host that does not resolve or is not this machine's, or a port in use."""
+    import errno
+
+    if not 1 <= int(port) <= 65535:
+        raise PaddleMnistError(f"--port {port}: out of range (1-65535)")
+    try:
+        infos = socket.getaddrinfo(host or None, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise PaddleMnistError(f"--host {host}: not an address or a name this machine can resolve ({exc})") from None
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(addr)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PaddleMnistError(f"port {port} on {host} is already in use; pass --port with another "
+                                       "number") from None
+            raise PaddleMnistError(f"--host {host}: cannot listen there ({exc.strerror or exc}); use an address "
+                                   "of this machine, e.g. 127.0.0.1") from None
+
+
+def reachable_url(host: str, port: int, page: str = "scalar") -> str:
+    """The page's URL as other machines reach it: for an any-address bind, this machine's outward address."""
+    if host not in _ANY:
+        return dashboard_url(host, port, page)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outward interface
+            shown = s.getsockname()[0]
+    except OSError:
+        shown = socket.gethostname()
+    return dashboard_url(shown, port, page)
+
+
 def port_free(host: str, port: int) -> bool:
     """Whether a server could listen on ``host:port`` now (SO_REUSEADDR, as VisualDL's server sets it)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -83,14 +128,20 @@ def start_dashboard(runs_dir="runs", host: str = "127.0.0.1", port: int = 8040, 
 
     ``log`` is a file object for the server's output (default: discarded).
     """
+    import functools
+    import os
+
+    from paddle_mnist.engine.pool import die_with_parent
+
     runs_dir = Path(runs_dir)
-    if not port_free(host, port):
-        raise PaddleMnistError(f"port {port} on {host} is already in use; pass --port with another number")
+    check_bind(host, port)
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise PaddleMnistError(f"--runs-dir {runs_dir}: is a file, not a folder")
     (runs_dir / LOGDIR).mkdir(parents=True, exist_ok=True)
     argv, cwd = dashboard_command(runs_dir, host, port)
     out = log if log is not None else subprocess.DEVNULL
     return subprocess.Popen(argv, cwd=str(cwd), stdout=out, stderr=subprocess.STDOUT if log is not None else out,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, preexec_fn=functools.partial(die_with_parent, os.getpid()))
 
 
 def wait_until_live(proc: subprocess.Popen, host: str, port: int, timeout: float = 60.0) -> None:
@@ -146,7 +197,10 @@ def serve(runs_dir="runs", host: str = "127.0.0.1", port: int = 8040) -> int:
     previous = signal.signal(signal.SIGTERM, _term) if main else None
     try:
         wait_until_live(proc, host, port)
-        print(f"VisualDL dashboard: {dashboard_url(host, port)}  (logs: {vdl}; Ctrl+C to stop)", flush=True)
+        print(f"VisualDL dashboard: {reachable_url(host, port)}  (logs: {vdl}; Ctrl+C to stop)", flush=True)
+        if host in _ANY:
+            print(f"warning: --host {host} serves the dashboard, without a password, to every machine that can "
+                  "reach this one; use 127.0.0.1 to keep it local", file=sys.stderr, flush=True)
         if not had_logs:
             print(f"no runs in {vdl} yet; they appear (within ~20 s) once training writes them, e.g. "
                   f"python -m paddle_mnist train mlp --quick --runs-dir {runs_dir}", flush=True)
@@ -169,5 +223,5 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-__all__ = ["dashboard_command", "base_url", "dashboard_url", "start_dashboard", "wait_until_live", "api", "serve",
+__all__ = ["dashboard_command", "base_url", "dashboard_url", "check_bind", "reachable_url", "start_dashboard", "wait_until_live", "api", "serve",
            "free_port", "port_free"]

@@ -7,7 +7,9 @@ the longer side is 20 px with an anti-aliasing filter, then pasted into a 28x28
 field so that the centre of mass lands at the centre. ``save_model`` /
 ``load_model`` handle a model file ``X.pdparams`` plus its sidecar ``X.json``
 (``{"model": ..., "model_kwargs": {...}}``), and ``predict_images`` returns the
-digit and the softmax probabilities of each image.
+digit and the softmax probabilities of each image. Only regular files are opened
+(a FIFO or device is refused first), images over ``MAX_PIXELS`` (40 megapixels) are
+refused from their header before decoding, and NaN/inf pixels are an error.
 
     python -m paddle_mnist predict digit.png
     python -m paddle_mnist predict a.png b.jpg --model reports/models/softmax.pdparams
@@ -39,6 +41,23 @@ BBOX_FLOOR = 0.05    # ink below this (after scaling to 0..1) does not widen the
 NOISE_SIGMAS = 5.0   # paper noise (JPEG, photos) up to this many robust standard deviations counts as paper
 
 _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
+MAX_PIXELS = 40_000_000  # images over 40 megapixels are refused before their pixels are decoded
+
+
+def _check_file(path: Path) -> None:
+    """Refuse what is not a regular file (a FIFO would block, a device never ends) before opening it."""
+    import stat
+
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise PaddleMnistError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise PaddleMnistError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise PaddleMnistError(f"{path}: is a folder, not an image file")
+    if not stat.S_ISREG(st.st_mode):
+        raise PaddleMnistError(f"{path}: not a regular file (a FIFO, device or socket); give an image file")
 
 
 # ---------------------------------------------------------------- images
@@ -46,8 +65,13 @@ def _open_gray(path: Path) -> np.ndarray:
     """The image as float gray levels in [0, 1] (1 = white); transparency composited onto white."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    _check_file(path)
     try:
         with Image.open(path) as img:
+            w, h = img.size  # read from the header: nothing is decoded yet
+            if w * h > MAX_PIXELS:
+                raise PaddleMnistError(f"{path}: image too large ({w}x{h} = {w * h / 1e6:.0f} megapixels; "
+                                       f"the limit is {MAX_PIXELS // 1_000_000}); scale it down first")
             img.load()
             img = ImageOps.exif_transpose(img)  # phone photos: honour the orientation tag
             if img.mode in _ALPHA_MODES or "transparency" in img.info:
@@ -56,6 +80,8 @@ def _open_gray(path: Path) -> np.ndarray:
                 return np.asarray(Image.alpha_composite(white, rgba).convert("L"), dtype=np.float32) / 255.0
             if img.mode in ("I", "F") or img.mode.startswith("I;"):  # 16-bit / float images
                 arr = np.asarray(img, dtype=np.float64)
+                if not np.isfinite(arr).all():
+                    raise PaddleMnistError(f"{path}: the image holds NaN or infinite pixel values")
                 top = 65535.0 if arr.max() > 255 else 255.0
                 return np.clip(arr / top, 0.0, 1.0).astype(np.float32)
             try:

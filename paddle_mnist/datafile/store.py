@@ -3,7 +3,11 @@
 ``mnist.json.gz`` is parsed once (a vectorised parser, a few seconds) and the
 arrays are cached as ``.npy`` files keyed by the JSON file's content hash, so a
 warm ``load_data`` memory-maps them in milliseconds. The cache is rebuilt
-automatically when the file changes.
+automatically when the file changes. The cache is verified: ``checksums.json``
+holds each array file's size and SHA-256; sizes are compared on every load and
+hashes on a folder's first load in a process. A damaged cache is rebuilt
+atomically (a new folder renamed in place of the old); a read-only cache falls
+back to arrays in memory.
 
     python -m paddle_mnist bench data
 """
@@ -38,7 +42,12 @@ def default_path() -> Path:
 
 def cache_root() -> Path:
     env = os.environ.get("PADDLE_MNIST_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "paddle_mnist"
+    if env == "":
+        raise PaddleMnistError("PADDLE_MNIST_CACHE is set but empty; unset it or name a folder")
+    root = Path(env) if env else Path.home() / ".cache" / "paddle_mnist"
+    if root.exists() and not root.is_dir():
+        raise PaddleMnistError(f"PADDLE_MNIST_CACHE={root}: not a folder (it names a file); name a folder")
+    return root
 
 
 # ---------------------------------------------------------------- parsing
@@ -143,6 +152,8 @@ def _slow_parse(path: Path, raw: bytes):
 def _validate(path: Path, arrays) -> dict:
     out = {}
     for mode, (x, y) in arrays.items():
+        if len(x) == 0:
+            raise DataError(f"{path}: the {mode} split is empty (no images); every split needs at least one")
         if len(x) != len(y):
             raise DataError(f"{path}: {mode} has {len(x)} images but {len(y)} labels")
         if not np.isfinite(x).all():
@@ -175,8 +186,11 @@ def _cache_dir_for(path: Path) -> Path:
         index = read_json(index_file)
     except (OSError, PaddleMnistError, ValueError):  # a broken index only costs a re-hash
         index = {}
+    if not isinstance(index, dict):  # not ours (a list, a number): ignored, then replaced
+        index = {}
     entry = index.get(key)
-    if entry and entry["size"] == st.st_size and entry["mtime_ns"] == st.st_mtime_ns:
+    if isinstance(entry, dict) and entry.get("size") == st.st_size and entry.get("mtime_ns") == st.st_mtime_ns \
+            and isinstance(entry.get("sha256"), str) and len(entry["sha256"]) == 64:
         digest = entry["sha256"]
     else:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -188,24 +202,71 @@ def _cache_dir_for(path: Path) -> Path:
     return cache_root() / digest[:32]
 
 
+CHECKSUMS = "checksums.json"
+_VERIFIED: set[str] = set()  # cache folders whose hashes were checked in this process
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def _save_cache(folder: Path, arrays) -> None:
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
+    """Write the arrays and their checksums to a new folder, then swap it in for ``folder`` (rename aside, rename
+    in, remove the old). A read-only or full cache leaves nothing behind; the arrays stay in memory."""
+    tmp = aside = None
     try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
+        sums = {}
         for mode, (x, y) in arrays.items():
-            np.save(tmp / f"{mode}_x.npy", x)
-            np.save(tmp / f"{mode}_y.npy", y)
+            for name, a in ((f"{mode}_x.npy", x), (f"{mode}_y.npy", y)):
+                np.save(tmp / name, a)
+                sums[name] = {"size": (tmp / name).stat().st_size, "sha256": _file_sha256(tmp / name)}
+        write_json(tmp / CHECKSUMS, sums)
+        if folder.exists():
+            aside = Path(tempfile.mkdtemp(prefix=".old-", dir=folder.parent))
+            os.replace(folder, aside / "old")
         os.replace(tmp, folder)
+        tmp = None
+        _VERIFIED.add(str(folder))
     except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)  # another process won the race, or a read-only cache
+        pass  # another process won the race, or a read-only or full cache
+    finally:
+        for leftover in (tmp, aside):
+            if leftover is not None:
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _load_cache(folder: Path):
+    """The cached arrays, memory-mapped, or ``None`` when the folder is missing, incomplete or damaged."""
     try:
+        sums = read_json(folder / CHECKSUMS)
+    except (OSError, PaddleMnistError):
+        return None
+    names = [f"{m}_{k}.npy" for m in MODES for k in "xy"]
+    try:
+        if not isinstance(sums, dict) or any(not isinstance(sums.get(n), dict)
+                                             or (folder / n).stat().st_size != sums[n].get("size") for n in names):
+            return _damaged(folder)
+        if str(folder) not in _VERIFIED:
+            if any(_file_sha256(folder / n) != sums[n].get("sha256") for n in names):
+                return _damaged(folder)
+            _VERIFIED.add(str(folder))
         return {m: (np.load(folder / f"{m}_x.npy", mmap_mode="r"), np.load(folder / f"{m}_y.npy", mmap_mode="r"))
                 for m in MODES}
     except (OSError, ValueError):
-        return None
+        return _damaged(folder)
+
+
+def _damaged(folder: Path) -> None:
+    import sys
+
+    print(f"data cache {folder} is damaged; rebuilding it from the data file", file=sys.stderr)
+    return None
 
 
 def read_arrays(path: str | Path | None = None, *, cache: bool = True) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -5,21 +5,105 @@
 * ``save_model`` / ``load_model``: a model file ``X.pdparams`` plus its sidecar
   ``X.json`` (``{"model", "model_kwargs", ...}``), enough to rebuild the model.
 * ``write_model(weights, dst, config, info)``: a run's best weights as a model file.
+* ``optimizer_state_out`` / ``optimizer_state_in``: optimizer state keyed by the
+  model's structured names (``fc1.weight_moment1_0``), not Paddle's process-global
+  ``linear_N.w_0`` names, so a checkpoint resumes in any process.
+* ``resume_check(saved, config, where)``: ``--resume`` continues only the config a
+  run was trained with (a longer ``epochs`` of a constant schedule is allowed and recorded).
 
     python -m paddle_mnist predict digit.png --model reports/models/mlp.pdparams
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from paddle_mnist.errors import PaddleMnistError
+
+KEYS_STRUCTURED = "structured"  # checkpoint["optimizer_keys"]: the optimizer state uses the model's names
+_GLOBAL_PARAM = re.compile(r"^(.+?\.[wb]_\d+)_")  # Paddle's parameter name at the start of an accumulator key
+
+
+class RefusedFile(PaddleMnistError):
+    """A weights or checkpoint file that names code (a planted payload): refused, and the command stops."""
+
+
+class ResumeMismatch(PaddleMnistError):
+    """``--resume`` over a run trained with another config (or a checkpoint that cannot continue it)."""
+
+
+def _rename(key: str, names: dict) -> str | None:
+    for old in sorted(names, key=len, reverse=True):  # longest first: linear_10 before linear_1
+        if key.startswith(old + "_"):
+            return names[old] + key[len(old):]
+    return None
+
+
+def optimizer_state_out(opt_state: dict, model) -> dict:
+    """``opt.state_dict()`` with every parameter's global name replaced by its structured name."""
+    model = getattr(model, "_layers", model)  # paddle.DataParallel: the wrapped net's names
+    names = {p.name: n for n, p in model.named_parameters()}
+    return {(_rename(k, names) or k) if not isinstance(v, dict) else k: v for k, v in opt_state.items()}
+
+
+def optimizer_state_in(saved: dict, model, structured: bool, where) -> dict:
+    """The saved optimizer state keyed by this process's parameter names, for ``opt.set_state_dict``.
+
+    An older checkpoint (global names) is mapped by order: its parameters, in order of
+    first appearance, are the model's parameters in order.
+    """
+    model = getattr(model, "_layers", model)  # paddle.DataParallel: the wrapped net's names
+    params = list(model.named_parameters())
+    if structured:
+        names = {n: p.name for n, p in params}
+    else:
+        seen = []
+        for k, v in saved.items():
+            m = _GLOBAL_PARAM.match(k) if not isinstance(v, dict) else None
+            if m and m.group(1) not in seen:
+                seen.append(m.group(1))
+        if seen and len(seen) != len(params):
+            raise ResumeMismatch(f"{where}: optimizer state holds {len(seen)} parameters, the model has "
+                                 f"{len(params)}; start the run afresh without --resume")
+        names = {old: p.name for old, (_, p) in zip(seen, params)}
+    out = {}
+    for k, v in saved.items():
+        new = None if isinstance(v, dict) else _rename(k, names)
+        out[new or k] = v
+    return out
+
+
+def resume_check(saved: dict | None, current: dict, where) -> int | None:
+    """``None`` when ``current`` continues ``saved``; the old epoch count when it only extends ``epochs``.
+
+    Anything else is a ``ResumeMismatch`` naming the differing keys.
+    """
+    if not isinstance(saved, dict):
+        return None  # an old run that recorded no config: nothing to compare
+    changed = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
+    if not changed:
+        return None
+    if (changed == ["epochs"] and current.get("lr_schedule") == "constant"
+            and isinstance(saved.get("epochs"), int) and current["epochs"] > saved["epochs"]):
+        return saved["epochs"]
+    diff = ", ".join(f"{k} {saved.get(k)!r} -> {current.get(k)!r}" for k in changed)
+    why = (" (only a longer --epochs of a constant learning rate can extend a run)" if "epochs" in changed
+           else "")
+    raise ResumeMismatch(f"{where}: --resume continues only the config the run was trained with; it differs in "
+                         f"{diff}{why}; rerun without --resume to start afresh")
 
 
 def save_state(obj, path) -> None:
     """A state dict or checkpoint to ``path``: tensors as numpy arrays, atomically (``safe_load.safe_save``)."""
     from paddle_mnist.engine.safe_load import safe_save
 
-    safe_save(obj, path)
+    try:
+        safe_save(obj, path)
+    except PaddleMnistError as exc:  # a full or read-only disk stays an OSError, so the command stops on it
+        cause = exc.__context__
+        if isinstance(cause, OSError) and cause.errno is not None:
+            raise OSError(cause.errno, cause.strerror, str(path)) from None
+        raise
 
 
 def load_state(path, what: str = "checkpoint"):
@@ -27,7 +111,12 @@ def load_state(path, what: str = "checkpoint"):
     anything but arrays and plain containers is refused before any of it runs; a corrupted one is a one-line error."""
     from paddle_mnist.engine.safe_load import safe_load
 
-    return safe_load(path)
+    try:
+        return safe_load(path)
+    except PaddleMnistError as exc:
+        if ": refused to load:" in str(exc):  # a planted file stops the command, it is not one failed run
+            raise RefusedFile(str(exc)) from None
+        raise
 
 
 def write_model(weights: Path, dst: Path, cfg, info: dict) -> Path:
@@ -86,7 +175,26 @@ def _read_sidecar(sidecar: Path) -> tuple[str, dict]:
     kwargs = dict(kwargs)
     if isinstance(kwargs.get("hidden"), list):
         kwargs["hidden"] = tuple(kwargs["hidden"])
+    _check_size(sidecar, name, kwargs)
     return name, kwargs
+
+
+MAX_PARAMETERS = 50_000_000  # a model description asking for more is refused before anything is built
+
+
+def _check_size(sidecar: Path, name: str, kwargs: dict) -> None:
+    """Count the parameters a description asks for before building it (``hidden: [2000000000]`` is refused)."""
+    if name != "mlp":
+        return
+    hidden, out = kwargs.get("hidden", (200, 200)), kwargs.get("out_features", 10)
+    sizes = [784, *hidden, out] if isinstance(hidden, (list, tuple)) else None
+    if not sizes or any(isinstance(n, bool) or not isinstance(n, int) or n <= 0 for n in sizes):
+        raise PaddleMnistError(f"{sidecar}: hidden and out_features must be positive integers, got "
+                               f"hidden={hidden!r} out_features={out!r}")
+    count = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+    if count > MAX_PARAMETERS:
+        raise PaddleMnistError(f"{sidecar}: the described model would have {count:,} parameters (the limit is "
+                               f"{MAX_PARAMETERS:,}); not a model this package wrote")
 
 
 def load_model(model_path, hint: str = ""):

@@ -24,7 +24,8 @@ from paddle_mnist.datafile.store import read_arrays
 from paddle_mnist.engine import distributed
 from paddle_mnist.engine.checkpoint import load_state, save_state
 from paddle_mnist.engine.config import TrainConfig
-from paddle_mnist.engine.records import read_json, write_csv, write_json
+from paddle_mnist.engine.records import read_json, run_lock, write_csv, write_json
+from paddle_mnist.errors import PaddleMnistError
 
 METRIC_COLUMNS = ["epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "lr", "seconds"]
 HISTORY_KEYS = METRIC_COLUMNS
@@ -92,6 +93,9 @@ def setup(config: TrainConfig, threads: int | None) -> Run:
     model = build_model(config.model, **config.model_kwargs())
     opt = build_optimizer(config.optimizer, model.parameters(), config)
     arrays = read_arrays(config.data_path or None)
+    if config.train_subset > len(arrays["train"][1]):
+        raise PaddleMnistError(f"train_subset {config.train_subset} is more than the {len(arrays['train'][1])} "
+                               "training images of the data file (--quick uses 5000); train without --quick")
     vx, vy = _subset(arrays["valid"], config.valid_subset)
     valid = (paddle.to_tensor(np.ascontiguousarray(vx)), paddle.to_tensor(np.asarray(vy)))
     train_n = config.train_subset or len(arrays["train"][1])
@@ -107,11 +111,13 @@ def setup(config: TrainConfig, threads: int | None) -> Run:
                math.ceil(train_n / config.batch_size), value_of=value_of)
 
 
-def restore(run: Run, path: Path) -> Progress:
-    """Model, optimizer, history, record and RNG states from a resume checkpoint."""
-    state = load_state(path)
+def restore(run: Run, state: dict, where) -> Progress:
+    """Model, optimizer (renamed to this process's parameters), history, record and RNG states."""
+    from paddle_mnist.engine.checkpoint import KEYS_STRUCTURED, optimizer_state_in
+
     run.model.set_state_dict(state["model"])
-    run.opt.set_state_dict(state["optimizer"])
+    run.opt.set_state_dict(optimizer_state_in(state["optimizer"], run.model,
+                                              state.get("optimizer_keys") == KEYS_STRUCTURED, where))
     _set_rng_state(state["rng"])
     return Progress(state["history"], state["record"], state["epoch"])
 
@@ -159,6 +165,8 @@ def end_epoch(run: Run, p: Progress, row: dict, run_dir: Path, logger) -> None:
     """History, learning-rate schedule, best weights, metrics.csv and the resume checkpoint."""
     import paddle
 
+    from paddle_mnist.engine.checkpoint import KEYS_STRUCTURED, optimizer_state_out
+
     for k in HISTORY_KEYS:
         p.history[k].append(row[k])
     p.epoch = row["epoch"]
@@ -170,7 +178,9 @@ def end_epoch(run: Run, p: Progress, row: dict, run_dir: Path, logger) -> None:
         save_state(run.model.state_dict(), run_dir / "best.pdparams")
     logger.epoch(row, p.record["step"], run.model)
     write_csv(run_dir / "metrics.csv", METRIC_COLUMNS, _rows(p.history))
-    save_state({"model": run.model.state_dict(), "optimizer": run.opt.state_dict(), "epoch": row["epoch"],
+    save_state({"model": run.model.state_dict(), "epoch": row["epoch"],
+                "optimizer": optimizer_state_out(run.opt.state_dict(), run.model),
+                "optimizer_keys": KEYS_STRUCTURED, "config": run.config.to_dict(),
                 "history": p.history, "record": p.record, "rng": _rng_state()}, run_dir / CHECKPOINT)
 
 
@@ -200,6 +210,8 @@ def finish(run: Run, p: Progress, run_dir: Path, logger) -> dict:
         "checkpoint": str(run_dir / "best.pdparams") if record["best_epoch"] is not None else None,
         "seconds": float(sum(p.history["seconds"])),
     }
+    if record.get("epochs_extended_from"):
+        result["epochs_extended_from"] = record["epochs_extended_from"]
     write_json(run_dir / "summary.json", result)
     return result
 
@@ -227,21 +239,26 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
     ``threads``: MKL threads of this process; 0 picks ``perf.env.train_threads()``
     (all cores up to two, as for a lone run), ``None`` leaves Paddle's setting.
     """
-    from paddle_mnist.engine.vdl import RunLogger
-
     run_dir = Path(run_dir)
     if not distributed.is_main():  # data-parallel: process 0 writes the records, the others a scratch copy
-        return _fit_elsewhere(config, run_dir, experiment=experiment, resume=resume, threads=threads)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if resume and (run_dir / "summary.json").is_file():
-        done = read_json(run_dir / "summary.json")
-        if done.get("status") in ("ok", "diverged"):
+        return _fit_elsewhere(config, run_dir, resume=resume, threads=threads)
+    with run_lock(run_dir):  # one process per run folder
+        state, done = _resume_state(config, run_dir) if resume else (None, None)
+        if done is not None:
             return done
-    write_json(run_dir / "config.json", {"experiment": experiment, "config": config.to_dict(),
-                                         "command": command if command is not None else sys.argv})
+        write_json(run_dir / "config.json", {"experiment": experiment, "config": config.to_dict(),
+                                             "command": command if command is not None else sys.argv})
+        return _train(config, run_dir, state, experiment, vdl_dir, progress, threads)
+
+
+def _train(config, run_dir: Path, state, experiment, vdl_dir, progress, threads) -> dict:
+    from paddle_mnist.engine.vdl import RunLogger
+
     run = setup(config, threads)
     run.name = experiment
-    p = restore(run, run_dir / CHECKPOINT) if resume and (run_dir / CHECKPOINT).is_file() else Progress()
+    p = restore(run, state, run_dir / CHECKPOINT) if state is not None else Progress()
+    if state is not None and state.get("extended_from"):
+        p.record.setdefault("epochs_extended_from", state["extended_from"])
     logger = RunLogger(vdl_dir, config, enabled=vdl_dir is not None, resume_step=p.record["step"])
     if p.epoch:
         logger.replay(p.history, p.record["iter_step"], p.record["iter_loss"])
@@ -249,28 +266,72 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
     return finish(run, p, run_dir, logger)
 
 
-def _fit_elsewhere(config, run_dir: Path, *, experiment: str, resume: bool, threads) -> dict:
-    """A data-parallel process other than 0: the same steps, its files in a scratch folder (then removed)."""
+def _fit_elsewhere(config, run_dir: Path, *, resume: bool, threads) -> dict:
+    """A data-parallel process other than 0: the same decision and steps, its files in a scratch folder."""
     import shutil
     import tempfile
 
     from paddle_mnist.engine.vdl import RunLogger
 
-    if resume and (run_dir / "summary.json").is_file():  # the same decision as process 0 takes
-        done = read_json(run_dir / "summary.json")
-        if done.get("status") in ("ok", "diverged"):
-            return done
+    state, done = _resume_state(config, run_dir) if resume else (None, None)  # as process 0 decides
+    if done is not None:
+        return done
     scratch = Path(tempfile.mkdtemp(prefix=f"rank{distributed.rank()}-"))
     try:
-        if resume and (run_dir / CHECKPOINT).is_file():
-            shutil.copyfile(run_dir / CHECKPOINT, scratch / CHECKPOINT)
         run = setup(config, threads)
-        p = restore(run, scratch / CHECKPOINT) if (scratch / CHECKPOINT).is_file() else Progress()
+        p = restore(run, state, run_dir / CHECKPOINT) if state is not None else Progress()
         logger = RunLogger(None, config, enabled=False, resume_step=p.record["step"])
         train_epochs(run, p, scratch, logger, False)
         return finish(run, p, scratch, logger)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def read_summary(run_dir: Path) -> dict | None:
+    """A finished run's ``summary.json`` (``None`` when missing or damaged: then it is rebuilt from the checkpoint).
+
+    Its ``checkpoint`` is always the run's own ``best.pdparams``, whatever the file says.
+    """
+    try:
+        done = read_json(run_dir / "summary.json")
+    except (OSError, PaddleMnistError):
+        if (run_dir / "summary.json").exists():
+            print(f"{run_dir / 'summary.json'}: damaged; rebuilding it from the checkpoint", file=sys.stderr)
+        return None
+    if not isinstance(done, dict) or done.get("status") not in ("ok", "diverged") \
+            or not isinstance(done.get("config"), dict):
+        return None
+    best = run_dir / "best.pdparams"
+    done["checkpoint"] = str(best) if best.is_file() and done.get("best_epoch") is not None else None
+    return done
+
+
+def _resume_state(config: TrainConfig, run_dir: Path):
+    """``(checkpoint state or None, finished record or None)`` for ``--resume``; a changed config is an error."""
+    from paddle_mnist.engine.checkpoint import ResumeMismatch, resume_check
+
+    done = read_summary(run_dir)
+    ckpt = run_dir / CHECKPOINT
+    state = load_state(ckpt) if ckpt.is_file() else None
+    if state is not None and (not isinstance(state, dict) or "record" not in state):
+        raise ResumeMismatch(f"{ckpt}: not a resume checkpoint; rerun without --resume to start afresh")
+    saved = (state or {}).get("config") or (done or {}).get("config") or _config_json(run_dir)
+    extended = resume_check(saved, config.to_dict(), run_dir)
+    if done is not None and (extended is None or done["status"] == "diverged"):
+        return None, done  # finished with this config (a diverged run stays diverged)
+    if extended is not None and state is None:
+        raise ResumeMismatch(f"{run_dir}: no checkpoint to extend to {config.epochs} epochs; rerun without --resume")
+    if state is not None and extended is not None:
+        state["extended_from"] = extended
+    return state, None
+
+
+def _config_json(run_dir: Path):
+    try:
+        saved = read_json(run_dir / "config.json")
+    except (OSError, PaddleMnistError):
+        return None
+    return saved.get("config") if isinstance(saved, dict) else None
 
 
 class _Bar:

@@ -1,8 +1,10 @@
 """The one process pool: ``parallel_map(fn, jobs, workers)`` in spawned processes, one BLAS thread each.
 
 Used by ``runner.run_configs`` (Paddle runs) and the numpy studies alike.
-Workers die with their parent: each is started in the parent's process group
-and the pool is shut down (pending jobs cancelled) on Ctrl-C.
+Workers die with their parent: on Linux each asks the kernel for SIGKILL when
+its parent dies (``prctl(PR_SET_PDEATHSIG)``, ``die_with_parent``), so even a
+SIGKILL of the parent leaves no worker training; on Ctrl-C the pool is shut
+down (pending jobs cancelled).
 
     python -m paddle_mnist train dropout --workers 2
 """
@@ -10,6 +12,25 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import sys
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int | None = None) -> None:
+    """Linux: have the kernel SIGKILL this process when its parent dies (a worker initializer, a child's
+    ``preexec_fn``); if the parent ``parent_pid`` is already gone, exit now. Elsewhere: nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)  # the parent died before the request took effect
 
 
 @contextlib.contextmanager
@@ -90,7 +111,8 @@ def parallel_map(fn, jobs: list, workers: int = 1) -> list:
     from concurrent.futures import ProcessPoolExecutor
 
     with single_thread_env(), ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
-                                                  mp_context=multiprocessing.get_context("spawn")) as pool:
+                                                  mp_context=multiprocessing.get_context("spawn"),
+                                                  initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         try:
             return list(pool.map(fn, jobs))
         except KeyboardInterrupt:

@@ -3,13 +3,20 @@
 Results go to ``reports/results/<name>.json`` (atomically, under a file lock);
 ``--quick`` runs go to ``runs/quick/results/`` so they never replace the full
 results. A run that diverges is recorded as ``diverged``; one that raises is
-recorded as ``failed`` and the others go on.
+recorded as ``failed`` and the others go on (a full or read-only disk, a planted
+file, a held run folder or ``--resume`` over another config stop the command).
+The experiment's runs folder and each run folder are locked while in use; a study's
+own runs (numpy nets) keep ``record.json`` for ``--resume``; the headline model is
+copied only from a run's own ``best.pdparams``; a failed rerun never replaces the
+good record of the same run.
 
     python -m paddle_mnist train mlp --seeds 0,1,2
 """
 from __future__ import annotations
 
 import datetime as _dt
+import errno
+import json
 import os
 import shutil
 import sys
@@ -21,7 +28,8 @@ from paddle_mnist.engine import distributed
 from paddle_mnist.engine.config import from_dict
 from paddle_mnist.engine.experiment import Experiment, Settings, Stage, drive
 from paddle_mnist.engine.pool import parallel_map
-from paddle_mnist.engine.records import file_lock, read_json, write_json
+from paddle_mnist.engine.checkpoint import load_state
+from paddle_mnist.engine.records import RUN_LOCK, RunInUse, atomic_write_text, file_lock, read_json, run_lock, write_json
 from paddle_mnist.errors import PaddleMnistError
 from paddle_mnist.perf.env import train_threads
 from paddle_mnist.studies.stats import summarise
@@ -33,10 +41,25 @@ def results_dir_for(quick: bool, runs_dir: Path) -> Path:
     return Path(runs_dir) / "quick" / "results" if quick else REPORTS / "results"
 
 
-def _copy_headline(exp, runs: list[dict], models_dir: Path) -> str | None:
+def _own_weights(run: dict, runs_dir: Path) -> Path | None:
+    """The run's own ``best.pdparams`` inside ``runs_dir`` (a record naming any other file names nothing)."""
+    path = Path(run["checkpoint"])
+    try:
+        real = path.resolve(strict=True)
+        real.relative_to(Path(runs_dir).resolve())
+    except (OSError, ValueError, RuntimeError):
+        return None
+    if real.name != "best.pdparams" or path.is_symlink() or real.parent.name != run.get("name") \
+            or not real.is_file():
+        return None
+    return real
+
+
+def _copy_headline(exp, runs: list[dict], models_dir: Path, runs_dir: Path) -> str | None:
     """Copy the headline model: the best-valid run of the variant with the best mean valid accuracy.
 
     Chosen on ``valid`` only; the same rule as ``headline_variant`` (report and notebooks).
+    Only a run's own ``best.pdparams`` in its run folder under ``runs_dir`` is ever copied.
     """
     from paddle_mnist.engine.checkpoint import write_model
 
@@ -45,8 +68,13 @@ def _copy_headline(exp, runs: list[dict], models_dir: Path) -> str | None:
     if not ok:
         return None
     best = max(ok, key=lambda r: r["best_valid_acc"])
+    weights = _own_weights(best, runs_dir)
+    if weights is None:
+        print(f"[{exp.name}] headline model not copied: {best['checkpoint']} is not run {best['name']}'s own "
+              f"best.pdparams under {runs_dir}", file=sys.stderr)
+        return None
     dst = Path(models_dir) / f"{exp.name}.pdparams"
-    write_model(Path(best["checkpoint"]), dst, from_dict(best["config"]),
+    write_model(weights, dst, from_dict(best["config"]),
                 {"experiment": exp.name, "variant": variant, "run": best["name"],
                  "best_valid_acc": best["best_valid_acc"], "test_acc": best["test_acc"]})
     return shown(dst)
@@ -58,27 +86,125 @@ def headline_variant(summary: dict) -> str | None:
     return max(scored, key=lambda t: t[0])[1] if scored else None
 
 
+_DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
 def _run_one(job: dict) -> dict:
-    """Train one configuration (in this process or a worker); failures become records, not exceptions."""
+    """Train one configuration (in this process or a worker); failures become records, not exceptions.
+
+    The run folder is locked first, so a second command on the same run stops before touching it.
+    """
+    from paddle_mnist.engine.checkpoint import RefusedFile, ResumeMismatch
     from paddle_mnist.engine.fit import fit
 
     cfg, run_dir, vdl_dir = job["config"], Path(job["run_dir"]), Path(job["vdl_dir"])
-    if not job["resume"] and run_dir.exists() and distributed.is_main():
-        shutil.rmtree(run_dir)
-        shutil.rmtree(vdl_dir, ignore_errors=True)
-    try:
-        result = fit(cfg, run_dir, experiment=job["experiment"], vdl_dir=vdl_dir, resume=job["resume"],
-                     progress=job["progress"], threads=job["threads"])
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:  # a run that raises is recorded; the others go on
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "error.txt").write_text(traceback.format_exc())
-        print(f"run {job['name']} failed: {type(exc).__name__}: {exc} (traceback in {run_dir / 'error.txt'})",
-              file=sys.stderr)
-        result = _failed(cfg, exc)
+    with run_lock(run_dir):
+        if not job["resume"] and distributed.is_main():  # process 0 clears; the others share its folders
+            _clear(run_dir)
+            shutil.rmtree(vdl_dir, ignore_errors=True)
+        try:
+            result = fit(cfg, run_dir, experiment=job["experiment"], vdl_dir=vdl_dir, resume=job["resume"],
+                         progress=job["progress"], threads=job["threads"])
+        except (KeyboardInterrupt, ResumeMismatch, RunInUse, RefusedFile):
+            raise
+        except OSError as exc:
+            if exc.errno in _DISK_ERRORS:  # a full or read-only disk stops every run: stop now, say so once
+                raise
+            note = _write_error(run_dir, traceback.format_exc())
+            print(f"run {job['name']} failed: {type(exc).__name__}: {exc}{note}", file=sys.stderr)
+            result = _failed(cfg, exc)
+        except Exception as exc:  # a run that raises is recorded; the others go on
+            note = _write_error(run_dir, traceback.format_exc())
+            print(f"run {job['name']} failed: {type(exc).__name__}: {exc}{note}", file=sys.stderr)
+            result = _failed(cfg, exc)
     result.update(name=job["name"], variant=job["variant"], **job["extra"])
     return result
+
+
+def _own_run(call) -> dict:
+    """A study's own run (``fn(job)``) with its record kept in its run folder: ``--resume`` reuses a finished
+    record made with the same job settings instead of training again."""
+    fn, job, run_dir, resume = call
+    run_dir, settings = Path(run_dir), json.loads(json.dumps(job, default=str))
+    with run_lock(run_dir):
+        if resume:
+            try:
+                kept = read_json(run_dir / "record.json")
+            except (OSError, PaddleMnistError):
+                kept = None
+            if isinstance(kept, dict) and kept.get("job") == settings and isinstance(kept.get("record"), dict) \
+                    and kept["record"].get("status") in ("ok", "diverged"):
+                return kept["record"]
+        record = fn(job)
+        try:
+            text = json.dumps({"job": settings, "record": record})
+        except (TypeError, ValueError):
+            return record  # a record holding arrays is not kept: --resume reruns it
+        try:
+            atomic_write_text(run_dir / "record.json", text)
+        except OSError as exc:
+            print(f"{run_dir / 'record.json'}: not saved ({exc.strerror or exc}); --resume will rerun this run",
+                  file=sys.stderr)
+    return record
+
+
+def _clear(run_dir: Path) -> None:
+    """Empty a run folder for a fresh start, keeping the lock this process holds."""
+    for child in run_dir.iterdir():
+        if child.name == RUN_LOCK:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+def _write_error(run_dir: Path, text: str) -> str:
+    """``error.txt`` (atomically: complete or absent, never 0 bytes); the note naming it, or why it is missing."""
+    try:
+        atomic_write_text(run_dir / "error.txt", text)
+    except OSError as exc:
+        return f" (traceback not saved: {exc.strerror or exc})"
+    return f" (traceback in {run_dir / 'error.txt'})"
+
+
+def _preflight(jobs: list[dict]) -> None:
+    """Before any run starts: every run folder free, and ``--resume`` only over the same configs."""
+    from paddle_mnist.engine.checkpoint import resume_check
+    from paddle_mnist.engine.fit import CHECKPOINT, read_summary
+
+    for job in jobs:
+        run_dir = Path(job["run_dir"])
+        if not run_dir.is_dir():
+            continue
+        with run_lock(run_dir):
+            if job["resume"]:
+                saved = (read_summary(run_dir) or {}).get("config")
+                if saved is None and (run_dir / CHECKPOINT).is_file():
+                    state = load_state(run_dir / CHECKPOINT)
+                    saved = state.get("config") if isinstance(state, dict) else None
+                resume_check(saved, job["config"].to_dict(), run_dir)
+
+
+def _keep_better(path: Path, record: dict, log) -> None:
+    """Never replace a run's good record with a failed one of the same run (same name and config)."""
+    try:
+        old = read_json(path)
+    except (OSError, PaddleMnistError):
+        return
+    if not isinstance(old, dict) or not isinstance(old.get("runs"), list):
+        return
+    replaced = False
+    good = {(r.get("name"), json.dumps(r.get("config"), sort_keys=True)): r for r in old["runs"]
+            if isinstance(r, dict) and r.get("status") in ("ok", "diverged")}
+    for i, r in enumerate(record["runs"]):
+        key = (r.get("name"), json.dumps(r.get("config"), sort_keys=True))
+        if r.get("status") == "failed" and key in good:
+            log(f"[{record['experiment']}] {r['name']}: failed now; keeping its earlier {good[key]['status']} record")
+            record["runs"][i] = good[key]
+            replaced = True
+    if replaced and record.get("summary"):
+        record["summary"] = summarise(record["runs"])
 
 
 def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, resume: bool = False,
@@ -94,6 +220,12 @@ def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, res
              "experiment": name, "resume": resume, "progress": progress if workers == 1 else False,
              "name": run_name, "variant": label, "extra": extra[0] if extra else {}}
             for run_name, label, cfg, *extra in configs]
+    with run_lock(exp_runs):  # one command per experiment folder: a second one stops at once
+        _preflight(jobs)
+        return _run_jobs(name, jobs, workers, log)
+
+
+def _run_jobs(name: str, jobs: list[dict], workers: int, log) -> list[dict]:
     parallel = workers > 1 and len(jobs) > 1
     threads = train_threads(workers if parallel else 1)  # the cores shared among the worker processes
     for job in jobs:
@@ -134,7 +266,9 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
     def run_stage(stage: Stage) -> list[dict]:
         if stage.fn is not None:  # a study's own runner (the numpy nets, the toy-loss paths)
             log(f"[{exp.name}] {stage.name}: {len(stage.jobs)} run(s), {workers} worker(s)")
-            return parallel_map(stage.fn, [j.config for j in stage.jobs], workers)
+            folder = Path(runs_dir) / ("quick" if quick else "") / exp.name / stage.subdir
+            calls = [(stage.fn, j.config, str(folder / j.name), resume) for j in stage.jobs]
+            return parallel_map(_own_run, calls, workers)
         configs = [(j.name, j.variant, j.config, j.extra) for j in stage.jobs]
         return run_configs(exp.name, configs, subdir=stage.subdir, **opts)
 
@@ -155,9 +289,10 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
     if first is not None:
         record["model_summary"] = model_summary(from_dict(first["config"]))
     if exp.headline and models_dir is not None:
-        record["settings"]["headline_model"] = _copy_headline(exp, runs, models_dir)
+        record["settings"]["headline_model"] = _copy_headline(exp, runs, models_dir, Path(runs_dir))
     path = results_dir / f"{exp.name}.json"
     with file_lock(path):
+        _keep_better(path, record, log)
         write_json(path, record)
     log(f"[{exp.name}] results -> {shown(path)}")
     return record
