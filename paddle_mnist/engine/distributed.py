@@ -93,7 +93,7 @@ def mean_value(batch_loss) -> float:
 
 def launch(train_args: list[str], nproc: int, log_dir: Path, device: str = "auto") -> int:
     """Run ``python -m paddle_mnist train <train_args>`` in ``nproc`` processes; return the exit code."""
-    import paddle_mnist
+    from paddle_mnist.paths import REPO
 
     if nproc < 2:
         raise PaddleMnistError("--nproc needs at least 2 processes (1 is a plain run)")
@@ -101,10 +101,10 @@ def launch(train_args: list[str], nproc: int, log_dir: Path, device: str = "auto
     gpu = device.startswith("gpu") or (device == "auto" and _cuda())
     if not gpu:
         env.setdefault("PADDLE_DISTRI_BACKEND", "gloo")  # the CPU backend
-    package_root = str(Path(paddle_mnist.__file__).resolve().parent.parent)
+    package_root = str(REPO)  # the folder that holds the paddle_mnist package
     env["PYTHONPATH"] = os.pathsep.join([package_root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     env.setdefault("PADDLE_MNIST_THREADS", "1")  # the cores are shared out among the processes
-    main = str(Path(paddle_mnist.__file__).resolve().parent / "__main__.py")
+    main = str(REPO / "paddle_mnist" / "__main__.py")
     cmd = [sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", str(nproc),
            "--log_dir", str(log_dir), main, "train", *train_args]
     Path(log_dir).mkdir(parents=True, exist_ok=True)
