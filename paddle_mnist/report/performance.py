@@ -1,4 +1,4 @@
-"""The performance section of ``reports/REPORT.md``, generated from ``reports/bench/{train,eval,data}.json``.
+"""The performance section of ``reports/REPORT.md``, generated from ``reports/bench/{train,eval,data,apps}.json``.
 
 Every number comes from the JSON written by ``bench_train``/``bench_eval``
 (``python -m paddle_mnist bench train``, ``... bench eval``); a goal that the
@@ -213,6 +213,22 @@ def _eval_part(e: dict) -> tuple[list[str], list[str]]:
     return out, missed
 
 
+def _apps_part(a: dict) -> list[str]:
+    """The exported models' parity, the demo's time per drawing and one vs two training processes."""
+    ex, demo, dist = a["export"], a["demo"], a["distributed"]
+    parity = "; ".join(f"{name}: largest |logit difference| {m['max_abs_logit_diff']:.2g} over {m['images']:,} "
+                       f"`eval` images, accuracy {m['inference_acc']:.2%} exported vs {m['dygraph_acc']:.2%} dygraph"
+                       for name, m in ex.items())
+    one, two = dist["1_process"], dist["2_process"]
+    return [f"Using the model (`{a['command']}`): the exported inference models against the dygraph ones, {parity}. "
+            f"The demo page answers a drawing in {demo['server_ms']['median']:.1f} ms on the server (preprocessing "
+            f"and both models; median of {demo['requests_per_round']} requests, median over "
+            f"{demo['server_ms']['n']} rounds, range {demo['server_ms']['min']:.1f}-{demo['server_ms']['max']:.1f} "
+            f"ms). One MLP epoch (batch 100) takes {seconds(one['median'])} in one process and "
+            f"{seconds(two['median'])} in two data-parallel processes (`train --nproc 2`, gloo), "
+            f"{dist['speedup']:.2f}x, medians of {one['n']} runs each.\n"]
+
+
 def section_performance(ctx) -> str:
     """``## Performance``: engine vs Paddle as installed vs PyTorch vs FLOP limit, valid scoring, memory, profile."""
     out = ["## Performance\n"]
@@ -236,6 +252,9 @@ def section_performance(ctx) -> str:
                    f"assignment's loader ({d['ratios']['epoch_speedup']:.0f}x), a warm `load_data` call "
                    f"{seconds(d['ours_warm_load_s']['median'], 'ms')} against {seconds(d['assignment_load_s']['median'])} "
                    f"({d['ratios']['warm_load_speedup']:,.0f}x).\n")
+    a = ctx.bench("apps")
+    if a is not None:
+        out += _apps_part(a)
     if b is not None or e is not None:
         if missed:
             out.append("**Goals missed in these figures:** " + "; ".join(missed) + ".\n")
