@@ -135,11 +135,20 @@ def _train_args(t) -> None:
     t.add_argument("--quick", action="store_true", help="a few hundred steps on a subset (default: off)")
     t.add_argument("--runs-dir", default="runs", help="where runs are written (default: runs)")
     t.add_argument("--results-dir", default=None,
-                   help="results folder (default: reports/results; --quick: RUNS_DIR/quick/results)")
+                   help="results folder (default: RUNS_DIR/results; --record: reports/results; "
+                   "--quick: RUNS_DIR/quick/results)")
     t.add_argument("--resume", action="store_true", help="continue unfinished runs, skip finished ones")
     t.add_argument("--workers", type=_positive_int, default=1,
                    help="parallel training processes (default: 1; use the core count for many runs)")
     t.add_argument("--dry-run", action="store_true", help="print the configurations and exit")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any TrainConfig setting, repeatable: --set optimizer=sgd --set hidden=300,100 "
+                   "(default: the experiment's)")
+    t.add_argument("--config", default=None, metavar="FILE",
+                   help="a .json or .toml file of TrainConfig settings (--set and the flags win)")
+    t.add_argument("--record", action="store_true",
+                   help="write the reference reports/results and reports/models (default: off; a try-out "
+                   "writes RUNS_DIR/results)")
 
 
 def cmd_list(args) -> int:
@@ -174,11 +183,12 @@ def cmd_prepare(args) -> int:
 
 
 def _overrides(args) -> dict:
-    o = {}
-    for key in ("epochs", "batch_size", "lr", "device"):
-        if getattr(args, key, None) is not None:
-            o[key] = getattr(args, key)
-    return o
+    from paddle_mnist.engine.overrides import merge, parse_sets, read_config_file
+
+    flags = {key: getattr(args, key) for key in ("epochs", "batch_size", "lr", "device")
+             if getattr(args, key, None) is not None}
+    from_file = read_config_file(args.config) if getattr(args, "config", None) else {}
+    return merge(from_file, parse_sets(getattr(args, "set", [])), flags)
 
 
 def cmd_train(args) -> int:
@@ -189,8 +199,9 @@ def cmd_train(args) -> int:
 
     exp = get_experiment(args.experiment)
     seeds = args.seeds or ((args.seed,) if args.seed is not None else None)
+    overrides = _overrides(args)
     if args.dry_run:
-        jobs = planned_jobs(exp, Settings.resolve(exp, seeds, args.quick, _overrides(args)))
+        jobs = planned_jobs(exp, Settings.resolve(exp, seeds, args.quick, overrides))
         for stage, job in jobs:
             cfg = job.config.to_dict() if hasattr(job.config, "to_dict") else job.config
             print(f"{job.name}  ({stage})  {cfg}")
@@ -199,9 +210,9 @@ def cmd_train(args) -> int:
         return 0
     read_arrays()  # a missing or corrupted data file stops here, before any run starts
     set_device(args.device or "auto")  # so does a GPU asked of a CPU build
-    record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=_overrides(args),
+    record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=overrides,
                             runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume,
-                            workers=args.workers)
+                            workers=args.workers, record=args.record)
     failed = [r["name"] for r in record["runs"] if r.get("status") == "failed"]
     if failed:
         return _fail(f"{len(failed)} run(s) failed: {', '.join(failed)}")

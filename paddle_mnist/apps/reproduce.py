@@ -31,7 +31,7 @@ def reproduce(*, quick: bool = False, runs_dir="runs", device: str = "auto", res
     write_json(results_dir / "data.json", summarize())
     for name in EXPERIMENTS:
         record = run_experiment(name, quick=quick, overrides={"device": device}, runs_dir=runs_dir, resume=resume,
-                                workers=workers, log=log)
+                                workers=workers, log=log, record=not quick)
         failed += [f"{name}/{r['name']}" for r in record["runs"] if r.get("status") == "failed"]
     check_determinism(runs_dir, results_dir)
     if not quick:

@@ -119,11 +119,17 @@ def placeholder(job: Job) -> dict:
 
 
 def planned_jobs(exp: Experiment, s: Settings) -> list[tuple[str, Job]]:
-    """``(stage name, job)`` for every run ``exp`` makes under ``s`` (choices made on placeholders)."""
-    out = []
+    """``(stage name, job)`` for every run ``exp`` makes under ``s`` (choices made on placeholders).
+
+    Job names carry the override tag, as the run folders will (``engine.overrides.run_tag``).
+    """
+    from paddle_mnist.engine.overrides import run_tag, tagged
+
+    out, tag = [], run_tag(exp, s)
 
     def preview(stage: Stage) -> list[dict]:
-        out.extend((stage.name, j) for j in stage.jobs)
+        named = [dataclasses.replace(j, name=tagged(j.name, tag)) if stage.fn is None else j for j in stage.jobs]
+        out.extend((stage.name, j) for j in named)
         return [placeholder(j) for j in stage.jobs]
 
     drive(exp, dataclasses.replace(s, dry_run=True), preview)

@@ -1,8 +1,9 @@
 """Run a registered experiment (every variant x seed through ``engine.fit``) and record its results.
 
-Results go to ``reports/results/<name>.json`` (atomically, under a file lock);
-``--quick`` runs go to ``runs/quick/results/`` so they never replace the full
-results. A run that diverges is recorded as ``diverged``; one that raises is
+Only a recorded run (``reproduce``, ``train --record``) writes the reference
+``reports/results/<name>.json`` and ``reports/models``; a try-out writes
+``RUNS_DIR/results/<name>[-tag].json`` (``--quick``: ``RUNS_DIR/quick/results``),
+atomically and under a file lock. Overrides name their runs (``engine.overrides``). A run that diverges is recorded as ``diverged``; one that raises is
 recorded as ``failed`` and the others go on.
 
     python -m paddle_mnist train mlp --seeds 0,1,2
@@ -28,11 +29,14 @@ from paddle_mnist.studies.stats import summarise
 from paddle_mnist.paths import REPORTS, shown
 
 
-def results_dir_for(quick: bool, runs_dir: Path) -> Path:
-    return Path(runs_dir) / "quick" / "results" if quick else REPORTS / "results"
+def results_dir_for(quick: bool, runs_dir: Path, record: bool = False) -> Path:
+    """``reports/results`` only for a recorded full run (``reproduce``, ``train --record``); else under the runs."""
+    if quick:
+        return Path(runs_dir) / "quick" / "results"
+    return REPORTS / "results" if record else Path(runs_dir) / "results"
 
 
-def _copy_headline(exp, runs: list[dict], models_dir: Path) -> str | None:
+def _copy_headline(exp, runs: list[dict], models_dir: Path, tag: str = "") -> str | None:
     """Copy the headline model: the best-valid run of the variant with the best mean valid accuracy.
 
     Chosen on ``valid`` only; the same rule as ``headline_variant`` (report and notebooks).
@@ -44,7 +48,7 @@ def _copy_headline(exp, runs: list[dict], models_dir: Path) -> str | None:
     if not ok:
         return None
     best = max(ok, key=lambda r: r["best_valid_acc"])
-    dst = Path(models_dir) / f"{exp.name}.pdparams"
+    dst = Path(models_dir) / f"{exp.name}{'-' + tag if tag else ''}.pdparams"
     write_model(Path(best["checkpoint"]), dst, from_dict(best["config"]),
                 {"experiment": exp.name, "variant": variant, "run": best["name"],
                  "best_valid_acc": best["best_valid_acc"], "test_acc": best["test_acc"]})
@@ -81,11 +85,16 @@ def _run_one(job: dict) -> dict:
 
 
 def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, resume: bool = False,
-                workers: int = 1, progress: bool | None = None, log=print, subdir: str = "") -> list[dict]:
+                workers: int = 1, progress: bool | None = None, log=print, subdir: str = "",
+                tag: str = "") -> list[dict]:
     """Run ``(run_name, label, config[, extra])`` through ``engine.fit``; ``workers`` > 1 uses processes.
 
-    ``extra`` (a dict) is merged into that run's record (e.g. the stage of a multi-stage study).
+    ``extra`` (a dict) is merged into that run's record (e.g. the stage of a multi-stage study); ``tag``
+    (``engine.overrides.run_tag``) names the overrides in each run's folder and record name.
     """
+    from paddle_mnist.engine.overrides import tagged
+
+    configs = [(tagged(c[0], tag), *c[1:]) for c in configs]
     runs_dir = Path(runs_dir)
     exp_runs = runs_dir / ("quick" if quick else "") / name / subdir
     vdl_root = runs_dir / "vdl" / ("quick-" + name if quick else name) / subdir
@@ -118,13 +127,21 @@ def _log_result(name: str, r: dict, log) -> None:
 
 def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, overrides: dict | None = None,
                    runs_dir="runs", results_dir=None, models_dir=None, resume: bool = False,
-                   progress: bool | None = None, workers: int = 1, log=print) -> dict:
-    """Run every stage of ``exp.plan``; write and return its results record (``paddle_mnist.studies`` names them)."""
+                   progress: bool | None = None, workers: int = 1, log=print, record: bool = False) -> dict:
+    """Run every stage of ``exp.plan``; write and return its results record (``paddle_mnist.studies`` names them).
+
+    ``record=True`` (``reproduce``, ``train --record``) writes the reference ``reports/results`` and
+    ``reports/models``; otherwise results and the headline model go under ``runs_dir`` (a try-out).
+    """
+    from paddle_mnist.engine.overrides import run_tag
+
     s = Settings.resolve(exp, seeds, quick, overrides)
-    results_dir = Path(results_dir) if results_dir else results_dir_for(quick, Path(runs_dir))
+    tag = run_tag(exp, s)
+    results_dir = Path(results_dir) if results_dir else results_dir_for(quick, Path(runs_dir), record)
     models_dir = Path(models_dir) if models_dir else (None if quick else results_dir.parent / "models")
     started = time.perf_counter()
-    opts = dict(runs_dir=runs_dir, quick=quick, resume=resume, workers=workers, progress=progress, log=log)
+    opts = dict(runs_dir=runs_dir, quick=quick, resume=resume, workers=workers, progress=progress, log=log,
+                tag=tag)
 
     def run_stage(stage: Stage) -> list[dict]:
         if stage.fn is not None:  # a study's own runner (the numpy nets, the toy-loss paths)
@@ -134,7 +151,7 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
         return run_configs(exp.name, configs, subdir=stage.subdir, **opts)
 
     runs, extra = drive(exp, s, run_stage)
-    record = {
+    out = {
         "experiment": exp.name, "title": exp.title, "section": exp.section, "description": exp.description,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "settings": {"quick": quick, "seeds": sorted({r["seed"] for r in runs if "seed" in r}),
@@ -144,18 +161,18 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
         **extra,
     }
     if exp.analyse is not None:
-        record.update(exp.analyse(exp, runs, s))
-    record["settings"]["wall_seconds"] = time.perf_counter() - started
+        out.update(exp.analyse(exp, runs, s))
+    out["settings"]["wall_seconds"] = time.perf_counter() - started
     first = next((r for r in runs if "config" in r), None)
     if first is not None:
-        record["model_summary"] = model_summary(from_dict(first["config"]))
+        out["model_summary"] = model_summary(from_dict(first["config"]))
     if exp.headline and models_dir is not None:
-        record["settings"]["headline_model"] = _copy_headline(exp, runs, models_dir)
-    path = results_dir / f"{exp.name}.json"
+        out["settings"]["headline_model"] = _copy_headline(exp, runs, models_dir, tag)
+    path = results_dir / f"{exp.name}{'-' + tag if tag else ''}.json"
     with file_lock(path):
-        write_json(path, record)
+        write_json(path, out)
     log(f"[{exp.name}] results -> {shown(path)}")
-    return record
+    return out
 
 
 def model_summary(cfg) -> str:

@@ -1,0 +1,91 @@
+"""The workbench (issue 16): try-outs never touch ``reports/``, ``--set``/``--config`` overrides, run names.
+
+    python -m pytest -p no:cacheprovider tests/test_workbench.py -q
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO
+
+from paddle_mnist.engine.experiment import Settings, planned_jobs
+from paddle_mnist.engine.overrides import merge, parse_sets, read_config_file, run_tag, tagged
+from paddle_mnist.errors import ConfigError
+from paddle_mnist.studies import get_experiment
+
+
+def cli(*args, cwd=REPO, env=None):
+    return subprocess.run([sys.executable, "-m", "paddle_mnist", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, timeout=300)
+
+
+def _reports_status() -> str:
+    return subprocess.run(["git", "status", "--porcelain", "reports/"], cwd=REPO, capture_output=True,
+                          text=True).stdout
+
+
+def test_set_parses_every_type():
+    got = parse_sets(["lr=0.01", "hidden=300,100", "histograms=false", "optimizer=sgd", "epochs=3"])
+    assert got == {"lr": 0.01, "hidden": (300, 100), "histograms": False, "optimizer": "sgd", "epochs": 3}
+
+
+@pytest.mark.parametrize("item, words", [("hiden=3", "unknown setting 'hiden'"), ("epochs=x", "expected an integer"),
+                                         ("lr", "key=value"), ("histograms=maybe", "true/false")])
+def test_set_errors_are_one_line_listing_the_keys(item, words):
+    with pytest.raises(ConfigError) as err:
+        parse_sets([item])
+    assert words in str(err.value) and "valid keys: model, hidden" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_config_file_json_and_toml(tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps({"optimizer": "sgd", "hidden": [300, 100], "lr": 1}))
+    (tmp_path / "b.toml").write_text('optimizer = "momentum"\nmomentum = 0.8\n')
+    assert read_config_file(tmp_path / "a.json") == {"optimizer": "sgd", "hidden": (300, 100), "lr": 1}
+    assert read_config_file(tmp_path / "b.toml") == {"optimizer": "momentum", "momentum": 0.8}
+    (tmp_path / "c.json").write_text(json.dumps({"epoch": 3}))
+    with pytest.raises(ConfigError, match="unknown setting 'epoch'"):
+        read_config_file(tmp_path / "c.json")
+    with pytest.raises(ConfigError, match="choose from"):
+        merge({}, {"optimizer": "sgdd"}, {})
+
+
+def test_run_names_encode_the_overrides():
+    exp = get_experiment("mlp")
+    assert run_tag(exp, Settings.resolve(exp, (0,), False, {"device": "cpu", "lr": exp.base.lr})) == ""
+    s = Settings.resolve(exp, (0,), False, {"lr": 0.01, "hidden": (300, 100), "device": "cpu"})
+    assert run_tag(exp, s) == "hidden300x100-lr0.01"
+    assert [j.name for _, j in planned_jobs(exp, s)] == ["adam-hidden300x100-lr0.01-seed0",
+                                                         "adam-cosine-hidden300x100-lr0.01-seed0"]
+    long = Settings.resolve(exp, (0,), False, {"lr": 0.01, "hidden": (512, 256, 128), "dropout": 0.3,
+                                               "activation": "tanh", "weight_decay": 1e-4})
+    assert len(run_tag(exp, long)) <= 40 and tagged("adam-seed1", "x") == "adam-x-seed1"
+
+
+def test_dry_run_shows_overridden_names_and_configs(tmp_path):
+    res = cli("train", "mlp", "--dry-run", "--seeds", "0", "--set", "optimizer=sgd", "--set", "hidden=64",
+              "--runs-dir", tmp_path)
+    assert res.returncode == 0, res.stderr
+    first = res.stdout.splitlines()[0]
+    assert first.startswith("adam-hidden64-optimizersgd-seed0") and "'optimizer': 'sgd'" in first
+    assert "'hidden': [64]" in first
+    bad = cli("train", "mlp", "--dry-run", "--set", "colour=red")
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 and "valid keys" in bad.stderr
+
+
+def test_a_try_out_leaves_reports_alone(tmp_path):
+    before = _reports_status()
+    res = cli("train", "softmax", "--seeds", "0", "--epochs", "1", "--set", "train_subset=300",
+              "--set", "valid_subset=100", "--set", "histograms=false", "--runs-dir", tmp_path / "runs",
+              "--device", "cpu")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert _reports_status() == before
+    results = tmp_path / "runs" / "results" / "softmax-epochs1-trainsubset300-validsubset100.json"
+    assert results.is_file() and f"results -> {results}" in res.stdout
+    record = json.loads(results.read_text())
+    assert [r["name"] for r in record["runs"]] == ["default-epochs1-trainsubset300-validsubset100-seed0"]
+    assert (tmp_path / "runs" / "models" / "softmax-epochs1-trainsubset300-validsubset100.pdparams").is_file()
