@@ -77,15 +77,53 @@ def test_dry_run_shows_overridden_names_and_configs(tmp_path):
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 and "valid keys" in bad.stderr
 
 
-def test_a_try_out_leaves_reports_alone(tmp_path):
+TAG = "epochs1-trainsubset300-validsubset100"
+
+
+@pytest.fixture(scope="module")
+def tryout(tmp_path_factory):
+    """One tiny ``train`` try-out through the CLI: (its stdout, the runs folder, ``git status reports/`` before)."""
+    tmp = tmp_path_factory.mktemp("tryout")
     before = _reports_status()
     res = cli("train", "softmax", "--seeds", "0", "--epochs", "1", "--set", "train_subset=300",
-              "--set", "valid_subset=100", "--set", "histograms=false", "--runs-dir", tmp_path / "runs",
+              "--set", "valid_subset=100", "--set", "histograms=false", "--runs-dir", tmp / "runs",
               "--device", "cpu")
     assert res.returncode == 0, res.stderr[-2000:]
+    return res.stdout, tmp / "runs", before
+
+
+def test_a_try_out_leaves_reports_alone(tryout):
+    stdout, runs, before = tryout
     assert _reports_status() == before
-    results = tmp_path / "runs" / "results" / "softmax-epochs1-trainsubset300-validsubset100.json"
+    tmp_path, res = runs.parent, subprocess.CompletedProcess([], 0, stdout)
+    results = tmp_path / "runs" / "results" / f"softmax-{TAG}.json"
     assert results.is_file() and f"results -> {results}" in res.stdout
     record = json.loads(results.read_text())
-    assert [r["name"] for r in record["runs"]] == ["default-epochs1-trainsubset300-validsubset100-seed0"]
-    assert (tmp_path / "runs" / "models" / "softmax-epochs1-trainsubset300-validsubset100.pdparams").is_file()
+    assert [r["name"] for r in record["runs"]] == [f"default-{TAG}-seed0"]
+    assert (tmp_path / "runs" / "models" / f"softmax-{TAG}.pdparams").is_file()
+
+
+def test_every_run_folder_is_a_model(tryout, tmp_path):
+    from PIL import Image
+
+    from paddle_mnist.apps.evaluate import evaluate_model
+    from paddle_mnist.datafile.store import read_arrays
+
+    run_dir = tryout[1] / "softmax" / f"default-{TAG}-seed0"
+    assert not (run_dir / "best.json").exists()
+    x, y = read_arrays()["eval"]
+    img = tmp_path / "digit.png"
+    Image.fromarray((x[0].reshape(28, 28) * 255).astype("uint8")).save(img)
+    for model in (run_dir, run_dir / "best.pdparams"):
+        res = cli("predict", img, "--model", model)
+        assert res.returncode == 0 and res.stdout.startswith(f"{img}: "), res.stderr
+    res = evaluate_model(run_dir, "eval")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert res["n"] == 10000 and res["accuracy"] == pytest.approx(summary["test_acc"], abs=1e-6)
+    assert len(res["per_class"]) == 10
+    assert sum(map(sum, res["confusion"])) == 10000 and res["loss"] > 0
+    out = cli("evaluate", run_dir, "--split", "valid")
+    assert out.returncode == 0, out.stderr
+    assert "accuracy" in out.stdout and "per-class accuracy: 0:" in out.stdout and "confusion matrix" in out.stdout
+    bad = cli("evaluate", tmp_path)
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1

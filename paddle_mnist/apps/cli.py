@@ -1,4 +1,4 @@
-"""The command line: ``python -m paddle_mnist {list,prepare-data,train,report,predict,reproduce,bench,dashboard,export,demo}``.
+"""The command line: ``python -m paddle_mnist {list,prepare-data,train,report,predict,evaluate,reproduce,bench,dashboard,export,demo}``.
 
 Thin by design: each subcommand parses its arguments and calls one library
 function. Errors the user can fix are printed as one line with a non-zero exit.
@@ -113,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _export_demo_parsers(sub) -> None:
+    ev = sub.add_parser("evaluate", help="accuracy, loss, per-class accuracy and confusion matrix of a model")
+    ev.add_argument("model", help="a run folder (runs/<experiment>/<run>), its best.pdparams, or a model file")
+    ev.add_argument("--split", choices=("valid", "eval"), default="valid", help="which split (default: valid)")
+
     ex = sub.add_parser("export", help="export a model as a Paddle inference model (paddle.jit.save)")
     ex.add_argument("--model", default=None, help="model .pdparams with its .json (default: reports/models/mlp)")
     ex.add_argument("--out", default=None, help="output folder (default: runs/export/<model name>)")
@@ -248,6 +252,13 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def cmd_evaluate(args) -> int:
+    from paddle_mnist.apps.evaluate import evaluate_model, format_evaluation
+
+    print(format_evaluation(evaluate_model(args.model, args.split)))
+    return 0
+
+
 def cmd_bench(args) -> int:
     from paddle_mnist.perf.bench import run_bench
 
@@ -280,7 +291,7 @@ def cmd_demo(args) -> int:
 
 COMMANDS = {"list": cmd_list, "prepare-data": cmd_prepare, "train": cmd_train, "reproduce": cmd_reproduce,
             "report": cmd_report, "predict": cmd_predict, "bench": cmd_bench, "dashboard": cmd_dashboard,
-            "export": cmd_export, "demo": cmd_demo}
+            "export": cmd_export, "demo": cmd_demo, "evaluate": cmd_evaluate}
 
 
 def main(argv=None) -> int:

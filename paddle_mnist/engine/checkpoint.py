@@ -5,6 +5,7 @@
 * ``save_model`` / ``load_model``: a model file ``X.pdparams`` plus its sidecar
   ``X.json`` (``{"model", "model_kwargs", ...}``), enough to rebuild the model.
 * ``write_model(weights, dst, config, info)``: a run's best weights as a model file.
+* A run folder (or its ``best.pdparams``) is a model too: its ``config.json`` describes it.
 
     python -m paddle_mnist predict digit.png --model reports/models/mlp.pdparams
 """
@@ -41,8 +42,10 @@ def write_model(weights: Path, dst: Path, cfg, info: dict) -> Path:
 
 
 def model_paths(model_path) -> tuple[Path, Path]:
-    """``X``, ``X.pdparams`` or ``X.json`` -> (``X.pdparams``, ``X.json``)."""
+    """``X``, ``X.pdparams`` or ``X.json`` -> (``X.pdparams``, ``X.json``); a run folder -> its ``best.*``."""
     path = Path(model_path)
+    if path.is_dir() and (path / "best.pdparams").is_file():
+        path = path / "best.pdparams"
     base = str(path)
     for suffix in (".pdparams", ".json"):
         if base.endswith(suffix):
@@ -68,6 +71,9 @@ def _read_sidecar(sidecar: Path) -> tuple[str, dict]:
     from paddle_mnist.course.nets import MODELS
     from paddle_mnist.engine.records import read_json
 
+    run_config = sidecar.parent / "config.json"
+    if not sidecar.is_file() and sidecar.name == "best.json" and run_config.is_file():
+        return _from_run_config(run_config)
     try:
         meta = read_json(sidecar)
     except FileNotFoundError:
@@ -87,6 +93,18 @@ def _read_sidecar(sidecar: Path) -> tuple[str, dict]:
     if isinstance(kwargs.get("hidden"), list):
         kwargs["hidden"] = tuple(kwargs["hidden"])
     return name, kwargs
+
+
+def _from_run_config(path: Path) -> tuple[str, dict]:
+    """The model a run folder's ``config.json`` describes (its ``best.pdparams`` has no sidecar)."""
+    from paddle_mnist.engine.config import ConfigError, from_dict
+    from paddle_mnist.engine.records import read_json
+
+    try:
+        cfg = from_dict(read_json(path)["config"])
+    except (KeyError, TypeError, ValueError, ConfigError) as exc:
+        raise PaddleMnistError(f"{path}: not a run's config ({exc})") from None
+    return cfg.model, cfg.model_kwargs()
 
 
 def load_model(model_path, hint: str = ""):
