@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from conftest import REPO
 
@@ -127,3 +128,47 @@ def test_every_run_folder_is_a_model(tryout, tmp_path):
     assert "accuracy" in out.stdout and "per-class accuracy: 0:" in out.stdout and "confusion matrix" in out.stdout
     bad = cli("evaluate", tmp_path)
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- predict (item 7)
+def _photo_on_gradient(path, digit_img, levels: int, size: int = 240):
+    """A clear photo: dark ink of ``digit_img`` (28x28, 0..1, ink high) enlarged on paper lit left to right."""
+    from PIL import Image
+
+    ink = np.asarray(Image.fromarray((digit_img.reshape(28, 28) * 255).astype("uint8")).resize(
+        (size, size), Image.Resampling.BICUBIC), dtype=np.float64) / 255
+    paper = np.tile(np.linspace(250, 250 - levels, size), (size, 1))
+    rng = np.random.default_rng(0)
+    photo = paper * (1 - 0.85 * ink) + rng.normal(0, 2, (size, size))
+    Image.fromarray(np.clip(photo, 0, 255).astype("uint8")).convert("RGB").save(path)
+    return path
+
+
+@pytest.mark.parametrize("levels", [40, 80])
+def test_a_lighting_gradient_still_finds_the_digit(tmp_path, levels):
+    from paddle_mnist.apps.predict import DEFAULT_MODEL, predict_each
+    from paddle_mnist.datafile.store import read_arrays
+
+    x, y = read_arrays()["eval"]
+    picks = [int(np.flatnonzero(y == d)[0]) for d in (3, 7, 2)]
+    paths = [_photo_on_gradient(tmp_path / f"d{y[i]}.jpg", x[i], levels) for i in picks]
+    results = predict_each(paths, DEFAULT_MODEL)
+    assert all("error" not in r for r in results), results
+    assert [r["digit"] for r in results] == [int(y[i]) for i in picks]
+
+
+def test_predict_reports_each_image_and_saves_inputs(tmp_path):
+    from paddle_mnist.datafile.store import read_arrays
+
+    x, y = read_arrays()["eval"]
+    good = _photo_on_gradient(tmp_path / "three.png", x[int(np.flatnonzero(y == 3)[0])], 20)
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"not a png")
+    res = cli("predict", good, bad, good, "--top", "3", "--save-input", tmp_path / "seen")
+    assert res.returncode != 0
+    lines = res.stdout.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith(f"{good}: 3 ") and "top 3: 3 " in line for line in lines)
+    errors = res.stderr.strip().splitlines()
+    assert "broken.png" in errors[0] and "1 of 3 image(s)" in errors[-1]
+    saved = sorted(p.name for p in (tmp_path / "seen").iterdir())
+    assert saved == ["000-three.28x28.png", "001-three.28x28.png"]

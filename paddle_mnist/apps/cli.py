@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--engine", choices=("dygraph", "inference"), default="dygraph",
                     help="dygraph: the paddle.nn model; inference: an exported model via paddle.inference "
                     "(default: dygraph)")
+    pr.add_argument("--top", type=_positive_int, default=1, help="show the K likeliest digits (default: 1)")
+    pr.add_argument("--save-input", default=None, metavar="DIR",
+                    help="write the 28x28 images the model sees to DIR (default: off)")
 
     b = sub.add_parser("bench", help="benchmarks; write reports/bench/*.json")
     b.add_argument("what", nargs="?", default="all", choices=("data", "train", "eval", "all"),
@@ -242,14 +245,19 @@ def cmd_report(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from paddle_mnist.apps.predict import DEFAULT_MODEL, format_prediction, predict_images
+    from paddle_mnist.apps.predict import DEFAULT_MODEL, format_prediction, predict_each
 
     model = args.model or DEFAULT_MODEL
     if args.engine == "inference" and args.model is None:
         from paddle_mnist.apps.export import DEFAULT_INFERENCE_MODEL as model
-    for result in predict_images(args.images, model, engine=args.engine):
-        print(format_prediction(result))
-    return 0
+    results = predict_each(args.images, model, engine=args.engine, save_input=args.save_input)
+    for result in results:
+        if "error" in result:
+            _fail(result["error"])
+        else:
+            print(format_prediction(result, args.top), flush=True)
+    failed = sum("error" in r for r in results)
+    return _fail(f"{failed} of {len(results)} image(s) could not be read") if failed else 0
 
 
 def cmd_evaluate(args) -> int:
