@@ -172,3 +172,37 @@ def test_predict_reports_each_image_and_saves_inputs(tmp_path):
     assert "broken.png" in errors[0] and "1 of 3 image(s)" in errors[-1]
     saved = sorted(p.name for p in (tmp_path / "seen").iterdir())
     assert saved == ["000-three.28x28.png", "001-three.28x28.png"]
+
+
+# ---------------------------------------------------------------- progress (item 6)
+def test_tracker_counts_runs_and_estimates_from_the_measured_rate():
+    from paddle_mnist.apps.progress import Tracker, summary_table
+
+    now, lines = [0.0], []
+    t = Tracker({"a": [100, 100], "b": [200]}, log=lines.append, clock=lambda: now[0])
+    t.start("a")
+    assert lines[-1] == "[1/2 a] 2 run(s); 0/3 runs done overall, ETA ?"
+    now[0] = 10.0
+    t.run_done({"name": "r"})
+    assert lines[-1] == "[1/2 a] runs 1/3, elapsed 0m10s, ETA 0m30s"  # 300 steps left at 10 steps/s
+    t.run_done({"name": "r"})
+    t.finish("a")
+    t.start("b")
+    assert lines[-1].startswith("[2/2 b] 1 run(s); 2/3 runs done overall, ETA 0m10s")
+    rec = {"runs": [{"name": "x-seed0", "variant": "x", "status": "ok", "best_valid_acc": 0.9, "test_acc": 0.8}],
+           "summary": {"x": {"valid_acc_mean": 0.9}}, "settings": {"wall_seconds": 65}}
+    table = summary_table({"mlp": rec}, 3700, {"report": "reports/REPORT.md"})
+    assert "x-seed0: 90.00% / 80.00%" in table and "1m05s" in table and "total wall time 1h01m" in table
+    assert table.endswith("report: reports/REPORT.md")
+
+
+def test_epochs_leave_one_line_each_off_a_terminal(tiny_data, tmp_path, capsys):
+    from paddle_mnist.engine.config import TrainConfig
+    from paddle_mnist.engine.fit import fit
+
+    cfg = TrainConfig(model="softmax", epochs=2, batch_size=10, data_path=str(tiny_data), device="cpu",
+                      histograms=False)
+    fit(cfg, tmp_path / "run-seed0", experiment="demo", progress=None)
+    err = [line for line in capsys.readouterr().err.splitlines() if "epoch" in line]
+    assert len(err) == 2 and err[0].startswith("demo/run-seed0 epoch 1/2: train/loss=")
+    assert "valid/acc=" in err[1] and err[1].startswith("demo/run-seed0 epoch 2/2")

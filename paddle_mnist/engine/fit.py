@@ -54,7 +54,7 @@ class Run:
     valid: tuple  # valid images and labels as tensors, converted once
     batches: object  # a generator function of training batches
     steps_per_epoch: int
-    name: str = ""  # the experiment, for the progress bar
+    name: str = ""  # experiment/run, for the progress bar
 
 
 @dataclass
@@ -139,14 +139,16 @@ def train_one_epoch(run: Run, p: Progress, epoch: int, logger, show: bool) -> di
             interval = []
         if cfg.max_steps and record["step"] >= cfg.max_steps:
             break
-    bar.close()
     if record["status"] == "diverged":
+        bar.close()
         return None
     correct = accuracy(run.loss, outs, labels)
     valid_loss, valid_acc, _ = evaluate(run.model, *run.valid, run.loss, to_tensor=run.kit.to_tensor)
-    return {"epoch": epoch, "train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1),
-            "valid_loss": valid_loss, "valid_acc": valid_acc, "lr": float(run.opt.get_lr()),
-            "seconds": time.perf_counter() - t0}
+    row = {"epoch": epoch, "train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1),
+           "valid_loss": valid_loss, "valid_acc": valid_acc, "lr": float(run.opt.get_lr()),
+           "seconds": time.perf_counter() - t0}
+    bar.close(row)
+    return row
 
 
 def end_epoch(run: Run, p: Progress, row: dict, run_dir: Path, logger) -> None:
@@ -216,12 +218,12 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
     write_json(run_dir / "config.json", {"experiment": experiment, "config": config.to_dict(),
                                          "command": command if command is not None else sys.argv})
     run = setup(config, threads)
-    run.name = experiment
+    run.name = f"{experiment}/{run_dir.name}" if experiment else run_dir.name
     p = restore(run, run_dir / CHECKPOINT) if resume and (run_dir / CHECKPOINT).is_file() else Progress()
     logger = RunLogger(vdl_dir, config, enabled=vdl_dir is not None, resume_step=p.record["step"])
     if p.epoch:
         logger.replay(p.history, p.record["iter_step"], p.record["iter_loss"])
-    show = sys.stderr.isatty() if progress is None else progress
+    show = ("bar" if sys.stderr.isatty() else "lines") if progress is None else progress
     try:
         for epoch in range(p.epoch + 1, config.epochs + 1):
             if config.max_steps and p.record["step"] >= config.max_steps:
@@ -237,14 +239,15 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
 
 
 class _Bar:
-    """A tqdm bar per epoch on a terminal; silent otherwise."""
+    """Per epoch: a tqdm bar on a terminal that stays as one line with the valid accuracy; off a terminal
+    (``show="lines"``) one plain line per epoch; silent when ``show`` is false."""
 
-    def __init__(self, total: int, desc: str, enabled: bool):
-        self.bar = None
-        if enabled:
+    def __init__(self, total: int, desc: str, show):
+        self.bar, self.desc, self.lines = None, desc, show == "lines"
+        if show and not self.lines:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True, mininterval=0.5)
+            self.bar = tqdm(total=total, desc=desc, leave=True, dynamic_ncols=True, mininterval=0.5)
 
     def update(self, loss: float) -> None:
         if self.bar is not None:
@@ -252,9 +255,15 @@ class _Bar:
             if self.bar.n % 20 == 0:
                 self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
 
-    def close(self) -> None:
+    def close(self, row: dict | None = None) -> None:
+        done = "" if row is None else (f"train/loss={row['train_loss']:.4f} valid/acc={100 * row['valid_acc']:.2f}% "
+                                       f"({row['seconds']:.1f}s)")
         if self.bar is not None:
+            if done:
+                self.bar.set_postfix_str(done, refresh=True)
             self.bar.close()
+        elif self.lines and done:
+            print(f"{self.desc}: {done}", file=sys.stderr, flush=True)
 
 
 def _rng_state():

@@ -86,11 +86,12 @@ def _run_one(job: dict) -> dict:
 
 def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, resume: bool = False,
                 workers: int = 1, progress: bool | None = None, log=print, subdir: str = "",
-                tag: str = "") -> list[dict]:
+                tag: str = "", on_result=None) -> list[dict]:
     """Run ``(run_name, label, config[, extra])`` through ``engine.fit``; ``workers`` > 1 uses processes.
 
     ``extra`` (a dict) is merged into that run's record (e.g. the stage of a multi-stage study); ``tag``
-    (``engine.overrides.run_tag``) names the overrides in each run's folder and record name.
+    (``engine.overrides.run_tag``) names the overrides in each run's folder and record name; ``on_result(record)``
+    is called as each run ends (``apps.progress``).
     """
     from paddle_mnist.engine.overrides import tagged
 
@@ -109,16 +110,20 @@ def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, res
         c = job["config"]
         log(f"[{name}] {job['name']}: {c.model} {list(c.hidden)} {c.loss} {c.optimizer} lr={c.lr:g} "
             f"epochs={c.epochs}{'' if c.score_eval else ' (valid only)'}")
-    if not parallel:
-        results = []
-        for job in jobs:
-            results.append(_run_one(job))
-            _log_result(name, results[-1], log)
-        return results
-    results = parallel_map(_run_one, jobs, workers)
-    for r in results:
+
+    def done(r: dict) -> None:
         _log_result(name, r, log)
-    return results
+        if on_result is not None:
+            on_result(r)
+
+    if parallel:
+        return parallel_map(_run_one, jobs, workers, on_done=done)
+    return [_done_with(_run_one(job), done) for job in jobs]
+
+
+def _done_with(result: dict, done) -> dict:
+    done(result)
+    return result
 
 
 def _log_result(name: str, r: dict, log) -> None:
@@ -127,7 +132,8 @@ def _log_result(name: str, r: dict, log) -> None:
 
 def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, overrides: dict | None = None,
                    runs_dir="runs", results_dir=None, models_dir=None, resume: bool = False,
-                   progress: bool | None = None, workers: int = 1, log=print, record: bool = False) -> dict:
+                   progress: bool | None = None, workers: int = 1, log=print, record: bool = False,
+                   on_result=None) -> dict:
     """Run every stage of ``exp.plan``; write and return its results record (``paddle_mnist.studies`` names them).
 
     ``record=True`` (``reproduce``, ``train --record``) writes the reference ``reports/results`` and
@@ -141,12 +147,12 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
     models_dir = Path(models_dir) if models_dir else (None if quick else results_dir.parent / "models")
     started = time.perf_counter()
     opts = dict(runs_dir=runs_dir, quick=quick, resume=resume, workers=workers, progress=progress, log=log,
-                tag=tag)
+                tag=tag, on_result=on_result)
 
     def run_stage(stage: Stage) -> list[dict]:
         if stage.fn is not None:  # a study's own runner (the numpy nets, the toy-loss paths)
             log(f"[{exp.name}] {stage.name}: {len(stage.jobs)} run(s), {workers} worker(s)")
-            return parallel_map(stage.fn, [j.config for j in stage.jobs], workers)
+            return parallel_map(stage.fn, [j.config for j in stage.jobs], workers, on_done=on_result)
         configs = [(j.name, j.variant, j.config, j.extra) for j in stage.jobs]
         return run_configs(exp.name, configs, subdir=stage.subdir, **opts)
 
