@@ -201,11 +201,12 @@ def finish(run: Run, p: Progress, run_dir: Path, logger) -> dict:
 
 
 def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, command: list[str] | None = None,
-        resume: bool = False, progress: bool | None = None, threads: int | None = 0) -> dict:
+        resume: bool = False, progress: bool | None = None, threads: int | None = 0, hparams=None) -> dict:
     """Train ``config`` into ``run_dir``; return the run record (also written as ``summary.json``).
 
     ``threads``: MKL threads of this process; 0 picks ``perf.env.train_threads()``
-    (all cores up to two, as for a lone run), ``None`` leaves Paddle's setting.
+    (all cores up to two, as for a lone run), ``None`` leaves Paddle's setting. ``hparams``: the config keys the
+    dashboard shows as hyperparameters (``engine.vdl.varying_keys`` of the experiment's runs).
     """
     from paddle_mnist.engine.vdl import RunLogger
 
@@ -220,7 +221,7 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
     run = setup(config, threads)
     run.name = f"{experiment}/{run_dir.name}" if experiment else run_dir.name
     p = restore(run, run_dir / CHECKPOINT) if resume and (run_dir / CHECKPOINT).is_file() else Progress()
-    logger = RunLogger(vdl_dir, config, enabled=vdl_dir is not None, resume_step=p.record["step"])
+    logger = RunLogger(vdl_dir, config, enabled=vdl_dir is not None, resume_step=p.record["step"], hparams=hparams)
     if p.epoch:
         logger.replay(p.history, p.record["iter_step"], p.record["iter_loss"])
     show = ("bar" if sys.stderr.isatty() else "lines") if progress is None else progress

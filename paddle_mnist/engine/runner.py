@@ -71,7 +71,7 @@ def _run_one(job: dict) -> dict:
         shutil.rmtree(vdl_dir, ignore_errors=True)
     try:
         result = fit(cfg, run_dir, experiment=job["experiment"], vdl_dir=vdl_dir, resume=job["resume"],
-                     progress=job["progress"], threads=job["threads"])
+                     progress=job["progress"], threads=job["threads"], hparams=job["hparams"])
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # a run that raises is recorded; the others go on
@@ -94,6 +94,7 @@ def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, res
     is called as each run ends (``apps.progress``).
     """
     from paddle_mnist.engine.overrides import tagged
+    from paddle_mnist.engine.vdl import varying_keys
 
     configs = [(tagged(c[0], tag), *c[1:]) for c in configs]
     runs_dir = Path(runs_dir)
@@ -103,10 +104,11 @@ def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, res
              "experiment": name, "resume": resume, "progress": progress if workers == 1 else False,
              "name": run_name, "variant": label, "extra": extra[0] if extra else {}}
             for run_name, label, cfg, *extra in configs]
+    hparams = varying_keys([job["config"] for job in jobs])
     parallel = workers > 1 and len(jobs) > 1
     threads = train_threads(workers if parallel else 1)  # the cores shared among the worker processes
     for job in jobs:
-        job["threads"] = threads
+        job["threads"], job["hparams"] = threads, hparams
         c = job["config"]
         log(f"[{name}] {job['name']}: {c.model} {list(c.hidden)} {c.loss} {c.optimizer} lr={c.lr:g} "
             f"epochs={c.epochs}{'' if c.score_eval else ' (valid only)'}")
