@@ -60,8 +60,9 @@ def test_run_names_encode_the_overrides():
     assert run_tag(exp, Settings.resolve(exp, (0,), False, {"device": "cpu", "lr": exp.base.lr})) == ""
     s = Settings.resolve(exp, (0,), False, {"lr": 0.01, "hidden": (300, 100), "device": "cpu"})
     assert run_tag(exp, s) == "hidden300x100-lr0.01"
-    assert [j.name for _, j in planned_jobs(exp, s)] == ["adam-hidden300x100-lr0.01-seed0",
-                                                         "adam-cosine-hidden300x100-lr0.01-seed0"]
+    assert [j.name for _, j in planned_jobs(exp, s, tag_runs=True)] == ["adam-hidden300x100-lr0.01-seed0",
+                                                                       "adam-cosine-hidden300x100-lr0.01-seed0"]
+    assert [j.name for _, j in planned_jobs(exp, s)] == ["adam-seed0", "adam-cosine-seed0"]  # the Python API
     long = Settings.resolve(exp, (0,), False, {"lr": 0.01, "hidden": (512, 256, 128), "dropout": 0.3,
                                                "activation": "tanh", "weight_decay": 1e-4})
     assert len(run_tag(exp, long)) <= 40 and tagged("adam-seed1", "x") == "adam-x-seed1"

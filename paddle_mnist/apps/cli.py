@@ -208,7 +208,7 @@ def cmd_train(args) -> int:
     seeds = args.seeds or ((args.seed,) if args.seed is not None else None)
     overrides = _overrides(args)
     if args.dry_run:
-        jobs = planned_jobs(exp, Settings.resolve(exp, seeds, args.quick, overrides))
+        jobs = planned_jobs(exp, Settings.resolve(exp, seeds, args.quick, overrides), tag_runs=True)
         for stage, job in jobs:
             cfg = job.config.to_dict() if hasattr(job.config, "to_dict") else job.config
             print(f"{job.name}  ({stage})  {cfg}")
@@ -219,7 +219,7 @@ def cmd_train(args) -> int:
     set_device(args.device or "auto")  # so does a GPU asked of a CPU build
     record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=overrides,
                             runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume,
-                            workers=args.workers, record=args.record)
+                            workers=args.workers, record=args.record, tag_runs=True)
     failed = [r["name"] for r in record["runs"] if r.get("status") == "failed"]
     if failed:
         return _fail(f"{len(failed)} run(s) failed: {', '.join(failed)}")

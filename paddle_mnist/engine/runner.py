@@ -135,16 +135,17 @@ def _log_result(name: str, r: dict, log) -> None:
 def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, overrides: dict | None = None,
                    runs_dir="runs", results_dir=None, models_dir=None, resume: bool = False,
                    progress: bool | None = None, workers: int = 1, log=print, record: bool = False,
-                   on_result=None) -> dict:
+                   on_result=None, tag_runs: bool = False) -> dict:
     """Run every stage of ``exp.plan``; write and return its results record (``paddle_mnist.studies`` names them).
 
     ``record=True`` (``reproduce``, ``train --record``) writes the reference ``reports/results`` and
     ``reports/models``; otherwise results and the headline model go under ``runs_dir`` (a try-out).
+    ``tag_runs=True`` (``train``) names the runs and the results file after the overrides (``engine.overrides``).
     """
     from paddle_mnist.engine.overrides import run_tag
 
     s = Settings.resolve(exp, seeds, quick, overrides)
-    tag = run_tag(exp, s)
+    tag = run_tag(exp, s) if tag_runs else ""
     results_dir = Path(results_dir) if results_dir else results_dir_for(quick, Path(runs_dir), record)
     models_dir = Path(models_dir) if models_dir else (None if quick else results_dir.parent / "models")
     started = time.perf_counter()
