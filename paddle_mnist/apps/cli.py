@@ -257,7 +257,9 @@ def cmd_predict(args) -> int:
         else:
             print(format_prediction(result, args.top), flush=True)
     failed = sum("error" in r for r in results)
-    return _fail(f"{failed} of {len(results)} image(s) could not be read") if failed else 0
+    if failed and len(results) > 1:
+        return _fail(f"{failed} of {len(results)} image(s) could not be read")
+    return 1 if failed else 0
 
 
 def cmd_evaluate(args) -> int:
