@@ -207,3 +207,17 @@ def test_epochs_leave_one_line_each_off_a_terminal(tiny_data, tmp_path, capsys):
     err = [line for line in capsys.readouterr().err.splitlines() if "epoch" in line]
     assert len(err) == 2 and err[0].startswith("demo/run-seed0 epoch 1/2: train/loss=")
     assert "valid/acc=" in err[1] and err[1].startswith("demo/run-seed0 epoch 2/2")
+
+
+def test_only_a_recorded_run_writes_the_reference(tmp_path):
+    from paddle_mnist.engine.runner import results_dir_for
+    from paddle_mnist.paths import RESULTS
+
+    assert results_dir_for(False, tmp_path) == tmp_path / "results"
+    assert results_dir_for(False, tmp_path, record=True) == RESULTS
+    assert results_dir_for(True, tmp_path, record=True) == tmp_path / "quick" / "results"
+    (tmp_path / "trial.toml").write_text('optimizer = "momentum"\nhidden = [128]\n')
+    res = cli("train", "mlp", "--dry-run", "--seeds", "0", "--config", tmp_path / "trial.toml", "--set", "lr=0.02",
+              "--record")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("adam-hidden128-lr0.02-optimizermomentum-seed0 ")
