@@ -42,6 +42,22 @@ arrays = read_arrays()
 n = {mode: s["n"] for mode, s in summary["splits"].items()}
 
 # %% [markdown]
+# ## The course's data API in Paddle code
+#
+# `load_data(mode, batch_size)` returns a generator function, as in the course: each call yields
+# `(images, labels)` batches, float32 `[B, 784]` in [0, 1] and int64 `[B]`; `train` is reshuffled on every
+# call, `valid` and `eval` keep file order. This is the loader every run in this project trains on.
+
+# %%
+from paddle_mnist import load_data
+
+train_loader = load_data("train", batch_size=100, seed=0)  # seed: the same batches on every run
+imgs, labels = next(train_loader())
+print(f"one batch: images {imgs.shape} {imgs.dtype} in [{imgs.min():.0f}, {imgs.max():.0f}], "
+      f"labels {labels.shape} {labels.dtype}: {labels[:10]}")
+print(f"batches per epoch: train {sum(1 for _ in train_loader())}, valid {sum(1 for _ in load_data('valid', 100)())}")
+
+# %% [markdown]
 # ## The split
 #
 # The bar shows how the 70,000 images are divided. **Look for:** `eval` is the official test set and is

@@ -43,6 +43,31 @@ a, ref = rec["analysis"], rec["reference"]
 Markdown(f"{rec['description']}\n\n{nh.settings_note(rec)}")
 
 # %% [markdown]
+# ## The losses in Paddle code
+#
+# Each loss is a function of the logits and the labels (`get_loss(name).fn`): cross entropy
+# (`F.cross_entropy`, softmax inside), squared error between softmax and one-hot, and the course's pitfall:
+# a model with softmax already in `forward` (`double_softmax=True`) fed to `F.cross_entropy`, which applies
+# softmax a second time. On one batch of an untrained network the three start at these values; the double
+# softmax can never go below ln(1 + 9/e) ≈ 1.46.
+
+# %%
+import paddle
+
+from paddle_mnist import MLP, load_data
+from paddle_mnist.course.losses import get_loss
+
+imgs, labels = next(load_data("train", 100, seed=0)())
+x, y = paddle.to_tensor(imgs), paddle.to_tensor(labels)
+paddle.seed(0)
+logits = MLP()(x)
+paddle.seed(0)
+probabilities = MLP(double_softmax=True)(x)  # the same weights, softmax in forward
+for name, out in (("cross_entropy", logits), ("square_error_onehot", logits), ("cross_entropy", probabilities)):
+    print(f"{name:20s} on {'softmax outputs' if out is probabilities else 'logits':15s}: "
+          f"{float(get_loss(name).fn(out, y)):.4f}")
+
+# %% [markdown]
 # ## Training loss and validation accuracy per loss function
 #
 # One panel per variant with the training loss per iteration (each on its own log scale: the losses are

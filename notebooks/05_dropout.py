@@ -43,6 +43,28 @@ a = rec["analysis"]
 Markdown(f"{rec['description']}\n\n{nh.settings_note(rec)}")
 
 # %% [markdown]
+# ## Dropout in Paddle code
+#
+# `MLP(dropout=0.5)` puts `nn.Dropout` after each hidden layer. In `train()` mode each forward pass zeroes a
+# random half of the hidden units (and scales the rest by 2), so two passes over the same batch differ; in
+# `eval()` mode dropout is off and the outputs are deterministic. `train_epoch` switches to `train()`,
+# `evaluate` to `eval()`.
+
+# %%
+import paddle
+
+from paddle_mnist import MLP, load_data
+
+paddle.seed(0)
+model = MLP(dropout=0.5)
+print(model)
+x = paddle.to_tensor(next(load_data("valid", 100)())[0])
+model.train()
+print("train mode, two passes differ by", float((model(x) - model(x)).abs().max()))
+model.eval()
+print("eval mode, two passes differ by ", float((model(x) - model(x)).abs().max()))
+
+# %% [markdown]
 # ## Overfitting with and without dropout
 #
 # Training (dashed, measured with dropout active) against validation loss and accuracy per epoch, the

@@ -43,6 +43,34 @@ a = rec["analysis"]
 Markdown(f"{rec['description']}\n\n{nh.settings_note(rec)}")
 
 # %% [markdown]
+# ## Choosing on `valid` in Paddle code
+#
+# The search trains one model per candidate setting and keeps the one with the best accuracy on `valid`;
+# `eval` is not touched until the choice is made. In miniature: three learning rates, 50 Adam steps each,
+# chosen on `valid`.
+
+# %%
+import itertools
+
+import paddle
+
+from paddle_mnist import MLP, evaluate, load_data, train_epoch
+from paddle_mnist.course.losses import get_loss
+
+loss = get_loss("cross_entropy")
+valid_x, valid_y = next(load_data("valid", 10000)())
+scores = {}
+for lr in (1e-4, 1e-3, 1e-2):
+    paddle.seed(0)
+    model = MLP()
+    opt = paddle.optimizer.Adam(learning_rate=lr, parameters=model.parameters())
+    for _ in train_epoch(model, itertools.islice(load_data("train", 100, seed=0)(), 50), loss, opt):
+        pass
+    scores[lr] = evaluate(model, valid_x, valid_y, loss)[1]
+    print(f"lr {lr:g}: valid accuracy {scores[lr]:.2%}")
+print("chosen on valid: lr", max(scores, key=scores.get))
+
+# %% [markdown]
 # ## The search
 #
 # Validation accuracy (best over epochs) against the learning rate for each hidden size, against the

@@ -42,6 +42,29 @@ rec = nh.results_or_quick("numpy")
 Markdown(f"{rec['description']}\n\n{nh.settings_note(rec)}")
 
 # %% [markdown]
+# ## The assignment's net in Paddle code
+#
+# The numpy net below is the assignment's: sigmoid hidden layer, one output unit regressing the digit, squared
+# error. Its Paddle twin is `MLP(hidden=(64,), activation="sigmoid", out_features=1)` with
+# `get_loss("square_error_regression")`; its prediction is the output rounded to the nearest digit. The numpy
+# gradients are checked against Paddle's autograd in `tests/test_numpy_net.py`.
+
+# %%
+import paddle
+
+from paddle_mnist import MLP, load_data
+from paddle_mnist.course.losses import get_loss
+
+paddle.seed(0)
+model = MLP(hidden=(64,), activation="sigmoid", out_features=1)
+paddle.summary(model, (1, 784))
+imgs, labels = next(load_data("train", 100, seed=0)())
+loss = get_loss("square_error_regression")
+out = model(paddle.to_tensor(imgs))
+print(f"untrained: squared error {float(loss.fn(out, paddle.to_tensor(labels))):.2f}, "
+      f"first predictions {loss.predict(out).numpy()[:10]} for labels {labels[:10]}")
+
+# %% [markdown]
 # ## The assignment's net: sigmoid, squared error, one output unit
 #
 # Validation accuracy per epoch of every (learning rate, hidden units) point of the search, and the best

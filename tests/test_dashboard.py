@@ -74,10 +74,13 @@ def runs_dir(tmp_path_factory):
     return runs
 
 
+SERVER_LOG = {}  # the running server's log file
+
+
 @pytest.fixture(scope="module")
 def server(runs_dir, tmp_path_factory):
     port = free_port(HOST)
-    log_path = tmp_path_factory.mktemp("dash_log") / "visualdl.log"
+    log_path = SERVER_LOG["path"] = tmp_path_factory.mktemp("dash_log") / "visualdl.log"
     with open(log_path, "w") as log:
         proc = start_dashboard(runs_dir, HOST, port, log=log)
         try:
@@ -170,20 +173,37 @@ def test_hparams(server, names):
     MLP_RUN, SOFTMAX_RUN = names["mlp"], names["softmax"]
     rows = {r["name"]: r for r in api(server, "hparams/list")}
     assert {MLP_RUN, SOFTMAX_RUN} <= set(rows)
-    assert rows[MLP_RUN]["hparams"]["model"] == "mlp" and rows[SOFTMAX_RUN]["hparams"]["optimizer"] == "sgd"
+    # the few settings that differ between an experiment's runs (mlp: adam vs adam-cosine), no plumbing
+    assert set(rows[MLP_RUN]["hparams"]) == {"lr_schedule"}
+    assert rows[SOFTMAX_RUN]["hparams"] == {"model": "softmax", "optimizer": "sgd", "lr": pytest.approx(0.1)}
+    assert list(rows[MLP_RUN]["metrics"])[0] == "valid/acc"
+    assert all(v is not None for r in rows.values() for v in r["metrics"].values())  # no missing metric
     last = names["records"][MLP_RUN]["history"]["valid_acc"][-1]
     assert rows[MLP_RUN]["metrics"]["valid/acc"] == pytest.approx(last, rel=1e-6)
     indicators = api(server, "hparams/indicators")
-    assert {"lr", "model", "optimizer"} <= {h["name"] for h in indicators["hparams"]}
-    assert "valid/acc" in {m["name"] for m in indicators["metrics"]}
+    assert {"lr", "model", "optimizer", "lr_schedule"} == {h["name"] for h in indicators["hparams"]}
+    assert [m["name"] for m in indicators["metrics"]][0] == "valid/acc"
     assert api(server, "hparams/metric", run=MLP_RUN, metric="valid/acc")
+    for _ in range(2):  # VisualDL logs "Missing data of metrics!" for every metric a run lacks
+        api(server, "hparams/list")
+        api(server, "hparams/indicators")
+    assert "Missing data" not in SERVER_LOG["path"].read_text()
+
+
+def test_pr_curves_per_class(server, names):
+    MLP_RUN = names["mlp"]
+    tags = api(server, "pr-curve/tags")
+    per_run = dict(zip(tags["runs"], tags["tags"]))
+    assert {f"eval/pr_digit_{d}" for d in range(10)} <= set(per_run[MLP_RUN])
+    curve = api(server, "pr-curve/list", run=MLP_RUN, tag="eval/pr_digit_3")
+    assert curve and len(curve[0][2]) > 1  # one step: [time, step, [[precision, recall, ...] per threshold]]
 
 
 def test_images_are_served_as_png(server, names):
     MLP_RUN = names["mlp"]
     from PIL import Image
 
-    for tag, size in (("eval/confusion_matrix", (240, 240)), ("eval/misclassified", None)):
+    for tag, size in (("eval/confusion_matrix", (640, 560)), ("eval/misclassified", None)):
         steps = api(server, "image/list", run=MLP_RUN, tag=tag)
         assert steps, f"no {tag} image"
         png = api(server, "image/image", run=MLP_RUN, tag=tag, index=0)
@@ -193,6 +213,21 @@ def test_images_are_served_as_png(server, names):
         assert len(np.unique(np.asarray(img.convert("L")))) > 5  # a picture, not a flat fill
     text = api(server, "text/text", run=MLP_RUN, tag="eval/misclassified_labels", index=0).decode()
     assert "->" in text
+
+
+def test_figures_carry_labels():
+    """The confusion matrix writes its counts and axis names; each misclassified digit has its caption."""
+    from paddle_mnist.engine.vdl import confusion_image, digit_grid
+
+    cm = np.diag(np.full(10, 90)) + 1
+    plain = confusion_image(np.diag(np.full(10, 90)) + 1)
+    assert plain.shape == (560, 640, 3) and plain.dtype == np.uint8
+    other = confusion_image(cm * 2)
+    assert (plain != other).any()  # the counts (text) differ; the shading is the same
+    digits = np.zeros((3, 784), dtype=np.float32)
+    with_captions = digit_grid(digits, ["true 1 -> 7", "true 2 -> 3", "true 4 -> 9"])
+    without = digit_grid(digits)
+    assert with_captions.shape == without.shape and (with_captions != without).any()
 
 
 def test_histograms(server, names):

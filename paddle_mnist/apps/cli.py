@@ -1,4 +1,4 @@
-"""The command line: ``python -m paddle_mnist {list,prepare-data,train,report,predict,reproduce,bench,dashboard,export,demo}``.
+"""The command line: ``python -m paddle_mnist {list,prepare-data,train,report,predict,evaluate,reproduce,bench,dashboard,export,demo}``.
 
 Thin by design: each subcommand parses its arguments and calls one library
 function. Errors the user can fix are printed as one line with a non-zero exit.
@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--engine", choices=("dygraph", "inference"), default="dygraph",
                     help="dygraph: the paddle.nn model; inference: an exported model via paddle.inference "
                     "(default: dygraph)")
+    pr.add_argument("--top", type=_positive_int, default=1, help="show the K likeliest digits (default: 1)")
+    pr.add_argument("--save-input", default=None, metavar="DIR",
+                    help="write the 28x28 images the model sees to DIR (default: off)")
 
     b = sub.add_parser("bench", help="benchmarks; write reports/bench/*.json")
     b.add_argument("what", nargs="?", default="all", choices=("data", "train", "eval", "apps", "all"),
@@ -113,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _export_demo_parsers(sub) -> None:
+    ev = sub.add_parser("evaluate", help="accuracy, loss, per-class accuracy and confusion matrix of a model")
+    ev.add_argument("model", help="a run folder (runs/<experiment>/<run>), its best.pdparams, or a model file")
+    ev.add_argument("--split", choices=("valid", "eval"), default="valid", help="which split (default: valid)")
+
     ex = sub.add_parser("export", help="export a model as a Paddle inference model (paddle.jit.save)")
     ex.add_argument("--model", default=None, help="model .pdparams with its .json (default: reports/models/mlp)")
     ex.add_argument("--out", default=None, help="output folder (default: runs/export/<model name>)")
@@ -135,13 +142,22 @@ def _train_args(t) -> None:
     t.add_argument("--quick", action="store_true", help="a few hundred steps on a subset (default: off)")
     t.add_argument("--runs-dir", default="runs", help="where runs are written (default: runs)")
     t.add_argument("--results-dir", default=None,
-                   help="results folder (default: reports/results; --quick: RUNS_DIR/quick/results)")
+                   help="results folder (default: RUNS_DIR/results; --record: reports/results; "
+                   "--quick: RUNS_DIR/quick/results)")
     t.add_argument("--resume", action="store_true", help="continue unfinished runs, skip finished ones")
     t.add_argument("--workers", type=_positive_int, default=1,
                    help="parallel training processes (default: 1; use the core count for many runs)")
     t.add_argument("--dry-run", action="store_true", help="print the configurations and exit")
     t.add_argument("--nproc", type=_positive_int, default=1,
                    help="data-parallel training processes through paddle.distributed (default: 1; gloo on the CPU)")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any TrainConfig setting, repeatable: --set optimizer=sgd --set hidden=300,100 "
+                   "(default: the experiment's)")
+    t.add_argument("--config", default=None, metavar="FILE",
+                   help="a .json or .toml file of TrainConfig settings (--set and the flags win)")
+    t.add_argument("--record", action="store_true",
+                   help="write the reference reports/results and reports/models (default: off; a try-out "
+                   "writes RUNS_DIR/results)")
 
 
 def cmd_list(args) -> int:
@@ -176,11 +192,12 @@ def cmd_prepare(args) -> int:
 
 
 def _overrides(args) -> dict:
-    o = {}
-    for key in ("epochs", "batch_size", "lr", "device"):
-        if getattr(args, key, None) is not None:
-            o[key] = getattr(args, key)
-    return o
+    from paddle_mnist.engine.overrides import merge, parse_sets, read_config_file
+
+    flags = {key: getattr(args, key) for key in ("epochs", "batch_size", "lr", "device")
+             if getattr(args, key, None) is not None}
+    from_file = read_config_file(args.config) if getattr(args, "config", None) else {}
+    return merge(from_file, parse_sets(getattr(args, "set", [])), flags)
 
 
 def cmd_train(args) -> int:
@@ -191,8 +208,9 @@ def cmd_train(args) -> int:
 
     exp = get_experiment(args.experiment)
     seeds = args.seeds or ((args.seed,) if args.seed is not None else None)
+    overrides = _overrides(args)
     if args.dry_run:
-        jobs = planned_jobs(exp, Settings.resolve(exp, seeds, args.quick, _overrides(args)))
+        jobs = planned_jobs(exp, Settings.resolve(exp, seeds, args.quick, overrides), tag_runs=True)
         for stage, job in jobs:
             cfg = job.config.to_dict() if hasattr(job.config, "to_dict") else job.config
             print(f"{job.name}  ({stage})  {cfg}")
@@ -206,9 +224,9 @@ def cmd_train(args) -> int:
         return _fail(f"--quick trains on the first {QUICK['train_subset']} training images; the data file has "
                      f"{len(arrays['train'][1])}: train without --quick")
     set_device(args.device or "auto")  # so does a GPU asked of a CPU build
-    record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=_overrides(args),
+    record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=overrides,
                             runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume,
-                            workers=args.workers)
+                            workers=args.workers, record=args.record, tag_runs=True)
     failed = [r["name"] for r in record["runs"] if r.get("status") == "failed"]
     if failed:
         return _fail(f"{len(failed)} run(s) failed: {', '.join(failed)}")
@@ -283,13 +301,27 @@ def _check_results(results_dir) -> None:
 
 
 def cmd_predict(args) -> int:
-    from paddle_mnist.apps.predict import DEFAULT_MODEL, format_prediction, predict_images
+    from paddle_mnist.apps.predict import DEFAULT_MODEL, format_prediction, predict_each
 
     model = args.model if args.model is not None else DEFAULT_MODEL
     if args.engine == "inference" and args.model is None:
         from paddle_mnist.apps.export import DEFAULT_INFERENCE_MODEL as model
-    for result in predict_images(args.images, model, engine=args.engine):
-        print(format_prediction(result))
+    results = predict_each(args.images, model, engine=args.engine, save_input=args.save_input)
+    for result in results:
+        if "error" in result:
+            _fail(result["error"])
+        else:
+            print(format_prediction(result, args.top), flush=True)
+    failed = sum("error" in r for r in results)
+    if failed and len(results) > 1:
+        return _fail(f"{failed} of {len(results)} image(s) could not be read")
+    return 1 if failed else 0
+
+
+def cmd_evaluate(args) -> int:
+    from paddle_mnist.apps.evaluate import evaluate_model, format_evaluation
+
+    print(format_evaluation(evaluate_model(args.model, args.split)))
     return 0
 
 
@@ -329,7 +361,7 @@ def cmd_demo(args) -> int:
 
 COMMANDS = {"list": cmd_list, "prepare-data": cmd_prepare, "train": cmd_train, "reproduce": cmd_reproduce,
             "report": cmd_report, "predict": cmd_predict, "bench": cmd_bench, "dashboard": cmd_dashboard,
-            "export": cmd_export, "demo": cmd_demo}
+            "export": cmd_export, "demo": cmd_demo, "evaluate": cmd_evaluate}
 
 
 _PATH_OPTIONS = ("runs_dir", "results_dir", "model", "out", "idx_dir", "model_dir")

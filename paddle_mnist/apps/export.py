@@ -143,9 +143,12 @@ def export_model(model_path, out_dir) -> Path:
 
 
 def export_headline_models() -> list[Path]:
-    """Export ``reports/models/{mlp,softmax}.pdparams`` into ``reports/models/inference/{mlp,softmax}/``."""
-    return [export_model(MODELS / f"{name}.pdparams", HEADLINE_ROOT / name)
-            for name in ("mlp", "softmax")]
+    """Export ``reports/models/{mlp,softmax}.pdparams`` into ``reports/models/inference/{mlp,softmax}/``
+    (under the working folder when installed: never into the package)."""
+    from paddle_mnist.paths import REPORTS
+
+    root = REPORTS / "models"
+    return [export_model(root / f"{name}.pdparams", root / "inference" / name) for name in ("mlp", "softmax")]
 
 
 def read_meta(model_dir) -> dict:

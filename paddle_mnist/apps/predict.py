@@ -13,6 +13,7 @@ refused from their header before decoding, and NaN/inf pixels are an error.
 
     python -m paddle_mnist predict digit.png
     python -m paddle_mnist predict a.png b.jpg --model reports/models/softmax.pdparams
+    python -m paddle_mnist predict a.png --top 3 --save-input runs/seen --model runs/mlp/adam-seed0
 
 Paddle is imported inside the functions that need it, so importing this module
 is cheap.
@@ -105,6 +106,31 @@ def _border(a: np.ndarray) -> np.ndarray:
     return np.concatenate([a[0, :], a[-1, :], a[1:-1, 0], a[1:-1, -1]])
 
 
+def _flatten_lighting(ink: np.ndarray) -> np.ndarray:
+    """``ink`` minus a plane fitted to its border (robustly): uneven lighting across a photo becomes flat paper.
+
+    A left-to-right gradient of 80 grey levels would otherwise count as "paper noise" and hide the digit.
+    """
+    h, w = ink.shape
+    if min(h, w) < 3:
+        return ink
+    ys, xs = np.mgrid[0:h, 0:w]
+    mask = np.zeros((h, w), dtype=bool)
+    mask[[0, -1], :] = mask[:, [0, -1]] = True
+    a = np.stack([np.ones(mask.sum()), xs[mask] / w, ys[mask] / h], axis=1)
+    b = ink[mask].astype(np.float64)
+    keep = np.ones(len(b), dtype=bool)
+    for _ in range(2):  # refit without border pixels far off the plane (ink touching the edge)
+        coef = np.linalg.lstsq(a[keep], b[keep], rcond=None)[0]
+        resid = b - a @ coef
+        mad = 1.4826 * float(np.median(np.abs(resid - np.median(resid)))) + 1e-6
+        keep = np.abs(resid) <= 3 * mad
+        if keep.sum() < 3:
+            return ink
+    plane = coef[0] + coef[1] * xs / w + coef[2] * ys / h
+    return (ink - plane + coef[0] + coef[1] / 2 + coef[2] / 2).astype(np.float32)
+
+
 def _mnist_layout(ink: np.ndarray) -> np.ndarray:
     """Crop ``ink`` (0..1, ink high) to its bounding box, fit into 20x20, centre by mass in 28x28."""
     from PIL import Image
@@ -137,7 +163,7 @@ def preprocess_image(path) -> np.ndarray:
     """One image file -> float32 [784] in [0, 1], laid out like an MNIST digit (ink 1, background 0).
 
     Grayscale (transparency on white), polarity from the border (light border =
-    dark ink: invert), the paper's level (plus 5 sigma of its noise) to 0 and the
+    dark ink: invert), uneven lighting flattened (a plane fitted to the border), the paper's level (plus 5 sigma of its noise) to 0 and the
     strongest ink to 1 (no thresholding), crop to the ink, longer side to 20 px
     (Lanczos), centre of mass to the centre of 28x28. A missing file, a file that is not an image
     and an image without ink raise ``PaddleMnistError`` naming the file.
@@ -147,7 +173,7 @@ def preprocess_image(path) -> np.ndarray:
     if gray.size == 0:
         raise PaddleMnistError(f"{path}: empty image (0 pixels)")
     border = _border(gray) if min(gray.shape) > 1 else gray.ravel()
-    ink = 1.0 - gray if np.median(border) > 0.5 else gray
+    ink = _flatten_lighting(1.0 - gray if np.median(border) > 0.5 else gray)
     paper = _border(ink) if min(ink.shape) > 1 else ink.ravel()
     # The paper's level plus NOISE_SIGMAS of its noise (robust: median and MAD of the border) maps
     # to 0 and the strongest ink to 1; a clean image (flat border) is only rescaled.
@@ -183,10 +209,15 @@ def predict_images(paths, model_path=DEFAULT_MODEL, engine: str = "dygraph") -> 
     if not paths:
         return []
     batch = np.stack([preprocess_image(p) for p in paths]).astype(np.float32)
+    return _results(paths, _probabilities(batch, model_path, engine))
+
+
+def _probabilities(batch: np.ndarray, model_path, engine: str) -> np.ndarray:
+    """[N, 10] class probabilities of preprocessed images, through a model file or an exported model."""
     if engine == "inference":
         from paddle_mnist.apps.export import inference_probabilities
 
-        return _results(paths, inference_probabilities(model_path, batch))
+        return inference_probabilities(model_path, batch)
     model = load_model(model_path)
 
     import paddle
@@ -199,7 +230,7 @@ def predict_images(paths, model_path=DEFAULT_MODEL, engine: str = "dygraph") -> 
     if probs.ndim != 2 or probs.shape[1] != 10:
         raise PaddleMnistError(f"{model_paths(model_path)[0]}: the model gives {probs.shape[-1]} outputs "
                                f"per image; predict needs a 10-class classifier")
-    return _results(paths, probs)
+    return probs
 
 
 def _results(paths, probs) -> list[dict]:
@@ -211,6 +242,44 @@ def _results(paths, probs) -> list[dict]:
     return results
 
 
-def format_prediction(result: dict) -> str:
-    """One line: ``digit.png: 7 (p=0.998)``."""
-    return f"{result['path']}: {result['digit']} (p={result['probability']:.3f})"
+def format_prediction(result: dict, top: int = 1) -> str:
+    """One line: ``digit.png: 7 (p=0.998)``; with ``top`` > 1 the next guesses too (``top 3: 7 0.998, 1 0.001, ...``)."""
+    line = f"{result['path']}: {result['digit']} (p={result['probability']:.3f})"
+    if top > 1:
+        order = np.argsort(result["probabilities"])[::-1][:top]
+        line += f"  top {len(order)}: " + ", ".join(f"{d} {result['probabilities'][d]:.3f}" for d in order)
+    return line
+
+
+def predict_each(paths, model_path=DEFAULT_MODEL, engine: str = "dygraph", save_input=None) -> list[dict]:
+    """Like ``predict_images``, but each image on its own: an unusable one gives ``{'path', 'error'}``, the
+    others are still classified. ``save_input``: a folder for the 28x28 PNGs the model sees (``<name>.28x28.png``).
+    """
+    paths, good, errors, vectors = [str(p) for p in paths], [], {}, []
+    for path in paths:
+        try:
+            vectors.append(preprocess_image(path))
+            good.append(path)
+        except PaddleMnistError as exc:
+            errors[path] = str(exc)
+    if save_input is not None:
+        _save_inputs(good, vectors, Path(save_input))
+    results = {}
+    if good:
+        probs = _probabilities(np.stack(vectors).astype(np.float32), model_path, engine)
+        results = {r["path"]: r for r in _results(good, probs)}
+    return [results.get(p) or {"path": p, "error": errors[p]} for p in paths]
+
+
+def _save_inputs(paths, vectors, folder: Path) -> None:
+    from PIL import Image
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for i, (path, vec) in enumerate(zip(paths, vectors)):
+            name = f"{Path(path).stem}.28x28.png"
+            if sum(Path(p).stem == Path(path).stem for p in paths) > 1:
+                name = f"{i:03d}-{name}"
+            Image.fromarray(np.round(vec.reshape(SIDE, SIDE) * 255).astype(np.uint8)).save(folder / name)
+    except OSError as exc:
+        raise PaddleMnistError(f"{folder}: cannot write the input images ({exc.strerror or exc})") from None

@@ -16,6 +16,8 @@ def reproduce(*, quick: bool = False, runs_dir="runs", device: str = "auto", res
               workers: int = 1, log=print) -> tuple[Path, list[str]]:
     """Run everything; return the report's path and the names of failed runs."""
     from paddle_mnist.apps.export import export_headline_models
+    from paddle_mnist.apps.progress import Tracker, plan_of, summary_table
+    from paddle_mnist.engine.experiment import Settings
     from paddle_mnist.datafile.store import read_arrays, summarize
     from paddle_mnist.engine.device import set_device
     from paddle_mnist.engine.records import write_json
@@ -29,15 +31,23 @@ def reproduce(*, quick: bool = False, runs_dir="runs", device: str = "auto", res
     started, failed = time.perf_counter(), []
     results_dir = Path(runs_dir) / "quick" / "results" if quick else RESULTS
     write_json(results_dir / "data.json", summarize())
+    tracker = Tracker(plan_of(EXPERIMENTS.values(), lambda e: Settings.resolve(e, None, quick, {"device": device})),
+                      log=log)
+    records, where = {}, {"results": str(results_dir), "runs": str(runs_dir)}
     for name in EXPERIMENTS:
-        record = run_experiment(name, quick=quick, overrides={"device": device}, runs_dir=runs_dir, resume=resume,
-                                workers=workers, log=log)
-        failed += [f"{name}/{r['name']}" for r in record["runs"] if r.get("status") == "failed"]
+        tracker.start(name)
+        records[name] = run_experiment(name, quick=quick, overrides={"device": device}, runs_dir=runs_dir,
+                                       resume=resume, workers=workers, log=log, record=not quick,
+                                       on_result=tracker.run_done)
+        tracker.finish(name)
+        failed += [f"{name}/{r['name']}" for r in records[name]["runs"] if r.get("status") == "failed"]
     check_determinism(runs_dir, results_dir)
     if not quick:
         for path in export_headline_models():
             log(f"export -> {path.parent}")
+        where["models"] = "reports/models"
     write_json(results_dir / "reproduce.json", {"quick": quick, "wall_seconds": time.perf_counter() - started,
                                                 "experiments": list(EXPERIMENTS), "cpu_count": os.cpu_count()})
     out = build_report(results_dir=results_dir, out=(results_dir.parent / "REPORT.md") if quick else None)
+    log(summary_table(records, time.perf_counter() - started, {**where, "report": str(out)}))
     return out, failed

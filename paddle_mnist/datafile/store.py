@@ -35,7 +35,8 @@ PREPARE_HINT = "python -m paddle_mnist prepare-data"
 
 
 def default_path() -> Path:
-    """``$PADDLE_MNIST_DATA`` or the repository's ``data/mnist.json.gz``."""
+    """``$PADDLE_MNIST_DATA``, else ``data/mnist.json.gz`` in a checkout, else the user data folder
+    (``paths.user_data_dir()``, e.g. ``~/.local/share/paddle_mnist/mnist.json.gz``)."""
     env = os.environ.get("PADDLE_MNIST_DATA")
     return Path(env) if env else DATA_FILE
 
@@ -273,7 +274,8 @@ def read_arrays(path: str | Path | None = None, *, cache: bool = True) -> dict[s
     """All three splits as arrays; from the binary cache when the file is unchanged."""
     path = Path(path) if path is not None else default_path()
     if not path.is_file():
-        raise FileNotFoundError(f"data file not found: {path} (build it with: {PREPARE_HINT})")
+        raise FileNotFoundError(f"data file not found: {path} (build it with: {PREPARE_HINT}, "
+                                "or point PADDLE_MNIST_DATA at a copy)")
     if not cache:
         return parse_file(path)
     folder = _cache_dir_for(path)

@@ -10,6 +10,7 @@
   ``linear_N.w_0`` names, so a checkpoint resumes in any process.
 * ``resume_check(saved, config, where)``: ``--resume`` continues only the config a
   run was trained with (a longer ``epochs`` of a constant schedule is allowed and recorded).
+* A run folder (or its ``best.pdparams``) is a model too: its ``config.json`` describes it.
 
     python -m paddle_mnist predict digit.png --model reports/models/mlp.pdparams
 """
@@ -130,8 +131,10 @@ def write_model(weights: Path, dst: Path, cfg, info: dict) -> Path:
 
 
 def model_paths(model_path) -> tuple[Path, Path]:
-    """``X``, ``X.pdparams`` or ``X.json`` -> (``X.pdparams``, ``X.json``)."""
+    """``X``, ``X.pdparams`` or ``X.json`` -> (``X.pdparams``, ``X.json``); a run folder -> its ``best.*``."""
     path = Path(model_path)
+    if path.is_dir() and (path / "best.pdparams").is_file():
+        path = path / "best.pdparams"
     base = str(path)
     for suffix in (".pdparams", ".json"):
         if base.endswith(suffix):
@@ -157,6 +160,9 @@ def _read_sidecar(sidecar: Path) -> tuple[str, dict]:
     from paddle_mnist.course.nets import MODELS
     from paddle_mnist.engine.records import read_json
 
+    run_config = sidecar.parent / "config.json"
+    if not sidecar.is_file() and sidecar.name == "best.json" and run_config.is_file():
+        return _from_run_config(run_config)
     try:
         meta = read_json(sidecar)
     except FileNotFoundError:
@@ -195,6 +201,18 @@ def _check_size(sidecar: Path, name: str, kwargs: dict) -> None:
     if count > MAX_PARAMETERS:
         raise PaddleMnistError(f"{sidecar}: the described model would have {count:,} parameters (the limit is "
                                f"{MAX_PARAMETERS:,}); not a model this package wrote")
+
+
+def _from_run_config(path: Path) -> tuple[str, dict]:
+    """The model a run folder's ``config.json`` describes (its ``best.pdparams`` has no sidecar)."""
+    from paddle_mnist.engine.config import ConfigError, from_dict
+    from paddle_mnist.engine.records import read_json
+
+    try:
+        cfg = from_dict(read_json(path)["config"])
+    except (KeyError, TypeError, ValueError, ConfigError) as exc:
+        raise PaddleMnistError(f"{path}: not a run's config ({exc})") from None
+    return cfg.model, cfg.model_kwargs()
 
 
 def load_model(model_path, hint: str = ""):

@@ -118,12 +118,18 @@ def placeholder(job: Job) -> dict:
             "best_valid_loss": 0.0, "state": None, **job.extra}
 
 
-def planned_jobs(exp: Experiment, s: Settings) -> list[tuple[str, Job]]:
-    """``(stage name, job)`` for every run ``exp`` makes under ``s`` (choices made on placeholders)."""
-    out = []
+def planned_jobs(exp: Experiment, s: Settings, tag_runs: bool = False) -> list[tuple[str, Job]]:
+    """``(stage name, job)`` for every run ``exp`` makes under ``s`` (choices made on placeholders).
+
+    ``tag_runs``: job names carry the override tag, as ``train``'s run folders will (``engine.overrides.run_tag``).
+    """
+    from paddle_mnist.engine.overrides import run_tag, tagged
+
+    out, tag = [], run_tag(exp, s) if tag_runs else ""
 
     def preview(stage: Stage) -> list[dict]:
-        out.extend((stage.name, j) for j in stage.jobs)
+        named = [dataclasses.replace(j, name=tagged(j.name, tag)) if stage.fn is None else j for j in stage.jobs]
+        out.extend((stage.name, j) for j in named)
         return [placeholder(j) for j in stage.jobs]
 
     drive(exp, dataclasses.replace(s, dry_run=True), preview)

@@ -56,7 +56,7 @@ class Run:
     valid: tuple  # valid images and labels as tensors, converted once
     batches: object  # a generator function of training batches
     steps_per_epoch: int
-    name: str = ""  # the experiment, for the progress bar
+    name: str = ""  # experiment/run, for the progress bar
     value_of: object = None  # how a batch loss becomes a number (averaged over processes when data-parallel)
 
 
@@ -122,7 +122,7 @@ def restore(run: Run, state: dict, where) -> Progress:
     return Progress(state["history"], state["record"], state["epoch"])
 
 
-def train_one_epoch(run: Run, p: Progress, epoch: int, logger, show: bool) -> dict | None:
+def train_one_epoch(run: Run, p: Progress, epoch: int, logger, show) -> dict | None:
     """``course.train.train_epoch`` with the step budget, logging and divergence check; the epoch's row or None."""
     from paddle_mnist.course.train import accuracy, evaluate, train_epoch
 
@@ -151,14 +151,16 @@ def train_one_epoch(run: Run, p: Progress, epoch: int, logger, show: bool) -> di
             interval = []
         if cfg.max_steps and record["step"] >= cfg.max_steps:
             break
-    bar.close()
     if record["status"] == "diverged":
+        bar.close()
         return None
     correct = accuracy(run.loss, outs, labels)
     valid_loss, valid_acc, _ = evaluate(run.model, *run.valid, run.loss, to_tensor=run.kit.to_tensor)
-    return {"epoch": epoch, "train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1),
-            "valid_loss": valid_loss, "valid_acc": valid_acc, "lr": float(run.opt.get_lr()),
-            "seconds": time.perf_counter() - t0}
+    row = {"epoch": epoch, "train_loss": loss_sum / max(seen, 1), "train_acc": correct / max(seen, 1),
+           "valid_loss": valid_loss, "valid_acc": valid_acc, "lr": float(run.opt.get_lr()),
+           "seconds": time.perf_counter() - t0}
+    bar.close(row)
+    return row
 
 
 def end_epoch(run: Run, p: Progress, row: dict, run_dir: Path, logger) -> None:
@@ -216,7 +218,7 @@ def finish(run: Run, p: Progress, run_dir: Path, logger) -> dict:
     return result
 
 
-def train_epochs(run: Run, p: Progress, run_dir: Path, logger, show: bool) -> None:
+def train_epochs(run: Run, p: Progress, run_dir: Path, logger, show) -> None:
     """The epochs still to do: train, then record; stop at the step budget or a divergence."""
     cfg = run.config
     try:
@@ -233,11 +235,12 @@ def train_epochs(run: Run, p: Progress, run_dir: Path, logger, show: bool) -> No
 
 
 def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, command: list[str] | None = None,
-        resume: bool = False, progress: bool | None = None, threads: int | None = 0) -> dict:
+        resume: bool = False, progress: bool | None = None, threads: int | None = 0, hparams=None) -> dict:
     """Train ``config`` into ``run_dir``; return the run record (also written as ``summary.json``).
 
     ``threads``: MKL threads of this process; 0 picks ``perf.env.train_threads()``
-    (all cores up to two, as for a lone run), ``None`` leaves Paddle's setting.
+    (all cores up to two, as for a lone run), ``None`` leaves Paddle's setting. ``hparams``: the config keys the
+    dashboard shows as hyperparameters (``engine.vdl.varying_keys`` of the experiment's runs).
     """
     run_dir = Path(run_dir)
     if not distributed.is_main():  # data-parallel: process 0 writes the records, the others a scratch copy
@@ -248,21 +251,22 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
             return done
         write_json(run_dir / "config.json", {"experiment": experiment, "config": config.to_dict(),
                                              "command": command if command is not None else sys.argv})
-        return _train(config, run_dir, state, experiment, vdl_dir, progress, threads)
+        return _train(config, run_dir, state, experiment, vdl_dir, progress, threads, hparams)
 
 
-def _train(config, run_dir: Path, state, experiment, vdl_dir, progress, threads) -> dict:
+def _train(config, run_dir: Path, state, experiment, vdl_dir, progress, threads, hparams) -> dict:
     from paddle_mnist.engine.vdl import RunLogger
 
     run = setup(config, threads)
-    run.name = experiment
+    run.name = f"{experiment}/{run_dir.name}" if experiment else run_dir.name
     p = restore(run, state, run_dir / CHECKPOINT) if state is not None else Progress()
     if state is not None and state.get("extended_from"):
         p.record.setdefault("epochs_extended_from", state["extended_from"])
-    logger = RunLogger(vdl_dir, config, enabled=vdl_dir is not None, resume_step=p.record["step"])
+    logger = RunLogger(vdl_dir, config, enabled=vdl_dir is not None, resume_step=p.record["step"], hparams=hparams)
     if p.epoch:
         logger.replay(p.history, p.record["iter_step"], p.record["iter_loss"])
-    train_epochs(run, p, run_dir, logger, sys.stderr.isatty() if progress is None else progress)
+    show = ("bar" if sys.stderr.isatty() else "lines") if progress is None else progress
+    train_epochs(run, p, run_dir, logger, show)
     return finish(run, p, run_dir, logger)
 
 
@@ -335,14 +339,15 @@ def _config_json(run_dir: Path):
 
 
 class _Bar:
-    """A tqdm bar per epoch on a terminal; silent otherwise."""
+    """Per epoch: a tqdm bar on a terminal that stays as one line with the valid accuracy; off a terminal
+    (``show="lines"``) one plain line per epoch; silent when ``show`` is false."""
 
-    def __init__(self, total: int, desc: str, enabled: bool):
-        self.bar = None
-        if enabled:
+    def __init__(self, total: int, desc: str, show):
+        self.bar, self.desc, self.lines = None, desc, show == "lines"
+        if show and not self.lines:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True, mininterval=0.5)
+            self.bar = tqdm(total=total, desc=desc, leave=True, dynamic_ncols=True, mininterval=0.5)
 
     def update(self, loss: float) -> None:
         if self.bar is not None:
@@ -350,9 +355,15 @@ class _Bar:
             if self.bar.n % 20 == 0:
                 self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
 
-    def close(self) -> None:
+    def close(self, row: dict | None = None) -> None:
+        done = "" if row is None else (f"train/loss={row['train_loss']:.4f} valid/acc={100 * row['valid_acc']:.2f}% "
+                                       f"({row['seconds']:.1f}s)")
         if self.bar is not None:
+            if done:
+                self.bar.set_postfix_str(done, refresh=True)
             self.bar.close()
+        elif self.lines and done:
+            print(f"{self.desc}: {done}", file=sys.stderr, flush=True)
 
 
 def _rng_state():

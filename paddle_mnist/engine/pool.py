@@ -98,15 +98,17 @@ def blas_threads(n: int = 1):
             set_threads(k)
 
 
-def parallel_map(fn, jobs: list, workers: int = 1) -> list:
+def parallel_map(fn, jobs: list, workers: int = 1, on_done=None) -> list:
     """``[fn(job) for job in jobs]``, in ``workers`` spawned processes when ``workers > 1`` (order kept).
+
+    ``on_done(result)`` is called as each result arrives (in order), e.g. for progress.
 
     Either way numpy's BLAS runs one thread per process: here through
     ``blas_threads(1)``, in the workers through ``OMP_NUM_THREADS=1``.
     """
     if workers <= 1 or len(jobs) <= 1:
         with blas_threads(1):
-            return [fn(job) for job in jobs]
+            return [_done(fn(job), on_done) for job in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -114,8 +116,14 @@ def parallel_map(fn, jobs: list, workers: int = 1) -> list:
                                                   mp_context=multiprocessing.get_context("spawn"),
                                                   initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         try:
-            return list(pool.map(fn, jobs))
+            return [_done(r, on_done) for r in pool.map(fn, jobs)]
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
 
+
+
+def _done(result, on_done):
+    if on_done is not None:
+        on_done(result)
+    return result

@@ -1,8 +1,9 @@
 """Run a registered experiment (every variant x seed through ``engine.fit``) and record its results.
 
-Results go to ``reports/results/<name>.json`` (atomically, under a file lock);
-``--quick`` runs go to ``runs/quick/results/`` so they never replace the full
-results. A run that diverges is recorded as ``diverged``; one that raises is
+Only a recorded run (``reproduce``, ``train --record``) writes the reference
+``reports/results/<name>.json`` and ``reports/models``; a try-out writes
+``RUNS_DIR/results/<name>[-tag].json`` (``--quick``: ``RUNS_DIR/quick/results``),
+atomically and under a file lock; overrides name their runs (``engine.overrides``). A run that diverges is recorded as ``diverged``; one that raises is
 recorded as ``failed`` and the others go on (a full or read-only disk, a planted
 file, a held run folder or ``--resume`` over another config stop the command).
 The experiment's runs folder and each run folder are locked while in use; a study's
@@ -37,8 +38,11 @@ from paddle_mnist.studies.stats import summarise
 from paddle_mnist.paths import REPORTS, shown
 
 
-def results_dir_for(quick: bool, runs_dir: Path) -> Path:
-    return Path(runs_dir) / "quick" / "results" if quick else REPORTS / "results"
+def results_dir_for(quick: bool, runs_dir: Path, record: bool = False) -> Path:
+    """``reports/results`` only for a recorded full run (``reproduce``, ``train --record``); else under the runs."""
+    if quick:
+        return Path(runs_dir) / "quick" / "results"
+    return REPORTS / "results" if record else Path(runs_dir) / "results"
 
 
 def _own_weights(run: dict, runs_dir: Path) -> Path | None:
@@ -55,7 +59,7 @@ def _own_weights(run: dict, runs_dir: Path) -> Path | None:
     return real
 
 
-def _copy_headline(exp, runs: list[dict], models_dir: Path, runs_dir: Path) -> str | None:
+def _copy_headline(exp, runs: list[dict], models_dir: Path, runs_dir: Path, tag: str = "") -> str | None:
     """Copy the headline model: the best-valid run of the variant with the best mean valid accuracy.
 
     Chosen on ``valid`` only; the same rule as ``headline_variant`` (report and notebooks).
@@ -73,7 +77,7 @@ def _copy_headline(exp, runs: list[dict], models_dir: Path, runs_dir: Path) -> s
         print(f"[{exp.name}] headline model not copied: {best['checkpoint']} is not run {best['name']}'s own "
               f"best.pdparams under {runs_dir}", file=sys.stderr)
         return None
-    dst = Path(models_dir) / f"{exp.name}.pdparams"
+    dst = Path(models_dir) / f"{exp.name}{'-' + tag if tag else ''}.pdparams"
     write_model(weights, dst, from_dict(best["config"]),
                 {"experiment": exp.name, "variant": variant, "run": best["name"],
                  "best_valid_acc": best["best_valid_acc"], "test_acc": best["test_acc"]})
@@ -104,7 +108,7 @@ def _run_one(job: dict) -> dict:
             shutil.rmtree(vdl_dir, ignore_errors=True)
         try:
             result = fit(cfg, run_dir, experiment=job["experiment"], vdl_dir=vdl_dir, resume=job["resume"],
-                         progress=job["progress"], threads=job["threads"])
+                         progress=job["progress"], threads=job["threads"], hparams=job["hparams"])
         except (KeyboardInterrupt, ResumeMismatch, RunInUse, RefusedFile):
             raise
         except OSError as exc:
@@ -208,11 +212,17 @@ def _keep_better(path: Path, record: dict, log) -> None:
 
 
 def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, resume: bool = False,
-                workers: int = 1, progress: bool | None = None, log=print, subdir: str = "") -> list[dict]:
+                workers: int = 1, progress: bool | None = None, log=print, subdir: str = "",
+                tag: str = "", on_result=None) -> list[dict]:
     """Run ``(run_name, label, config[, extra])`` through ``engine.fit``; ``workers`` > 1 uses processes.
 
-    ``extra`` (a dict) is merged into that run's record (e.g. the stage of a multi-stage study).
+    ``extra`` (a dict) is merged into that run's record (e.g. the stage of a multi-stage study); ``tag``
+    (``engine.overrides.run_tag``) names the overrides in each run's folder and record name; ``on_result(record)``
+    is called as each run ends (``apps.progress``).
     """
+    from paddle_mnist.engine.overrides import tagged
+
+    configs = [(tagged(c[0], tag), *c[1:]) for c in configs]
     runs_dir = Path(runs_dir)
     exp_runs = runs_dir / ("quick" if quick else "") / name / subdir
     vdl_root = runs_dir / "vdl" / ("quick-" + name if quick else name) / subdir
@@ -222,27 +232,34 @@ def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, res
             for run_name, label, cfg, *extra in configs]
     with run_lock(exp_runs):  # one command per experiment folder: a second one stops at once
         _preflight(jobs)
-        return _run_jobs(name, jobs, workers, log)
+        return _run_jobs(name, jobs, workers, log, on_result)
 
 
-def _run_jobs(name: str, jobs: list[dict], workers: int, log) -> list[dict]:
+def _run_jobs(name: str, jobs: list[dict], workers: int, log, on_result) -> list[dict]:
+    from paddle_mnist.engine.vdl import varying_keys
+
+    hparams = varying_keys([job["config"] for job in jobs])
     parallel = workers > 1 and len(jobs) > 1
     threads = train_threads(workers if parallel else 1)  # the cores shared among the worker processes
     for job in jobs:
-        job["threads"] = threads
+        job["threads"], job["hparams"] = threads, hparams
         c = job["config"]
         log(f"[{name}] {job['name']}: {c.model} {list(c.hidden)} {c.loss} {c.optimizer} lr={c.lr:g} "
             f"epochs={c.epochs}{'' if c.score_eval else ' (valid only)'}")
-    if not parallel:
-        results = []
-        for job in jobs:
-            results.append(_run_one(job))
-            _log_result(name, results[-1], log)
-        return results
-    results = parallel_map(_run_one, jobs, workers)
-    for r in results:
+
+    def done(r: dict) -> None:
         _log_result(name, r, log)
-    return results
+        if on_result is not None:
+            on_result(r)
+
+    if parallel:
+        return parallel_map(_run_one, jobs, workers, on_done=done)
+    return [_done_with(_run_one(job), done) for job in jobs]
+
+
+def _done_with(result: dict, done) -> dict:
+    done(result)
+    return result
 
 
 def _log_result(name: str, r: dict, log) -> None:
@@ -251,29 +268,39 @@ def _log_result(name: str, r: dict, log) -> None:
 
 def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, overrides: dict | None = None,
                    runs_dir="runs", results_dir=None, models_dir=None, resume: bool = False,
-                   progress: bool | None = None, workers: int = 1, log=print) -> dict:
-    """Run every stage of ``exp.plan``; write and return its results record (``paddle_mnist.studies`` names them)."""
+                   progress: bool | None = None, workers: int = 1, log=print, record: bool = False,
+                   on_result=None, tag_runs: bool = False) -> dict:
+    """Run every stage of ``exp.plan``; write and return its results record (``paddle_mnist.studies`` names them).
+
+    ``record=True`` (``reproduce``, ``train --record``) writes the reference ``reports/results`` and
+    ``reports/models``; otherwise results and the headline model go under ``runs_dir`` (a try-out).
+    ``tag_runs=True`` (``train``) names the runs and the results file after the overrides (``engine.overrides``).
+    """
+    from paddle_mnist.engine.overrides import run_tag
+
     s = Settings.resolve(exp, seeds, quick, overrides)
-    results_dir = Path(results_dir) if results_dir else results_dir_for(quick, Path(runs_dir))
+    tag = run_tag(exp, s) if tag_runs else ""
+    results_dir = Path(results_dir) if results_dir else results_dir_for(quick, Path(runs_dir), record)
     models_dir = Path(models_dir) if models_dir else (None if quick else results_dir.parent / "models")
     if not distributed.is_main():  # data-parallel: process 0 writes the results and models
         import tempfile
 
         results_dir, models_dir, log = Path(tempfile.mkdtemp(prefix="results-")), None, (lambda *a, **k: None)
     started = time.perf_counter()
-    opts = dict(runs_dir=runs_dir, quick=quick, resume=resume, workers=workers, progress=progress, log=log)
+    opts = dict(runs_dir=runs_dir, quick=quick, resume=resume, workers=workers, progress=progress, log=log,
+                tag=tag, on_result=on_result)
 
     def run_stage(stage: Stage) -> list[dict]:
         if stage.fn is not None:  # a study's own runner (the numpy nets, the toy-loss paths)
             log(f"[{exp.name}] {stage.name}: {len(stage.jobs)} run(s), {workers} worker(s)")
             folder = Path(runs_dir) / ("quick" if quick else "") / exp.name / stage.subdir
             calls = [(stage.fn, j.config, str(folder / j.name), resume) for j in stage.jobs]
-            return parallel_map(_own_run, calls, workers)
+            return parallel_map(_own_run, calls, workers, on_done=on_result)
         configs = [(j.name, j.variant, j.config, j.extra) for j in stage.jobs]
         return run_configs(exp.name, configs, subdir=stage.subdir, **opts)
 
     runs, extra = drive(exp, s, run_stage)
-    record = {
+    out = {
         "experiment": exp.name, "title": exp.title, "section": exp.section, "description": exp.description,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "settings": {"quick": quick, "seeds": sorted({r["seed"] for r in runs if "seed" in r}),
@@ -283,19 +310,19 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
         **extra,
     }
     if exp.analyse is not None:
-        record.update(exp.analyse(exp, runs, s))
-    record["settings"]["wall_seconds"] = time.perf_counter() - started
+        out.update(exp.analyse(exp, runs, s))
+    out["settings"]["wall_seconds"] = time.perf_counter() - started
     first = next((r for r in runs if "config" in r), None)
     if first is not None:
-        record["model_summary"] = model_summary(from_dict(first["config"]))
+        out["model_summary"] = model_summary(from_dict(first["config"]))
     if exp.headline and models_dir is not None:
-        record["settings"]["headline_model"] = _copy_headline(exp, runs, models_dir, Path(runs_dir))
-    path = results_dir / f"{exp.name}.json"
+        out["settings"]["headline_model"] = _copy_headline(exp, runs, models_dir, Path(runs_dir), tag)
+    path = results_dir / f"{exp.name}{'-' + tag if tag else ''}.json"
     with file_lock(path):
-        _keep_better(path, record, log)
-        write_json(path, record)
+        _keep_better(path, out, log)
+        write_json(path, out)
     log(f"[{exp.name}] results -> {shown(path)}")
-    return record
+    return out
 
 
 def model_summary(cfg) -> str:

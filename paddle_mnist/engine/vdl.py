@@ -1,9 +1,13 @@
-"""VisualDL logging for one run: scalars, hyperparameters, histograms, confusion matrix, mistakes.
+"""VisualDL logging for one run: scalars, hyperparameters, histograms, confusion matrix, mistakes, PR curves.
 
 Each run writes to its own folder ``runs/vdl/<experiment>/<run_name>/`` (VisualDL
 reads only the newest log file of a folder). Metric tags are the same names as
 everywhere else: ``train/loss``, ``train/acc``, ``valid/loss``, ``valid/acc``,
-``lr``, ``test/acc``.
+``lr``, ``test/acc``. The hyperparameters are the few settings that differ
+between the experiment's runs (``varying_keys``), logged when the run closes
+with only the metrics it has (valid/acc first), so VisualDL's hyper-parameter
+page finds every metric it is told about. The confusion matrix and the
+misclassified digits are labelled matplotlib figures.
 
     python -m paddle_mnist dashboard --runs-dir runs
 """
@@ -16,68 +20,119 @@ METRIC_TAGS = {"train_loss": "train/epoch_loss", "train_acc": "train/acc", "vali
                "valid_acc": "valid/acc", "lr": "lr"}
 
 
+# the order of the hyper-parameter page's metric columns
+HPARAM_METRICS = ("valid/acc", "test/acc", "valid/loss", "train/loss")
+# settings that never explain a difference in results: not hyperparameters
+PLUMBING = ("log_every", "histograms", "device", "data_path", "score_eval", "out_features")
+DEFAULT_HPARAMS = ("model", "optimizer", "lr")
+
+
+def varying_keys(configs) -> list[str]:
+    """The ``TrainConfig`` fields whose values differ among ``configs`` (plumbing left out), else a default few."""
+    dicts = [c.to_dict() for c in configs]
+    keys = [k for k in (dicts[0] if dicts else {}) if k not in PLUMBING and len({repr(d[k]) for d in dicts}) > 1]
+    if keys in ([], ["seed"]):  # runs that differ at most in their seed: name the model they train
+        keys = list(DEFAULT_HPARAMS) + keys
+    return keys
+
+
+def _hparam_value(v):
+    if isinstance(v, (list, tuple)):
+        return "x".join(map(str, v))
+    return v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else str(v)
+
+
 def confusion_matrix(labels, pred, n: int = 10) -> np.ndarray:
     cm = np.zeros((n, n), dtype=np.int64)
     np.add.at(cm, (np.asarray(labels, dtype=np.int64), np.asarray(pred, dtype=np.int64)), 1)
     return cm
 
 
-def confusion_image(cm: np.ndarray, cell: int = 24) -> np.ndarray:
-    """The matrix as an RGB uint8 heat map (row-normalised), ``cell`` pixels per entry."""
-    from matplotlib import colormaps
+def _render(fig) -> np.ndarray:
+    """A matplotlib figure as an RGB uint8 array (Agg, no pyplot)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def confusion_image(cm: np.ndarray) -> np.ndarray:
+    """The matrix as a labelled figure: rows true digit, columns predicted, each cell's count written in it."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 5.6), dpi=100)
+    ax = fig.add_subplot()
     norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    rgb = (colormaps["viridis"](np.sqrt(norm))[..., :3] * 255).astype(np.uint8)
-    return np.repeat(np.repeat(rgb, cell, axis=0), cell, axis=1)
+    im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    n = len(cm)
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=8,
+                    color="white" if norm[i, j] > 0.5 else "black")
+    ax.set_xticks(range(n))
+    ax.set_yticks(range(n))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title(f"eval confusion matrix: {int(np.trace(cm))}/{int(cm.sum())} right")
+    fig.colorbar(im, ax=ax, label="share of the true digit's images")
+    fig.tight_layout()
+    return _render(fig)
 
 
-def digit_grid(images: np.ndarray, cols: int = 8) -> np.ndarray:
-    """A grid of 28x28 digits as an RGB uint8 image (single channel repeated to 3)."""
+def digit_grid(images: np.ndarray, captions=(), cols: int = 8) -> np.ndarray:
+    """Digits (28x28, 0..1) in a grid, each with its caption (``true 7 -> 2``) above it, as an RGB image."""
+    from matplotlib.figure import Figure
+
     n = len(images)
     rows = max(1, -(-n // cols))
-    grid = np.zeros((rows * 28, cols * 28), dtype=np.uint8)
+    fig = Figure(figsize=(cols * 1.0, rows * 1.3), dpi=100)
     for i, img in enumerate(images):
-        r, c = divmod(i, cols)
-        grid[r * 28:(r + 1) * 28, c * 28:(c + 1) * 28] = (np.asarray(img).reshape(28, 28) * 255).astype(np.uint8)
-    return np.repeat(grid[..., None], 3, axis=2)
+        ax = fig.add_subplot(rows, cols, i + 1)
+        ax.imshow(np.asarray(img).reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+        ax.set_axis_off()
+        if i < len(captions):
+            ax.set_title(captions[i], fontsize=8, pad=2)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=1 - 0.22 / rows, wspace=0.08, hspace=0.3)
+    return _render(fig)
 
 
 class RunLogger:
     """One ``LogWriter`` per run folder; a no-op when disabled."""
 
-    def __init__(self, logdir, config, enabled: bool = True, resume_step: int = 0):
-        self.writer = None
+    def __init__(self, logdir, config, enabled: bool = True, resume_step: int = 0, hparams=None):
+        self.writer, self.model, self.logged = None, None, set()
         self.histograms = getattr(config, "histograms", True)
+        cfg = config.to_dict()
+        self.hparams = {k: _hparam_value(cfg[k]) for k in (hparams or DEFAULT_HPARAMS) if k in cfg}
         if not enabled:
             return
         from visualdl import LogWriter
 
         self.writer = LogWriter(logdir=str(logdir))
-        if resume_step == 0:
-            hp = {k: (v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else str(v))
-                  for k, v in config.to_dict().items() if k not in ("data_path",)}
-            self.writer.add_hparams(hp, ["valid/acc", "valid/loss", "train/loss", "test/acc"])
 
     def replay(self, history: dict, iter_step: list, iter_loss: list) -> None:
         """Re-log what a resumed run already recorded (VisualDL shows only a folder's newest log file)."""
         if self.writer is None:
             return
         for step, value in zip(iter_step, iter_loss):
-            self.writer.add_scalar("train/loss", float(value), int(step))
+            self.scalar("train/loss", float(value), int(step))
         for i, epoch in enumerate(history.get("epoch", [])):
             for key, tag in METRIC_TAGS.items():
-                self.writer.add_scalar(tag, float(history[key][i]), int(epoch))
+                self.scalar(tag, float(history[key][i]), int(epoch))
 
     def scalar(self, tag: str, value: float, step: int) -> None:
         if self.writer is not None:
             self.writer.add_scalar(tag, float(value), int(step))
+            self.logged.add(tag)
 
     def epoch(self, row: dict, step: int, model) -> None:
         if self.writer is None:
             return
+        self.model = model  # ``final`` scores the PR curves with it (the best weights by then)
         epoch = int(row["epoch"])
         for key, tag in METRIC_TAGS.items():
-            self.writer.add_scalar(tag, float(row[key]), epoch)
+            self.scalar(tag, float(row[key]), epoch)
         if self.histograms:
             for name, param in model.named_parameters():
                 if name.endswith("weight"):
@@ -86,16 +141,59 @@ class RunLogger:
     def final(self, x, y, pred, test_acc: float, step: int) -> None:
         if self.writer is None:
             return
-        self.writer.add_scalar("test/acc", float(test_acc), 1)
-        cm = confusion_matrix(y, pred)
-        self.writer.add_image("eval/confusion_matrix", confusion_image(cm), step)
-        wrong = np.flatnonzero(np.asarray(pred) != np.asarray(y))[:64]
+        self.scalar("test/acc", float(test_acc), 1)
+        y, pred = np.asarray(y), np.asarray(pred)
+        self.writer.add_image("eval/confusion_matrix", confusion_image(confusion_matrix(y, pred)), step)
+        wrong = np.flatnonzero(pred != y)[:32]
         if wrong.size:
-            self.writer.add_image("eval/misclassified", digit_grid(np.asarray(x)[wrong]), step)
-            self.writer.add_text("eval/misclassified_labels", " ".join(
-                f"{int(y[i])}->{int(pred[i])}" for i in wrong), step)
+            captions = [f"true {int(y[i])} -> {int(pred[i])}" for i in wrong]
+            self.writer.add_image("eval/misclassified", digit_grid(np.asarray(x)[wrong], captions), step)
+            self.writer.add_text("eval/misclassified_labels", " ".join(c[5:] for c in captions), step)
+        if self.model is not None:
+            probs = _probabilities(self.model, x)
+            for digit in range(probs.shape[1]):
+                _add_pr_curve(self.writer, f"eval/pr_digit_{digit}", y == digit, probs[:, digit], step)
 
     def close(self) -> None:
+        """Log the hyperparameters with the metrics this run has (none missing), then close the file."""
         if self.writer is not None:
+            metrics = [m for m in HPARAM_METRICS if m in self.logged]
+            if metrics and self.hparams:
+                self.writer.add_hparams(self.hparams, metrics)
             self.writer.close()
             self.writer = None
+
+
+def pr_counts(labels, scores, thresholds: int = 50) -> dict:
+    """TP, FP, TN, FN, precision and recall at ``thresholds`` equally spaced score thresholds (VisualDL's binning)."""
+    labels = np.asarray(labels, dtype=np.float64)
+    buckets = np.floor(np.asarray(scores) * (thresholds - 1)).astype(np.int64)
+    tp_b = np.bincount(buckets, weights=labels, minlength=thresholds)
+    fp_b = np.bincount(buckets, weights=1.0 - labels, minlength=thresholds)
+    tp, fp = np.cumsum(tp_b[::-1])[::-1], np.cumsum(fp_b[::-1])[::-1]
+    tn, fn = fp[0] - fp, tp[0] - tp
+    return {"tp": tp, "fp": fp, "tn": tn, "fn": fn, "precision": tp / np.maximum(1e-7, tp + fp),
+            "recall": tp / np.maximum(1e-7, tp + fn)}
+
+
+def _add_pr_curve(writer, tag: str, labels, scores, step: int) -> None:
+    """``LogWriter.add_pr_curve`` without its ``np.float`` (gone in numpy 2): the counts, then the raw record."""
+    import time
+
+    from visualdl.component.base_component import pr_curve_raw
+
+    c = pr_counts(labels, scores)
+    writer._get_file_writer().add_record(pr_curve_raw(  # the writer's one record sink (add_pr_curve uses it)
+        tag=tag, **{k: np.rint(c[k]).astype(np.int64).tolist() for k in ("tp", "fp", "tn", "fn")},
+        precision=c["precision"].tolist(), recall=c["recall"].tolist(), step=int(step),
+        walltime=round(time.time() * 1000)))
+
+
+def _probabilities(model, x) -> np.ndarray:
+    import paddle
+    import paddle.nn.functional as F
+
+    with paddle.no_grad():
+        out = model(paddle.to_tensor(np.ascontiguousarray(x, dtype=np.float32)))
+        probs = out if getattr(model, "double_softmax", False) else F.softmax(out, axis=-1)
+    return np.asarray(probs.numpy(), dtype=np.float64)
