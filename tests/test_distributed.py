@@ -36,7 +36,10 @@ def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
     two = _train(tmp_path / "two", *args, "--nproc", "2", env=env)
     assert one.returncode == 0, one.stderr[-2000:]
     assert two.returncode == 0, two.stderr[-2000:]
-    for run in ("adam-seed0", "adam-cosine-seed0"):
+    runs = sorted(p.name for p in (tmp_path / "one" / "quick" / "mlp").iterdir() if p.is_dir())
+    assert len(runs) == 2 and all(r.startswith(("adam-", "adam-cosine-")) for r in runs), runs  # named by --set
+    assert runs == sorted(p.name for p in (tmp_path / "two" / "quick" / "mlp").iterdir() if p.is_dir())
+    for run in runs:
         a = _weights(tmp_path / "one" / "quick" / "mlp" / run / "checkpoint.pdckpt")
         b = _weights(tmp_path / "two" / "quick" / "mlp" / run / "checkpoint.pdckpt")
         assert a.keys() == b.keys()

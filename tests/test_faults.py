@@ -322,14 +322,20 @@ def test_planted_file_is_refused_through_the_command(kind, tmp_path, monkeypatch
     assert not marker.exists()
 
 
-def test_resume_with_another_learning_rate_is_one_line_naming_it(tmp_path, monkeypatch, capsys):
+def test_resume_never_mixes_settings(tmp_path, monkeypatch, capsys):
+    """Other named settings are another run (its own folder and record); a setting that names no run is an error."""
     code, err = _train_tiny(tmp_path, monkeypatch, capsys)
     assert code == 0, err
-    before = (tmp_path / "res" / "softmax.json").read_bytes()
+    (first,) = (tmp_path / "res").glob("softmax*.json")
+    before = first.read_bytes()
+    code, err = _train_tiny(tmp_path, monkeypatch, capsys, "--resume", "--lr", "0.5", "--batch-size", "25")
+    assert code == 0, err
+    assert first.read_bytes() == before  # the earlier run's record is untouched
+    assert len(list((tmp_path / "runs" / "softmax").glob("default-*batch_size25*lr0.5*"))) == 1
     line = one_line_error(capsys, [*_TRAIN, "--runs-dir", tmp_path / "runs", "--results-dir", tmp_path / "res",
-                                   "--resume", "--lr", "0.5", "--batch-size", "25"])
-    assert "differs in batch_size 100 -> 25, lr" in line and "0.5" in line, line
-    assert (tmp_path / "res" / "softmax.json").read_bytes() == before
+                                   "--resume", "--set", "log_every=7"])
+    assert "differs in log_every 50 -> 7" in line, line
+    assert first.read_bytes() == before
 
 
 @pytest.mark.parametrize("held", ["run folder", "experiment folder"])
