@@ -21,6 +21,8 @@ from pathlib import Path
 
 from paddle_mnist.errors import PaddleMnistError
 
+CHECKPOINT = "checkpoint.pdckpt"  # a run folder's resume checkpoint
+
 KEYS_STRUCTURED = "structured"  # checkpoint["optimizer_keys"]: the optimizer state uses the model's names
 _GLOBAL_PARAM = re.compile(r"^(.+?\.[wb]_\d+)_")  # Paddle's parameter name at the start of an accumulator key
 

@@ -175,7 +175,8 @@ def _write_error(run_dir: Path, text: str) -> str:
 def _preflight(jobs: list[dict]) -> None:
     """Before any run starts: every run folder free, and ``--resume`` only over the same configs."""
     from paddle_mnist.engine.checkpoint import resume_check
-    from paddle_mnist.engine.fit import CHECKPOINT, read_summary
+    from paddle_mnist.engine.checkpoint import CHECKPOINT
+    from paddle_mnist.engine.resume import read_summary
 
     for job in jobs:
         run_dir = Path(job["run_dir"])
