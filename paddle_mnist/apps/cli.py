@@ -248,7 +248,7 @@ def cmd_report(args) -> int:
 def _check_results(results_dir) -> None:
     """Every results file a report reads must be a JSON object whose ``runs`` (if any) is a list of run objects and
     ``summary`` (if any) an object: the wrong shape is one line naming the file, not a traceback from the report."""
-    from paddle_mnist.engine.records import read_json
+    from paddle_mnist.records import read_json
     from paddle_mnist.errors import PaddleMnistError
     from paddle_mnist.paths import REPORTS
 

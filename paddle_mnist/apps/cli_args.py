@@ -51,7 +51,7 @@ _WRITTEN = {"prepare-data": "out", "report": "out"}  # commands whose --out is a
 
 def check_paths(args) -> None:
     """Path options given empty are errors (never the default); a written file must not be a folder or a device."""
-    from paddle_mnist.engine.records import check_output_path
+    from paddle_mnist.records import check_output_path
     from paddle_mnist.errors import PaddleMnistError
 
     for name in _PATH_OPTIONS:

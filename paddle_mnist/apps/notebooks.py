@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from paddle_mnist.plots.common import COLORS, new_figure, save
-from paddle_mnist.engine.records import read_json
+from paddle_mnist.records import read_json
 
 from paddle_mnist.paths import NOTEBOOKS, REPO, RESULTS
 from paddle_mnist.report.format import num  # noqa: F401  (the notebooks call nh.num)

@@ -25,7 +25,7 @@ from paddle_mnist.engine import distributed
 from paddle_mnist.engine.checkpoint import CHECKPOINT, load_state, save_state
 from paddle_mnist.engine.resume import resume_state
 from paddle_mnist.engine.config import TrainConfig
-from paddle_mnist.engine.records import run_lock, write_csv, write_json
+from paddle_mnist.records import run_lock, write_csv, write_json
 from paddle_mnist.errors import PaddleMnistError
 
 METRIC_COLUMNS = ["epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "lr", "seconds"]

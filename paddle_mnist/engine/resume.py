@@ -15,7 +15,7 @@ from pathlib import Path
 
 from paddle_mnist.engine.checkpoint import CHECKPOINT, load_state
 from paddle_mnist.engine.config import TrainConfig
-from paddle_mnist.engine.records import read_json
+from paddle_mnist.records import read_json
 from paddle_mnist.errors import PaddleMnistError
 
 

@@ -30,7 +30,7 @@ from paddle_mnist.engine.config import from_dict
 from paddle_mnist.engine.experiment import Experiment, Settings, Stage, drive
 from paddle_mnist.engine.pool import parallel_map
 from paddle_mnist.engine.checkpoint import load_state
-from paddle_mnist.engine.records import RUN_LOCK, RunInUse, atomic_write_text, file_lock, read_json, run_lock, write_json
+from paddle_mnist.records import RUN_LOCK, RunInUse, atomic_write_text, file_lock, read_json, run_lock, write_json
 from paddle_mnist.errors import PaddleMnistError
 from paddle_mnist.perf.env import train_threads
 from paddle_mnist.studies.stats import summarise

@@ -14,7 +14,7 @@ import datetime as _dt
 from pathlib import Path
 
 from paddle_mnist.errors import PaddleMnistError
-from paddle_mnist.engine.records import atomic_write_text
+from paddle_mnist.records import atomic_write_text
 from paddle_mnist.paths import REPORTS
 from paddle_mnist.report.context import Context
 from paddle_mnist.report.summary import summary
