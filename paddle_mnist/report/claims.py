@@ -82,9 +82,11 @@ def claims_rows(ledger: list[dict]) -> list[list]:
 def _target_row(t: dict) -> list:
     measured = pct(t["value"])
     if t.get("reference") is not None:
-        measured += f" vs {pct(t['reference'])} ({points(t['value'] - t['reference'])})"
-    if t.get("gap") is not None:
-        measured += f" ({points(-t['gap'])} to the best)"
+        noise = ("seed noise unknown" if t["low"] is None else
+                 "beyond seed noise" if t["low"] > 0 or t["high"] < 0 else "within seed noise")
+        measured += (f" vs {t['b']} {pct(t['reference'])} ({points(t['value'] - t['reference'])}; "
+                     f"95% interval [{points(t['low']) if t['low'] is not None else 'n/a'}, "
+                     f"{points(t['high']) if t['high'] is not None else 'n/a'}]; {noise})")
     return [t["target"], measured, "yes" if t["met"] else "**no**"]
 
 

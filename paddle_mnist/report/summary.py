@@ -61,7 +61,7 @@ def summary(ctx, parts: list[str]) -> str:
     if tally:
         counts = ", ".join(f"{n} {verdict}" for verdict, n in tally.most_common())
         ledger = next((anchor(h) for h in heads if h.startswith("Claims ledger")), "")
-        out.append(f"- [Claims ledger]({ledger}) of the original report's checkable claims: {counts}.")
+        out.append(f"- [Claims ledger]({ledger}) of the seed documents' checkable claims: {counts}.")
     out.append("\n**Contents**\n")
     out += [f"- [{h}]({anchor(h)})" for h in heads]
     out.append("\n**Seed references.** The claims and settings come from the documents the project started "

@@ -171,7 +171,7 @@ def save_restore(records):
         return not_measured("save_restore (python -c 'from paddle_mnist.studies.persistence import "
                             "measure_save_restore; measure_save_restore()')")
     m = rec["analysis"]
-    c = check(f"max |output difference| over {m['n_images']} eval images, exported whole net vs "
+    c = check(f"largest absolute output difference over {m['n_images']} eval images, exported whole net vs "
               "dygraph net from its parameters", m["max_abs_diff"], m["tolerance"],
               m["max_abs_diff"] <= m["tolerance"] and m["same_predictions"])
     return from_checks([c], n_min=None, facts=[fact("identical predicted labels", m["same_predictions"])])

@@ -16,6 +16,7 @@ from typing import Callable
 from paddle_mnist.studies import claim_rules as R
 from paddle_mnist.studies import claim_rules_opt as O
 from paddle_mnist.studies.claims_table import TABLE
+from paddle_mnist.studies.stats import welch_from_summary
 
 VERDICTS = R.VERDICTS
 RESULT_NAMES = ("loss", "dropout", "optimizers", "hparams", "save_restore")  # the records the ledger reads
@@ -83,9 +84,16 @@ def claims_ledger(records: dict) -> list[dict]:
 
 
 def _cmp_target(label, a_label, a, b_label, b, met):
-    return {"target": label, "a": a_label, "b": b_label, "value": a.get("test_acc_mean"),
-            "std": a.get("test_acc_std"), "reference": None if b is None else b.get("test_acc_mean"),
-            "reference_std": None if b is None else b.get("test_acc_std"), "met": met}
+    """A target row; with a reference arm, the Welch 95% interval of the difference (``low``/``high``, or None)."""
+    row = {"target": label, "a": a_label, "b": b_label, "value": a.get("test_acc_mean"), "reference": None,
+           "low": None, "high": None, "met": met}
+    if b is not None:
+        row["reference"] = b.get("test_acc_mean")
+        ci = welch_from_summary(a.get("test_acc_mean"), a.get("test_acc_std"), a.get("n_ok"),
+                                b.get("test_acc_mean"), b.get("test_acc_std"), b.get("n_ok"))
+        if ci:
+            row.update(low=ci["low"], high=ci["high"])
+    return row
 
 
 def targets(records: dict) -> list[dict]:
@@ -106,17 +114,20 @@ def targets(records: dict) -> list[dict]:
                 out.append(_cmp_target(text, key, v, "cross entropy", ce, ok(m - v["test_acc_mean"])))
     drop = records.get("dropout")
     if drop:
-        res = R.dropout_generalise({"dropout": drop})
-        c2 = next((c for c in res["comparisons"] if c["a"] == "p=0.2"), None)
-        if c2 and c2["high"] is not None:
-            a = {"test_acc_mean": c2["mean_a"]}
-            out.append(_cmp_target("dropout 0.2 at least as good as none (not worse beyond seed noise)", "p=0.2", a,
-                                   "p=0", {"test_acc_mean": c2["mean_b"]}, c2["high"] >= 0))
+        a = drop.get("analysis", {})
+        d0 = next((v for v in a.values() if v["dropout"] == 0.0), None)
+        d2 = next((v for v in a.values() if abs(v["dropout"] - 0.2) < 1e-9), None)
+        if d0 and d2 and d0["test_acc_mean"] is not None and d2["test_acc_mean"] is not None:
+            row = _cmp_target("dropout 0.2 at least as good as none (not worse beyond seed noise)", "p=0.2", d2,
+                              "p=0", d0, True)
+            row["met"] = row["high"] >= 0 if row["high"] is not None else d2["test_acc_mean"] >= d0["test_acc_mean"]
+            out.append(row)
     tuned = (records.get("optimizers") or {}).get("analysis", {}).get("tuned", {})
+    scored = {o: t for o, t in tuned.items() if t.get("test_acc_mean") is not None}
+    best = max(scored, key=lambda o: scored[o]["test_acc_mean"], default=None)
     for opt, t in tuned.items():
         if t.get("gap_to_best") is not None:
-            row = _cmp_target(f"{opt} (tuned lr {t['lr']:g}) within 0.5 points of the best tuned optimizer", opt, t,
-                              None, None, t["gap_to_best"] <= 0.005)
-            row["gap"] = t["gap_to_best"]
-            out.append(row)
+            ref = None if opt == best else scored.get(best)
+            out.append(_cmp_target(f"{opt} (tuned lr {t['lr']:g}) within 0.5 points of the best tuned optimizer",
+                                   opt, t, best, ref, t["gap_to_best"] <= 0.005))
     return out

@@ -131,7 +131,7 @@ TABLE = (
        "A whole saved net and a net rebuilt from its saved parameters give the same outputs.",
        "001: torch.save(net) vs torch.save(net.state_dict()); here Paddle's whole-net export "
        "(reports/models/inference/mlp) vs mlp.pdparams loaded into a fresh dygraph net",
-       "max |output difference| on 300 eval images, and whether the predicted labels agree",
+       "largest absolute output difference on 300 eval images, and whether the predicted labels agree",
        "reproduced if the max difference is at most 1e-5 and every label agrees, contradicted otherwise"),
     _r("ewa-smooth", "002", "§7", "当取权重值 β=0.98 时,可以得到图中更为平滑的绿色曲线。而当取权重值β=0.5 时,得到图中噪点更多的黄色曲线。"
        "β越大相当于求取平均利用的天数越多,曲线自然就会越平滑而且越滞后。",
