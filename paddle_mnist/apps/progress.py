@@ -102,12 +102,12 @@ def verdict_tally(records: dict) -> str:
     """``7 reproduced, 5 depends, ...`` over the claims these records decide (``studies.claims``)."""
     from collections import Counter
 
-    from paddle_mnist.studies.claims import claims_ledger
+    from paddle_mnist.studies.claims import RESULT_NAMES, claims_ledger
 
-    studies = {n: records[n] for n in ("loss", "dropout", "optimizers", "hparams") if records.get(n)}
+    studies = {n: records[n] for n in RESULT_NAMES if records.get(n)}
     if not studies:
         return ""
-    tally = Counter(c["verdict"] for c in claims_ledger(studies) if c["verdict"] != "no data")
+    tally = Counter(c["verdict"] for c in claims_ledger(studies) if c["verdict"] != "not measured")
     return ", ".join(f"{n} {verdict}" for verdict, n in tally.most_common())
 
 
