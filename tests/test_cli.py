@@ -187,7 +187,7 @@ def test_two_processes_share_runs_and_results(tmp_path):
 
 
 def test_concurrent_writers_of_one_results_file_are_serialised(tmp_path):
-    code = ("import sys, json, time; from paddle_mnist.engine.records import file_lock, write_json, read_json\n"
+    code = ("import sys, json, time; from paddle_mnist.records import file_lock, write_json, read_json\n"
             "p = sys.argv[1]\n"
             "for i in range(30):\n"
             "    with file_lock(p):\n"

@@ -373,7 +373,7 @@ def _leftovers(folder):
 ])
 def test_full_or_read_only_disk_during_train_is_one_line_and_leaves_no_debris(fault, target, fragment, tmp_path,
                                                                               monkeypatch, capsys):
-    from paddle_mnist.engine import records
+    from paddle_mnist import records
 
     module, name = target.split(".")
     monkeypatch.setattr(getattr(records, module), name, _erofs if "read-only" in fault else _enospc)
@@ -397,7 +397,7 @@ def test_output_under_a_file_is_one_line(argv, tmp_path, monkeypatch, capsys):
 
 
 def test_failed_write_keeps_the_old_file_and_removes_the_temporary(tmp_path, monkeypatch):
-    from paddle_mnist.engine import records
+    from paddle_mnist import records
     from paddle_mnist.engine.checkpoint import save_state
 
     target = tmp_path / "x.json"
@@ -412,7 +412,7 @@ def test_failed_write_keeps_the_old_file_and_removes_the_temporary(tmp_path, mon
 
 
 def test_error_txt_is_never_a_0_byte_file(tmp_path, monkeypatch):
-    from paddle_mnist.engine import records, runner
+    from paddle_mnist import records, runner
 
     monkeypatch.setattr(records.os, "fsync", _enospc)
     note = runner._write_error(tmp_path, "Traceback ...")
@@ -422,7 +422,7 @@ def test_error_txt_is_never_a_0_byte_file(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("target", ["/dev/full", "/dev/null", "folder", "fifo"])
 def test_writers_never_replace_a_folder_or_device(target, tmp_path):
-    from paddle_mnist.engine import records
+    from paddle_mnist import records
 
     if target == "folder":
         path = _folder(tmp_path)

@@ -130,7 +130,7 @@ def test_step_is_in_place_and_reset_clears_state():
 
 
 def test_registry_and_errors():
-    assert set(NUMPY_OPTIMIZERS) == {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"}
+    assert set(NUMPY_OPTIMIZERS) == {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adadelta"}
     assert isinstance(build_optimizer("adam", 0.01), Adam)
     with pytest.raises(ValueError):
         build_optimizer("lbfgs", 0.1)

@@ -15,7 +15,7 @@ from conftest import REPO, make_splits, write_course_file
 from paddle_mnist.engine import fit as engine
 from paddle_mnist.engine.checkpoint import ResumeMismatch, load_state
 from paddle_mnist.engine.config import TrainConfig
-from paddle_mnist.engine.records import RunInUse, run_lock
+from paddle_mnist.records import RunInUse, run_lock
 
 RUNS = ("adam-seed0", "adam-cosine-seed0")
 
@@ -165,7 +165,7 @@ def test_a_second_command_on_a_held_run_fails_clearly(tiny, tmp_path):
     from paddle_mnist.engine import runner
 
     run_dir = tmp_path / "runs" / "t" / "a"
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from paddle_mnist.engine.records import "
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from paddle_mnist.records import "
                                "run_lock\nwith run_lock(sys.argv[1]):\n    print('held', flush=True); time.sleep(60)",
                                str(run_dir)], cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:

@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from paddle_mnist.apps.cli_args import device_name, positive_float, positive_int, seed_list, check_paths
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, no usage dump
@@ -21,42 +23,6 @@ class _Parser(argparse.ArgumentParser):
 def _fail(message: str, code: int = 1) -> int:
     print(f"error: {message}", file=sys.stderr)
     return code
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def _seeds(text: str) -> tuple:
-    try:
-        seeds = tuple(int(s) for s in text.split(",") if s.strip() != "")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 0,1,2, got {text!r}") from None
-    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
-        raise argparse.ArgumentTypeError(f"expected distinct non-negative integers like 0,1,2, got {text!r}")
-    return seeds
-
-
-def _device(text: str) -> str:
-    if text in ("auto", "cpu", "gpu") or (text.startswith("gpu:") and text[4:].isdigit()):
-        return text
-    raise argparse.ArgumentTypeError(f"expected auto, cpu, gpu or gpu:N, got {text!r}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,9 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("reproduce", help="run every experiment, then write reports/REPORT.md")
     r.add_argument("--quick", action="store_true", help="smoke-test settings (default: full settings)")
     r.add_argument("--runs-dir", default="runs", help="where runs are written (default: runs)")
-    r.add_argument("--device", type=_device, default="auto", help="auto, cpu, gpu or gpu:N (default: auto)")
+    r.add_argument("--device", type=device_name, default="auto", help="auto, cpu, gpu or gpu:N (default: auto)")
     r.add_argument("--resume", action="store_true", help="continue unfinished runs, skip finished ones")
-    r.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
+    r.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
                    help="parallel training processes (default: the number of CPU cores)")
 
     rep = sub.add_parser("report", help="rebuild reports/REPORT.md and figures from reports/results/*.json")
@@ -98,19 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--engine", choices=("dygraph", "inference"), default="dygraph",
                     help="dygraph: the paddle.nn model; inference: an exported model via paddle.inference "
                     "(default: dygraph)")
-    pr.add_argument("--top", type=_positive_int, default=1, help="show the K likeliest digits (default: 1)")
+    pr.add_argument("--top", type=positive_int, default=1, help="show the K likeliest digits (default: 1)")
     pr.add_argument("--save-input", default=None, metavar="DIR",
                     help="write the 28x28 images the model sees to DIR (default: off)")
 
     b = sub.add_parser("bench", help="benchmarks; write reports/bench/*.json")
     b.add_argument("what", nargs="?", default="all", choices=("data", "train", "eval", "apps", "all"),
                    help="which benchmark (default: all)")
-    b.add_argument("--repeats", type=_positive_int, default=5, help="repetitions per figure (default: 5)")
+    b.add_argument("--repeats", type=positive_int, default=5, help="repetitions per figure (default: 5)")
 
     dash = sub.add_parser("dashboard", help="serve the VisualDL dashboard over runs/vdl")
     dash.add_argument("--runs-dir", default="runs", help="runs folder holding vdl/ (default: runs)")
     dash.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    dash.add_argument("--port", type=_positive_int, default=8040, help="port (default: 8040)")
+    dash.add_argument("--port", type=positive_int, default=8040, help="port (default: 8040)")
     _export_demo_parsers(sub)
     return p
 
@@ -126,29 +92,29 @@ def _export_demo_parsers(sub) -> None:
 
     dm = sub.add_parser("demo", help="serve a web page: draw or upload a digit, see both models' answers")
     dm.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    dm.add_argument("--port", type=_positive_int, default=8050, help="port (default: 8050)")
+    dm.add_argument("--port", type=positive_int, default=8050, help="port (default: 8050)")
     dm.add_argument("--model-dir", default=None,
                     help="folder holding exported mlp/ and softmax/ (default: reports/models/inference)")
 
 
 def _train_args(t) -> None:
-    t.add_argument("--epochs", type=_positive_int, default=None, help="epochs (default: the experiment's)")
-    t.add_argument("--batch-size", type=_positive_int, default=None, help="batch size (default: the experiment's)")
-    t.add_argument("--lr", type=_positive_float, default=None, help="learning rate (default: the experiment's)")
-    t.add_argument("--seeds", type=_seeds, default=None,
+    t.add_argument("--epochs", type=positive_int, default=None, help="epochs (default: the experiment's)")
+    t.add_argument("--batch-size", type=positive_int, default=None, help="batch size (default: the experiment's)")
+    t.add_argument("--lr", type=positive_float, default=None, help="learning rate (default: the experiment's)")
+    t.add_argument("--seeds", type=seed_list, default=None,
                    help="comma-separated seeds (default: the experiment's, 0,1,2; --quick: 0)")
     t.add_argument("--seed", type=int, default=None, help="a single seed (same as --seeds N)")
-    t.add_argument("--device", type=_device, default=None, help="auto, cpu, gpu or gpu:N (default: auto)")
+    t.add_argument("--device", type=device_name, default=None, help="auto, cpu, gpu or gpu:N (default: auto)")
     t.add_argument("--quick", action="store_true", help="a few hundred steps on a subset (default: off)")
     t.add_argument("--runs-dir", default="runs", help="where runs are written (default: runs)")
     t.add_argument("--results-dir", default=None,
                    help="results folder (default: RUNS_DIR/results; --record: reports/results; "
                    "--quick: RUNS_DIR/quick/results)")
     t.add_argument("--resume", action="store_true", help="continue unfinished runs, skip finished ones")
-    t.add_argument("--workers", type=_positive_int, default=1,
+    t.add_argument("--workers", type=positive_int, default=1,
                    help="parallel training processes (default: 1; use the core count for many runs)")
     t.add_argument("--dry-run", action="store_true", help="print the configurations and exit")
-    t.add_argument("--nproc", type=_positive_int, default=1,
+    t.add_argument("--nproc", type=positive_int, default=1,
                    help="data-parallel training processes through paddle.distributed (default: 1; gloo on the CPU)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any TrainConfig setting, repeatable: --set optimizer=sgd --set hidden=300,100 "
@@ -282,7 +248,7 @@ def cmd_report(args) -> int:
 def _check_results(results_dir) -> None:
     """Every results file a report reads must be a JSON object whose ``runs`` (if any) is a list of run objects and
     ``summary`` (if any) an object: the wrong shape is one line naming the file, not a traceback from the report."""
-    from paddle_mnist.engine.records import read_json
+    from paddle_mnist.records import read_json
     from paddle_mnist.errors import PaddleMnistError
     from paddle_mnist.paths import REPORTS
 
@@ -362,30 +328,6 @@ def cmd_demo(args) -> int:
 COMMANDS = {"list": cmd_list, "prepare-data": cmd_prepare, "train": cmd_train, "reproduce": cmd_reproduce,
             "report": cmd_report, "predict": cmd_predict, "bench": cmd_bench, "dashboard": cmd_dashboard,
             "export": cmd_export, "demo": cmd_demo, "evaluate": cmd_evaluate}
-
-
-_PATH_OPTIONS = ("runs_dir", "results_dir", "model", "out", "idx_dir", "model_dir")
-_WRITTEN = {"prepare-data": "out", "report": "out"}  # commands whose --out is a file they write
-
-
-def check_paths(args) -> None:
-    """Path options given empty are errors (never the default); a written file must not be a folder or a device."""
-    from paddle_mnist.engine.records import check_output_path
-    from paddle_mnist.errors import PaddleMnistError
-
-    for name in _PATH_OPTIONS:
-        value = getattr(args, name, None)
-        if value is not None and not str(value).strip():
-            raise PaddleMnistError(f"--{name.replace('_', '-')} is empty; give a path or leave the option out")
-    for image in getattr(args, "images", None) or []:
-        if not str(image).strip():
-            raise PaddleMnistError("an image path is empty")
-    out = getattr(args, _WRITTEN.get(args.command, ""), None)
-    if out is not None and not getattr(args, "check", False):
-        check_output_path(out)
-    runs_dir = getattr(args, "runs_dir", None)
-    if runs_dir is not None and Path(runs_dir).exists() and not Path(runs_dir).is_dir():
-        raise PaddleMnistError(f"--runs-dir {runs_dir}: is a file, not a folder")
 
 
 def main(argv=None) -> int:

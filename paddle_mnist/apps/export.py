@@ -83,7 +83,7 @@ def _check_out_dir(out_dir: Path) -> None:
 def _meta(params: Path, sidecar: Path, model, output_kind: str) -> dict:
     import paddle
 
-    from paddle_mnist.engine.records import read_json
+    from paddle_mnist.records import read_json
 
     return {
         "format": FORMAT,
@@ -108,7 +108,7 @@ def export_model(model_path, out_dir) -> Path:
     """
     from paddle_mnist.engine.checkpoint import load_model
     from paddle_mnist.engine.checkpoint import model_paths as _model_paths
-    from paddle_mnist.engine.records import write_json
+    from paddle_mnist.records import write_json
 
     out_dir = Path(out_dir)
     _check_out_dir(out_dir)
@@ -153,7 +153,7 @@ def export_headline_models() -> list[Path]:
 
 def read_meta(model_dir) -> dict:
     """The ``inference.meta.json`` of an exported model folder; a clear error if it is not one."""
-    from paddle_mnist.engine.records import read_json
+    from paddle_mnist.records import read_json
 
     model_dir = Path(model_dir)
     meta_path = model_dir / f"{PREFIX}{META_SUFFIX}"

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from paddle_mnist.plots.common import COLORS, new_figure, save
-from paddle_mnist.engine.records import read_json
+from paddle_mnist.records import read_json
 
 from paddle_mnist.paths import NOTEBOOKS, REPO, RESULTS
 from paddle_mnist.report.format import num  # noqa: F401  (the notebooks call nh.num)
@@ -124,11 +124,12 @@ def best_runs(record: dict, by=("variant",), metric: str = "best_valid_acc") -> 
 
 def claims_table(name: str, record: dict) -> str:
     """The claims ledger rows (``studies.claims_ledger``) that this study's record decides, as markdown."""
+    from paddle_mnist.report.claims import evidence, verdict_text
     from paddle_mnist.report.format import table
     from paddle_mnist.studies.claims import claims_ledger
 
-    rows = [[c["source"], c["claim"], c["evidence"], f"**{c['verdict']}**"]
-            for c in claims_ledger({name: record}) if c["verdict"] != "no data"]
+    rows = [[c["source"], c["claim"], evidence(c), verdict_text(c)]
+            for c in claims_ledger({name: record}) if c["verdict"] != "not measured"]
     return table(["source", "claim", "measured evidence", "verdict"], rows) if rows else "_No claims decided here._"
 
 

@@ -91,8 +91,24 @@ def summary_table(records: dict, wall: float, where: dict) -> str:
         wall_s = rec.get("settings", {}).get("wall_seconds")
         lines.append(f"{name:14s} {len(runs):5d} {failed:6d} {duration(wall_s):>8s}  {_headline(rec)}")
     lines.append(f"total wall time {duration(wall)}")
+    tally = verdict_tally(records)
+    if tally:
+        lines.append(f"claims ledger: {tally}")
     lines += [f"{what}: {path}" for what, path in where.items()]
     return "\n".join(lines)
+
+
+def verdict_tally(records: dict) -> str:
+    """``7 reproduced, 5 depends, ...`` over the claims these records decide (``studies.claims``)."""
+    from collections import Counter
+
+    from paddle_mnist.studies.claims import RESULT_NAMES, claims_ledger
+
+    studies = {n: records[n] for n in RESULT_NAMES if records.get(n)}
+    if not studies:
+        return ""
+    tally = Counter(c["verdict"] for c in claims_ledger(studies) if c["verdict"] != "not measured")
+    return ", ".join(f"{n} {verdict}" for verdict, n in tally.most_common())
 
 
 def _headline(rec: dict) -> str:

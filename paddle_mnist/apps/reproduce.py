@@ -20,7 +20,7 @@ def reproduce(*, quick: bool = False, runs_dir="runs", device: str = "auto", res
     from paddle_mnist.engine.experiment import Settings
     from paddle_mnist.datafile.store import read_arrays, summarize
     from paddle_mnist.engine.device import set_device
-    from paddle_mnist.engine.records import write_json
+    from paddle_mnist.records import write_json
     from paddle_mnist.paths import RESULTS
     from paddle_mnist.report.build import build_report
     from paddle_mnist.studies import EXPERIMENTS, run_experiment

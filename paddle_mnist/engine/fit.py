@@ -22,14 +22,14 @@ import numpy as np
 
 from paddle_mnist.datafile.store import read_arrays
 from paddle_mnist.engine import distributed
-from paddle_mnist.engine.checkpoint import load_state, save_state
+from paddle_mnist.engine.checkpoint import CHECKPOINT, load_state, save_state
+from paddle_mnist.engine.resume import resume_state
 from paddle_mnist.engine.config import TrainConfig
-from paddle_mnist.engine.records import read_json, run_lock, write_csv, write_json
+from paddle_mnist.records import run_lock, write_csv, write_json
 from paddle_mnist.errors import PaddleMnistError
 
 METRIC_COLUMNS = ["epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "lr", "seconds"]
 HISTORY_KEYS = METRIC_COLUMNS
-CHECKPOINT = "checkpoint.pdckpt"
 
 
 def seed_everything(seed: int) -> None:
@@ -246,7 +246,7 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
     if not distributed.is_main():  # data-parallel: process 0 writes the records, the others a scratch copy
         return _fit_elsewhere(config, run_dir, resume=resume, threads=threads)
     with run_lock(run_dir):  # one process per run folder
-        state, done = _resume_state(config, run_dir) if resume else (None, None)
+        state, done = resume_state(config, run_dir) if resume else (None, None)
         if done is not None:
             return done
         write_json(run_dir / "config.json", {"experiment": experiment, "config": config.to_dict(),
@@ -277,7 +277,7 @@ def _fit_elsewhere(config, run_dir: Path, *, resume: bool, threads) -> dict:
 
     from paddle_mnist.engine.vdl import RunLogger
 
-    state, done = _resume_state(config, run_dir) if resume else (None, None)  # as process 0 decides
+    state, done = resume_state(config, run_dir) if resume else (None, None)  # as process 0 decides
     if done is not None:
         return done
     scratch = Path(tempfile.mkdtemp(prefix=f"rank{distributed.rank()}-"))
@@ -289,53 +289,6 @@ def _fit_elsewhere(config, run_dir: Path, *, resume: bool, threads) -> dict:
         return finish(run, p, scratch, logger)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-def read_summary(run_dir: Path) -> dict | None:
-    """A finished run's ``summary.json`` (``None`` when missing or damaged: then it is rebuilt from the checkpoint).
-
-    Its ``checkpoint`` is always the run's own ``best.pdparams``, whatever the file says.
-    """
-    try:
-        done = read_json(run_dir / "summary.json")
-    except (OSError, PaddleMnistError):
-        if (run_dir / "summary.json").exists():
-            print(f"{run_dir / 'summary.json'}: damaged; rebuilding it from the checkpoint", file=sys.stderr)
-        return None
-    if not isinstance(done, dict) or done.get("status") not in ("ok", "diverged") \
-            or not isinstance(done.get("config"), dict):
-        return None
-    best = run_dir / "best.pdparams"
-    done["checkpoint"] = str(best) if best.is_file() and done.get("best_epoch") is not None else None
-    return done
-
-
-def _resume_state(config: TrainConfig, run_dir: Path):
-    """``(checkpoint state or None, finished record or None)`` for ``--resume``; a changed config is an error."""
-    from paddle_mnist.engine.checkpoint import ResumeMismatch, resume_check
-
-    done = read_summary(run_dir)
-    ckpt = run_dir / CHECKPOINT
-    state = load_state(ckpt) if ckpt.is_file() else None
-    if state is not None and (not isinstance(state, dict) or "record" not in state):
-        raise ResumeMismatch(f"{ckpt}: not a resume checkpoint; rerun without --resume to start afresh")
-    saved = (state or {}).get("config") or (done or {}).get("config") or _config_json(run_dir)
-    extended = resume_check(saved, config.to_dict(), run_dir)
-    if done is not None and (extended is None or done["status"] == "diverged"):
-        return None, done  # finished with this config (a diverged run stays diverged)
-    if extended is not None and state is None:
-        raise ResumeMismatch(f"{run_dir}: no checkpoint to extend to {config.epochs} epochs; rerun without --resume")
-    if state is not None and extended is not None:
-        state["extended_from"] = extended
-    return state, None
-
-
-def _config_json(run_dir: Path):
-    try:
-        saved = read_json(run_dir / "config.json")
-    except (OSError, PaddleMnistError):
-        return None
-    return saved.get("config") if isinstance(saved, dict) else None
 
 
 class _Bar:

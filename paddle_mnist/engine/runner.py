@@ -30,7 +30,7 @@ from paddle_mnist.engine.config import from_dict
 from paddle_mnist.engine.experiment import Experiment, Settings, Stage, drive
 from paddle_mnist.engine.pool import parallel_map
 from paddle_mnist.engine.checkpoint import load_state
-from paddle_mnist.engine.records import RUN_LOCK, RunInUse, atomic_write_text, file_lock, read_json, run_lock, write_json
+from paddle_mnist.records import RUN_LOCK, RunInUse, atomic_write_text, file_lock, read_json, run_lock, write_json
 from paddle_mnist.errors import PaddleMnistError
 from paddle_mnist.perf.env import train_threads
 from paddle_mnist.studies.stats import summarise
@@ -175,7 +175,8 @@ def _write_error(run_dir: Path, text: str) -> str:
 def _preflight(jobs: list[dict]) -> None:
     """Before any run starts: every run folder free, and ``--resume`` only over the same configs."""
     from paddle_mnist.engine.checkpoint import resume_check
-    from paddle_mnist.engine.fit import CHECKPOINT, read_summary
+    from paddle_mnist.engine.checkpoint import CHECKPOINT
+    from paddle_mnist.engine.resume import read_summary
 
     for job in jobs:
         run_dir = Path(job["run_dir"])

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from paddle_mnist.errors import PaddleMnistError
-from paddle_mnist.engine.records import atomic_write_bytes
+from paddle_mnist.records import atomic_write_bytes
 
 NAME_TABLE = "StructuredToParameterName@@"  # paddle.save's {key: tensor name} table of a state dict
 BIG_PARAM_INFO = "UnpackBigParamInfor@@"  # paddle.save's record of >1 GiB arrays split into slices

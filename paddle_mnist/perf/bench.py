@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from paddle_mnist.engine.records import write_json
+from paddle_mnist.records import write_json
 from paddle_mnist.paths import shown
 from paddle_mnist.perf.measure import BENCH_DIR, REPO, machine, stats
 

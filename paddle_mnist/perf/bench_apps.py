@@ -27,7 +27,7 @@ import numpy as np
 
 from paddle_mnist.paths import MODELS, REPO
 from paddle_mnist.perf.measure import BENCH_DIR, machine, stats
-from paddle_mnist.engine.records import write_json
+from paddle_mnist.records import write_json
 
 
 def export_parity() -> dict:

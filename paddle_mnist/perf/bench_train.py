@@ -44,7 +44,7 @@ import os
 import sys
 from pathlib import Path
 
-from paddle_mnist.engine.records import write_json
+from paddle_mnist.records import write_json
 from paddle_mnist.paths import shown
 from paddle_mnist.perf.bench_workers import _spawn
 from paddle_mnist.perf.flops import SIZES, batch_sizes, case_name

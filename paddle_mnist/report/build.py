@@ -14,9 +14,10 @@ import datetime as _dt
 from pathlib import Path
 
 from paddle_mnist.errors import PaddleMnistError
-from paddle_mnist.engine.records import atomic_write_text
+from paddle_mnist.records import atomic_write_text
 from paddle_mnist.paths import REPORTS
 from paddle_mnist.report.context import Context
+from paddle_mnist.report.summary import summary
 from paddle_mnist.report.format import missing, pct, pm, table  # noqa: F401  (pct, pm: the notebooks import them from here)
 from paddle_mnist.report.performance import section_performance
 from paddle_mnist.report.init import section_init
@@ -114,8 +115,8 @@ def section_reproducibility(ctx: Context) -> str:
 
 def sections() -> list:
     """The report's sections in the assignment's order."""
-    return [section_data, section_softmax, section_mlp, section_loss, section_dropout, section_optimizers,
-            section_hparams, section_numpy, section_trajectories, section_init, section_claims,
+    return [section_data, section_softmax, section_mlp, section_numpy, section_hparams, section_loss,
+            section_dropout, section_optimizers, section_trajectories, section_init, section_claims,
             section_performance, section_reproducibility]
 
 
@@ -135,7 +136,8 @@ def build_report(results_dir=None, out=None, figures_dir=None, bench_dir=None) -
     if repro:
         head.append(f"The last full reproduction took {repro['wall_seconds'] / 60:.1f} minutes of wall time"
                     f"{' (--quick)' if repro['quick'] else ''} on {repro.get('cpu_count', '?')} CPU cores.\n")
-    parts = head + [section(ctx) for section in sections()]
+    body = [section(ctx) for section in sections()]
+    parts = head + [summary(ctx, body)] + body
     parts.append(f"\n_Report written {_dt.datetime.now(_dt.timezone.utc).date().isoformat()}._\n")
     atomic_write_text(out, "\n".join(parts))
     return out

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from paddle_mnist.engine.records import read_json
+from paddle_mnist.records import read_json
 
 
 @dataclass

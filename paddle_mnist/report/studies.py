@@ -2,14 +2,14 @@
 
 Each ``section_*(ctx)`` takes ``report.context.Context`` and returns markdown; every
 number in the prose comes from ``reports/results/<name>.json`` (the ``analysis``
-written by ``studies``), and every verdict from ``studies.claims_ledger``.
+written by ``studies``), and the ledger section from ``report.claims``.
 
     python -m paddle_mnist report
 """
 from __future__ import annotations
 
 from paddle_mnist.report.format import missing, num, pct, pm, points, table
-from paddle_mnist.studies.claims import claims_ledger, targets
+from paddle_mnist.report.claims import claims_here, section_claims
 from paddle_mnist.studies.loss import DOUBLE_SOFTMAX_FLOOR
 
 STUDIES = ("loss", "dropout", "optimizers", "hparams")
@@ -32,15 +32,6 @@ def _seeds(rec: dict) -> str:
 def _quick_note(rec: dict) -> str:
     return "_These are `--quick` smoke-test results (2 epochs on 5,000 images), not the full settings._\n" \
         if rec["settings"].get("quick") else ""
-
-
-def _claims_here(rec_name: str, rec: dict) -> str:
-    rows = [c for c in claims_ledger({rec_name: rec}) if c["verdict"] != "no data"]
-    if not rows:
-        return ""
-    lines = ["Claims checked here (details in the ledger below):\n"]
-    lines += [f"- {c['claim']} — **{c['verdict']}**" for c in rows]
-    return "\n".join(lines) + "\n"
 
 
 def _status(a: dict) -> str:
@@ -130,7 +121,7 @@ def section_loss(ctx) -> str:
                       "97% valid at", "first logged loss", "lowest logged loss", "final-epoch train loss",
                       "runs ok / status"], rows) + "\n")
     out.append("\n".join(_loss_notes(a, lab)) + "\n")
-    out.append(_claims_here("loss", rec))
+    out.append(claims_here("loss", rec))
     out.append(_quick_note(rec))
     return "\n".join(x for x in out if x)
 
@@ -181,7 +172,7 @@ def section_dropout(ctx) -> str:
         if others and all(s["final_train_loss"] > base["final_train_loss"] for _, s in others):
             txt += "Its train loss is higher, as expected of a loss measured on a thinned network."
         out.append(txt + "\n")
-    out.append(_claims_here("dropout", rec))
+    out.append(claims_here("dropout", rec))
     out.append(_quick_note(rec))
     return "\n".join(x for x in out if x)
 
@@ -253,7 +244,7 @@ def section_optimizers(ctx) -> str:
                f"valid accuracy; `eval` is not scored)\n")
     out.append(table(["optimizer", "learning rate: best valid accuracy", "chosen", "at the grid's edge"], rows) + "\n")
     out += _tuned_part(a)
-    out.append(_claims_here("optimizers", rec))
+    out.append(claims_here("optimizers", rec))
     out.append(_quick_note(rec))
     return "\n".join(x for x in out if x)
 
@@ -302,32 +293,9 @@ def section_hparams(ctx) -> str:
         out.append(f"Chosen on `valid` over {c['n_points']} (lr, hidden, epochs) points of {c['n_runs']} runs: "
                    f"**lr {c['lr']:g}, {c['hidden']} hidden units, {c['epochs']} epoch{'s' * (c['epochs'] != 1)}** "
                    f"(valid {pct(c['valid_acc'])}).{score}\n")
-    out.append(_claims_here("hparams", rec))
+    out.append(claims_here("hparams", rec))
     out.append(_quick_note(rec))
     return "\n".join(x for x in out if x)
-
-
-# ---------------------------------------------------------------- ledger
-def section_claims(ctx) -> str:
-    records = {name: ctx.load(name) for name in STUDIES}
-    out = ["## Claims ledger\n",
-           "Every claim of the original report (000; section given) and of the other seed documents that this "
-           "project can test, with the measured evidence and a verdict computed from the numbers: **reproduced**, "
-           "**not reproduced**, or **depends** (true under some of the measured conditions only).\n"]
-    ledger = claims_ledger(records)
-    rows = [[i, c["source"], c["claim"], c["evidence"], f"**{c['verdict']}**"] for i, c in enumerate(ledger, 1)]
-    out.append(table(["#", "source", "claim", "measured evidence", "verdict"], rows) + "\n")
-    counts = {v: sum(c["verdict"] == v for c in ledger) for v in dict.fromkeys(c["verdict"] for c in ledger)}
-    out.append("Tally: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".\n")
-    tg = targets(records)
-    if tg:
-        out.append("**Targets** (eval split)\n")
-        out.append(table(["target", "measured", "met"], [[t["target"], t["measured"], "yes" if t["met"] else "**no**"]
-                                                         for t in tg]) + "\n")
-    quick = [n for n, r in records.items() if r and r["settings"].get("quick")]
-    if quick:
-        out.append(f"_{', '.join(quick)}: `--quick` results; the verdicts above are about smoke-test runs._\n")
-    return "\n".join(out)
 
 
 SECTIONS = [section_loss, section_dropout, section_optimizers, section_hparams, section_claims]

@@ -245,6 +245,40 @@ class Adam(Optimizer):
         return self.lr * m_hat / (np.sqrt(v_hat) + self.epsilon)
 
 
+class AdaDelta(Optimizer):
+    """AdaDelta as ``paddle.optimizer.Adadelta`` (defaults ``rho=0.95``, ``epsilon=1e-6``).
+
+    Paddle::
+
+        Eg  = rho * Eg + (1 - rho) * g * g                       # starts at 0
+        upd = sqrt((Edx + epsilon) / (Eg + epsilon)) * g
+        Edx = rho * Edx + (1 - rho) * upd * upd                  # starts at 0
+        p  -= lr * upd
+
+    The textbook rule (Zeiler 2012; seed 003) has no learning rate: ``p -= upd``,
+    i.e. Paddle's rule at ``lr=1``. In Paddle the rate multiplies the update, so
+    ``lr=0`` leaves the parameters where they are (``textbook=True`` ignores ``lr``).
+    """
+
+    FLOAT32_HPARAMS = ("rho", "epsilon")
+
+    def __init__(self, lr: float = 0.001, rho: float = 0.95, epsilon: float = 1e-6, textbook: bool = False):
+        super().__init__(lr)
+        self.rho = _f32(rho)
+        self.epsilon = _f32(epsilon)
+        self.textbook = bool(textbook)
+
+    def _update(self, key, param, g):
+        eg = self._slot(key, "avg_squared_grad", param)
+        edx = self._slot(key, "avg_squared_update", param)
+        eg *= self.rho
+        eg += (1 - self.rho) * g * g
+        upd = np.sqrt((edx + self.epsilon) / (eg + self.epsilon)) * g
+        edx *= self.rho
+        edx += (1 - self.rho) * upd * upd
+        return upd if self.textbook else self.lr * upd
+
+
 NUMPY_OPTIMIZERS = {
     "sgd": SGD,
     "momentum": Momentum,
@@ -252,6 +286,7 @@ NUMPY_OPTIMIZERS = {
     "adagrad": AdaGrad,
     "rmsprop": RMSProp,
     "adam": Adam,
+    "adadelta": AdaDelta,
 }
 
 

@@ -67,6 +67,7 @@ def paddle_optimizer(name: str, lr: float, parameters, **opt_kwargs):
         "adagrad": paddle.optimizer.Adagrad,
         "rmsprop": paddle.optimizer.RMSProp,
         "adam": paddle.optimizer.Adam,
+        "adadelta": paddle.optimizer.Adadelta,
     }
     if name not in classes:
         raise ValueError(f"unknown optimizer {name!r}; choose from {sorted(classes)}")

@@ -16,7 +16,7 @@ import numpy as np
 
 from paddle_mnist.engine.checkpoint import load_state
 from paddle_mnist.engine.experiment import Settings
-from paddle_mnist.engine.records import write_json
+from paddle_mnist.records import write_json
 from paddle_mnist.paths import RESULTS
 from paddle_mnist.studies.registry import get_experiment
 

@@ -116,3 +116,71 @@ def run_summary(group: list[dict]) -> dict:
         "reused_from": sorted({r["reused_from"] for r in group if r.get("reused_from")}),
     }
 
+
+
+# Student t quantile t(0.975, df) for df = 1..30 (standard tables); beyond 30 a Cornish-Fisher expansion.
+_T975 = (12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281, 2.2010, 2.1788, 2.1604,
+         2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860, 2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555,
+         2.0518, 2.0484, 2.0452, 2.0423)
+_Z975 = 1.959963984540054
+
+
+def _t975_series(df: float) -> float:
+    z, v = _Z975, df
+    return (z + (z**3 + z) / (4 * v) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * v**2)
+            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * v**3))
+
+
+def t975(df: float) -> float:
+    """The 97.5% quantile of Student's t with ``df`` degrees of freedom (fractional df interpolated in 1/df)."""
+    if df is None or df < 1:
+        df = 1.0
+    if math.isinf(df):
+        return _Z975
+    if df > 30:
+        return _t975_series(df)
+    lo, hi = int(math.floor(df)), int(math.ceil(df))
+    if lo == hi:
+        return _T975[lo - 1]
+    w = (1 / df - 1 / hi) / (1 / lo - 1 / hi)
+    return w * _T975[lo - 1] + (1 - w) * _T975[hi - 1]
+
+
+def welch_from_summary(m_a, s_a, n_a, m_b, s_b, n_b, df=None):
+    """Welch 95% interval of mean A − mean B from means, sample stds and counts (``df`` overrides Welch's)."""
+    if not n_a or not n_b or m_a is None or m_b is None:
+        return None
+    va, vb = (s_a or 0.0) ** 2 / n_a, (s_b or 0.0) ** 2 / n_b
+    se = math.sqrt(va + vb)
+    if df is None:
+        if n_a < 2 or n_b < 2:
+            return None
+        den = (va**2 / (n_a - 1) if va else 0.0) + (vb**2 / (n_b - 1) if vb else 0.0)
+        df = (va + vb) ** 2 / den if den > 0 else math.inf
+    d = m_a - m_b
+    half = t975(df) * se
+    return {"diff": d, "low": d - half, "high": d + half, "df": df, "n_a": n_a, "n_b": n_b,
+            "mean_a": m_a, "mean_b": m_b}
+
+
+def welch_interval(a, b):
+    """Welch's t 95% confidence interval of mean(a) − mean(b) over seeds; None with fewer than 2 values per arm.
+
+    Returns ``{diff, low, high, df, n_a, n_b, mean_a, mean_b}``.
+    """
+    a = [float(x) for x in a if x is not None and math.isfinite(x)]
+    b = [float(x) for x in b if x is not None and math.isfinite(x)]
+    if len(a) < 2 or len(b) < 2:
+        return None
+    (ma, sa), (mb, sb) = mean_std(a), mean_std(b)
+    return welch_from_summary(ma, sa, len(a), mb, sb, len(b))
+
+
+def abs_roughness(run: dict):
+    """Mean |change| between consecutive logged train losses after the first epoch (in loss units; None if < 3)."""
+    it = run.get("iterations") or {}
+    spe = run.get("steps_per_epoch") or 0
+    pts = [v for s, v in zip(it.get("step", []), it.get("train_loss", [])) if s > spe and math.isfinite(v)]
+    if len(pts) < 3:
+        return None
+    return statistics.fmean(abs(b - a) for a, b in zip(pts, pts[1:]))

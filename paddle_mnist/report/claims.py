@@ -1,0 +1,111 @@
+"""The claims ledger rendered: evidence sentences built from ``studies.claims`` data, the ledger section, targets.
+
+Every sentence that compares two numbers says whether the difference is beyond seed noise
+(its 95% Welch t interval over seeds excludes zero). ``studies.claims`` decides; this renders.
+
+    python -m paddle_mnist report
+"""
+from __future__ import annotations
+
+from paddle_mnist.report.format import pct, points, table
+from paddle_mnist.studies.claims import RESULT_NAMES, claims_ledger, targets
+
+NOTE = ("Verdicts: **reproduced**, **contradicted**, **inconclusive (within seed noise)** or **not measured** "
+        "(the experiment that would decide it is named). A difference between two arms counts only when its 95% "
+        "Welch t interval over seeds (t quantile from a table for df ≤ 30, a Cornish-Fisher series above) "
+        "excludes zero. Verdicts resting on fewer than 5 seeds per arm are marked *provisional*.")
+
+
+def _val(x, unit):
+    if x is None:
+        return "n/a"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    return {"acc": lambda v: pct(v), "loss": lambda v: f"{v:.4f}", "s": lambda v: f"{v:.2f} s"}.get(
+        unit, lambda v: f"{v:g}")(x)
+
+
+def _diff(x, unit):
+    if unit == "acc":
+        return points(x)
+    return f"{x:+.4f}" if unit == "loss" else (f"{x:+.2f} s" if unit == "s" else f"{x:+g}")
+
+
+def comparison_text(c: dict) -> str:
+    """``metric: A x vs B y (difference d, 95% interval [l, h], n = i/j; beyond/within seed noise)``."""
+    head = f"{c['metric']}: {c['a']} {_val(c['mean_a'], c['unit'])} vs {c['b']} {_val(c['mean_b'], c['unit'])}"
+    if c["diff"] is None:
+        return head
+    if c["low"] is None:
+        return f"{head} (difference {_diff(c['diff'], c['unit'])}; fewer than 2 seeds per arm, seed noise unknown)"
+    noise = "beyond seed noise" if c["beyond_noise"] else "within seed noise"
+    return (f"{head} (difference {_diff(c['diff'], c['unit'])}, 95% interval [{_diff(c['low'], c['unit'])}, "
+            f"{_diff(c['high'], c['unit'])}], n = {c['n_a']}/{c['n_b']}; {noise})")
+
+
+def check_text(c: dict) -> str:
+    if c["threshold"] is None:
+        return f"{c['label']}: {'holds' if c['holds'] else 'fails'}"
+    return (f"{c['label']}: {_val(c['value'], c['unit'])} vs {_val(c['threshold'], c['unit'])} "
+            f"({'holds' if c['holds'] else 'fails'})")
+
+
+def evidence(claim: dict) -> str:
+    """The evidence sentence of one ledger row (``studies.claims.claims_ledger``)."""
+    res = claim["result"]
+    parts = [comparison_text(c) for c in res["comparisons"]] + [check_text(c) for c in res["checks"]]
+    parts += [f"{f['label']}: {_val(f['value'], f['unit'])}" for f in res["facts"]]
+    if res["verdict"] == "not measured":
+        parts.insert(0, f"needs {res['experiment']}")
+    return "; ".join(parts) or "-"
+
+
+def verdict_text(claim: dict) -> str:
+    v = f"**{claim['verdict']}**"
+    return v + (f" (provisional: n seeds {claim['result']['n_min']} < 5)" if claim["provisional"] else "")
+
+
+def claims_here(rec_name: str, rec: dict) -> str:
+    rows = [c for c in claims_ledger({rec_name: rec}) if c["verdict"] != "not measured"]
+    if not rows:
+        return ""
+    lines = ["Claims checked here (details in the ledger below):\n"]
+    lines += [f"- {c['claim']} — {verdict_text(c)}" for c in rows]
+    return "\n".join(lines) + "\n"
+
+
+def claims_rows(ledger: list[dict]) -> list[list]:
+    return [[i, c["source"], f"{c['claim']} ({c['original']})", c["rule"], evidence(c), verdict_text(c)]
+            for i, c in enumerate(ledger, 1)]
+
+
+def _target_row(t: dict) -> list:
+    measured = pct(t["value"])
+    if t.get("reference") is not None:
+        noise = ("seed noise unknown" if t["low"] is None else
+                 "beyond seed noise" if t["low"] > 0 or t["high"] < 0 else "within seed noise")
+        measured += (f" vs {t['b']} {pct(t['reference'])} ({points(t['value'] - t['reference'])}; "
+                     f"95% interval [{points(t['low']) if t['low'] is not None else 'n/a'}, "
+                     f"{points(t['high']) if t['high'] is not None else 'n/a'}]; {noise})")
+    return [t["target"], measured, "yes" if t["met"] else "**no**"]
+
+
+def section_claims(ctx) -> str:
+    records = {name: ctx.load(name) for name in RESULT_NAMES}
+    out = ["## Claims ledger\n",
+           "Every checkable claim of the seed documents (file number and section; the seed's own words in "
+           "brackets), the rule that decides it, the measured evidence and the verdict.\n", NOTE + "\n"]
+    ledger = claims_ledger(records)
+    out.append(table(["#", "source", "claim (original)", "decision rule", "measured evidence", "verdict"],
+                     claims_rows(ledger)) + "\n")
+    counts = {v: sum(c["verdict"] == v for c in ledger) for v in dict.fromkeys(c["verdict"] for c in ledger)}
+    prov = sum(c["provisional"] for c in ledger)
+    out.append("Tally: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + f"; {prov} of them provisional.\n")
+    tg = targets(records)
+    if tg:
+        out.append("**Targets** (eval split)\n")
+        out.append(table(["target", "measured", "met"], [_target_row(t) for t in tg]) + "\n")
+    quick = [n for n, r in records.items() if r and r.get("settings", {}).get("quick")]
+    if quick:
+        out.append(f"_{', '.join(quick)}: `--quick` results; the verdicts above are about smoke-test runs._\n")
+    return "\n".join(out)

@@ -1,0 +1,150 @@
+"""The claims ledger as data: the record table, the Welch interval, every verdict branch, no prose in studies.
+
+    python -m pytest tests/test_claims.py -q -p no:cacheprovider
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+import re
+
+import pytest
+from conftest import REPO
+
+from paddle_mnist.studies import claim_rules as R
+from paddle_mnist.studies import claims
+from paddle_mnist.studies.claim_rules_opt import adadelta_rate, save_restore, sgd_large
+from paddle_mnist.studies.stats import t975, welch_from_summary, welch_interval
+
+FIELDS = ("id", "seed", "section", "original", "translation", "condition", "metric", "rule")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+# ---------------------------------------------------------------- the table
+def test_every_record_is_complete_and_unique():
+    assert 25 <= len(claims.CLAIMS) <= 35
+    ids = [c.id for c in claims.CLAIMS]
+    assert len(set(ids)) == len(ids)
+    for c in claims.CLAIMS:
+        assert dataclasses.is_dataclass(c)
+        for f in FIELDS:
+            assert isinstance(getattr(c, f), str) and getattr(c, f).strip(), (c.id, f)
+        assert callable(c.decide)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        claims.CLAIMS[0].id = "x"
+
+
+def test_seed_000_claims_keep_the_chinese_words():
+    seed000 = REPO.parent / "shared" / "seeds"  # the seed documents next to the checkout, when present
+    text = next(seed000.glob("000_*.txt")).read_text() if seed000.is_dir() else None
+    rows = [c for c in claims.CLAIMS if c.seed.startswith("000")]
+    assert len(rows) >= 15
+    for c in rows:
+        assert HAN.search(c.original), c.id
+        if text:
+            for part in c.original.split(" / "):
+                assert part in text, (c.id, part)
+
+
+def test_required_claims_are_present():
+    ids = {c.id for c in claims.CLAIMS}
+    assert {"dropout-generalise", "opt-adagrad", "opt-sgd-large", "opt-adam-fastest", "adadelta-lr0",
+            "save-restore", "hp-kfold", "ewa-bias", "gd-batch", "input-standardise", "lr-decay"} <= ids
+    rule = {c.id: c for c in claims.CLAIMS}
+    assert "0.9" in rule["opt-adagrad"].rule and "absolute" in rule["opt-sgd-large"].metric
+    assert "fastest" not in rule["opt-adam-fastest"].translation
+
+
+# ---------------------------------------------------------------- Welch
+@pytest.mark.parametrize("df, t", [(2, 4.303), (4, 2.776), (10, 2.228), (30, 2.042), (60, 2.000), (1e9, 1.960)])
+def test_t_quantile(df, t):
+    assert t975(df) == pytest.approx(t, abs=2e-3)
+
+
+def test_welch_interval_known_values():
+    # a: mean 2, var 1; b: mean 2.875, var 1.229; Welch df 4.7 -> t about 2.62
+    ci = welch_interval([1, 2, 3], [1.5, 2.5, 3.5, 4])
+    assert ci["diff"] == pytest.approx(-0.875)
+    assert ci["df"] == pytest.approx(4.7155, abs=1e-3)
+    assert ci["high"] - ci["diff"] == pytest.approx(2.62 * (1 / 3 + 1.2291667 / 4) ** 0.5, rel=1e-2)
+    assert welch_interval([1.0], [2.0, 3.0]) is None
+    eq = welch_from_summary(1.0, 0.0, 3, 0.5, 0.0, 3)
+    assert eq["low"] == eq["high"] == 0.5
+
+
+# ---------------------------------------------------------------- verdict branches
+def _cmp(a, b):
+    return R.compare("m", "acc", "A", a, "B", b)
+
+
+def test_every_verdict_branch():
+    up = R.all_above([_cmp([0.99, 0.991, 0.992], [0.95, 0.951, 0.952])])
+    assert up["verdict"] == "reproduced" and up["provisional"] and up["n_min"] == 3
+    down = R.all_above([_cmp([0.95, 0.951, 0.952], [0.99, 0.991, 0.992])])
+    assert down["verdict"] == "contradicted"
+    flat = R.all_above([_cmp([0.98, 0.99, 0.97, 0.98, 0.99], [0.981, 0.975, 0.99, 0.98, 0.985])])
+    assert flat["verdict"] == "inconclusive (within seed noise)" and not flat["provisional"]
+    assert R.all_above([_cmp([0.9], [0.8, 0.7])])["verdict"] == "not measured"
+    assert R.not_measured("an experiment")["experiment"] == "an experiment"
+    mixed = R.from_checks([R.check("a", 1, 0, True), R.check("b", 0, 1, False)], n_min=2)
+    assert mixed["verdict"] == "inconclusive (within seed noise)"
+
+
+def _runs(variant, values, key="test_acc"):
+    out = []
+    for i, v in enumerate(values):
+        r = {"variant": variant, "status": "ok", "name": f"{variant}-seed{i}", "test_acc": v,
+             "history": {"train_loss": [1.0, 0.5], "valid_acc": [0.9, 0.95]}, "steps_per_epoch": 1,
+             "iterations": {"step": [1, 2, 3, 4, 5], "train_loss": [2.0] + [1.0, 1.0 + v, 1.0, 1.0 + v]}}
+        out.append(r)
+    return out
+
+
+def test_oscillation_uses_absolute_roughness():
+    rec = {"runs": _runs("sgd_0.9", [0.5, 0.6, 0.55]) + _runs("sgd_0.01", [0.01, 0.02, 0.015])}
+    res = sgd_large({"optimizers": rec})
+    assert res["verdict"] == "reproduced" and res["comparisons"][0]["unit"] == "loss"
+
+
+def test_not_measured_claims_name_their_experiment():
+    ledger = claims.claims_ledger({})
+    for c in ledger:
+        if c["verdict"] == "not measured":
+            assert c["result"]["experiment"], c["id"]
+    assert {c["id"]: c["verdict"] for c in ledger}["course-adagrad"] == "not measured"
+
+
+def test_adadelta_and_save_restore_rules():
+    assert adadelta_rate({})["verdict"] == "contradicted"  # Paddle's rate multiplies the update
+    assert save_restore({})["verdict"] == "not measured"
+    same = {"analysis": {"n_images": 300, "max_abs_diff": 0.0, "tolerance": 1e-5, "same_predictions": True}}
+    assert save_restore({"save_restore": same})["verdict"] == "reproduced"
+    off = {"analysis": dict(same["analysis"], max_abs_diff=0.1)}
+    assert save_restore({"save_restore": off})["verdict"] == "contradicted"
+
+
+def test_ledger_on_committed_results_and_its_rendering():
+    from paddle_mnist.paths import RESULTS
+    from paddle_mnist.report.claims import evidence
+
+    records = {n: json.loads((RESULTS / f"{n}.json").read_text()) for n in claims.RESULT_NAMES
+               if (RESULTS / f"{n}.json").is_file()}
+    ledger = claims.claims_ledger(records)
+    for c in ledger:
+        text = evidence(c)
+        for comp in c["result"]["comparisons"]:
+            if comp["low"] is not None:
+                assert "seed noise" in text, c["id"]
+
+
+# ---------------------------------------------------------------- structure
+def test_no_evidence_prose_in_studies():
+    """The studies' claim modules return data: no report formatting imported, no 'evidence' key built there."""
+    for name in ("claims.py", "claim_rules.py", "claim_rules_opt.py", "claims_table.py"):
+        src = (REPO / "paddle_mnist" / "studies" / name).read_text()
+        tree = ast.parse(src)
+        mods = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert not any(m and m.startswith("paddle_mnist.report") for m in mods), name
+        assert '"evidence"' not in src, name
+        assert "; within seed noise" not in src and "; beyond seed noise" not in src, name
