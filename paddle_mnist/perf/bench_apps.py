@@ -84,7 +84,9 @@ def distributed_epoch(rounds: int = 3) -> dict:
                 if nproc > 1:
                     cmd += ["--nproc", str(nproc)]
                 subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, timeout=900)
-                summary = json.loads((Path(tmp) / "mlp" / "adam-seed0" / "summary.json").read_text())
+                run = next(d for d in (Path(tmp) / "mlp").iterdir()  # named after --epochs 1 (engine.overrides)
+                           if d.name.startswith("adam-") and not d.name.startswith("adam-cosine"))
+                summary = json.loads((run / "summary.json").read_text())
                 secs.append(summary["history"]["seconds"][0])
         out[f"{nproc}_process"] = {"epoch_seconds": secs, **stats(secs)}
     out["speedup"] = out["1_process"]["median"] / out["2_process"]["median"]

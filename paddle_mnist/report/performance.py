@@ -225,8 +225,10 @@ def _apps_part(a: dict) -> list[str]:
             f"and both models; median of {demo['requests_per_round']} requests, median over "
             f"{demo['server_ms']['n']} rounds, range {demo['server_ms']['min']:.1f}-{demo['server_ms']['max']:.1f} "
             f"ms). One MLP epoch (batch 100) takes {seconds(one['median'])} in one process and "
-            f"{seconds(two['median'])} in two data-parallel processes (`train --nproc 2`, gloo), "
-            f"{dist['speedup']:.2f}x, medians of {one['n']} runs each.\n"]
+            f"{seconds(two['median'])} in two data-parallel processes (`train --nproc 2`, gloo): "
+            f"{dist['speedup']:.2f}x the speed of one process, medians of {one['n']} runs each. On one machine the "
+            f"processes share its cores and exchange every gradient after each step; the data-parallel path is "
+            f"there for more machines or GPUs (`--nproc`, `paddle.distributed.launch --ips`).\n"]
 
 
 def section_performance(ctx) -> str:
