@@ -58,3 +58,17 @@ def reports_left_untouched():
     after = _reports_state()
     assert after == before, "the test session changed files under reports/: " + ", ".join(
         sorted(set(after.splitlines()) ^ set(before.splitlines()))[:6])
+
+
+@pytest.fixture(scope="session")
+def quick_runs(tmp_path_factory) -> Path:
+    """Every registered experiment's ``--quick`` run, once for the whole session, in one runs folder.
+
+    ``RUNS/quick/results/<name>.json`` holds each record (the CLI, study, numpy and notebook tests read them).
+    """
+    from paddle_mnist.studies import EXPERIMENTS, run_experiment
+
+    runs = tmp_path_factory.mktemp("quick_runs")
+    for name in EXPERIMENTS:
+        run_experiment(name, quick=True, runs_dir=runs, progress=False, log=lambda *a, **k: None)
+    return runs

@@ -52,16 +52,26 @@ def test_dry_run_prints_configs_without_training(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("name", list(EXPERIMENTS))
-def test_quick_run_of_every_experiment(name, tmp_path):
-    res = cli("train", name, "--quick", "--runs-dir", tmp_path / "runs", "--device", "cpu")
+def test_quick_train_through_the_command_line(tmp_path):
+    res = cli("train", "softmax", "--quick", "--runs-dir", tmp_path / "runs", "--device", "cpu")
     assert res.returncode == 0, res.stderr[-2000:]
-    record = json.loads((tmp_path / "runs" / "quick" / "results" / f"{name}.json").read_text())
+    record = json.loads((tmp_path / "runs" / "quick" / "results" / "softmax.json").read_text())
+    assert record["experiment"] == "softmax" and record["settings"]["quick"] is True
+    assert [r["status"] for r in record["runs"]] == ["ok"]
+    assert "results -> " in res.stdout
+
+
+@pytest.mark.parametrize("name", list(EXPERIMENTS))
+def test_quick_run_of_every_experiment(name, quick_runs, capsys, tmp_path):
+    """Every experiment's quick run (the session's) is ok, and --dry-run lists exactly the runs it recorded."""
+    from paddle_mnist.apps.cli import main
+
+    record = json.loads((quick_runs / "quick" / "results" / f"{name}.json").read_text())
     assert record["experiment"] == name and record["settings"]["quick"] is True
     assert record["runs"] and all(r["status"] in ("ok", "diverged") for r in record["runs"])
     # --dry-run lists exactly the runs the quick run recorded (sweeps, tuned and chosen runs included)
-    dry = cli("train", name, "--quick", "--dry-run", "--runs-dir", tmp_path / "dry")
-    planned = [line.split()[0] for line in dry.stdout.splitlines() if line and not line.startswith("#")]
+    assert main(["train", name, "--quick", "--dry-run", "--runs-dir", str(tmp_path / "dry")]) == 0
+    planned = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line and not line.startswith("#")]
     assert len(planned) == recorded_runs(record), (name, len(planned), recorded_runs(record))
     # names fixed before any choice match; hparams' hidden sweep runs at the lr its first stage chose
     names = [r["name"] for r in record["runs"] if "name" in r and r.get("stage") != "grid-hidden"]

@@ -12,7 +12,6 @@ import sys
 import time
 
 import numpy as np
-import pytest
 from conftest import REAL_DATA, REPO, make_splits, write_course_file
 
 from paddle_mnist.engine.safe_load import safe_load

@@ -103,12 +103,6 @@ def test_notebook_shows_its_paddle_by_calling_the_readable_core(path):
     assert core & called, f"{path.name} imports {sorted(core)} but calls none of them"
 
 
-@pytest.fixture(scope="session")
-def quick_runs(tmp_path_factory):
-    """One temporary runs folder for the whole session: notebooks reuse each other's --quick results."""
-    return tmp_path_factory.mktemp("notebook_runs")
-
-
 @pytest.mark.parametrize("path", SOURCES, ids=IDS)
 def test_notebook_executes_headless_in_quick_mode(path, tmp_path, quick_runs):
     before = {"notebooks": _digest(NOTEBOOKS), "results": _digest(REPO / "reports" / "results"),

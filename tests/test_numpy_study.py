@@ -11,18 +11,14 @@ from paddle_mnist.engine import pool
 from paddle_mnist.perf import env as perf_env
 from paddle_mnist.studies import init as init_study
 from paddle_mnist.studies import numpy_nets as numpy_study
-from paddle_mnist.studies import run_experiment
 
 NAMES = ("trajectories", "numpy", "init")
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    """One quick run of each experiment (in this process); returns the results folder."""
-    runs_dir = tmp_path_factory.mktemp("numpy_study_runs")
-    for name in NAMES:
-        run_experiment(name, quick=True, runs_dir=runs_dir, progress=False, log=lambda *a, **k: None)
-    return runs_dir / "quick" / "results"
+def quick(quick_runs):
+    """The results folder of the session's quick runs (``conftest.quick_runs``: every experiment once)."""
+    return quick_runs / "quick" / "results"
 
 
 def load(results, name):

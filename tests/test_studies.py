@@ -40,12 +40,11 @@ def _silent(*args, **kwargs):
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    """The four studies' ``--quick`` runs, once for the module: {name: record}, plus the runs folder."""
-    runs_dir = tmp_path_factory.mktemp("studies")
-    records = {name: run_experiment(name, quick=True, runs_dir=runs_dir, log=_silent)
+def quick(quick_runs):
+    """The four studies' ``--quick`` records (the session's runs): {name: record}, plus the runs folder."""
+    records = {name: json.loads((quick_runs / "quick" / "results" / f"{name}.json").read_text())
                for name in ("loss", "dropout", "optimizers", "hparams")}
-    return runs_dir, records
+    return quick_runs, records
 
 
 def _on_disk(runs_dir: Path, name: str) -> dict:
