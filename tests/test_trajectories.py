@@ -38,7 +38,7 @@ def test_paths_honour_steps_start_and_kwargs():
     np.testing.assert_allclose(path, numpy_path("sgd", 0.1, steps=3, start=(1.0, -1.0)))
     assert path.shape == (4, 2)
     with pytest.raises(ValueError):
-        numpy_path("adadelta", 0.1)
+        numpy_path("lbfgs", 0.1)  # not a numpy optimizer of this package
 
 
 def test_run_trajectories_is_json_able():
