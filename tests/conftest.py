@@ -70,5 +70,5 @@ def quick_runs(tmp_path_factory) -> Path:
 
     runs = tmp_path_factory.mktemp("quick_runs")
     for name in EXPERIMENTS:
-        run_experiment(name, quick=True, runs_dir=runs, progress=False, log=lambda *a, **k: None)
+        run_experiment(name, quick=True, runs_dir=runs, progress=False, workers=2, log=lambda *a, **k: None)
     return runs

@@ -12,7 +12,8 @@ import sys
 import time
 
 import numpy as np
-from conftest import REAL_DATA, REPO, make_splits, write_course_file
+import pytest
+from conftest import REAL_DATA, REPO
 
 from paddle_mnist.engine.safe_load import safe_load
 
@@ -47,13 +48,18 @@ def test_two_processes_match_one_with_the_same_global_batch(tmp_path):
         assert safe_load(tmp_path / "two" / "quick" / "mlp" / run / "checkpoint.pdckpt")["record"]["step"] == 20
 
 
-def test_batch_that_does_not_split_is_one_line(tmp_path):
-    data = write_course_file(tmp_path / "d.json.gz", make_splits(n_train=60, n_valid=20, n_eval=10))
-    res = _train(tmp_path / "r", "softmax", "--seeds", "0", "--epochs", "1", "--batch-size", "25", "--nproc", "2",
-                 env={"PADDLE_MNIST_DATA": str(data)})
-    assert res.returncode != 0
-    log = "".join(p.read_text(errors="replace") for p in (tmp_path / "r" / "launch").rglob("workerlog.*"))
-    assert "does not split into 2 equal shares" in log
+def test_batch_that_does_not_split_is_one_line(monkeypatch):
+    """Each process takes an equal share of every batch: a batch size that does not divide is refused clearly."""
+    from paddle_mnist.engine import distributed
+    from paddle_mnist.errors import PaddleMnistError
+
+    monkeypatch.setenv("PADDLE_TRAINERS_NUM", "2")
+    monkeypatch.setenv("PADDLE_TRAINER_ID", "1")
+    x, y = np.arange(40, dtype=np.float32).reshape(10, 4), np.arange(10)
+    with pytest.raises(PaddleMnistError, match="does not split into 2 equal shares"):
+        distributed.shard(lambda: iter([(x, y)]), 25)
+    shares = list(distributed.shard(lambda: iter([(x, y)]), 10)())
+    assert [s[1].tolist() for s in shares] == [[5, 6, 7, 8, 9]]  # process 1's contiguous half
 
 
 def _epochs_done(run_dir) -> int:
