@@ -14,3 +14,7 @@ class DataError(PaddleMnistError):
 
 class ConfigError(PaddleMnistError, ValueError):
     """An unknown key, a wrong type or an out-of-range value in a configuration."""
+
+
+class RefusedFile(PaddleMnistError):
+    """A weights or checkpoint file that names code (a planted payload): refused, and the command stops."""

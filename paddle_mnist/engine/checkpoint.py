@@ -27,10 +27,6 @@ KEYS_STRUCTURED = "structured"  # checkpoint["optimizer_keys"]: the optimizer st
 _GLOBAL_PARAM = re.compile(r"^(.+?\.[wb]_\d+)_")  # Paddle's parameter name at the start of an accumulator key
 
 
-class RefusedFile(PaddleMnistError):
-    """A weights or checkpoint file that names code (a planted payload): refused, and the command stops."""
-
-
 class ResumeMismatch(PaddleMnistError):
     """``--resume`` over a run trained with another config (or a checkpoint that cannot continue it)."""
 
@@ -109,17 +105,13 @@ def save_state(obj, path) -> None:
         raise
 
 
-def load_state(path, what: str = "checkpoint"):
+def load_state(path):
     """What ``save_state`` (or ``paddle.save``) wrote, read with the allow-list unpickler: a file that names
-    anything but arrays and plain containers is refused before any of it runs; a corrupted one is a one-line error."""
+    anything but arrays and plain containers is refused (``RefusedFile``) before any of it runs; a corrupted
+    one is a one-line error."""
     from paddle_mnist.engine.safe_load import safe_load
 
-    try:
-        return safe_load(path)
-    except PaddleMnistError as exc:
-        if ": refused to load:" in str(exc):  # a planted file stops the command, it is not one failed run
-            raise RefusedFile(str(exc)) from None
-        raise
+    return safe_load(path)
 
 
 def write_model(weights: Path, dst: Path, cfg, info: dict) -> Path:
@@ -234,7 +226,7 @@ def load_model(model_path, hint: str = ""):
         model = build_model(name, **kwargs)
     except (TypeError, ValueError) as exc:
         raise PaddleMnistError(f"{sidecar}: cannot build model {name!r} ({exc})") from None
-    state = load_state(params, what="model file")
+    state = load_state(params)
     if isinstance(state, dict) and isinstance(state.get("model"), dict):
         state = state["model"]  # a training checkpoint: take its weights
     if not isinstance(state, dict):

@@ -196,7 +196,7 @@ def finish(run: Run, p: Progress, run_dir: Path, logger) -> dict:
         record["status"] = "ok"
     test_loss = test_acc = None
     if cfg.score_eval and (run_dir / "best.pdparams").is_file():
-        run.model.set_state_dict(load_state(run_dir / "best.pdparams", "weights file"))
+        run.model.set_state_dict(load_state(run_dir / "best.pdparams"))
         ex, ey = run.arrays["eval"]
         test_loss, test_acc, pred = evaluate(run.model, ex, ey, run.loss, to_tensor=run.kit.to_tensor)
         logger.final(ex, ey, pred, test_acc, record["step"])

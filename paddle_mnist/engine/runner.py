@@ -98,7 +98,8 @@ def _run_one(job: dict) -> dict:
 
     The run folder is locked first, so a second command on the same run stops before touching it.
     """
-    from paddle_mnist.engine.checkpoint import RefusedFile, ResumeMismatch
+    from paddle_mnist.engine.checkpoint import ResumeMismatch
+    from paddle_mnist.errors import RefusedFile
     from paddle_mnist.engine.fit import fit
 
     cfg, run_dir, vdl_dir = job["config"], Path(job["run_dir"]), Path(job["vdl_dir"])
@@ -283,10 +284,9 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
     tag = run_tag(exp, s) if tag_runs else ""
     results_dir = Path(results_dir) if results_dir else results_dir_for(quick, Path(runs_dir), record)
     models_dir = Path(models_dir) if models_dir else (None if quick else results_dir.parent / "models")
-    if not distributed.is_main():  # data-parallel: process 0 writes the results and models
-        import tempfile
-
-        results_dir, models_dir, log = Path(tempfile.mkdtemp(prefix="results-")), None, (lambda *a, **k: None)
+    main = distributed.is_main()  # data-parallel: process 0 alone writes the results and models
+    if not main:
+        log = lambda *a, **k: None  # noqa: E731
     started = time.perf_counter()
     opts = dict(runs_dir=runs_dir, quick=quick, resume=resume, workers=workers, progress=progress, log=log,
                 tag=tag, on_result=on_result)
@@ -316,6 +316,8 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
     first = next((r for r in runs if "config" in r), None)
     if first is not None:
         out["model_summary"] = model_summary(from_dict(first["config"]))
+    if not main:
+        return out
     if exp.headline and models_dir is not None:
         out["settings"]["headline_model"] = _copy_headline(exp, runs, models_dir, Path(runs_dir), tag)
     path = results_dir / f"{exp.name}{'-' + tag if tag else ''}.json"

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from paddle_mnist.errors import PaddleMnistError
+from paddle_mnist.errors import PaddleMnistError, RefusedFile
 from paddle_mnist.records import atomic_write_bytes
 
 NAME_TABLE = "StructuredToParameterName@@"  # paddle.save's {key: tensor name} table of a state dict
@@ -217,9 +217,9 @@ def safe_load(path):
         _scan(data)
         return _finish(_RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load())
     except _Refused as exc:
-        raise PaddleMnistError(f"{path}: refused to load: {exc.what}") from None
+        raise RefusedFile(f"{path}: refused to load: {exc.what}") from None
     except RecursionError:
-        raise PaddleMnistError(f"{path}: refused to load: nested too deeply") from None
+        raise RefusedFile(f"{path}: refused to load: nested too deeply") from None
     except Exception as exc:  # pickle raises assorted types for truncated or foreign files
         detail = _printable(f"{type(exc).__name__}: {exc}")
         raise PaddleMnistError(f"{path}: corrupted or truncated, not a weights or checkpoint file ({detail})") from None
