@@ -14,6 +14,7 @@ from conftest import REPO
 
 from paddle_mnist.studies import claim_rules as R
 from paddle_mnist.studies import claims
+from paddle_mnist.studies import claim_rules_opt as O
 from paddle_mnist.studies.claim_rules_opt import adadelta_rate, save_restore, sgd_large
 from paddle_mnist.studies.stats import t975, welch_from_summary, welch_interval
 
@@ -109,10 +110,50 @@ def test_oscillation_uses_absolute_roughness():
 
 def test_not_measured_claims_name_their_experiment():
     ledger = claims.claims_ledger({})
-    for c in ledger:
-        if c["verdict"] == "not measured":
-            assert c["result"]["experiment"], c["id"]
-    assert {c["id"]: c["verdict"] for c in ledger}["course-adagrad"] == "not measured"
+    for c, arm, v in claims.decided(ledger):
+        if v["verdict"] == "not measured":
+            assert v["experiment"], (c["id"], arm)
+    arms = {c["id"]: c["arms"] for c in ledger}
+    assert arms["opt-adagrad"]["seed"]["verdict"] == "not measured"
+    assert "`course`" in arms["opt-adagrad"]["seed"]["experiment"]
+    assert arms["loss-floor"]["right"] is None and arms["opt-adam-fastest"]["seed"] is None
+
+
+def test_every_seed_000_26_27_claim_has_the_course_arm_first():
+    for c in claims.CLAIMS:
+        if c.seed == "000" and c.section.startswith(("§2.6", "§2.7")) and c.id != "opt-momentum-saddle":
+            assert c.decide_course is not None or c.arm == "seed", c.id
+            assert c.course or c.arm == "seed", c.id
+
+
+def _course_run(variant, seed, status="ok", acc=0.9, first=2.3, last=1.6, gap=0.01, secs=1.0):
+    r = {"variant": variant, "name": f"{variant}-seed{seed}", "seed": seed, "status": status, "test_acc": acc,
+         "diverged_step": 6 if status == "diverged" else None,
+         "iterations": {"train_loss": [first, last]},
+         "history": {"train_loss": [first, last], "valid_loss": [last + gap, last + gap], "valid_acc": [acc, acc],
+                     "seconds": [secs, secs]}}
+    return r
+
+
+def test_course_arm_rules_on_a_synthetic_record():
+    runs = [_course_run("double_softmax", s, acc=0.94 + 0.001 * s) for s in range(5)]
+    runs += [_course_run("regression", s, status="diverged") for s in range(5)]
+    runs += [_course_run("dropout_fc1", s, acc=0.93 + 0.001 * s, gap=0.011 + 0.0001 * s, secs=1.2) for s in range(5)]
+    runs += [_course_run("adagrad_0.01", s, first=2.3, last=2.2) for s in range(5)]
+    rec = {"runs": runs, "analysis": {"dropout": {"double_softmax": {"dropout": 0.0}, "dropout_fc1": {"dropout": 0.5}}},
+           "reference": {"labels": {"variance": 8.3}}}
+    records = {"course": rec}
+    # the regressor diverged in every seed: cross entropy wins, and it learnt no mean either
+    assert R.loss_acc_course(records)["verdict"] == "reproduced"
+    assert R.loss_mean_course(records)["verdict"] == "contradicted"
+    # dropout after fc1: slower and less accurate beyond noise, the gap not smaller -> not visible
+    assert R.dropout_speed(records, course=True)["verdict"] == "contradicted"
+    assert R.dropout_generalise(records, course=True)["verdict"] == "contradicted"
+    assert R.dropout_visible(records, course=True)["verdict"] == "reproduced"
+    assert R.dropout_speed(records)["verdict"] == "not measured"  # the done-right arm is absent
+    # Adagrad 0.01's loss did not fall (2.2 >= 0.9 x 2.3) in every seed, on the course arm only
+    assert O.adagrad_stuck(records, course=True)["verdict"] == "reproduced"
+    assert O.adagrad_stuck(records)["verdict"] == "not measured"
 
 
 def test_adadelta_and_save_restore_rules():
@@ -131,9 +172,9 @@ def test_ledger_on_committed_results_and_its_rendering():
     records = {n: json.loads((RESULTS / f"{n}.json").read_text()) for n in claims.RESULT_NAMES
                if (RESULTS / f"{n}.json").is_file()}
     ledger = claims.claims_ledger(records)
-    for c in ledger:
-        text = evidence(c)
-        for comp in c["result"]["comparisons"]:
+    for c, arm, v in claims.decided(ledger):
+        text = evidence(v)
+        for comp in v["comparisons"]:
             if comp["low"] is not None:
                 assert "seed noise" in text, c["id"]
 

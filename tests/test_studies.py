@@ -26,8 +26,8 @@ from paddle_mnist.report.context import Context
 from paddle_mnist.engine.runner import run_configs
 from paddle_mnist.studies import run_experiment
 
-LOSS_VARIANTS = ["cross_entropy", "square_error_onehot", "square_error_regression", "double_softmax",
-                 "regression_sgd_0.1"]
+LOSS_VARIANTS = ["cross_entropy", "square_error_onehot", "square_error_regression"]
+COURSE_26 = ["double_softmax", "logits", "regression", "dropout_fc1"]
 REPORT_SETTINGS = ["sgd_0.01", "sgd_0.0001", "sgd_0.9", "momentum_0.01", "adagrad_0.01", "adagrad_0.001",
                    "adam_0.001", "adam_0.01", "rmsprop_0.001"]
 CLAIM_IDS = ["loss-speed", "loss-acc", "loss-floor", "loss-mean", "dropout-speed", "dropout-loss", "dropout-overfit",
@@ -43,7 +43,7 @@ def _silent(*args, **kwargs):
 def quick(quick_runs):
     """The four studies' ``--quick`` records (the session's runs): {name: record}, plus the runs folder."""
     records = {name: json.loads((quick_runs / "quick" / "results" / f"{name}.json").read_text())
-               for name in ("loss", "dropout", "optimizers", "hparams")}
+               for name in ("loss", "dropout", "optimizers", "hparams", "course")}
     return quick_runs, records
 
 
@@ -58,24 +58,40 @@ def test_loss_quick(quick):
     runs_dir, records = quick
     rec = _on_disk(runs_dir, "loss")
     assert list(rec["summary"]) == LOSS_VARIANTS
-    status = {r["variant"]: r["status"] for r in rec["runs"]}
-    assert status == {**{v: "ok" for v in LOSS_VARIANTS[:4]}, "regression_sgd_0.1": "diverged"}
+    assert {r["variant"]: r["status"] for r in rec["runs"]} == {v: "ok" for v in LOSS_VARIANTS}
     a = rec["analysis"]
     assert set(a) == set(LOSS_VARIANTS)
-    assert rec["reference"]["double_softmax_floor"] == pytest.approx(1.4612, abs=1e-4)
-    # the double-softmax loss really stays above its floor; cross entropy on logits goes far below it
-    assert a["double_softmax"]["lowest_logged_loss_min"] >= loss_study.DOUBLE_SOFTMAX_FLOOR - 1e-3
     assert a["cross_entropy"]["lowest_logged_loss_min"] < 1.0
     # the regressor starts near E[y^2] (output ~0), far above the label variance
     lab = rec["reference"]["labels"]
     assert 8.0 < lab["variance"] < 8.6 and lab["second_moment"] > 25
     assert a["square_error_regression"]["initial_loss_mean"] > lab["variance"]
-    for v in LOSS_VARIANTS[:4]:
+    for v in LOSS_VARIANTS:
         assert a[v]["test_acc_mean"] is not None and len(a[v]["reach"]) == 2
         run = next(r for r in rec["runs"] if r["variant"] == v)
         assert len(run["history"]["epoch"]) == 2 and run["iterations"]["step"][0] == 1
-    d = a["regression_sgd_0.1"]["diverged"][0]
+
+
+def test_course_arm_quick(quick):
+    """Seed 000's own setup: double softmax floored, the SGD-0.1 regressor diverged, one Dropout after fc1."""
+    runs_dir, _ = quick
+    rec = _on_disk(runs_dir, "course")
+    cfg = {r["variant"]: r["config"] for r in rec["runs"]}
+    assert list(rec["summary"])[:4] == COURSE_26 and "adagrad_0.01" in rec["summary"]
+    assert cfg["double_softmax"]["double_softmax"] and cfg["double_softmax"]["optimizer"] == "sgd"
+    assert cfg["double_softmax"]["lr"] == 0.1 and cfg["dropout_fc1"]["dropout_after"] == "fc1"
+    assert not cfg["logits"]["double_softmax"] and cfg["regression"]["out_features"] == 1
+    status = {r["variant"]: r["status"] for r in rec["runs"]}
+    assert status["regression"] == "diverged" and status["double_softmax"] == status["logits"] == "ok"
+    a = rec["analysis"]
+    assert rec["reference"]["double_softmax_floor"] == pytest.approx(1.4612, abs=1e-4)
+    # the double-softmax loss really stays above its floor; the same net on logits goes below it
+    assert a["loss"]["double_softmax"]["lowest_logged_loss_min"] >= loss_study.DOUBLE_SOFTMAX_FLOOR - 1e-3
+    assert a["loss"]["logits"]["lowest_logged_loss_min"] < loss_study.DOUBLE_SOFTMAX_FLOOR
+    d = a["loss"]["regression"]["diverged"][0]
     assert d["step"] >= 1 and math.isfinite(d["last_finite_loss"])
+    assert a["dropout"]["dropout_fc1"]["dropout"] == 0.5 and "adam_0.01" in a["optimizers"]
+    assert all(r["config"]["epochs"] == 2 for r in rec["runs"])  # --quick caps every part
 
 
 def test_dropout_quick(quick):
@@ -237,10 +253,13 @@ def test_claims_ledger_from_quick_results(quick):
     ids = [c["id"] for c in ledger]
     assert [i for i in ids if i in CLAIM_IDS] == CLAIM_IDS  # the original 17 keep their ids and order
     for c in ledger:
-        assert c["verdict"] in claims.VERDICTS, c
+        assert all(v is None or v["verdict"] in claims.VERDICTS for v in c["arms"].values()), c
         assert c["claim"] and c["source"] and c["rule"] and c["original"]
-    assert {c["verdict"] for c in claims.claims_ledger({}) if c["id"] != "adadelta-lr0"} == {"not measured"}
-    assert len(claims.claims_ledger({})) == len(ledger)
+    empty = claims.claims_ledger({})
+    assert {v["verdict"] for c, a, v in claims.decided(empty) if c["id"] != "adadelta-lr0"} == {"not measured"}
+    assert len(empty) == len(ledger)
+    course = {c["id"]: c["arms"]["seed"]["verdict"] for c in ledger if c["arms"]["seed"]}
+    assert course["loss-floor"] == "reproduced" and course["loss-mean"] == "contradicted"  # diverged regressor
 
 
 def _set_acc(rec, variant, values):
@@ -256,7 +275,7 @@ def test_claim_verdicts_follow_the_numbers():
     rec = json.loads((RESULTS / "loss.json").read_text())
 
     def verdict():
-        return {c["id"]: c["verdict"] for c in claims.claims_ledger({"loss": rec})}["loss-acc"]
+        return next(c for c in claims.claims_ledger({"loss": rec}) if c["id"] == "loss-acc")["arms"]["right"]["verdict"]
 
     _set_acc(rec, "cross_entropy", [0.980, 0.981, 0.979])
     _set_acc(rec, "square_error_onehot", [0.950, 0.951, 0.949])

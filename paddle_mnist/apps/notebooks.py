@@ -122,15 +122,19 @@ def best_runs(record: dict, by=("variant",), metric: str = "best_valid_acc") -> 
     return best
 
 
-def claims_table(name: str, record: dict) -> str:
-    """The claims ledger rows (``studies.claims_ledger``) that this study's record decides, as markdown."""
+def claims_table(name: str, record: dict, prefix: tuple = ("",)) -> str:
+    """The claims ledger rows (``studies.claims_ledger``) that this study's record decides, as markdown.
+
+    ``prefix``: only claims whose id starts with one of these (the course record decides three sections' claims).
+    """
     from paddle_mnist.report.claims import evidence, verdict_text
     from paddle_mnist.report.format import table
-    from paddle_mnist.studies.claims import claims_ledger
+    from paddle_mnist.studies.claims import ARM_NAMES, decided_by
 
-    rows = [[c["source"], c["claim"], evidence(c), verdict_text(c)]
-            for c in claims_ledger({name: record}) if c["verdict"] != "not measured"]
-    return table(["source", "claim", "measured evidence", "verdict"], rows) if rows else "_No claims decided here._"
+    rows = [[c["source"], c["claim"], ARM_NAMES[a], evidence(v), verdict_text(v)]
+            for c, a, v in decided_by(name, record) if c["id"].startswith(prefix)]
+    return table(["source", "claim", "arm", "measured evidence", "verdict"], rows) if rows else \
+        "_No claims decided here._"
 
 
 def data_summary(log=print) -> dict:

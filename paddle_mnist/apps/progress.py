@@ -99,16 +99,20 @@ def summary_table(records: dict, wall: float, where: dict) -> str:
 
 
 def verdict_tally(records: dict) -> str:
-    """``7 reproduced, 5 depends, ...`` over the claims these records decide (``studies.claims``)."""
+    """``as the seed ran it: 7 reproduced, ...; done right: ...`` over the claims these records decide."""
     from collections import Counter
 
-    from paddle_mnist.studies.claims import RESULT_NAMES, claims_ledger
+    from paddle_mnist.studies.claims import ARM_NAMES, RESULT_NAMES, claims_ledger, decided
 
     studies = {n: records[n] for n in RESULT_NAMES if records.get(n)}
     if not studies:
         return ""
-    tally = Counter(c["verdict"] for c in claims_ledger(studies) if c["verdict"] != "not measured")
-    return ", ".join(f"{n} {verdict}" for verdict, n in tally.most_common())
+    ledger, parts = claims_ledger(studies), []
+    for arm, name in ARM_NAMES.items():
+        t = Counter(v["verdict"] for _, _, v in decided(ledger, arm) if v["verdict"] != "not measured")
+        if t:
+            parts.append(f"{name}: " + ", ".join(f"{n} {verdict}" for verdict, n in t.most_common()))
+    return "; ".join(parts)
 
 
 def _headline(rec: dict) -> str:

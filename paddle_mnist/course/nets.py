@@ -76,6 +76,8 @@ class SoftmaxNet(nn.Layer):
 class MLP(nn.Layer):
     """Fully connected net ``784-h1-...-hk-out``; layers ``fc1..fc{k+1}``, ``dropout1..dropoutk``.
 
+    ``dropout_after="fc1"`` keeps only ``dropout1`` (seed 000's net: one Dropout after ``fc1``).
+
     The default ``hidden=(200, 200)`` is the assignment's 784-200-200-10 net
     (199,210 parameters). ``out_features=1`` gives the assignment's single-output
     regressor (used with the squared-error loss).
@@ -89,12 +91,15 @@ class MLP(nn.Layer):
         out_features: int = 10,
         double_softmax: bool = False,
         init: str = "default",
+        dropout_after: str = "all",
     ):
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose from {sorted(ACTIVATIONS)}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        if dropout_after not in ("all", "fc1"):
+            raise ValueError(f"dropout_after must be 'all' or 'fc1', got {dropout_after!r}")
         self.hidden = tuple(int(h) for h in hidden)
         self.activation = activation
         self.act = ACTIVATIONS[activation]
@@ -105,7 +110,7 @@ class MLP(nn.Layer):
             setattr(self, f"fc{i + 1}", _linear(sizes[i], sizes[i + 1], init))
         self.dropouts = []
         if dropout > 0:
-            for i in range(len(self.hidden)):
+            for i in range(len(self.hidden) if dropout_after == "all" else 1):
                 setattr(self, f"dropout{i + 1}", nn.Dropout(dropout))
                 self.dropouts.append(getattr(self, f"dropout{i + 1}"))
 
@@ -121,7 +126,7 @@ class MLP(nn.Layer):
         h = _flat(x)
         for i in range(self.n_layers - 1):
             h = self.act(getattr(self, f"fc{i + 1}")(h))
-            if self.dropouts:
+            if i < len(self.dropouts):
                 h = self.dropouts[i](h)
         logits = getattr(self, f"fc{self.n_layers}")(h)
         return F.softmax(logits) if self.double_softmax else logits

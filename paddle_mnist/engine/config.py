@@ -21,6 +21,7 @@ class TrainConfig:
     hidden: tuple = (200, 200)
     activation: str = "relu"
     dropout: float = 0.0
+    dropout_after: str = "all"  # "all": a Dropout after every hidden layer; "fc1": after the first only (seed 000)
     out_features: int = 10
     double_softmax: bool = False
     init: str = "default"
@@ -56,6 +57,8 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if self.dropout_after not in ("all", "fc1"):
+            raise ConfigError(f"dropout_after must be all or fc1, got {self.dropout_after!r}")
         if not self.hidden or any(isinstance(h, bool) or not isinstance(h, int) or h <= 0 for h in self.hidden):
             raise ConfigError(f"hidden must be a non-empty tuple of positive ints, got {self.hidden!r}")
         if self.device not in ("auto", "cpu", "gpu") and not self.device.startswith("gpu:"):
@@ -67,6 +70,8 @@ class TrainConfig:
         if self.model == "mlp":
             kwargs.update(hidden=tuple(self.hidden), activation=self.activation, dropout=self.dropout,
                           out_features=self.out_features)
+            if self.dropout_after != "all":  # absent from older checkpoints' sidecars: they mean "all"
+                kwargs["dropout_after"] = self.dropout_after
         return kwargs
 
     def to_dict(self) -> dict:

@@ -139,11 +139,15 @@ def _stage_variants(record: dict, stage: str) -> list[str]:
     return list(dict.fromkeys(r["variant"] for r in record["runs"] if r.get("stage") == stage))
 
 
-def plot_optimizer_curves(record: dict, out=None):
-    """Loss per iteration for all optimizers on one plot (report settings / tuned), and valid accuracy per epoch."""
-    fig, axes = new_figure(2, 2, size=(5.6, 3.8))
-    for col, stage in enumerate(("report", "tuned")):
-        a_it, a_ep = axes[col], axes[2 + col]
+def plot_optimizer_curves(record: dict, out=None, stages=("report", "tuned")):
+    """Loss per iteration for all optimizers on one plot (report settings / tuned), and valid accuracy per epoch.
+
+    ``stages=("report",)`` with runs marked ``stage: report`` draws one column (the course arm's settings).
+    """
+    n = len(stages)
+    fig, axes = new_figure(n, 2, size=(5.6, 3.8))
+    for col, stage in enumerate(stages):
+        a_it, a_ep = axes[col], axes[n + col]
         for i, v in enumerate(_stage_variants(record, stage)):
             ok, color = runs_of(record, v), _color(i)
             div = runs_of(record, v, status=("diverged",))

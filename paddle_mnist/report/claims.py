@@ -8,10 +8,16 @@ Every sentence that compares two numbers says whether the difference is beyond s
 from __future__ import annotations
 
 from paddle_mnist.report.format import pct, points, table
-from paddle_mnist.studies.claims import RESULT_NAMES, claims_ledger, targets
+from paddle_mnist.studies.claims import ARM_NAMES, ARMS, RESULT_NAMES, claims_ledger, decided_by, tally, targets
 
-NOTE = ("Verdicts: **reproduced**, **contradicted**, **inconclusive (within seed noise)** or **not measured** "
-        "(the experiment that would decide it is named). A difference between two arms counts only when its 95% "
+NOTE = ("Each claim is judged first **as the seed ran it** (seed 000's §2.6/§2.7 claims on its own model: softmax "
+        "in `forward` then `F.cross_entropy`, SGD lr 0.1, 10 epochs, batch 100, one Dropout after fc1 — the `course` "
+        "study; other seeds' claims on their own setting as far as it can be rebuilt), then **done right** (the "
+        "corrected setup of the project's studies), which says whether the conclusion survives the fix; — = the "
+        "claim has no such arm. "
+        "Verdicts: **reproduced**, **contradicted**, **inconclusive (within seed noise)** or **not measured** "
+        "(the experiment that would decide it is named). A difference between two groups of runs counts only when "
+        "its 95% "
         "Welch t interval over seeds (t quantile from a table for df ≤ 30, a Cornish-Fisher series above) "
         "excludes zero. Verdicts resting on fewer than 5 seeds per arm are marked *provisional*.")
 
@@ -50,9 +56,8 @@ def check_text(c: dict) -> str:
             f"({'holds' if c['holds'] else 'fails'})")
 
 
-def evidence(claim: dict) -> str:
-    """The evidence sentence of one ledger row (``studies.claims.claims_ledger``)."""
-    res = claim["result"]
+def evidence(res: dict) -> str:
+    """The evidence sentence of one verdict (an arm of a ``studies.claims.claims_ledger`` row)."""
     parts = [comparison_text(c) for c in res["comparisons"]] + [check_text(c) for c in res["checks"]]
     parts += [f"{f['label']}: {_val(f['value'], f['unit'])}" for f in res["facts"]]
     if res["verdict"] == "not measured":
@@ -60,23 +65,37 @@ def evidence(claim: dict) -> str:
     return "; ".join(parts) or "-"
 
 
-def verdict_text(claim: dict) -> str:
-    v = f"**{claim['verdict']}**"
-    return v + (f" (provisional: n seeds {claim['result']['n_min']} < 5)" if claim["provisional"] else "")
+def verdict_text(res: dict) -> str:
+    v = f"**{res['verdict']}**"
+    return v + (f" (provisional: n seeds {res['n_min']} < 5)" if res["provisional"] else "")
+
+
+def arm_cell(claim: dict, arm: str) -> str:
+    res = claim["arms"][arm]
+    if res is None:
+        return "—"
+    setup = claim["course"] if arm == "seed" and claim["course"] else ""
+    return f"{verdict_text(res)}. {evidence(res)}" + (f" _Setup: {setup}._" if setup else "")
 
 
 def claims_here(rec_name: str, rec: dict) -> str:
-    rows = [c for c in claims_ledger({rec_name: rec}) if c["verdict"] != "not measured"]
+    rows = decided_by(rec_name, rec)
     if not rows:
         return ""
-    lines = ["Claims checked here (details in the ledger below):\n"]
-    lines += [f"- {c['claim']} — {verdict_text(c)}" for c in rows]
+    lines = ["Claims decided here (details in the ledger below):\n"]
+    lines += [f"- {c['claim']} — {ARM_NAMES[a]}: {verdict_text(v)}" for c, a, v in rows]
     return "\n".join(lines) + "\n"
 
 
 def claims_rows(ledger: list[dict]) -> list[list]:
-    return [[i, c["source"], f"{c['claim']} ({c['original']})", c["rule"], evidence(c), verdict_text(c)]
+    return [[i, c["source"], f"{c['claim']} ({c['original']})", c["rule"]] + [arm_cell(c, a) for a in ARMS]
             for i, c in enumerate(ledger, 1)]
+
+
+def tally_text(ledger: list[dict], arm: str) -> str:
+    t = tally(ledger)[arm]
+    counts = ", ".join(f"{n} {v}" for v, n in t["counts"].items())
+    return f"{ARM_NAMES[arm]} ({t['claims']} claims): {counts}; {t['provisional']} provisional"
 
 
 def _target_row(t: dict) -> list:
@@ -96,11 +115,9 @@ def section_claims(ctx) -> str:
            "Every checkable claim of the seed documents (file number and section; the seed's own words in "
            "brackets), the rule that decides it, the measured evidence and the verdict.\n", NOTE + "\n"]
     ledger = claims_ledger(records)
-    out.append(table(["#", "source", "claim (original)", "decision rule", "measured evidence", "verdict"],
+    out.append(table(["#", "source", "claim (original)", "decision rule"] + [ARM_NAMES[a] for a in ARMS],
                      claims_rows(ledger)) + "\n")
-    counts = {v: sum(c["verdict"] == v for c in ledger) for v in dict.fromkeys(c["verdict"] for c in ledger)}
-    prov = sum(c["provisional"] for c in ledger)
-    out.append("Tally: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + f"; {prov} of them provisional.\n")
+    out.append("Tally: " + "; ".join(tally_text(ledger, a) for a in ARMS) + ".\n")
     tg = targets(records)
     if tg:
         out.append("**Targets** (eval split)\n")

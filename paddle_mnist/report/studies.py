@@ -9,8 +9,10 @@ written by ``studies``), and the ledger section from ``report.claims``.
 from __future__ import annotations
 
 from paddle_mnist.report.format import missing, num, pct, pm, points, table
-from paddle_mnist.report.claims import claims_here, section_claims
-from paddle_mnist.studies.loss import DOUBLE_SOFTMAX_FLOOR
+from paddle_mnist.report.claims import claims_here, comparison_text, section_claims
+from paddle_mnist.report.course import course_part
+from paddle_mnist.studies.claim_rules import compare, final_train_loss, per_run, test_acc
+from paddle_mnist.studies.stats import welch_from_summary
 
 STUDIES = ("loss", "dropout", "optimizers", "hparams")
 
@@ -23,6 +25,21 @@ def _reach(a: dict, thr: str) -> str:
         return "not reached"
     part = "" if r["n_reached"] == r["n"] else f" ({r['n_reached']}/{r['n']} runs)"
     return f"epoch {r['epoch_mean']:.1f} = {r['steps_mean']:.0f} it, {r['seconds_mean']:.1f} s{part}"
+
+
+def _epoch_s(r):
+    return sum(r["history"]["seconds"]) / len(r["history"]["seconds"])
+
+
+def _noise(a: dict, b: dict) -> str:
+    """``a − b`` in points of test accuracy, its Welch 95% interval over seeds, beyond or within seed noise."""
+    d = (a["test_acc_mean"] or 0) - (b["test_acc_mean"] or 0)
+    ci = welch_from_summary(a["test_acc_mean"], a["test_acc_std"], a["n_ok"], b["test_acc_mean"], b["test_acc_std"],
+                            b["n_ok"])
+    if not ci:
+        return f"{points(d)}, seed noise unknown"
+    where = "beyond" if ci["low"] > 0 or ci["high"] < 0 else "within"
+    return f"{points(d)}, 95% interval [{points(ci['low'])}, {points(ci['high'])}], {where} seed noise"
 
 
 def _seeds(rec: dict) -> str:
@@ -44,15 +61,15 @@ def _status(a: dict) -> str:
 
 
 def _loss_notes(a: dict, lab: dict) -> list[str]:
-    """The loss study's findings, one bullet each: fair comparison, regressor, double softmax, lr 0.1."""
+    """The loss study's findings, one bullet each: fair comparison, regressor."""
     notes = []
     ce, oh = a.get("cross_entropy"), a.get("square_error_onehot")
-    rg, ds = a.get("square_error_regression"), a.get("double_softmax")
+    rg = a.get("square_error_regression")
     if ce and oh:
         notes.append(f"- **Fair comparison.** Cross entropy on logits: {pm(ce['test_acc_mean'], ce['test_acc_std'])}; "
                      f"squared error between softmax probabilities and one-hot targets: "
                      f"{pm(oh['test_acc_mean'], oh['test_acc_std'])} "
-                     f"({points((oh['test_acc_mean'] or 0) - (ce['test_acc_mean'] or 0))}). 97% valid: "
+                     f"({_noise(oh, ce)}). 97% valid: "
                      f"{_reach(ce, '0.97')} vs {_reach(oh, '0.97')}.")
     if rg:
         notes.append(f"- **The assignment's single-output regressor.** Its first logged loss, "
@@ -60,32 +77,12 @@ def _loss_notes(a: dict, lab: dict) -> list[str]:
                      f"starts near 0); always predicting the mean label {lab['mean']:.2f} would give the label "
                      f"variance {lab['variance']:.2f} (8.25 for uniform digits) and {pct(lab['constant_accuracy'])} "
                      f"accuracy. It ends at a train loss of {num(rg['final_train_loss_mean'])}"
-                     + (", well below that level, so it learns more than the mean; " if
-                        (rg["final_train_loss_mean"] or 1e9) < 0.5 * lab["variance"] else
-                        ", not far below that level: it mostly learns the mean; ")
+                     + (", below half that level (the ledger's line for \"mostly learns the mean\"), so it learns "
+                        "more than the mean; " if (rg["final_train_loss_mean"] or 1e9) < 0.5 * lab["variance"] else
+                        ", above half that level (the ledger's line): it mostly learns the mean; ")
                      + f"rounding its output to the nearest digit gives {pm(rg['test_acc_mean'], rg['test_acc_std'])} "
                      f"on `eval`. The output must land within ±0.5 of the digit, and visually similar digits that "
                      f"are far apart as numbers (4 and 9, 3 and 8) pull it towards the values between them.")
-    if ds:
-        notes.append(f"- **Double softmax** (softmax in `forward`, then `F.cross_entropy`, which applies softmax "
-                     f"again): the loss cannot fall below ln(1 + 9/e) = {DOUBLE_SOFTMAX_FLOOR:.4f}; the lowest "
-                     f"logged window was {num(ds['lowest_logged_loss_min'], 4)} and the last epoch averaged "
-                     f"{num(ds['final_train_loss_mean'], 4)}. Squeezed into [1.46, 2.30], the loss gives gradients "
-                     f"that shrink as the softmax saturates: {pm(ds['test_acc_mean'], ds['test_acc_std'])} on "
-                     f"`eval`, 97% valid at "
-                     f"{_reach(ds, '0.97')} (cross entropy on logits: {_reach(ce, '0.97') if ce else 'n/a'}).")
-    rs = a.get("regression_sgd_0.1")
-    if rs:
-        if rs["diverged"]:
-            d = rs["diverged"]
-            notes.append(f"- **The report's learning rate.** The same regressor with SGD at lr 0.1 diverged in "
-                         f"{len(d)} of {rs['n_runs']} runs (NaN/inf loss at step "
-                         f"{', '.join(str(x['step']) for x in d)}; last finite loss {num(d[0]['last_finite_loss'], 1)}"
-                         f"): the squared error of an unbounded output, and its gradient, grow with the error itself. "
-                         f"The run is recorded as `diverged`, not raised.")
-        else:
-            notes.append(f"- **The report's learning rate.** The regressor with SGD at lr 0.1: "
-                         f"{pm(rs['test_acc_mean'], rs['test_acc_std'])}.")
     return notes
 
 
@@ -102,6 +99,7 @@ def section_loss(ctx) -> str:
     a, ref = rec["analysis"], rec["reference"]
     lab = ref["labels"]
     cfg = rec["runs"][0]["config"]
+    out += [course_part(ctx, "loss"), "### Done right\n"]
     out.append(f"{rec['description']} Seeds {_seeds(rec)}; the same seed gives the same initial weights (up to the "
                f"output layer) and the same batch order in every variant. The checkpoint with the best `valid` "
                f"accuracy of each run is scored once on `eval`. Valid accuracy is measured once per epoch "
@@ -137,6 +135,7 @@ def section_dropout(ctx) -> str:
     path, link = ctx.figure("dropout_study")
     plot_dropout_study(rec, path)
     a = rec["analysis"]
+    out += [course_part(ctx, "dropout"), "### Done right\n"]
     out.append(f"{rec['description']} Seeds {_seeds(rec)}; everything but the dropout rate is the same. The train "
                f"loss and accuracy are the running means over each epoch's batches, measured with dropout active "
                f"(as the course's training loop reports them); valid and eval are measured in eval mode, dropout "
@@ -153,24 +152,21 @@ def section_dropout(ctx) -> str:
     out.append(table(["variant", "test acc (mean ± std)", "final train loss", "final valid loss",
                       "lowest valid loss", "valid-loss rise to the end", "gap valid − train loss",
                       "gap train − valid acc", "97% valid at", "seconds per epoch"], rows) + "\n")
-    base = next((s for s in a.values() if s["dropout"] == 0.0), None)
+    base_v = next((v for v, s in a.items() if s["dropout"] == 0.0), None)
+    base = a.get(base_v)
     if base:
         epochs = len(base["curves"]["valid_loss"])
         others = [(v, s) for v, s in a.items() if s["dropout"] > 0]
         txt = (f"Without dropout the train loss falls to {num(base['final_train_loss'], 4)} by epoch {epochs}, while "
                f"the valid loss bottoms at {num(base['min_valid_loss'], 4)} in epoch {base['min_valid_loss_epoch']} "
-               f"and then rises by {base['valid_loss_rise']:+.4f}: "
-               + ("the net overfits visibly. " if base["valid_loss_rise"] > 0.01 else "no clear overfitting. "))
+               f"and then rises by {base['valid_loss_rise']:+.4f} (means over seeds). ")
         for v, s in others:
             txt += (f"With p = {s['dropout']:g} the valid loss ends at {num(s['final_valid_loss'], 4)} (rise "
-                    f"{s['valid_loss_rise']:+.4f}), test accuracy {pm(s['test_acc_mean'], s['test_acc_std'])} vs "
-                    f"{pm(base['test_acc_mean'], base['test_acc_std'])}, and an epoch takes "
-                    f"{num(s['seconds_per_epoch_mean'], 2)} s vs {num(base['seconds_per_epoch_mean'], 2)} s. ")
-        if others and all(s["seconds_per_epoch_mean"] >= base["seconds_per_epoch_mean"] for _, s in others):
-            txt += ("Dropout does not make an epoch cheaper: it adds a mask per hidden layer while the same matrix "
-                    "products run. ")
-        if others and all(s["final_train_loss"] > base["final_train_loss"] for _, s in others):
-            txt += "Its train loss is higher, as expected of a loss measured on a thinned network."
+                    f"{s['valid_loss_rise']:+.4f}); " + "; ".join(
+                        comparison_text(compare(m, u, f"p={s['dropout']:g}", per_run(rec, v, fn), "p=0",
+                                                per_run(rec, base_v, fn)))
+                        for m, u, fn in (("test accuracy", "acc", test_acc), ("seconds per epoch", "s", _epoch_s),
+                                         ("final train loss (dropout active)", "loss", final_train_loss))) + ". ")
         out.append(txt + "\n")
     out.append(claims_here("dropout", rec))
     out.append(_quick_note(rec))
@@ -195,10 +191,11 @@ def _tuned_part(a: dict) -> list[str]:
         b = a["tuned"][best]
         spread = [s["gap_to_best"] for s in a["tuned"].values() if s.get("gap_to_best") is not None]
         worst = max(spread)
+        far = max((o for o, s in a["tuned"].items() if s.get("gap_to_best") is not None),
+                  key=lambda o: a["tuned"][o]["gap_to_best"])
         out.append(f"Tuned, the best optimizer is **{best}** ({pm(b['test_acc_mean'], b['test_acc_std'])}); the "
-                   f"furthest is {points(-worst)[1:]} behind it"
-                   + (": with its learning rate tuned, every optimizer ends within half a point of the best.\n"
-                      if worst <= 0.005 else ".\n"))
+                   f"furthest behind is {far}: {_noise(a['tuned'][far], b)}"
+                   + (" — every tuned optimizer ends within half a point of the best.\n" if worst <= 0.005 else ".\n"))
     return out
 
 
@@ -215,6 +212,7 @@ def section_optimizers(ctx) -> str:
     p2, l2 = ctx.figure("optimizers_sweeps")
     plot_optimizer_sweeps(rec, p2)
     a = rec["analysis"]
+    out += [course_part(ctx, "optimizers"), "### Done right\n"]
     out.append(f"{rec['description']} Seeds {_seeds(rec)} (the sweep uses seed {rec['settings']['seeds'][0]}); "
                f"`paddle.optimizer` classes with their default betas/epsilons, momentum 0.9. A run whose loss "
                f"becomes NaN/inf is recorded as `diverged` with its step and last finite loss. Roughness is the "

@@ -9,7 +9,6 @@ figure comes from ``reports/results/*.json``.
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 from paddle_mnist.report.format import pct, pm
 
@@ -41,7 +40,8 @@ def headings(parts: list[str]) -> list[str]:
 def summary(ctx, parts: list[str]) -> str:
     """Headline accuracies, the verdict tally and the contents, linked to the sections."""
     from paddle_mnist.engine.runner import headline_variant
-    from paddle_mnist.studies.claims import RESULT_NAMES, claims_ledger
+    from paddle_mnist.report.claims import tally_text
+    from paddle_mnist.studies.claims import ARMS, RESULT_NAMES, claims_ledger
 
     heads = headings(parts)
     link = {h.split(" ", 1)[0]: anchor(h) for h in heads}
@@ -57,11 +57,11 @@ def summary(ctx, parts: list[str]) -> str:
                    f"**{pm(s['test_acc_mean'], s['test_acc_std'])}** over {s['n_ok']} seeds "
                    f"(`valid` {pct(s['valid_acc_mean'])}).")
     records = {n: ctx.load(n) for n in RESULT_NAMES}
-    tally = Counter(c["verdict"] for c in claims_ledger({k: v for k, v in records.items() if v}))
-    if tally:
-        counts = ", ".join(f"{n} {verdict}" for verdict, n in tally.most_common())
-        ledger = next((anchor(h) for h in heads if h.startswith("Claims ledger")), "")
-        out.append(f"- [Claims ledger]({ledger}) of the seed documents' checkable claims: {counts}.")
+    if any(records.values()):
+        ledger = claims_ledger({k: v for k, v in records.items() if v})
+        link = next((anchor(h) for h in heads if h.startswith("Claims ledger")), "")
+        out.append(f"- [Claims ledger]({link}) of the seed documents' checkable claims, verdicts per arm:")
+        out += [f"  - {tally_text(ledger, a)}." for a in ARMS]
     out.append("\n**Contents**\n")
     out += [f"- [{h}]({anchor(h)})" for h in heads]
     out.append("\n**Seed references.** The claims and settings come from the documents the project started "

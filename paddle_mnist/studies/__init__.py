@@ -1,6 +1,7 @@
 """The studies, one module each; importing this package fills the experiment registry.
 
-``baseline`` (softmax, mlp), ``loss``, ``dropout``, ``optimizers``, ``hparams``,
+``baseline`` (softmax, mlp), ``loss``, ``dropout``, ``optimizers``, ``course`` (seed
+000's own setup), ``hparams``,
 ``numpy_nets``, ``trajectories``, ``init`` register in this order (the order
 ``reproduce`` runs them); ``determinism`` is the same-seed check; ``claims``
 decides the verdicts on the original report's claims; ``stats`` holds the
@@ -13,6 +14,7 @@ from paddle_mnist.studies import baseline  # noqa: F401  (softmax, mlp)
 from paddle_mnist.studies import loss  # noqa: F401
 from paddle_mnist.studies import dropout  # noqa: F401
 from paddle_mnist.studies import optimizers  # noqa: F401
+from paddle_mnist.studies import course  # noqa: F401
 from paddle_mnist.studies import hparams  # noqa: F401
 from paddle_mnist.studies import numpy_nets  # noqa: F401
 from paddle_mnist.studies import trajectories  # noqa: F401

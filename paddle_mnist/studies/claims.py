@@ -1,16 +1,20 @@
 """The claims ledger as data: every checkable claim of the seed documents, with the rule that decides it.
 
 Each ``Claim`` holds its id, seed file and section, the seed's own words (Chinese kept),
-an English translation, the condition the seed made it under, the metric, the decision
-rule in words and ``decide(records) -> verdict dict`` (``claim_rules``). Verdicts:
-reproduced / contradicted / inconclusive (within seed noise) / not measured, marked
-provisional with fewer than 5 seeds per arm. No prose here: ``report.claims`` renders it.
+an English translation, the condition, the metric, the decision rule in words and
+``decide(records) -> verdict dict`` (``claim_rules``). A claim is judged on up to two
+arms: **seed** (the seed's own conditions, as far as they can be rebuilt: for seed
+000's §2.6/§2.7 claims the ``course`` study, its double-softmax model with SGD 0.1)
+and **right** (the corrected setup the project uses). Verdicts: reproduced /
+contradicted / inconclusive (within seed noise) / not measured, marked provisional with
+fewer than 5 seeds per arm. No prose here: ``report.claims`` renders it.
 
     python -c "from paddle_mnist.studies.claims import CLAIMS; print(len(CLAIMS))"
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 from paddle_mnist.studies import claim_rules as R
@@ -18,8 +22,10 @@ from paddle_mnist.studies import claim_rules_opt as O
 from paddle_mnist.studies.claims_table import TABLE
 from paddle_mnist.studies.stats import welch_from_summary
 
-VERDICTS = R.VERDICTS
-RESULT_NAMES = ("loss", "dropout", "optimizers", "hparams", "save_restore")  # the records the ledger reads
+VERDICTS, NOT_MEASURED = R.VERDICTS, R.NOT_MEASURED
+RESULT_NAMES = ("course", "loss", "dropout", "optimizers", "hparams", "save_restore")  # the records the ledger reads
+ARMS = ("seed", "right")  # the seed's own conditions first, then the corrected setup
+ARM_NAMES = {"seed": "as the seed ran it", "right": "done right"}
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,18 @@ class Claim:
     condition: str
     metric: str
     rule: str
-    decide: Callable[[dict], dict]
+    decide: Callable[[dict], dict]  # the verdict on the arm ``arm``
+    arm: str = "seed"
+    course: str = ""  # seed 000's own setup, for a claim judged on both arms
+    decide_course: Callable[[dict], dict] | None = None
+
+    def arms(self, records: dict) -> dict:
+        """``{"seed": verdict or None, "right": verdict or None}``."""
+        out = dict.fromkeys(ARMS)
+        out[self.arm] = self.decide(records)
+        if self.decide_course is not None:
+            out["seed"] = self.decide_course(records)
+        return out
 
     @property
     def source(self) -> str:
@@ -54,6 +71,11 @@ DECIDE = {
     "opt-momentum": O.momentum, "opt-adam-fastest": O.adam_fast_well, "opt-advanced": O.advanced_not_better,
     "hp-lr": R.hp_lr, "hp-hidden": R.hp_hidden, "adadelta-lr0": O.adadelta_rate, "save-restore": O.save_restore,
 }
+# the same claims on seed 000's own setup (the ``course`` study); AdaDelta's on 003's own (textbook) rule
+_COURSE = {"loss-speed": R.loss_speed_course, "loss-acc": R.loss_acc_course, "loss-mean": R.loss_mean_course}
+_COURSE.update({k: partial(DECIDE[k], course=True) for k in (
+    "dropout-speed", "dropout-loss", "dropout-overfit", "dropout-visible", "dropout-generalise", "opt-sgd-small",
+    "opt-sgd-large", "opt-adagrad", "opt-adagrad-rate", "opt-adam", "opt-adam-rate", "opt-momentum", "adadelta-lr0")})
 
 
 def _build() -> tuple:
@@ -61,7 +83,8 @@ def _build() -> tuple:
     for row in TABLE:
         row = dict(row)
         pending = row.pop("pending", None)
-        out.append(Claim(**row, decide=DECIDE.get(row["id"]) or _pending(pending)))
+        out.append(Claim(**row, decide=DECIDE.get(row["id"]) or _pending(pending),
+                         decide_course=_COURSE.get(row["id"]) if row["course"] else None))
     return tuple(out)
 
 
@@ -69,17 +92,38 @@ CLAIMS = _build()
 
 
 def claims_ledger(records: dict) -> list[dict]:
-    """Every claim with its decided verdict: ``id, source, claim, verdict, provisional, result`` and the record's fields.
+    """Every claim with its verdict per arm: ``id, source, claim, ..., arms = {"seed": v|None, "right": v|None}``.
 
     ``records``: results records by name (``RESULT_NAMES``); a missing one gives ``not measured``.
-    ``result`` holds the numbers (comparisons with Welch intervals, per-seed checks, facts).
+    Each verdict dict holds the numbers (comparisons with Welch intervals, per-seed checks, facts).
     """
     out = []
     for c in CLAIMS:
-        res = c.decide(records)
         out.append({"id": c.id, "source": c.source, "seed": c.seed, "section": c.section, "claim": c.translation,
-                    "original": c.original, "condition": c.condition, "metric": c.metric, "rule": c.rule,
-                    "verdict": res["verdict"], "provisional": res["provisional"], "result": res})
+                    "original": c.original, "condition": c.condition, "course": c.course, "metric": c.metric,
+                    "rule": c.rule, "arms": c.arms(records)})
+    return out
+
+
+def decided(ledger: list[dict], arm: str | None = None) -> list[tuple[dict, str, dict]]:
+    """``(claim, arm, verdict)`` for every arm a claim has (or only ``arm``), in ledger order."""
+    return [(c, a, v) for c in ledger for a, v in c["arms"].items() if v is not None and arm in (None, a)]
+
+
+def decided_by(name: str, record: dict) -> list[tuple[dict, str, dict]]:
+    """``(claim, arm, verdict)`` for the arms that the record ``name`` decides (measured with it, not without)."""
+    without = {(c["id"], a) for c, a, v in decided(claims_ledger({})) if v["verdict"] != NOT_MEASURED}
+    return [(c, a, v) for c, a, v in decided(claims_ledger({name: record}))
+            if v["verdict"] != NOT_MEASURED and (c["id"], a) not in without]
+
+
+def tally(ledger: list[dict]) -> dict:
+    """Per arm: ``{verdict: count}`` (verdicts in ``VERDICTS`` order) and the number provisional."""
+    out = {}
+    for arm in ARMS:
+        rows = [v for _, _, v in decided(ledger, arm)]
+        out[arm] = {"counts": {k: n for k in VERDICTS if (n := sum(v["verdict"] == k for v in rows))},
+                    "provisional": sum(v["provisional"] for v in rows), "claims": len(rows)}
     return out
 
 
@@ -107,11 +151,15 @@ def targets(records: dict) -> list[dict]:
         for key, text, ok in (
                 ("square_error_onehot", "squared error (one-hot) within 1 point of cross entropy",
                  lambda d: d <= 0.01),
-                ("square_error_regression", "single-output regressor visibly worse (≥ 1 point)", lambda d: d >= 0.01),
-                ("double_softmax", "double softmax visibly worse (≥ 1 point)", lambda d: d >= 0.01)):
+                ("square_error_regression", "single-output regressor visibly worse (≥ 1 point)", lambda d: d >= 0.01)):
             v = loss.get(key)
             if v and v["test_acc_mean"] is not None:
                 out.append(_cmp_target(text, key, v, "cross entropy", ce, ok(m - v["test_acc_mean"])))
+    course = (records.get("course") or {}).get("analysis", {}).get("loss", {})
+    ds, lg = course.get("double_softmax"), course.get("logits")
+    if ds and lg and ds["test_acc_mean"] is not None and lg["test_acc_mean"] is not None:
+        out.append(_cmp_target("double softmax visibly worse than logits on seed 000's setup (≥ 1 point)",
+                               "double softmax", ds, "logits", lg, lg["test_acc_mean"] - ds["test_acc_mean"] >= 0.01))
     drop = records.get("dropout")
     if drop:
         a = drop.get("analysis", {})

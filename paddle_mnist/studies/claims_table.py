@@ -10,14 +10,15 @@ from __future__ import annotations
 
 WELCH = ("the 95% Welch t interval over seeds of the difference of means; reproduced if it lies above 0, "
          "contradicted if below, otherwise inconclusive (within seed noise)")
-C000_26 = ("seed 000's model: softmax in forward then F.cross_entropy (double softmax), SGD lr 0.1, 10 epochs, "
-           "batch 100; judged here on the done-right arm: logits, Adam 1e-3, 20 epochs")
-C000_264 = ("seed 000's model with one Dropout after fc1, SGD lr 0.1, 10 epochs, batch 100; judged here on the "
-            "done-right arm: p = 0 / 0.2 / 0.5 after both hidden layers, Adam 1e-3, 20 epochs")
-C000_27 = ("seed 000's model (double softmax), 784-200-200-10, the optimizers at the stated rates; judged here on "
-           "the done-right arm: logits, 5 epochs, batch 100, the same rates")
-C000_22 = "seed 000's numpy/Paddle MLP tuned on the validation split; here the `hparams` grid (SGD, 3 epochs)"
-COURSE = "the course arm: seed 000's own model and settings (double softmax, SGD lr 0.1, 10 epochs, batch 100)"
+COURSE = ("seed 000's own setup (the `course` study): its 784-200-200-10 ReLU net with softmax in forward then "
+          "F.cross_entropy (double softmax), SGD lr 0.1, 10 epochs, batch 100")
+C000_26 = "done right (the `loss` study): logits, Adam 1e-3 with cosine decay, 10 epochs, batch 100"
+C000_264 = ("done right (the `dropout` study): logits, p = 0 / 0.2 / 0.5 after both hidden layers, Adam 1e-3, "
+            "10 epochs, batch 100")
+COURSE_264 = COURSE + "; p = 0 vs one Dropout after fc1 at p = 0.5 (`dropout_prob` unstated: Paddle's default)"
+C000_27 = "done right (the `optimizers` study): logits, 5 epochs, batch 100, the seed's rates"
+COURSE_27 = COURSE + "; the §2.7 optimizer settings for 5 epochs (§2.7 states no epoch count)"
+C000_22 = "done right: the `hparams` grid (Paddle MLP on logits, SGD, 3 epochs, batch 100)"
 SAME_ADAGRAD = "左图对应的学习率为 0.01 , 可以看到loss没有下降"
 ADAM_000 = "左图为 Adam 优化器学习率为0.001, 右图为 Adam 学习率为0.01 / 和Adagrad是一样的问题,同时也说明它的更新效果好,可以用更好的学习率"
 LR_HIDDEN = "对于手写数字识别, 学习率 0.1 , 节点数量 150-200 比较合适。"
@@ -30,70 +31,82 @@ GRID_RULE = ("the grid's best valid accuracy minus the best under the claim; gri
              "interval contains 0 (no worse beyond seed noise), contradicted if it lies above 0")
 
 
-def _r(id, seed, section, original, translation, condition, metric, rule, pending=None):
+def _r(id, seed, section, original, translation, condition, metric, rule, pending=None, arm="seed", course=""):
+    """``arm``: where the row's verdict belongs: ``seed`` (the seed's own conditions, as far as they can be rebuilt)
+    or ``right`` (a corrected setup); ``course``: seed 000's own setup, for a claim judged on both arms."""
     return {"id": id, "seed": seed, "section": section, "original": original, "translation": translation,
-            "condition": condition, "metric": metric, "rule": rule, "pending": pending}
+            "condition": condition, "metric": metric, "rule": rule, "pending": pending, "arm": arm, "course": course}
 
 
 TABLE = (
     _r("loss-speed", "000", "§2.6.2", "由于不同的损失量纲,看数值是不行的,但是看**收敛速度**,交叉熵损失函数更快。",
        "Cross entropy converges faster than squared error.", C000_26,
        "valid accuracy after epoch 1: cross entropy minus squared error (one-hot, and the one-output regressor)",
-       "both differences, each by " + WELCH),
+       "both differences, each by " + WELCH,
+       arm="right", course=COURSE + "; its one-output regressor (no one-hot squared error there)"),
     _r("loss-acc", "000", "§2.6.2", "对于准确率,由于交叉熵使用softmax回归,使得结果更准确。",
        "Cross entropy gives a higher accuracy than squared error.", C000_26,
        "test accuracy: cross entropy minus squared error (one-hot, and the one-output regressor)",
-       "both differences, each by " + WELCH),
+       "both differences, each by " + WELCH,
+       arm="right", course=COURSE + "; its one-output regressor (no one-hot squared error there)"),
     _r("loss-floor", "README", "known bugs",
        "the loss is `F.cross_entropy`, whose default `use_softmax=True` applies softmax again: the loss can't fall "
        "below about 1.46", "The double-softmax loss cannot fall below ln(1 + 9/e) ≈ 1.46.",
-       "double softmax, Adam 1e-3, 20 epochs", "lowest logged train loss (50-step window mean)",
+       COURSE + " (the fix, logits, removes the floor)", "lowest logged train loss (50-step window mean)",
        "reproduced if it stays at or above the floor (1e-3 allowance), contradicted otherwise"),
     _r("loss-mean", "README", "known bugs",
        "The squared-error variant regresses the digit value with one output unit, so it mostly learns the mean label.",
        "The single-output squared-error regressor mostly learns the mean label.",
-       "one-output regressor with float labels, Adam 1e-3, 20 epochs (seed 000 used SGD 0.1: it diverges here)",
+       "done right (the `loss` study): the one-output regressor with float labels, Adam 1e-3 with cosine decay, "
+       "10 epochs",
        "final-epoch train loss per seed against the label variance (the loss of always answering the mean)",
        "per seed: holds if the final train loss is above half the label variance; reproduced if in every seed, "
-       "contradicted if in none"),
+       "contradicted if in none", arm="right", course=COURSE + "; its one-output regressor on the float labels"),
     _r("dropout-speed", "000", "§2.6.4",
        "加快训练速度: 因为它降低了每个样本对模型参数的贡献, 使得每个批次的计算更加高效。",
        "Dropout speeds up training (each batch is computed more efficiently).", C000_264,
-       "seconds per epoch: p=0 minus each dropout rate", "every rate's difference by " + WELCH),
+       "seconds per epoch: p=0 minus each dropout rate", "every rate's difference by " + WELCH,
+       arm="right", course=COURSE_264),
     _r("dropout-loss", "000", "§2.6.4", "可以看出训练速度变快,损失变小。", "Dropout lowers the loss.", C000_264,
        "final-epoch valid loss: p=0 minus each dropout rate (the train loss is measured with dropout active)",
-       "every rate's difference by " + WELCH),
+       "every rate's difference by " + WELCH, arm="right", course=COURSE_264),
     _r("dropout-overfit", "000", "§2.6.4", OVERFIT, "Dropout reduces overfitting.", C000_264,
-       "final gap valid loss minus train loss: p=0 minus each dropout rate", "every rate's difference by " + WELCH),
+       "overfitting = the valid-loss rise from its minimum to the last epoch, per seed (not the valid − train gap: "
+       "the train loss is measured with dropout active); p=0 minus each dropout rate",
+       "every rate's difference by " + WELCH, arm="right", course=COURSE_264),
     _r("dropout-visible", "000", "§2.6.4", OVERFIT,
-       "The overfitting reduction is not visible in this (seed 000's) experiment.", COURSE + ", p=0 vs one Dropout",
-       "valid-loss rise from its minimum to the last epoch, without and with dropout",
-       "reproduced if neither arm's valid loss rises beyond seed noise; about seed 000's own experiment only"),
+       "The overfitting reduction is not visible in this (seed 000's) experiment.", C000_264,
+       "the valid-loss rise from its minimum to the last epoch: p=0 minus each dropout rate (as in the overfitting "
+       "claim)",
+       "not visible = no rate reduces the rise beyond seed noise: reproduced unless a 95% Welch interval of the "
+       "reduction lies above 0 (then contradicted: it is visible)", arm="right", course=COURSE_264),
     _r("dropout-generalise", "000", "§2.6.4", "提高泛化能力。", "Dropout improves generalisation.", C000_264,
-       "test accuracy: each dropout rate minus p=0", "every rate's difference by " + WELCH),
+       "test accuracy: each dropout rate minus p=0", "every rate's difference by " + WELCH,
+       arm="right", course=COURSE_264),
     _r("opt-sgd-small", "000", "§2.7", "学习率太小: 会收敛速度慢, 如图二",
        "SGD with too small a learning rate (0.0001) converges slowly.", C000_27,
-       "final-epoch train loss: SGD 0.0001 minus SGD 0.01", WELCH),
+       "final-epoch train loss: SGD 0.0001 minus SGD 0.01", WELCH, arm="right", course=COURSE_27),
     _r("opt-sgd-large", "000", "§2.7", "学习率太大: 会震荡, 如图三",
        "SGD with too large a learning rate (0.9) oscillates.", C000_27,
        "absolute roughness: mean |change| between consecutive logged train losses (50-step means) after epoch 1, "
        "in loss units; SGD 0.9 minus SGD 0.01",
-       "reproduced if any SGD 0.9 run diverges; otherwise " + WELCH),
+       "reproduced if any SGD 0.9 run diverges; otherwise " + WELCH, arm="right", course=COURSE_27),
     _r("opt-adagrad", "000", "§2.7", SAME_ADAGRAD, "Adagrad at 0.01 does not lower the loss.", C000_27,
-       "final-epoch train loss vs the first logged loss, per seed", STUCK_RULE),
+       "final-epoch train loss vs the first logged loss, per seed", STUCK_RULE, arm="right", course=COURSE_27),
     _r("opt-adagrad-rate", "000", "§2.7",
        "右图对应学习率为 0.001 ,可以看到效果很好,说明Adagrad的步长走的更大,他的更新效果更好。",
        "Adagrad at 0.001 works well (better than at 0.01).", C000_27,
-       "test accuracy: Adagrad 0.001 minus Adagrad 0.01", WELCH),
+       "test accuracy: Adagrad 0.001 minus Adagrad 0.01", WELCH, arm="right", course=COURSE_27),
     _r("opt-adam", "000", "§2.7", ADAM_000,
        "Adam at 0.01 has the same problem as Adagrad at 0.01: the loss does not fall.", C000_27,
-       "final-epoch train loss vs the first logged loss, per seed (Adam 0.01)", STUCK_RULE),
+       "final-epoch train loss vs the first logged loss, per seed (Adam 0.01)", STUCK_RULE,
+       arm="right", course=COURSE_27),
     _r("opt-adam-rate", "000", "§2.7", ADAM_000, "Adam at 0.001 works better than at 0.01.", C000_27,
-       "test accuracy: Adam 0.001 minus Adam 0.01", WELCH),
+       "test accuracy: Adam 0.001 minus Adam 0.01", WELCH, arm="right", course=COURSE_27),
     _r("opt-momentum", "000, 002", "§2.7; 002 §8",
        "Momentum:引入物理\"动量\"的概念,累积速度,减少震荡,使参数更新的方向更稳定。",
        "Momentum accelerates SGD (same learning rate 0.01).", C000_27,
-       "train loss after epoch 1: SGD 0.01 minus Momentum 0.01", WELCH),
+       "train loss after epoch 1: SGD 0.01 minus Momentum 0.01", WELCH, arm="right", course=COURSE_27),
     _r("opt-momentum-saddle", "000", "§2.7", "由于累加梯度信息,可以冲出鞍点。",
        "Momentum escapes saddle points by accumulating gradients.", "a loss surface with a saddle point",
        "whether Momentum leaves a saddle point that SGD at the same rate stays near",
@@ -107,18 +120,18 @@ TABLE = (
        "fast: train loss after epoch 1, tuned SGD minus tuned Adam; well: test accuracy, Adam minus the best "
        "other tuned optimizer",
        "reproduced if fast lies above 0 and well does not lie below 0 (95% Welch intervals); contradicted if "
-       "either lies below 0; otherwise inconclusive (within seed noise)"),
+       "either lies below 0; otherwise inconclusive (within seed noise)", arm="right"),
     _r("opt-advanced", "001", "optimizer comparison",
        "不过从这个结果中我们看到, Adam 的效果似乎比 RMSprop 要差一点. 所以说并不是越先进的优化器, 结果越佳.",
        "A more advanced optimizer is not always better (Adam did a little worse than RMSprop).",
        "001: SGD / Momentum / RMSprop / Adam at LR 0.01; here the tuned MLP runs",
        "test accuracy: each older optimizer minus Adam",
        "reproduced if any older optimizer's interval lies above 0, contradicted if all lie below 0, otherwise "
-       "inconclusive (within seed noise)"),
+       "inconclusive (within seed noise)", arm="right"),
     _r("hp-lr", "000", "§2.2", LR_HIDDEN, "A learning rate of 0.1 suits this task.", C000_22,
-       "valid accuracy: grid best minus best at lr 0.1", GRID_RULE),
+       "valid accuracy: grid best minus best at lr 0.1", GRID_RULE, arm="right"),
     _r("hp-hidden", "000", "§2.2", LR_HIDDEN, "150-200 hidden units suit this task.", C000_22,
-       "valid accuracy: grid best minus best with 150-200 units at the chosen rate", GRID_RULE),
+       "valid accuracy: grid best minus best with 150-200 units at the chosen rate", GRID_RULE, arm="right"),
     _r("hp-kfold", "000", "§2.2", "验证集不是必须的,如果数据过少,可以使用**k折交叉验证**,从而不用验证集。",
        "A validation set is not required: with little data, k-fold cross-validation can replace it.",
        "hyperparameter choice on a small training subset", "test accuracy of the setting chosen by k-fold CV "
@@ -166,14 +179,11 @@ TABLE = (
        "003: its own framework's AdaDelta; here paddle.optimizer.Adadelta (numpy copy, parity-tested)",
        "largest parameter move after 10 steps at lr = 0 (and of the textbook rule, which has no rate)",
        "reproduced if Paddle's Adadelta still moves the parameters at lr = 0, contradicted if it leaves them "
-       "unchanged"),
+       "unchanged", arm="right", course="003's own framework: the textbook AdaDelta rule, which has no learning rate"),
     _r("numpy-adam", "004", "3.5.5 Adam", "Train acc:0.997600 Test acc:0.982100",
        "The numpy 784-300-300-10 ReLU net trained with Adam (lr 0.001) reaches 98.21% test accuracy.",
        "004: numpy, ReLU, softmax cross entropy, Adam 0.001", "test accuracy over seeds",
        "reproduced if 98.21% lies inside the 95% t interval of the mean or below it, contradicted if above",
-       pending="the numpy 784-300-300-10 ReLU net with Adam 0.001 over at least 3 seeds (numpy multi-seed reruns)"),
-    _r("course-adagrad", "000", "§2.7", SAME_ADAGRAD,
-       "Adagrad at 0.01 does not lower the loss, on seed 000's own model.", COURSE,
-       "final-epoch train loss vs the first logged loss, per seed", STUCK_RULE,
-       pending=COURSE + " with Adagrad 0.01"),
+       pending="the numpy 784-300-300-10 ReLU net with Adam 0.001 over at least 3 seeds (numpy multi-seed reruns)",
+       arm="right"),
 )

@@ -115,6 +115,7 @@ def hparams() -> Experiment:
         name="hparams", title="Hyperparameter tuning on the validation split", section="2.2",
         base=TrainConfig(model="mlp", hidden=(200, 200), optimizer="sgd", lr=0.1, epochs=3, histograms=False),
         variants=(("chosen", {}),),
+        seeds=(0, 1, 2, 3, 4),
         quick=dict(QUICK, log_every=10),
         plan=hparams_plan,
         analyse=hparams_post,
