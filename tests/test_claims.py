@@ -189,3 +189,17 @@ def test_no_evidence_prose_in_studies():
         assert not any(m and m.startswith("paddle_mnist.report") for m in mods), name
         assert '"evidence"' not in src, name
         assert "; within seed noise" not in src and "; beyond seed noise" not in src, name
+
+
+def test_seed_000_tuning_claims_on_its_own_numpy_net():
+    """The course arm of hp-lr / hp-hidden: the numpy assignment grid, spread from the chosen point's seeds."""
+    grid = [{"lr": lr, "hidden": h, "best_valid_acc": acc} for lr, h, acc in
+            ((0.03, 50, 0.80), (0.1, 50, 0.85), (0.3, 50, 0.86), (0.1, 200, 0.84), (0.3, 200, 0.70))]
+    search = {"runs": grid, "choice": {"lr": 0.3, "hidden": 50, "valid_acc": 0.86},
+              "eval": {"runs": [{"valid_acc": v} for v in (0.86, 0.85, 0.87)]}}
+    records = {"numpy": {"search": search}}
+    assert R.hp_lr_course(records)["verdict"] == "reproduced"  # 0.85 vs 0.86: within the 0.01-std noise
+    assert R.hp_hidden_course(records)["verdict"] == "contradicted"  # 200 units at lr 0.3: 0.70, far below
+    search["eval"]["runs"] = [{"valid_acc": v} for v in (0.86, 0.8601, 0.8599)]  # a tight spread
+    assert R.hp_lr_course(records)["verdict"] == "contradicted"
+    assert R.hp_lr_course({})["verdict"] == "not measured"

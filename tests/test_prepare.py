@@ -69,12 +69,10 @@ def test_rebuild_is_byte_identical_to_committed_file(idx_dir, tmp_path):
     assert res["md5"] == prepare.md5(REAL_DATA.read_bytes())
 
 
-def test_check_command_passes_on_committed_file_and_fails_on_a_tampered_one(idx_dir, tmp_path):
+def test_check_command_fails_on_a_tampered_file(idx_dir, tmp_path):
+    """One rebuild: the check of the committed file's own bytes is the test above (prepare == committed)."""
     cmd = [sys.executable, "-m", "paddle_mnist", "prepare-data", "--check", "--idx-dir", str(idx_dir),
            "--source", "dir"]
-    ok = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    assert ok.returncode == 0, ok.stderr
-    assert "arrays match" in ok.stdout and "identical" in ok.stdout
     tampered = tmp_path / "t.json.gz"
     shutil.copy(REAL_DATA, tampered)
     raw = gzip.decompress(tampered.read_bytes())

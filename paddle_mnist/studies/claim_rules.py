@@ -313,9 +313,45 @@ def _grid_vs_best(records, pick, label):
 
 
 def hp_lr(records):
-    return _grid_vs_best(records, lambda t, c: abs(t["lr"] - 0.1) < 1e-12, "best at lr 0.1")
+    return _grid_vs_best(records, _at_lr_01, "best at lr 0.1")
 
 
 def hp_hidden(records):
-    return _grid_vs_best(records, lambda t, c: 150 <= t["hidden"] <= 200 and abs(t["lr"] - c["lr"]) < 1e-12,
-                         "best with 150-200 units")
+    return _grid_vs_best(records, _units_150_200, "best with 150-200 units")
+
+
+def _at_lr_01(t, c):
+    return abs(t["lr"] - 0.1) < 1e-12
+
+
+def _units_150_200(t, c):
+    return 150 <= t["hidden"] <= 200 and abs(t["lr"] - c["lr"]) < 1e-12
+
+
+NUMPY_MISSING = "the `numpy` study's assignment-net search (python -m paddle_mnist train numpy)"
+
+
+def _numpy_grid_vs_best(records, pick, label):
+    """Seed 000's own net (numpy, sigmoid, one output, squared error): its valid-split grid, by ``GRID_RULE``."""
+    search = (records.get("numpy") or {}).get("search") or {}
+    grid = [t for t in search.get("runs", []) if t.get("best_valid_acc") is not None]
+    choice = search.get("choice")
+    seeds = [r["valid_acc"] for r in (search.get("eval") or {}).get("runs", []) if r.get("valid_acc") is not None]
+    if not grid or not choice or len(seeds) < 2:
+        return not_measured(NUMPY_MISSING + " with the chosen point over 2+ seeds")
+    mine = [t["best_valid_acc"] for t in grid if pick(t, choice)]
+    if not mine:
+        return not_measured(f"{NUMPY_MISSING} with {label} in its grid")
+    _, sd = mean_std(seeds)
+    c = compare_summary("best valid accuracy (single-seed grid points; spread from the chosen point's seeds)", "acc",
+                        f"grid best (lr {choice['lr']:g}, {choice['hidden']} units)", choice["valid_acc"], label,
+                        max(mine), sd, len(seeds) - 1)
+    return result(CONTRADICTED if c["beyond_noise"] else REPRODUCED, [c], n_min=1)
+
+
+def hp_lr_course(records):
+    return _numpy_grid_vs_best(records, _at_lr_01, "best at lr 0.1")
+
+
+def hp_hidden_course(records):
+    return _numpy_grid_vs_best(records, _units_150_200, "best with 150-200 units")

@@ -23,7 +23,7 @@ from paddle_mnist.studies.claims_table import TABLE
 from paddle_mnist.studies.stats import welch_from_summary
 
 VERDICTS, NOT_MEASURED = R.VERDICTS, R.NOT_MEASURED
-RESULT_NAMES = ("course", "loss", "dropout", "optimizers", "hparams", "save_restore")  # the records the ledger reads
+RESULT_NAMES = ("course", "loss", "dropout", "optimizers", "hparams", "numpy", "save_restore")  # the records the ledger reads
 ARMS = ("seed", "right")  # the seed's own conditions first, then the corrected setup
 ARM_NAMES = {"seed": "as the seed ran it", "right": "done right"}
 
@@ -72,7 +72,8 @@ DECIDE = {
     "hp-lr": R.hp_lr, "hp-hidden": R.hp_hidden, "adadelta-lr0": O.adadelta_rate, "save-restore": O.save_restore,
 }
 # the same claims on seed 000's own setup (the ``course`` study); AdaDelta's on 003's own (textbook) rule
-_COURSE = {"loss-speed": R.loss_speed_course, "loss-acc": R.loss_acc_course, "loss-mean": R.loss_mean_course}
+_COURSE = {"loss-speed": R.loss_speed_course, "loss-acc": R.loss_acc_course, "loss-mean": R.loss_mean_course,
+           "hp-lr": R.hp_lr_course, "hp-hidden": R.hp_hidden_course}
 _COURSE.update({k: partial(DECIDE[k], course=True) for k in (
     "dropout-speed", "dropout-loss", "dropout-overfit", "dropout-visible", "dropout-generalise", "opt-sgd-small",
     "opt-sgd-large", "opt-adagrad", "opt-adagrad-rate", "opt-adam", "opt-adam-rate", "opt-momentum", "adadelta-lr0")})

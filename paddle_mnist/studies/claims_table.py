@@ -19,6 +19,9 @@ COURSE_264 = COURSE + "; p = 0 vs one Dropout after fc1 at p = 0.5 (`dropout_pro
 C000_27 = "done right (the `optimizers` study): logits, 5 epochs, batch 100, the seed's rates"
 COURSE_27 = COURSE + "; the §2.7 optimizer settings for 5 epochs (§2.7 states no epoch count)"
 C000_22 = "done right: the `hparams` grid (Paddle MLP on logits, SGD, 3 epochs, batch 100)"
+COURSE_22 = ("seed 000's own net (the `numpy` study's assignment search): numpy, sigmoid hidden layers, one output "
+             "unit, squared error on the digit value, SGD, batch 20; lr 0.03 / 0.1 / 0.3 x 50 / 100 / 200 units, "
+             "up to 6 epochs, chosen on valid")
 SAME_ADAGRAD = "左图对应的学习率为 0.01 , 可以看到loss没有下降"
 ADAM_000 = "左图为 Adam 优化器学习率为0.001, 右图为 Adam 学习率为0.01 / 和Adagrad是一样的问题,同时也说明它的更新效果好,可以用更好的学习率"
 LR_HIDDEN = "对于手写数字识别, 学习率 0.1 , 节点数量 150-200 比较合适。"
@@ -129,9 +132,10 @@ TABLE = (
        "reproduced if any older optimizer's interval lies above 0, contradicted if all lie below 0, otherwise "
        "inconclusive (within seed noise)", arm="right"),
     _r("hp-lr", "000", "§2.2", LR_HIDDEN, "A learning rate of 0.1 suits this task.", C000_22,
-       "valid accuracy: grid best minus best at lr 0.1", GRID_RULE, arm="right"),
+       "valid accuracy: grid best minus best at lr 0.1", GRID_RULE, arm="right", course=COURSE_22),
     _r("hp-hidden", "000", "§2.2", LR_HIDDEN, "150-200 hidden units suit this task.", C000_22,
-       "valid accuracy: grid best minus best with 150-200 units at the chosen rate", GRID_RULE, arm="right"),
+       "valid accuracy: grid best minus best with 150-200 units at the chosen rate", GRID_RULE, arm="right",
+       course=COURSE_22),
     _r("hp-kfold", "000", "§2.2", "验证集不是必须的,如果数据过少,可以使用**k折交叉验证**,从而不用验证集。",
        "A validation set is not required: with little data, k-fold cross-validation can replace it.",
        "hyperparameter choice on a small training subset", "test accuracy of the setting chosen by k-fold CV "
