@@ -24,7 +24,7 @@ from paddle_mnist.apps.notebooks import NOTEBOOKS, execute_notebooks, notebook_s
 
 REPO = Path(__file__).resolve().parent.parent
 SECTIONS = ["01_data", "02_softmax", "03_mlp", "04_loss", "05_dropout", "06_optimizers", "07_hparams", "08_numpy",
-            "09_trajectories_init"]
+            "09_trajectories_init", "10_practice"]
 SOURCES = notebook_sources()
 IDS = [p.stem for p in SOURCES]
 

@@ -49,11 +49,11 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def results_or_quick(name: str, *, fresh: bool = False, log=print) -> dict:
+def results_or_quick(name: str, *, fresh: bool = False, needs: str | None = None, log=print) -> dict:
     """The results record of experiment ``name``.
 
-    ``reports/results/<name>.json`` when it exists (and not in quick mode);
-    otherwise ``--quick`` results, reused from ``runs/quick/results`` when present
+    ``reports/results/<name>.json`` when it exists (and not in quick mode) and holds the key ``needs``;
+    otherwise ``--quick`` results, reused from ``runs/quick/results`` when present and holding ``needs``
     (unless ``fresh``) or trained now with ``runner.run_experiment(name, quick=True)``.
     Always says which.
     """
@@ -62,15 +62,16 @@ def results_or_quick(name: str, *, fresh: bool = False, log=print) -> dict:
 
     if not in_quick_mode():
         path = RESULTS / f"{name}.json"
-        if path.is_file():
-            record = read_json(path)
+        record = read_json(path) if path.is_file() else None
+        if record is not None and (needs is None or needs in record):
             log(f"{name}: results from {_shown(path)} (written {record.get('created', '?')})")
             return record
-        log(f"{name}: {_shown(path)} is missing (full results come from `python -m paddle_mnist train {name}`); "
+        why = "is missing" if record is None else f"has no {needs!r} (written before it was measured)"
+        log(f"{name}: {_shown(path)} {why} (full results come from `python -m paddle_mnist train {name}`); "
             "using --quick results instead")
     runs = runs_dir()
     path = results_dir_for(True, runs) / f"{name}.json"
-    if path.is_file() and not fresh:
+    if path.is_file() and not fresh and (needs is None or needs in read_json(path)):
         record = read_json(path)
         log(f"{name}: --quick results from {_shown(path)} (written {record.get('created', '?')})")
         return record
@@ -82,13 +83,13 @@ def results_or_quick(name: str, *, fresh: bool = False, log=print) -> dict:
     return record
 
 
-def settings_note(record: dict) -> str:
-    """One markdown sentence: full or ``--quick`` results, seeds and epochs."""
+def settings_note(record: dict, epochs: bool = True) -> str:
+    """One markdown sentence: full or ``--quick`` results, seeds and (``epochs``) epochs per run."""
     s = record.get("settings", {})
     seeds = s.get("seeds") or []
-    epochs = max((len(r["history"]["epoch"]) for r in record.get("runs", []) if "history" in r), default=0)
-    what = (f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''} ({', '.join(map(str, seeds))}), "
-            f"{epochs} epoch{'s' if epochs != 1 else ''} per run")
+    n = max((len(r["history"]["epoch"]) for r in record.get("runs", []) if "history" in r), default=0)
+    what = (f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''} ({', '.join(map(str, seeds))})"
+            + (f", {n} epoch{'s' if n != 1 else ''} per run" if epochs else ""))
     if s.get("quick"):
         return (f"**These are `--quick` smoke-test results** ({what}, on a subset of the training data), "
                 "not the report's numbers; run the full experiment and re-execute the notebook for those.")
@@ -122,17 +123,21 @@ def best_runs(record: dict, by=("variant",), metric: str = "best_valid_acc") -> 
     return best
 
 
-def claims_table(name: str, record: dict, prefix: tuple = ("",)) -> str:
+def claims_table(name: str, record: dict, prefix: tuple = ("",), ids=None) -> str:
     """The claims ledger rows (``studies.claims_ledger``) that this study's record decides, as markdown.
 
-    ``prefix``: only claims whose id starts with one of these (the course record decides three sections' claims).
+    ``prefix``: only claims whose id starts with one of these (the course record decides three sections' claims);
+    ``ids``: exactly those claims, every arm they have, whatever their verdict.
     """
     from paddle_mnist.report.claims import evidence, verdict_text
     from paddle_mnist.report.format import table
-    from paddle_mnist.studies.claims import ARM_NAMES, decided_by
+    from paddle_mnist.studies.claims import ARM_NAMES, claims_ledger, decided, decided_by
 
-    rows = [[c["source"], c["claim"], ARM_NAMES[a], evidence(v), verdict_text(v)]
-            for c, a, v in decided_by(name, record) if c["id"].startswith(prefix)]
+    if ids is not None:
+        chosen = [(c, a, v) for c, a, v in decided(claims_ledger({name: record})) if c["id"] in ids]
+    else:
+        chosen = [(c, a, v) for c, a, v in decided_by(name, record) if c["id"].startswith(prefix)]
+    rows = [[c["source"], c["claim"], ARM_NAMES[a], evidence(v), verdict_text(v)] for c, a, v in chosen]
     return table(["source", "claim", "arm", "measured evidence", "verdict"], rows) if rows else \
         "_No claims decided here._"
 

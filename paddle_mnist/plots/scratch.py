@@ -79,6 +79,43 @@ def plot_trajectories(record: dict, out=None):
     return fig
 
 
+def plot_saddle(record: dict, out=None):
+    """SGD and Momentum paths near the saddle of z = x² + y⁴/4 − y²/2, and their distance from it per step."""
+    from paddle_mnist.scratch.trajectories import saddle_loss
+
+    sad = record.get("saddle") or {"runs": [], "settings": {"radius": 0.5}}
+    fig, (a1, a2) = new_figure(2, 1, size=(4.8, 3.6))
+    xs, ys = np.meshgrid(np.linspace(-1.1, 1.1, 221), np.linspace(-1.3, 1.3, 261))
+    a1.contour(xs, ys, saddle_loss(xs, ys), levels=np.linspace(-0.25, 0.5, 13), colors="0.75", linewidths=0.7)
+    a1.add_patch(_circle(sad["settings"]["radius"]))
+    names = {"sgd": ("SGD", COLORS[0]), "momentum": ("Momentum", COLORS[1])}
+    seen = set()
+    for r in sad["runs"]:
+        label, color = names[r["optimizer"]]
+        path = np.array(r["path"])
+        first = r["optimizer"] not in seen
+        seen.add(r["optimizer"])
+        a1.plot(path[:, 0], path[:, 1], "-", color=color, lw=1.1, label=label if first else None)
+        a1.plot(*path[0], "o", color="k", ms=3)
+        a2.semilogy(np.hypot(path[:, 0], path[:, 1]), color=color, lw=1.1, label=label if first else None)
+    a1.plot([0, 0], [-1, 1], "*", color="gold", ms=10, mec="k", mew=0.5)
+    a1.set(xlim=(-1.1, 1.1), ylim=(-1.3, 1.3), xlabel="x", ylabel="y", aspect="equal",
+           title="z = x² + y⁴/4 − y²/2 (minima ★)")
+    a2.axhline(sad["settings"]["radius"], color="k", lw=0.8, ls="--", label="left the saddle")
+    a2.set(xlabel="step", ylabel="distance from the saddle", title="Distance from the saddle")
+    for ax, where in ((a1, "upper right"), (a2, "lower right")):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc=where)
+    save(fig, out)
+    return fig
+
+
+def _circle(radius: float):
+    from matplotlib.patches import Circle
+
+    return Circle((0, 0), radius, fill=False, ls="--", lw=0.8, color="k")
+
+
 # --------------------------------------------------------------------- init
 def plot_init_histograms(record: dict, out=None):
     """Rows: activations; columns: initialisations; every hidden layer's activation histogram at init."""

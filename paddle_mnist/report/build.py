@@ -21,6 +21,7 @@ from paddle_mnist.report.summary import summary
 from paddle_mnist.report.format import missing, pct, pm, points, table  # noqa: F401  (pct, pm: the notebooks import them from here)
 from paddle_mnist.report.performance import section_performance
 from paddle_mnist.report.init import section_init
+from paddle_mnist.report.practice import section_practice
 from paddle_mnist.report.scratch import section_numpy, section_trajectories
 from paddle_mnist.report.studies import section_claims, section_dropout, section_hparams, section_loss, section_optimizers
 
@@ -130,7 +131,7 @@ def section_reproducibility(ctx: Context) -> str:
 def sections() -> list:
     """The report's sections in the assignment's order."""
     return [section_data, section_softmax, section_mlp, section_numpy, section_hparams, section_loss,
-            section_dropout, section_optimizers, section_trajectories, section_init, section_claims,
+            section_dropout, section_optimizers, section_trajectories, section_init, section_practice, section_claims,
             section_performance, section_reproducibility]
 
 

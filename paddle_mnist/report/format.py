@@ -72,6 +72,11 @@ def table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
+def quick_note(rec: dict) -> str:
+    """The line a section adds under ``--quick`` results."""
+    return "_These are `--quick` smoke-test results, not the full settings._\n" if rec["settings"].get("quick") else ""
+
+
 def missing(name: str) -> str:
     """The line a section shows when the results of experiment ``name`` are missing."""
     return f"_No results yet: run `python -m paddle_mnist train {name}`._\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from paddle_mnist.report.format import abs_points, missing, pct, pm, sci, table
+from paddle_mnist.report.format import abs_points, missing, pct, pm, quick_note, sci, table
 
 NAMES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad", "rmsprop": "RMSProp",
          "adam": "Adam"}
@@ -24,10 +24,6 @@ def verdict(ours, ref) -> str:
     if abs(diff) < 5e-5:
         return "matched"
     return f"beat by {abs_points(diff)}" if diff > 0 else f"missed by {abs_points(diff)}"
-
-
-def quick_note(rec) -> str:
-    return "_These are `--quick` smoke-test results, not the full settings._\n" if rec["settings"].get("quick") else ""
 
 
 def _gain(run: dict, last: int = 5) -> float | None:
@@ -309,6 +305,7 @@ def section_numpy(ctx) -> str:
 # ============================================================= trajectories
 def section_trajectories(ctx) -> str:
     from paddle_mnist.plots.scratch import plot_trajectories
+    from paddle_mnist.report.practice import saddle_part
 
     rec = ctx.load("trajectories")
     out = ["## Optimizer trajectories on z = x²/10 + y² (seed 003)\n"]
@@ -356,5 +353,6 @@ def section_trajectories(ctx) -> str:
                       if overshoot else "no optimizer overshoots the centre along x")
                    + "; the adaptive methods (AdaGrad, RMSProp, Adam) rescale each coordinate, so their first step "
                      "heads almost diagonally instead of along the steep y axis.\n")
+    out.append(saddle_part(ctx, rec))
     out.append(quick_note(rec))
     return "\n".join(out)

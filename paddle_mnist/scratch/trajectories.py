@@ -1,4 +1,4 @@
-"""Optimizer trajectories on the toy loss ``z = x**2 / 10 + y**2`` (seed 003).
+"""Optimizer trajectories on the toy loss ``z = x**2 / 10 + y**2`` (seed 003), and near a saddle point (seed 000).
 
 Each optimizer starts at ``(-7, 2)`` and takes 20 steps; the path is computed
 twice, with the numpy optimizers of ``paddle_mnist.scratch.optim`` and with the
@@ -7,6 +7,10 @@ matching ``paddle.optimizer`` class on one float64 parameter of shape ``[2]``
 implementations check each other. Learning rates are those of seed 003 (SGD
 0.95, Momentum 0.1, RMSProp 0.5, Adam 0.5) plus AdaGrad 1.5 and Nesterov 0.1;
 every other hyperparameter is Paddle's default.
+
+The saddle toy ``z = x**2 + y**4 / 4 - y**2 / 2`` (``saddle_loss``) has a saddle at
+the origin (curving up along x, down along y) and minima ``-1/4`` at ``(0, +-1)``;
+``saddle_escape`` follows SGD and Momentum (numpy) from seeded starts near it.
 
 ``run_trajectories()`` returns a plain JSON-able dict; nothing here plots or
 writes files, and paddle is only imported when a Paddle path is computed.
@@ -43,15 +47,16 @@ def toy_grad(xy: np.ndarray) -> np.ndarray:
     return np.array([xy[0] / 5.0, 2.0 * xy[1]])
 
 
-def numpy_path(name: str, lr: float, steps: int = STEPS, start=START, **opt_kwargs) -> np.ndarray:
-    """Points ``[steps + 1, 2]`` visited by numpy optimizer ``name`` (start included)."""
+def numpy_path(name: str, lr: float, steps: int = STEPS, start=START, grad=toy_grad, **opt_kwargs) -> np.ndarray:
+    """Points ``[steps + 1, 2]`` visited by numpy optimizer ``name`` (start included) on the loss whose gradient
+    is ``grad`` (default: the bowl's)."""
     if name not in NUMPY_OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose from {sorted(NUMPY_OPTIMIZERS)}")
     opt = NUMPY_OPTIMIZERS[name](lr=lr, **opt_kwargs)
     params = {"xy": np.array(start, dtype=np.float64)}
     path = [params["xy"].copy()]
     for _ in range(steps):
-        opt.step(params, {"xy": toy_grad(params["xy"])})
+        opt.step(params, {"xy": grad(params["xy"])})
         path.append(params["xy"].copy())
     return np.stack(path)
 
@@ -114,3 +119,43 @@ def run_trajectories(settings: dict | None = None, steps: int = STEPS, start=STA
             "final": np_path[-1].tolist(),
         }
     return out
+
+
+# ------------------------------------------------------------------ a saddle point (seed 000 §2.7)
+SADDLE = {"lr": 0.01, "momentum": 0.9, "radius": 0.5, "steps": 200, "max_steps": 3000,
+          "x_range": 0.3, "y_range": (1e-4, 1e-3)}
+
+
+def saddle_loss(x, y):
+    """``x**2 + y**4 / 4 - y**2 / 2``: a saddle at (0, 0) (z = 0) between the minima (0, +-1) (z = -1/4)."""
+    return x**2 + y**4 / 4.0 - y**2 / 2.0
+
+
+def saddle_grad(xy: np.ndarray) -> np.ndarray:
+    """Gradient ``(2 x, y**3 - y)`` of ``saddle_loss``."""
+    return np.array([2.0 * xy[0], xy[1] ** 3 - xy[1]])
+
+
+def saddle_start(seed: int, settings: dict = SADDLE) -> tuple[float, float]:
+    """A seeded start near the saddle: x uniform in +-x_range, |y| log-uniform in y_range with a random sign."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-settings["x_range"], settings["x_range"])
+    lo, hi = np.log10(settings["y_range"][0]), np.log10(settings["y_range"][1])
+    return float(x), float(rng.choice((-1.0, 1.0)) * 10 ** rng.uniform(lo, hi))
+
+
+def saddle_escape(name: str, start, settings: dict = SADDLE) -> dict:
+    """Numpy ``sgd`` or ``momentum`` from ``start`` on ``saddle_loss``: ``max_steps`` steps.
+
+    ``escape_step``: the first step at which the point is farther than ``radius`` from the saddle (None if it
+    never is); ``distance``: its distance from the saddle after ``steps`` steps; ``path``: the first
+    ``steps`` + 1 points.
+    """
+    kwargs = {"momentum": settings["momentum"]} if name == "momentum" else {}
+    path = numpy_path(name, settings["lr"], settings["max_steps"], start, grad=saddle_grad, **kwargs)
+    dist = np.hypot(path[:, 0], path[:, 1])
+    out = np.flatnonzero(dist > settings["radius"])
+    return {"optimizer": name, "start": [float(v) for v in start],
+            "escape_step": int(out[0]) if len(out) else None, "distance": float(dist[settings["steps"]]),
+            "final": path[-1].tolist(), "final_loss": float(saddle_loss(*path[-1])),
+            "path": path[:settings["steps"] + 1].tolist()}

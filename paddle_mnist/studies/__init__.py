@@ -1,9 +1,9 @@
 """The studies, one module each; importing this package fills the experiment registry.
 
 ``baseline`` (softmax, mlp), ``loss``, ``dropout``, ``optimizers``, ``course`` (seed
-000's own setup), ``hparams``,
-``numpy_nets``, ``trajectories``, ``init`` register in this order (the order
-``reproduce`` runs them); ``determinism`` is the same-seed check; ``claims``
+000's own setup), ``hparams``, ``numpy_nets``, ``trajectories``, ``init``, ``practice``
+register in this order (the order ``reproduce`` runs them); ``determinism`` is the
+same-seed check; ``claims``
 decides the verdicts on the original report's claims; ``stats`` holds the
 statistics they share.
 
@@ -19,6 +19,7 @@ from paddle_mnist.studies import hparams  # noqa: F401
 from paddle_mnist.studies import numpy_nets  # noqa: F401
 from paddle_mnist.studies import trajectories  # noqa: F401
 from paddle_mnist.studies import init  # noqa: F401
+from paddle_mnist.studies import practice  # noqa: F401
 from paddle_mnist.studies.registry import EXPERIMENTS, get_experiment
 
 

@@ -19,11 +19,14 @@ from typing import Callable
 
 from paddle_mnist.studies import claim_rules as R
 from paddle_mnist.studies import claim_rules_opt as O
+from paddle_mnist.studies import claim_rules_practice as P
 from paddle_mnist.studies.claims_table import TABLE
 from paddle_mnist.studies.stats import welch_from_summary
 
 VERDICTS, NOT_MEASURED = R.VERDICTS, R.NOT_MEASURED
-RESULT_NAMES = ("course", "loss", "dropout", "optimizers", "hparams", "numpy", "save_restore")  # the records the ledger reads
+# the records the ledger reads
+RESULT_NAMES = ("course", "loss", "dropout", "optimizers", "hparams", "numpy", "save_restore", "practice",
+                "trajectories")
 ARMS = ("seed", "right")  # the seed's own conditions first, then the corrected setup
 ARM_NAMES = {"seed": "as the seed ran it", "right": "done right"}
 
@@ -70,6 +73,8 @@ DECIDE = {
     "opt-adagrad-rate": O.adagrad_rate, "opt-adam": O.adam_stuck, "opt-adam-rate": O.adam_rate,
     "opt-momentum": O.momentum, "opt-adam-fastest": O.adam_fast_well, "opt-advanced": O.advanced_not_better,
     "hp-lr": R.hp_lr, "hp-hidden": R.hp_hidden, "adadelta-lr0": O.adadelta_rate, "save-restore": O.save_restore,
+    "ewa-smooth": P.ewa_smooth, "ewa-bias": P.ewa_bias, "gd-batch": P.gd_batch, "lr-decay": P.lr_decay,
+    "input-standardise": P.input_standardise, "hp-kfold": P.hp_kfold, "opt-momentum-saddle": P.momentum_saddle,
 }
 # the same claims on seed 000's own setup (the ``course`` study); AdaDelta's on 003's own (textbook) rule
 _COURSE = {"loss-speed": R.loss_speed_course, "loss-acc": R.loss_acc_course, "loss-mean": R.loss_mean_course,

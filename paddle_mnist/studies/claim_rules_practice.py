@@ -1,0 +1,178 @@
+"""Decision rules of seed 002's practice claims, seed 000 §2.2's k-fold remark and §2.7's saddle point (data only).
+
+Each rule reads the ``practice`` record (``studies.practice``) or the ``trajectories`` record's ``saddle`` part
+and returns a verdict dict built with ``claim_rules``' helpers; ``report.practice`` and ``report.claims`` render
+it. Every comparison is a Welch 95% interval over seeds.
+
+    python -c "from paddle_mnist.studies.claim_rules_practice import ewa_bias; print(ewa_bias({})['verdict'])"
+"""
+from __future__ import annotations
+
+import math
+
+from paddle_mnist.studies.claim_rules import (CONTRADICTED, REPRODUCED, all_above, compare, fact, not_measured, ok_runs,
+                                              per_run, result)
+
+PRACTICE_MISSING = "the `practice` study (python -m paddle_mnist train practice)"
+SADDLE_MISSING = "the `trajectories` study's saddle runs (python -m paddle_mnist train trajectories)"
+
+
+def _rec(records, *variants):
+    rec = records.get("practice")
+    have = {r["variant"] for r in (rec or {}).get("runs", []) if r["status"] == "ok"}
+    return rec if rec and all(v in have for v in variants) else None
+
+
+# ---------------------------------------------------------------- 002 §7: exponentially weighted averages
+def _beta(rec, beta, key):
+    return per_run(rec, "ewa", lambda r: r["betas"][f"{beta:g}"][key])
+
+
+def ewa_smooth(records):
+    """Roughness falls and lag grows from beta 0.5 to 0.9 to 0.98 (bias-corrected averages, days 60-365)."""
+    rec = _rec(records, "ewa")
+    if not rec:
+        return not_measured(PRACTICE_MISSING)
+    pairs = ((0.5, 0.9), (0.9, 0.98))
+    comps = [compare("roughness (mean absolute day-to-day change of the average, °F)", "raw", f"β={lo:g}",
+                     _beta(rec, lo, "roughness"), f"β={hi:g}", _beta(rec, hi, "roughness")) for lo, hi in pairs]
+    comps += [compare("lag behind the noise-free curve (days)", "raw", f"β={hi:g}", _beta(rec, hi, "lag"),
+                      f"β={lo:g}", _beta(rec, lo, "lag")) for lo, hi in pairs]
+    return all_above(comps, missing=PRACTICE_MISSING + " with 2+ seeds")
+
+
+def ewa_bias(records):
+    """For every beta: the first 10 values are further from the noise-free curve without the correction."""
+    rec = _rec(records, "ewa")
+    if not rec:
+        return not_measured(PRACTICE_MISSING)
+    comps = [compare(f"β={beta:g}: mean absolute error of the first 10 values (°F)", "raw", "uncorrected",
+                     _beta(rec, beta, "first_error"), "corrected", _beta(rec, beta, "first_error_corrected"))
+             for beta in (0.5, 0.9, 0.98)]
+    return all_above(comps, missing=PRACTICE_MISSING + " with 2+ seeds")
+
+
+# ---------------------------------------------------------------- 002 §3-5: batch vs mini-batch vs stochastic
+def loss_at(run: dict, seconds: float):
+    """The probe train loss at the last checkpoint a run had reached within ``seconds`` of training."""
+    h = run["history"]
+    done = [loss for t, loss in zip(h["seconds"], h["train_loss"]) if t <= seconds]
+    return done[-1] if done else None
+
+
+def gd_per_second(rec) -> dict:
+    """Per arm, per seed: the loss when the same seed's mini-batch arm had trained one epoch (seconds)."""
+    mini = {r["seed"]: r["epoch_seconds"] for r in ok_runs(rec, "gd-mini-batch") if r.get("epoch_seconds")}
+    return {arm: [v for r in ok_runs(rec, arm) if r["seed"] in mini
+                  for v in [loss_at(r, mini[r["seed"]])] if v is not None]
+            for arm in ("gd-batch", "gd-mini-batch", "gd-stochastic")}
+
+
+def gd_batch(records):
+    """Fast: lower loss per second than batch and stochastic, fewer seconds per epoch than stochastic;
+    between: the per-step losses jitter less than stochastic's and more than batch's."""
+    rec = _rec(records, "gd-batch", "gd-mini-batch", "gd-stochastic")
+    if not rec:
+        return not_measured(PRACTICE_MISSING)
+    at = gd_per_second(rec)
+    when = "train loss when mini-batch has trained one epoch (same wall time)"
+    jit = "jitter (mean absolute second difference of the per-step batch losses, second half of the steps)"
+    spe = per_run(rec, "gd-mini-batch", lambda r: r["seconds_per_epoch"])
+    comps = [compare(when, "loss", "batch", at["gd-batch"], "mini-batch", at["gd-mini-batch"]),
+             compare(when, "loss", "stochastic", at["gd-stochastic"], "mini-batch", at["gd-mini-batch"]),
+             compare("training seconds per epoch", "s", "stochastic",
+                     per_run(rec, "gd-stochastic", lambda r: r["seconds_per_epoch"]), "mini-batch", spe),
+             compare(jit, "loss", "stochastic", per_run(rec, "gd-stochastic", lambda r: r["jitter"]), "mini-batch",
+                     per_run(rec, "gd-mini-batch", lambda r: r["jitter"])),
+             compare(jit, "loss", "mini-batch", per_run(rec, "gd-mini-batch", lambda r: r["jitter"]), "batch",
+                     per_run(rec, "gd-batch", lambda r: r["jitter"]))]
+    facts = []
+    for arm in ("gd-batch", "gd-mini-batch", "gd-stochastic"):
+        rises = per_run(rec, arm, lambda r: r["rise_share"])
+        if rises:
+            facts.append(fact(f"{arm[3:]}: share of steps whose batch loss rose (mean over seeds)",
+                              sum(rises) / len(rises)))
+    return all_above(comps, facts=facts, missing=PRACTICE_MISSING + " with 2+ seeds")
+
+
+# ---------------------------------------------------------------- 002 §11: learning-rate decay
+def lr_decay(records):
+    """Decided by the final train loss (constant minus decayed); test accuracy reported alongside."""
+    rec = _rec(records, "lr-constant", "lr-decayed")
+    if not rec:
+        return not_measured(PRACTICE_MISSING)
+    loss = compare("final train loss (whole train split)", "loss", "constant rate",
+                   per_run(rec, "lr-constant", lambda r: r["final_train_loss"]), "decayed rate",
+                   per_run(rec, "lr-decayed", lambda r: r["final_train_loss"]))
+    acc = compare("test accuracy", "acc", "decayed rate", per_run(rec, "lr-decayed", lambda r: r["test_acc"]),
+                  "constant rate", per_run(rec, "lr-constant", lambda r: r["test_acc"]))
+    v = all_above([loss], missing=PRACTICE_MISSING + " with 2+ seeds")["verdict"]
+    missing = PRACTICE_MISSING + " with 2+ seeds"
+    return result(v, [loss, acc], experiment=missing if v == "not measured" else None)
+
+
+# ---------------------------------------------------------------- 002 §12: input standardisation
+def input_standardise(records):
+    """Decided by the gradient imbalance (raw minus standardised); train loss reported alongside."""
+    rec = _rec(records, "input-raw", "input-standardised")
+    if not rec:
+        return not_measured(PRACTICE_MISSING)
+    imb = compare("gradient imbalance (absolute log10 of RMS grad of fc1 over RMS grad of the last layer, first steps)", "raw",
+                  "raw inputs", per_run(rec, "input-raw", lambda r: r["imbalance"]), "standardised",
+                  per_run(rec, "input-standardised", lambda r: r["imbalance"]))
+    loss = compare("train loss after the fixed budget", "loss", "raw inputs",
+                   per_run(rec, "input-raw", lambda r: r["final_train_loss"]), "standardised",
+                   per_run(rec, "input-standardised", lambda r: r["final_train_loss"]))
+    facts = [fact("largest absolute standardised pixel in the train split",
+                  max(per_run(rec, "input-standardised", lambda r: r["max_abs_input"]), default=None))]
+    v = all_above([imb], missing=PRACTICE_MISSING + " with 2+ seeds")["verdict"]
+    return result(v, [imb, loss], facts=facts,
+                  experiment=PRACTICE_MISSING + " with 2+ seeds" if v == "not measured" else None)
+
+
+# ---------------------------------------------------------------- 000 §2.2: k-fold instead of a validation set
+def hp_kfold(records):
+    """Reproduced unless the k-fold protocol's test accuracy lies below the hold-out protocol's beyond seed noise."""
+    rec = _rec(records, "kfold")
+    if not rec:
+        return not_measured(PRACTICE_MISSING)
+    runs = ok_runs(rec, "kfold")
+    protocol = compare("test accuracy of the final model", "acc", "5-fold CV (retrained on the whole subset)",
+                       per_run(rec, "kfold", lambda r: r["kfold_test_acc"]), "held-out split (trained without it)",
+                       per_run(rec, "kfold", lambda r: r["holdout_test_acc"]))
+    choice = compare("test accuracy of the chosen rate, both retrained on the whole subset", "acc", "5-fold choice",
+                     per_run(rec, "kfold", lambda r: r["kfold_test_acc"]), "hold-out choice",
+                     per_run(rec, "kfold", lambda r: r["holdout_refit_test_acc"]))
+    facts = [fact("seeds where 5-fold CV picked the grid's best rate", sum(r["kfold_choice"] == r["grid_best"]
+                                                                         for r in runs)),
+             fact("seeds where the held-out split picked it", sum(r["holdout_choice"] == r["grid_best"]
+                                                                  for r in runs)),
+             fact("seeds", len(runs))]
+    if protocol["low"] is None:
+        return not_measured(PRACTICE_MISSING + " with 2+ seeds", facts=facts)
+    return result(CONTRADICTED if protocol["high"] < 0 else REPRODUCED, [protocol, choice], facts=facts)
+
+
+# ---------------------------------------------------------------- 000 §2.7: Momentum leaves a saddle point
+def momentum_saddle(records):
+    """Momentum leaves the saddle's neighbourhood in fewer steps and is farther from it after N steps."""
+    sad = (records.get("trajectories") or {}).get("saddle")
+    if not sad or not sad.get("runs"):
+        return not_measured(SADDLE_MISSING)
+    st = sad["settings"]
+
+    def vals(name, key):
+        out = []
+        for r in sad["runs"]:
+            if r["optimizer"] == name:
+                v = r[key] if not (key == "escape_step" and r[key] is None) else st["max_steps"]
+                out.append(float(v))
+        return [v for v in out if math.isfinite(v)]
+
+    comps = [compare(f"steps to get farther than {st['radius']:g} from the saddle (never: {st['max_steps']:,})",
+                     "raw", "SGD", vals("sgd", "escape_step"), "Momentum", vals("momentum", "escape_step")),
+             compare(f"distance from the saddle after {st['steps']} steps", "raw", "Momentum",
+                     vals("momentum", "distance"), "SGD", vals("sgd", "distance"))]
+    facts = [fact(f"start on the saddle's x axis (y = 0), {r['optimizer']}: distance after {st['steps']} steps",
+                  r["distance"]) for r in sad.get("on_axis", [])]
+    return all_above(comps, facts=facts, missing=SADDLE_MISSING + " with 2+ seeds")
