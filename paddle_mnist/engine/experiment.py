@@ -34,12 +34,14 @@ class Job:
 
 @dataclass
 class Stage:
-    """Jobs that run together; ``fn`` (a picklable function job -> record) for runs that are not ``engine.fit``."""
+    """Jobs that run together; ``fn`` (a picklable function job -> record) for runs that are not ``engine.fit``,
+    in processes started with ``env`` when given (``engine.pool.parallel_map``)."""
 
     name: str
     jobs: list
     fn: Callable | None = None
     subdir: str = ""
+    env: dict | None = None
 
 
 @dataclass(frozen=True)
