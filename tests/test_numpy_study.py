@@ -10,6 +10,7 @@ import pytest
 from paddle_mnist.engine import pool
 from paddle_mnist.perf import env as perf_env
 from paddle_mnist.studies import init as init_study
+from paddle_mnist.studies import numpy_assignment as assignment
 from paddle_mnist.studies import numpy_nets as numpy_study
 
 NAMES = ("trajectories", "numpy", "init")
@@ -32,8 +33,13 @@ def test_numpy_results_structure(quick):
     labels = [label for label, *_ in numpy_study.OPTIMIZER_RUNS]
     assert [r["variant"] for r in rec["runs"]] == labels
     assert list(rec["summary"]) == labels
+    assert numpy_study.numpy().seeds == (0, 1, 2) and rec["settings"]["seeds"] == [0]  # --quick: the first seed
+    pin = rec["settings"]["numpy_pin"]
+    assert pin["env"]["OPENBLAS_NUM_THREADS"] == "1" and len(pin["runtime"]) == 1  # every worker ran the same
+    assert pin["runtime"][0]["openblas"]["threads"] == 1
+    assert pin["runtime"][0]["openblas"]["core"] == pin["env"].get("OPENBLAS_CORETYPE", pin["runtime"][0]["openblas"]["core"])
     for r in rec["runs"]:
-        assert r["status"] == "ok"
+        assert r["status"] == "ok" and len(r["weights_digest"]) == 16 and "runtime" not in r
         assert r["iterations"] == numpy_study.PROPER_QUICK["iterations"]
         assert 0.0 < r["test_acc"] <= 1.0 and 0.0 < r["valid_acc"] <= 1.0
         h = r["history"]
@@ -46,13 +52,19 @@ def test_numpy_results_structure(quick):
                                     "momentum": 0.9136, "nesterov": 0.914}
 
     s = rec["search"]
-    grid = numpy_study.ASSIGNMENT_QUICK
+    grid = assignment.ASSIGNMENT_QUICK
     assert len(s["runs"]) == len(grid["lr"]) * len(grid["hidden"])
-    assert all("state" not in r for r in s["runs"])
+    assert all("state" not in r and "runtime" not in r for r in s["runs"])
     c = s["choice"]
     best = max(r["best_valid_acc"] for r in s["runs"] if r["best_valid_acc"] is not None)
     assert c["valid_acc"] == best and 1 <= c["epochs"] <= grid["max_epochs"]
     assert 0.0 <= s["eval"]["acc"] <= 1.0 and s["baseline"]["valid_loss"] > 5  # the label variance, about 8.3
+    (again,) = s["eval"]["runs"]  # the chosen point from the one --quick seed, scored once on eval
+    assert (again["lr"], again["hidden"], again["epochs"], again["seed"]) == (c["lr"], c["hidden"], c["epochs"], 0)
+    assert s["eval"]["acc"] == again["eval_acc"] and s["eval"]["n"] == 1
+    chosen = next(r for r in s["runs"] if (r["lr"], r["hidden"]) == (c["lr"], c["hidden"]))
+    assert s["rerun_matches_grid"] is True and again["valid_acc"] == c["valid_acc"]  # same seed, same bits
+    assert again["weights_digest"] == chosen["weights_digest"]
 
 
 def _spy(monkeypatch):
@@ -65,32 +77,33 @@ def _spy(monkeypatch):
                 events.append("eval")
             return super().__getitem__(key)
 
-    real_read, real_choose = numpy_study.read_arrays, numpy_study.choose_point
-    monkeypatch.setattr(numpy_study, "read_arrays", lambda *a, **k: Spy(real_read(*a, **k)))
+    real_read, real_choose = assignment.read_arrays, assignment.choose_point
+    monkeypatch.setattr(assignment, "read_arrays", lambda *a, **k: Spy(real_read(*a, **k)))
 
     def choose(runs):
         events.append("choice")
         return real_choose(runs)
 
-    monkeypatch.setattr(numpy_study, "choose_point", choose)
+    monkeypatch.setattr(assignment, "choose_point", choose)
     return events
 
 
 def test_assignment_search_never_touches_eval_before_its_choice(monkeypatch):
     events = _spy(monkeypatch)
-    result = numpy_study.assignment_search(quick=True, workers=1, log=lambda *a: None)
-    assert events == ["choice", "eval"]  # valid decides; eval is read once, afterwards
-    assert result["choice"]["lr"] in numpy_study.ASSIGNMENT_QUICK["lr"]
+    result = assignment.assignment_search(quick=True, seeds=(0, 1), workers=1, log=lambda *a: None)
+    assert events == ["choice", "eval", "eval"]  # valid decides; eval is read afterwards, once per seed
+    assert result["choice"]["lr"] in assignment.ASSIGNMENT_QUICK["lr"]
+    assert [r["seed"] for r in result["eval"]["runs"]] == [0, 1] and result["eval"]["n"] == 2
 
 
 def test_choose_point_uses_valid_accuracy_then_loss():
     runs = [{"lr": 0.1, "hidden": 50, "best_epoch": 2, "best_valid_acc": 0.8, "best_valid_loss": 1.0},
             {"lr": 0.3, "hidden": 50, "best_epoch": 1, "best_valid_acc": 0.8, "best_valid_loss": 0.5},
             {"lr": 1.0, "hidden": 50, "best_epoch": None, "best_valid_acc": None, "best_valid_loss": None}]
-    assert numpy_study.choose_point(runs) == {"lr": 0.3, "hidden": 50, "epochs": 1, "valid_acc": 0.8,
-                                              "valid_loss": 0.5}
+    assert assignment.choose_point(runs) == {"lr": 0.3, "hidden": 50, "epochs": 1, "valid_acc": 0.8,
+                                             "valid_loss": 0.5}
     with pytest.raises(RuntimeError):
-        numpy_study.choose_point(runs[2:])
+        assignment.choose_point(runs[2:])
 
 
 # ----------------------------------------------------------- trajectories
