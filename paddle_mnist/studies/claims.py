@@ -19,7 +19,7 @@ from paddle_mnist.studies.claims_table import TABLE
 from paddle_mnist.studies.stats import welch_from_summary
 
 VERDICTS = R.VERDICTS
-RESULT_NAMES = ("loss", "dropout", "optimizers", "hparams", "save_restore")  # the records the ledger reads
+RESULT_NAMES = ("loss", "dropout", "optimizers", "hparams", "save_restore", "numpy")  # the records the ledger reads
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ DECIDE = {
     "opt-adagrad-rate": O.adagrad_rate, "opt-adam": O.adam_stuck, "opt-adam-rate": O.adam_rate,
     "opt-momentum": O.momentum, "opt-adam-fastest": O.adam_fast_well, "opt-advanced": O.advanced_not_better,
     "hp-lr": R.hp_lr, "hp-hidden": R.hp_hidden, "adadelta-lr0": O.adadelta_rate, "save-restore": O.save_restore,
+    "numpy-adam": O.numpy_adam,
 }
 
 
