@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, REPRODUCED, all_above, check, compare,
-                                              epoch1_train_loss, fact, final_train_loss, from_checks, not_measured,
-                                              per_run, result, test_acc)
+                                              compare_value, epoch1_train_loss, fact, final_train_loss, from_checks,
+                                              not_measured, per_run, result, test_acc)
 from paddle_mnist.studies.numpy_nets import SEED_004
-from paddle_mnist.studies.stats import abs_roughness, mean_std, welch_from_summary
+from paddle_mnist.studies.stats import abs_roughness, mean_std
 
 OPT_MISSING = "the `optimizers` study (python -m paddle_mnist train optimizers)"
 FALL_RATIO = 0.9  # "the loss did not fall": final-epoch train loss >= 0.9 x the first logged loss
@@ -187,14 +187,10 @@ NUMPY_MISSING = "the `numpy` study over at least 2 seeds (python -m paddle_mnist
 
 def numpy_adam(records):
     """Reproduced if 98.21% lies inside the 95% t interval of our mean test accuracy or below it, contradicted if
-    above it: the interval of mean − 98.21% with seed 004's one run taken as exact (one-sample t, df = n − 1)."""
+    above it: the interval of mean − 98.21% with seed 004's one run taken as exact (``compare_value``)."""
     ours = per_run(records.get("numpy"), "adam", test_acc)
-    if len(ours) < 2:
+    c = compare_value("test accuracy", "acc", "numpy Adam 0.001", ours, "seed 004 (one run)", SEED_004["adam"])
+    if c["low"] is None:
         return not_measured(NUMPY_MISSING)
-    (m, s), n = mean_std(ours), len(ours)
-    ci = welch_from_summary(m, s, n, SEED_004["adam"], 0.0, 1, df=n - 1)  # 3.5.5: "Test acc:0.982100"
-    comp = {"metric": "test accuracy", "unit": "acc", "a": "numpy Adam 0.001", "b": "seed 004 (one run)",
-            "mean_a": m, "mean_b": SEED_004["adam"], "n_a": n, "n_b": 1, "diff": ci["diff"], "low": ci["low"],
-            "high": ci["high"], "df": ci["df"], "beyond_noise": ci["low"] > 0 or ci["high"] < 0}
-    return result(CONTRADICTED if ci["high"] < 0 else REPRODUCED, [comp], n_min=n,
-                  facts=[fact("std of our test accuracy over seeds", s, "acc")])
+    return result(CONTRADICTED if c["high"] < 0 else REPRODUCED, [c], n_min=len(ours),  # our seeds
+                  facts=[fact("std of our test accuracy over seeds", mean_std(ours)[1], "acc")])
