@@ -40,6 +40,7 @@ def test_numpy_results_structure(quick):
     assert pin["runtime"][0]["openblas"]["core"] == pin["env"].get("OPENBLAS_CORETYPE", pin["runtime"][0]["openblas"]["core"])
     for r in rec["runs"]:
         assert r["status"] == "ok" and len(r["weights_digest"]) == 16 and "runtime" not in r
+        assert 0 < r["cpu_seconds"] and 0 < r["seconds"]
         assert r["iterations"] == numpy_study.PROPER_QUICK["iterations"]
         assert 0.0 < r["test_acc"] <= 1.0 and 0.0 < r["valid_acc"] <= 1.0
         h = r["history"]

@@ -180,6 +180,12 @@ def _pin_note(rec: dict) -> str:
             f"{ran or 'nothing readable'}.\n")
 
 
+def _seconds(group: list[dict]) -> str:
+    """Mean wall-clock seconds per run, and the CPU seconds where the record has them."""
+    cpu = mean(_per(group, lambda r: r.get("cpu_seconds")))
+    return f"{mean([r['seconds'] for r in group]):.0f} s" + ("" if cpu is None else f" ({cpu:.0f} s CPU)")
+
+
 def _optimizer_rows(rec: dict) -> list[list]:
     rows = []
     for v in variants_in(rec["runs"]):
@@ -194,7 +200,7 @@ def _optimizer_rows(rec: dict) -> list[list]:
                      f"**{pm(t, ts)}**", pct(ref) if ref else "-", _short(_vs_seed_004(runs, ref)) if ref else "-",
                      pm(va, vs), pm(tr, trs),
                      "n/a" if not runs else f"{100 * (mean(_per(runs, _gain)) or 0):+.2f} ({_gain_span(runs[0])[9:]})",
-                     sci(mean(_per(runs, _last_rms))), f"{mean([r['seconds'] for r in group]):.0f} s"])
+                     sci(mean(_per(runs, _last_rms))), _seconds(group)])
     return rows
 
 
