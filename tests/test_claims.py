@@ -151,7 +151,8 @@ def test_no_evidence_prose_in_studies():
 
 
 def _numpy_record(adam_accs):
-    runs = [{"variant": "adam", "status": "ok", "name": f"adam-seed{i}", "test_acc": a} for i, a in enumerate(adam_accs)]
+    runs = [{"variant": "adam", "status": "ok", "name": f"adam-seed{i}", "test_acc": a}
+            for i, a in enumerate(adam_accs)]
     runs += [{"variant": "adam", "status": "failed", "name": "adam-seed9", "test_acc": None},
              {"variant": "rmsprop", "status": "ok", "name": "rmsprop-seed0", "test_acc": 0.999}]
     return {"numpy": {"runs": runs}}

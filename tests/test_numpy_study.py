@@ -36,8 +36,8 @@ def test_numpy_results_structure(quick):
     assert numpy_study.numpy().seeds == (0, 1, 2) and rec["settings"]["seeds"] == [0]  # --quick: the first seed
     pin = rec["settings"]["numpy_pin"]
     assert pin["env"]["OPENBLAS_NUM_THREADS"] == "1" and len(pin["runtime"]) == 1  # every worker ran the same
-    assert pin["runtime"][0]["openblas"]["threads"] == 1
-    assert pin["runtime"][0]["openblas"]["core"] == pin["env"].get("OPENBLAS_CORETYPE", pin["runtime"][0]["openblas"]["core"])
+    blas = pin["runtime"][0]["openblas"]
+    assert blas["threads"] == 1 and blas["core"] == pin["env"].get("OPENBLAS_CORETYPE", blas["core"])
     for r in rec["runs"]:
         assert r["status"] == "ok" and len(r["weights_digest"]) == 16 and "runtime" not in r
         assert 0 < r["cpu_seconds"] and 0 < r["seconds"]

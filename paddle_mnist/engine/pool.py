@@ -62,6 +62,13 @@ def single_thread_env():
     return child_env(SINGLE_THREAD)
 
 
+# (set, get) function names of the OpenBLAS builds numpy ships or links against
+_OPENBLAS_CALLS = (("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
+                   ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
+                   ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
+                   ("openblas_set_num_threads", "openblas_get_num_threads"))
+
+
 def _openblas_handles() -> list:
     """``(set_num_threads, get_num_threads)`` of every OpenBLAS library loaded in this process (Linux)."""
     import ctypes
@@ -79,13 +86,6 @@ def _openblas_handles() -> list:
                 handles.append((getattr(lib, set_name), getattr(lib, get_name)))
                 break
     return handles
-
-
-# (set, get) function names of the OpenBLAS builds numpy ships or links against
-_OPENBLAS_CALLS = (("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
-                   ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
-                   ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
-                   ("openblas_set_num_threads", "openblas_get_num_threads"))
 
 
 @contextlib.contextmanager

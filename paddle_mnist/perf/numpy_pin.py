@@ -70,10 +70,8 @@ def shown_env(env: dict[str, str | None]) -> dict[str, str]:
 
 
 # (corename, config, get_num_threads) function names of the OpenBLAS builds numpy ships or links against
-_OPENBLAS_NAMES = (("scipy_openblas_get_corename64_", "scipy_openblas_get_config64_", "scipy_openblas_get_num_threads64_"),
-                   ("scipy_openblas_get_corename", "scipy_openblas_get_config", "scipy_openblas_get_num_threads"),
-                   ("openblas_get_corename64_", "openblas_get_config64_", "openblas_get_num_threads64_"),
-                   ("openblas_get_corename", "openblas_get_config", "openblas_get_num_threads"))
+_OPENBLAS_NAMES = tuple((f"{p}_get_corename{s}", f"{p}_get_config{s}", f"{p}_get_num_threads{s}")
+                        for p in ("scipy_openblas", "openblas") for s in ("64_", ""))
 
 
 def openblas_libraries() -> list[str]:

@@ -232,7 +232,8 @@ def _optimizer_part(ctx, rec: dict) -> str:
     out.append(_pin_note(rec))
     out.append(f"![numpy optimizers]({link})\n")
     out.append(table(["run", "optimizer", "lr", "init", "seeds ok", "test (eval) acc", "seed 004 test acc",
-                      "ours − seed 004 (95% interval, points)", "valid acc", f"train acc (first {first['train_acc_n']:,})",
+                      "ours − seed 004 (95% interval, points)", "valid acc",
+                      f"train acc (first {first['train_acc_n']:,})",
                       "valid gain at the end (points)", "RMS parameter change per iteration at the end",
                       "time per run"], _optimizer_rows(rec)) + "\n")
     out.append("The RMS parameter change is the root-mean-square displacement of all weights between the last two "
