@@ -203,3 +203,32 @@ def test_seed_000_tuning_claims_on_its_own_numpy_net():
     search["eval"]["runs"] = [{"valid_acc": v} for v in (0.86, 0.8601, 0.8599)]  # a tight spread
     assert R.hp_lr_course(records)["verdict"] == "contradicted"
     assert R.hp_lr_course({})["verdict"] == "not measured"
+
+
+def _numpy_record(adam_accs):
+    runs = [{"variant": "adam", "status": "ok", "name": f"adam-seed{i}", "test_acc": a}
+            for i, a in enumerate(adam_accs)]
+    runs += [{"variant": "adam", "status": "failed", "name": "adam-seed9", "test_acc": None},
+             {"variant": "rmsprop", "status": "ok", "name": "rmsprop-seed0", "test_acc": 0.999}]
+    return {"numpy": {"runs": runs}}
+
+
+def test_numpy_adam_rule_is_a_one_sample_t_interval_around_98_21():
+    from paddle_mnist.studies.claim_rules_opt import numpy_adam
+
+    assert {c.id: c for c in claims.CLAIMS}["numpy-adam"].decide is numpy_adam
+    assert "numpy" in claims.RESULT_NAMES
+    inside = numpy_adam(_numpy_record([0.9814, 0.9822, 0.9830]))
+    assert inside["verdict"] == "reproduced" and inside["provisional"] and inside["n_min"] == 3
+    c = inside["comparisons"][0]
+    half = t975(2) * 0.0008 / 3 ** 0.5  # the three values' mean is 98.22%, their sample std 0.08 points
+    assert c["diff"] == pytest.approx(0.0001) and c["mean_b"] == 0.9821
+    assert (c["low"], c["high"]) == (pytest.approx(c["diff"] - half), pytest.approx(c["diff"] + half))
+    assert c["low"] < 0 < c["high"] and c["beyond_noise"] is False
+    above = numpy_adam(_numpy_record([0.985, 0.986, 0.987]))  # 98.21% below the interval: reached
+    assert above["verdict"] == "reproduced" and above["comparisons"][0]["low"] > 0
+    # below 98.21% beyond the one-sample interval (a two-arm interval with seed 004's run as noisy would not be)
+    below = numpy_adam(_numpy_record([0.9800, 0.9805, 0.9810]))
+    assert below["verdict"] == "contradicted" and below["comparisons"][0]["high"] < 0
+    assert numpy_adam(_numpy_record([0.99]))["verdict"] == "not measured"
+    assert numpy_adam({})["verdict"] == "not measured"

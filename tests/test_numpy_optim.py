@@ -138,3 +138,25 @@ def test_registry_and_errors():
         SGD(lr=-1.0).step({}, {})
     with pytest.raises(ValueError):
         SGD(lr=0.1).step({"w": np.ones(2)}, {"w": np.ones(3)})
+
+
+def test_in_place_updates_have_the_bits_of_the_plain_formulas():
+    """Adam and RMSProp update through scratch arrays; the numbers are those of the expressions written out."""
+    rng = np.random.default_rng(2)
+    p0 = rng.normal(size=(40, 7)).astype(np.float32)
+    grads = [(rng.normal(size=p0.shape) * 0.1).astype(np.float32) for _ in range(25)]
+    adam, rms = {"w": p0.copy()}, {"w": p0.copy()}
+    opt_a, opt_r = Adam(lr=0.01), RMSProp(lr=0.01, momentum=0.5)
+    p_a, m, v = p0.copy(), np.zeros_like(p0), np.zeros_like(p0)
+    p_r, ms, mom = p0.copy(), np.zeros_like(p0), np.zeros_like(p0)
+    rho, eps, mu = opt_r.rho, opt_r.epsilon, opt_r.momentum
+    for t, g in enumerate(grads, 1):
+        opt_a.step(adam, {"w": g})
+        opt_r.step(rms, {"w": g})
+        m, v = 0.9 * m + (1 - 0.9) * g, 0.999 * v + (1 - 0.999) * g * g
+        p_a = p_a - 0.01 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+        ms = rho * ms + (1 - rho) * g * g
+        mom = mu * mom + 0.01 * g / np.sqrt(ms + eps)
+        p_r = p_r - mom
+    assert adam["w"].dtype == np.float32 and np.array_equal(adam["w"], p_a)
+    assert np.array_equal(rms["w"], p_r) and not np.array_equal(p_r, p0)

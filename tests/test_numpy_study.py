@@ -10,6 +10,7 @@ import pytest
 from paddle_mnist.engine import pool
 from paddle_mnist.perf import env as perf_env
 from paddle_mnist.studies import init as init_study
+from paddle_mnist.studies import numpy_assignment as assignment
 from paddle_mnist.studies import numpy_nets as numpy_study
 
 NAMES = ("trajectories", "numpy", "init")
@@ -32,8 +33,14 @@ def test_numpy_results_structure(quick):
     labels = [label for label, *_ in numpy_study.OPTIMIZER_RUNS]
     assert [r["variant"] for r in rec["runs"]] == labels
     assert list(rec["summary"]) == labels
+    assert numpy_study.numpy().seeds == (0, 1, 2) and rec["settings"]["seeds"] == [0]  # --quick: the first seed
+    pin = rec["settings"]["numpy_pin"]
+    assert pin["env"]["OPENBLAS_NUM_THREADS"] == "1" and len(pin["runtime"]) == 1  # every worker ran the same
+    blas = pin["runtime"][0]["openblas"]
+    assert blas["threads"] == 1 and blas["core"] == pin["env"].get("OPENBLAS_CORETYPE", blas["core"])
     for r in rec["runs"]:
-        assert r["status"] == "ok"
+        assert r["status"] == "ok" and len(r["weights_digest"]) == 16 and "runtime" not in r
+        assert 0 < r["cpu_seconds"] and 0 < r["seconds"]
         assert r["iterations"] == numpy_study.PROPER_QUICK["iterations"]
         assert 0.0 < r["test_acc"] <= 1.0 and 0.0 < r["valid_acc"] <= 1.0
         h = r["history"]
@@ -46,13 +53,19 @@ def test_numpy_results_structure(quick):
                                     "momentum": 0.9136, "nesterov": 0.914}
 
     s = rec["search"]
-    grid = numpy_study.ASSIGNMENT_QUICK
+    grid = assignment.ASSIGNMENT_QUICK
     assert len(s["runs"]) == len(grid["lr"]) * len(grid["hidden"])
-    assert all("state" not in r for r in s["runs"])
+    assert all("state" not in r and "runtime" not in r for r in s["runs"])
     c = s["choice"]
     best = max(r["best_valid_acc"] for r in s["runs"] if r["best_valid_acc"] is not None)
     assert c["valid_acc"] == best and 1 <= c["epochs"] <= grid["max_epochs"]
     assert 0.0 <= s["eval"]["acc"] <= 1.0 and s["baseline"]["valid_loss"] > 5  # the label variance, about 8.3
+    (again,) = s["eval"]["runs"]  # the chosen point from the one --quick seed, scored once on eval
+    assert (again["lr"], again["hidden"], again["epochs"], again["seed"]) == (c["lr"], c["hidden"], c["epochs"], 0)
+    assert s["eval"]["acc"] == again["eval_acc"] and s["eval"]["n"] == 1
+    chosen = next(r for r in s["runs"] if (r["lr"], r["hidden"]) == (c["lr"], c["hidden"]))
+    assert s["rerun_matches_grid"] is True and again["valid_acc"] == c["valid_acc"]  # same seed, same bits
+    assert again["weights_digest"] == chosen["weights_digest"]
 
 
 def _spy(monkeypatch):
@@ -65,32 +78,33 @@ def _spy(monkeypatch):
                 events.append("eval")
             return super().__getitem__(key)
 
-    real_read, real_choose = numpy_study.read_arrays, numpy_study.choose_point
-    monkeypatch.setattr(numpy_study, "read_arrays", lambda *a, **k: Spy(real_read(*a, **k)))
+    real_read, real_choose = assignment.read_arrays, assignment.choose_point
+    monkeypatch.setattr(assignment, "read_arrays", lambda *a, **k: Spy(real_read(*a, **k)))
 
     def choose(runs):
         events.append("choice")
         return real_choose(runs)
 
-    monkeypatch.setattr(numpy_study, "choose_point", choose)
+    monkeypatch.setattr(assignment, "choose_point", choose)
     return events
 
 
 def test_assignment_search_never_touches_eval_before_its_choice(monkeypatch):
     events = _spy(monkeypatch)
-    result = numpy_study.assignment_search(quick=True, workers=1, log=lambda *a: None)
-    assert events == ["choice", "eval"]  # valid decides; eval is read once, afterwards
-    assert result["choice"]["lr"] in numpy_study.ASSIGNMENT_QUICK["lr"]
+    result = assignment.assignment_search(quick=True, seeds=(0, 1), workers=1, log=lambda *a: None)
+    assert events == ["choice", "eval", "eval"]  # valid decides; eval is read afterwards, once per seed
+    assert result["choice"]["lr"] in assignment.ASSIGNMENT_QUICK["lr"]
+    assert [r["seed"] for r in result["eval"]["runs"]] == [0, 1] and result["eval"]["n"] == 2
 
 
 def test_choose_point_uses_valid_accuracy_then_loss():
     runs = [{"lr": 0.1, "hidden": 50, "best_epoch": 2, "best_valid_acc": 0.8, "best_valid_loss": 1.0},
             {"lr": 0.3, "hidden": 50, "best_epoch": 1, "best_valid_acc": 0.8, "best_valid_loss": 0.5},
             {"lr": 1.0, "hidden": 50, "best_epoch": None, "best_valid_acc": None, "best_valid_loss": None}]
-    assert numpy_study.choose_point(runs) == {"lr": 0.3, "hidden": 50, "epochs": 1, "valid_acc": 0.8,
-                                              "valid_loss": 0.5}
+    assert assignment.choose_point(runs) == {"lr": 0.3, "hidden": 50, "epochs": 1, "valid_acc": 0.8,
+                                             "valid_loss": 0.5}
     with pytest.raises(RuntimeError):
-        numpy_study.choose_point(runs[2:])
+        assignment.choose_point(runs[2:])
 
 
 # ----------------------------------------------------------- trajectories
@@ -136,18 +150,21 @@ def test_init_zero_stays_near_chance_and_histograms(quick):
 
 # ----------------------------------------------------------------- report
 def test_report_sections_render_from_quick_results(quick, tmp_path):
-    from paddle_mnist.report import scratch as numpy_report
+    from paddle_mnist.report import numpy_nets as numpy_report
+    from paddle_mnist.report import scratch as traj_report
     from paddle_mnist.report.context import Context
     from paddle_mnist.report.init import section_init
 
     ctx = Context(quick, tmp_path / "figures", tmp_path / "bench", tmp_path)
     numpy_md = numpy_report.section_numpy(ctx)
-    traj_md = numpy_report.section_trajectories(ctx)
+    traj_md = traj_report.section_trajectories(ctx)
     init_md = section_init(ctx)
     assert numpy_md.startswith("## Numpy") and "### The assignment's net" in numpy_md
     for name in ("Adam", "RMSProp", "SGD", "AdaGrad", "Momentum", "Nesterov"):
         assert f"**{name} " in numpy_md
-    assert numpy_md.count("beat by") + numpy_md.count("missed by") + numpy_md.count("matched") >= 6
+    lines = [line for line in numpy_md.splitlines() if line.startswith("- **")]
+    assert len(lines) == 6 and all("seed 004 (one run)" in line and "seed noise" in line for line in lines)
+    assert "`OPENBLAS_NUM_THREADS=1`" in numpy_md  # the pinned environment is stated
     assert "**passed**" in traj_md and "(-0.1035, 0.2432)" in traj_md
     assert "Zero initialisation stays at chance" in init_md and "Which scheme wins" in init_md
     for md in (numpy_md, traj_md, init_md):
@@ -158,16 +175,36 @@ def test_report_sections_render_from_quick_results(quick, tmp_path):
 
     empty = Context(tmp_path / "nothing", tmp_path / "figs2", tmp_path / "bench", tmp_path)
     assert "No results yet" in numpy_report.section_numpy(empty)
-    assert "No results yet" in numpy_report.section_trajectories(empty)
+    assert "No results yet" in traj_report.section_trajectories(empty)
     assert "No results yet" in section_init(empty)
 
 
-def test_verdict_wording():
-    from paddle_mnist.report.scratch import verdict
+def _seeded(rec: dict, accs: dict) -> dict:
+    """The quick record with every run repeated for three seeds, test accuracies as given per variant."""
+    runs = []
+    for seed in range(3):
+        for r in rec["runs"]:
+            runs.append(dict(r, seed=seed, name=f"{r['variant']}-seed{seed}",
+                             test_acc=accs.get(r["variant"], [r["test_acc"]] * 3)[seed]))
+    return dict(rec, runs=runs, settings=dict(rec["settings"], seeds=[0, 1, 2]))
 
-    assert verdict(0.9850, 0.9821) == "beat by 0.29 points"
-    assert verdict(0.9100, 0.9136) == "missed by 0.36 points"
-    assert verdict(0.9821, 0.9821) == "matched"
+
+def test_report_says_seed_noise_from_the_interval_not_a_threshold(quick, tmp_path):
+    from paddle_mnist.report.context import Context
+    from paddle_mnist.report.numpy_nets import section_numpy
+
+    rec = load(quick, "numpy")
+    (tmp_path / "r").mkdir()
+
+    def adam_line(accs):
+        (tmp_path / "r" / "numpy.json").write_text(json.dumps(_seeded(rec, {"adam": accs})))
+        md = section_numpy(Context(tmp_path / "r", tmp_path / "f", tmp_path, tmp_path))
+        return next(line for line in md.splitlines() if line.startswith("- **Adam"))
+
+    far = adam_line([0.9700, 0.9702, 0.9704])  # 1.2 points below 98.21%, seeds 0.02 points apart
+    assert "beyond seed noise" in far and "n = 3/1" in far
+    wide = adam_line([0.9400, 0.9700, 0.9990])  # further below on average, but the seeds spread widely
+    assert "within seed noise" in wide and "difference -1.24 points" in wide
 
 
 # ---------------------------------------------------------------- helpers
@@ -181,7 +218,7 @@ def test_parallel_map_uses_single_threaded_workers():
 
 
 def test_a_failing_numpy_run_is_recorded_and_reported(quick, tmp_path, monkeypatch):
-    from paddle_mnist.report import scratch as numpy_report
+    from paddle_mnist.report import numpy_nets as numpy_report
     from paddle_mnist.report.context import Context
 
     def boom(job):
@@ -199,11 +236,11 @@ def test_a_failing_numpy_run_is_recorded_and_reported(quick, tmp_path, monkeypat
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "numpy.json").write_text(json.dumps(rec))
     md = numpy_report.section_numpy(Context(tmp_path / "results", tmp_path / "figures", tmp_path, tmp_path))
-    assert "| adam | Adam | 0.001 | xavier | failed |" in md and "failed, no accuracy to compare" in md
+    assert "| adam | Adam | 0.001 | xavier | 0/1 (failed) |" in md and "failed, no accuracy to compare" in md
 
 
 def test_numpy_runs_sit_next_to_the_paddle_optimizer_study(quick, tmp_path):
-    from paddle_mnist.report import scratch as numpy_report
+    from paddle_mnist.report import numpy_nets as numpy_report
     from paddle_mnist.report.context import Context
 
     results = tmp_path / "results"

@@ -34,12 +34,14 @@ class Job:
 
 @dataclass
 class Stage:
-    """Jobs that run together; ``fn`` (a picklable function job -> record) for runs that are not ``engine.fit``."""
+    """Jobs that run together; ``fn`` (a picklable function job -> record) for runs that are not ``engine.fit``,
+    in processes started with ``env`` when given (``engine.pool.parallel_map``)."""
 
     name: str
     jobs: list
     fn: Callable | None = None
     subdir: str = ""
+    env: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -137,5 +139,7 @@ def planned_jobs(exp: Experiment, s: Settings, tag_runs: bool = False) -> list[t
 
 
 def recorded_runs(record: dict) -> int:
-    """How many runs a results record holds (a numpy study also keeps its assignment-net grid)."""
-    return len(record.get("runs", [])) + len((record.get("search") or {}).get("runs", []))
+    """How many runs a results record holds (a numpy study also keeps its assignment-net grid and the chosen
+    point's run from each seed)."""
+    search = record.get("search") or {}
+    return len(record.get("runs", [])) + len(search.get("runs", [])) + len((search.get("eval") or {}).get("runs", []))

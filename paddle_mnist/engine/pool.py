@@ -1,6 +1,7 @@
 """The one process pool: ``parallel_map(fn, jobs, workers)`` in spawned processes, one BLAS thread each.
 
-Used by ``runner.run_configs`` (Paddle runs) and the numpy studies alike.
+Used by ``runner.run_configs`` (Paddle runs) and the numpy studies alike; the numpy
+studies give their workers a pinned environment (``env=``, ``perf.numpy_pin``).
 Workers die with their parent: on Linux each asks the kernel for SIGKILL when
 its parent dies (``prctl(PR_SET_PDEATHSIG)``, ``die_with_parent``), so even a
 SIGKILL of the parent leaves no worker training; on Ctrl-C the pool is shut
@@ -33,20 +34,32 @@ def die_with_parent(parent_pid: int | None = None) -> None:
         os._exit(1)  # the parent died before the request took effect
 
 
+SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 @contextlib.contextmanager
-def single_thread_env():
-    """One BLAS/OpenMP thread in processes started inside this block (two numpy workers on two cores)."""
-    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-    saved = {k: os.environ.get(k) for k in names}
-    os.environ.update({k: "1" for k in names})
+def child_env(values: dict):
+    """``os.environ`` updated with ``values`` (``None``: removed) inside the block, for processes started there."""
+    saved = {k: os.environ.get(k) for k in values}
     try:
+        for k, v in values.items():
+            _set_env(k, v)
         yield
     finally:
         for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+            _set_env(k, v)
+
+
+def _set_env(key: str, value) -> None:
+    if value is None:
+        os.environ.pop(key, None)
+    else:
+        os.environ[key] = value
+
+
+def single_thread_env():
+    """One BLAS/OpenMP thread in processes started inside this block (two numpy workers on two cores)."""
+    return child_env(SINGLE_THREAD)
 
 
 # (set, get) function names of the OpenBLAS builds numpy ships or links against
@@ -60,14 +73,10 @@ def _openblas_handles() -> list:
     """``(set_num_threads, get_num_threads)`` of every OpenBLAS library loaded in this process (Linux)."""
     import ctypes
 
-    try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
-            paths = sorted({line.split()[-1] for line in fh if "openblas" in line.lower()
-                            and line.split()[-1].startswith("/")})
-    except OSError:
-        return []
+    from paddle_mnist.perf.numpy_pin import openblas_libraries
+
     handles = []
-    for path in paths:
+    for path in openblas_libraries():
         try:
             lib = ctypes.CDLL(path)
         except OSError:
@@ -98,29 +107,34 @@ def blas_threads(n: int = 1):
             set_threads(k)
 
 
-def parallel_map(fn, jobs: list, workers: int = 1, on_done=None) -> list:
+def parallel_map(fn, jobs: list, workers: int = 1, on_done=None, env: dict | None = None) -> list:
     """``[fn(job) for job in jobs]``, in ``workers`` spawned processes when ``workers > 1`` (order kept).
 
     ``on_done(result)`` is called as each result arrives (in order), e.g. for progress.
 
     Either way numpy's BLAS runs one thread per process: here through
     ``blas_threads(1)``, in the workers through ``OMP_NUM_THREADS=1``.
+    ``env`` (e.g. ``perf.numpy_pin.numpy_pin_env()``) is what the workers start with
+    (``None`` values removed); with it the jobs always run in spawned processes, even
+    one worker, since such settings only act before numpy is imported.
     """
-    if workers <= 1 or len(jobs) <= 1:
+    if not jobs:
+        return []
+    if env is None and (workers <= 1 or len(jobs) <= 1):
         with blas_threads(1):
             return [_done(fn(job), on_done) for job in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with single_thread_env(), ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
-                                                  mp_context=multiprocessing.get_context("spawn"),
-                                                  initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+    n = max(1, min(workers, len(jobs)))
+    with child_env({**SINGLE_THREAD, **(env or {})}), \
+            ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                                initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         try:
             return [_done(r, on_done) for r in pool.map(fn, jobs)]
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-
 
 
 def _done(result, on_done):

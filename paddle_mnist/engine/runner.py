@@ -296,16 +296,18 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
             log(f"[{exp.name}] {stage.name}: {len(stage.jobs)} run(s), {workers} worker(s)")
             folder = Path(runs_dir) / ("quick" if quick else "") / exp.name / stage.subdir
             calls = [(stage.fn, j.config, str(folder / j.name), resume) for j in stage.jobs]
-            return parallel_map(_own_run, calls, workers, on_done=on_result)
+            return parallel_map(_own_run, calls, workers, on_done=on_result, env=stage.env)
         configs = [(j.name, j.variant, j.config, j.extra) for j in stage.jobs]
         return run_configs(exp.name, configs, subdir=stage.subdir, **opts)
 
     runs, extra = drive(exp, s, run_stage)
+    more_settings = extra.pop("settings", {})  # a plan's own settings (the numpy study's pinned environment)
     out = {
         "experiment": exp.name, "title": exp.title, "section": exp.section, "description": exp.description,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "settings": {"quick": quick, "seeds": sorted({r["seed"] for r in runs if "seed" in r}),
-                     "overrides": dict(s.overrides), "workers": workers, "cpu_count": os.cpu_count()},
+                     "overrides": dict(s.overrides), "workers": workers, "cpu_count": os.cpu_count(),
+                     **more_settings},
         "runs": runs,
         "summary": summarise(runs) if runs and "variant" in runs[0] else {},
         **extra,

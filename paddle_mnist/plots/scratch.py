@@ -186,24 +186,38 @@ def plot_init_accuracy(record: dict, out=None):
 
 
 # -------------------------------------------------------------------- numpy
+def _seed_band(runs: list[dict], key: str, fn=lambda v: v):
+    """Iterations, mean and std over seeds of ``fn(history[key])``, over the points every run has."""
+    n = min(len(r["history"][key]) for r in runs)
+    vals = np.array([[fn(v) for v in r["history"][key][:n]] for r in runs], dtype=float)
+    return runs[0]["history"]["iteration"][:n], vals.mean(axis=0), vals.std(axis=0, ddof=1 if len(runs) > 1 else 0)
+
+
 def plot_numpy_optimizers(record: dict, out=None):
-    """Train loss and valid error (log scales) every 500 iterations for every numpy optimizer run.
+    """Train loss and valid error (log scales) every 500 iterations for every numpy optimizer: the mean over seeds,
+    with a band of ± one standard deviation over seeds.
 
     The valid-error panel also shows seed 004's printed test error (thin dotted, same colour).
     """
     from paddle_mnist.studies.numpy_nets import SEED_004_CURVES, SEED_004_ITERATIONS
 
     fig, (a1, a2) = new_figure(2, size=(6.0, 4.2))
-    last = max((r["history"]["iteration"][-1] for r in record["runs"] if r["history"]["iteration"]), default=0)
-    for i, r in enumerate(r for r in record["runs"] if r["history"]["iteration"]):
-        h = r["history"]
+    groups = {}
+    for r in record["runs"]:
+        if r["status"] == "ok" and r["history"]["iteration"]:
+            groups.setdefault(r["variant"], []).append(r)
+    last = max((r["history"]["iteration"][-1] for g in groups.values() for r in g), default=0)
+    for i, (variant, runs) in enumerate(groups.items()):
         color = COLORS[i % len(COLORS)]
-        ls = "--" if r["init"] != "xavier" else "-"
-        label = f"{r['variant']} ({r['lr']:g})"
-        a1.plot(h["iteration"], h["train_loss"], color=color, ls=ls, lw=1.5, label=label)
-        a2.plot(h["iteration"], [1 - v for v in h["valid_acc"]], color=color, ls=ls, lw=1.5, label=label)
-        seed = SEED_004_CURVES.get(r["variant"])
-        if seed and r["init"] == "xavier":
+        ls = "--" if runs[0]["init"] != "xavier" else "-"
+        label = f"{variant} ({runs[0]['lr']:g}, {len(runs)} seed{'s' if len(runs) > 1 else ''})"
+        for ax, key, fn in ((a1, "train_loss", lambda v: v), (a2, "valid_acc", lambda v: 1 - v)):
+            it, m, sd = _seed_band(runs, key, fn)
+            ax.plot(it, m, color=color, ls=ls, lw=1.5, label=label)
+            if len(runs) > 1:
+                ax.fill_between(it, np.maximum(m - sd, 1e-4), m + sd, color=color, alpha=0.2, lw=0)
+        seed = SEED_004_CURVES.get(variant)
+        if seed and runs[0]["init"] == "xavier":
             pts = [(it, 1 - v) for it, v in zip(SEED_004_ITERATIONS[1:], seed[1:]) if it <= max(last, 1)]
             if pts:
                 a2.plot(*zip(*pts), color=color, ls=":", lw=1.0, marker=".", ms=3, alpha=0.8)
@@ -213,9 +227,11 @@ def plot_numpy_optimizers(record: dict, out=None):
     a2.set(xlabel="iteration", ylabel=f"valid error (first {n} images)", yscale="log",
            title="numpy 784-300-300-10: valid error")
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     a1.legend(fontsize=7)
-    a2.legend(handles=[Line2D([], [], color="0.3", lw=1.5, label="ours: valid error"),
+    a2.legend(handles=[Line2D([], [], color="0.3", lw=1.5, label="ours: valid error, mean over seeds"),
+                       Patch(color="0.3", alpha=0.2, label="± one std over seeds"),
                        Line2D([], [], color="0.3", ls="--", lw=1.5, label="ours from N(0, 0.01) weights"),
                        Line2D([], [], color="0.3", ls=":", marker=".", lw=1.0, label="seed 004: test error")],
               fontsize=7)

@@ -21,8 +21,9 @@ from paddle_mnist.report.summary import summary
 from paddle_mnist.report.format import missing, pct, pm, points, table  # noqa: F401  (pct, pm: the notebooks import them from here)
 from paddle_mnist.report.performance import section_performance
 from paddle_mnist.report.init import section_init
+from paddle_mnist.report.numpy_nets import section_numpy
 from paddle_mnist.report.practice import section_practice
-from paddle_mnist.report.scratch import section_numpy, section_trajectories
+from paddle_mnist.report.scratch import section_trajectories
 from paddle_mnist.report.studies import section_claims, section_dropout, section_hparams, section_loss, section_optimizers
 
 

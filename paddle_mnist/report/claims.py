@@ -27,13 +27,15 @@ def _val(x, unit):
         return "n/a"
     if isinstance(x, bool):
         return "yes" if x else "no"
-    return {"acc": lambda v: pct(v), "loss": lambda v: f"{v:.4f}", "s": lambda v: f"{v:.2f} s"}.get(
-        unit, lambda v: f"{v:g}")(x)
+    return {"acc": lambda v: pct(v), "loss": lambda v: f"{v:.4f}", "s": lambda v: f"{v:.2f} s",
+            "sci": lambda v: f"{v:.2e}"}.get(unit, lambda v: f"{v:g}")(x)
 
 
 def _diff(x, unit):
     if unit == "acc":
         return points(x)
+    if unit == "sci":
+        return f"{x:+.2e}"
     return f"{x:+.4f}" if unit == "loss" else (f"{x:+.2f} s" if unit == "s" else f"{x:+g}")
 
 

@@ -26,33 +26,42 @@ OUTPUTS = ("softmax_ce", "mse")
 
 
 # ----------------------------------------------------------------- activations
+# Each derivative multiplies the incoming gradient ``dh`` in place by f'(z) (given the pre-activation z and the
+# activation a), with the same floating-point operations as ``dh * f'(z)`` written out.
 def _relu(z):
     return np.maximum(z, 0)
 
 
-def _relu_grad(z, a):
-    return (z > 0).astype(z.dtype)
+def _relu_grad(dh, z, a):
+    return np.multiply(dh, z > 0, out=dh)  # dh * (z > 0) as 1.0 / 0.0
 
 
 def _sigmoid(z):
     # exp of a non-positive number only, so no overflow warnings either way.
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+    d = 1.0 + e
+    return np.where(z >= 0, 1.0 / d, e / d).astype(z.dtype, copy=False)
 
 
-def _sigmoid_grad(z, a):
-    return a * (1 - a)
+def _sigmoid_grad(dh, z, a):
+    d = np.subtract(1, a)
+    d *= a  # a * (1 - a)
+    dh *= d
+    return dh
 
 
 def _tanh(z):
     return np.tanh(z)
 
 
-def _tanh_grad(z, a):
-    return 1 - a * a
+def _tanh_grad(dh, z, a):
+    d = np.multiply(a, a)
+    np.subtract(1, d, out=d)  # 1 - a * a
+    dh *= d
+    return dh
 
 
-# name -> (function, derivative given pre-activation z and activation a)
+# name -> (function, in-place gradient multiplier given dh, pre-activation z and activation a)
 ACTIVATIONS = {
     "relu": (_relu, _relu_grad),
     "sigmoid": (_sigmoid, _sigmoid_grad),
@@ -79,9 +88,14 @@ def _to_numpy(value) -> np.ndarray:
     return np.array(value)
 
 
+def _as_array(value) -> np.ndarray:
+    """``value`` itself when it is a numpy array (no copy), else ``_to_numpy(value)``."""
+    return value if isinstance(value, np.ndarray) else _to_numpy(value)
+
+
 def _labels(y) -> np.ndarray:
     """Integer class labels of shape [N] from [N], [N, 1], a list or a paddle tensor."""
-    return _to_numpy(y).reshape(-1).astype(np.int64)
+    return _as_array(y).reshape(-1).astype(np.int64, copy=False)
 
 
 def xavier_uniform(n_in: int, n_out: int, rng: np.random.Generator, dtype) -> np.ndarray:
@@ -165,11 +179,12 @@ class NumpyMLP:
     def forward(self, x) -> np.ndarray:
         """Logits ``[N, sizes[-1]]`` (for 'mse' with one output: the regression value ``[N, 1]``)."""
         act = ACTIVATIONS[self.activation][0]
-        h = _to_numpy(x).astype(self.dtype, copy=False).reshape(-1, self.sizes[0])
+        h = _as_array(x).astype(self.dtype, copy=False).reshape(-1, self.sizes[0])
         inputs, pre, post = [], [], []
         for i in range(self.n_layers):
             inputs.append(h)
-            z = h @ self.params[f"fc{i + 1}.weight"] + self.params[f"fc{i + 1}.bias"]
+            z = h @ self.params[f"fc{i + 1}.weight"]
+            z += self.params[f"fc{i + 1}.bias"]
             if i == self.n_layers - 1:
                 h = z
                 break
@@ -199,8 +214,12 @@ class NumpyMLP:
             if labels.shape[0] != n:
                 raise ValueError(f"{labels.shape[0]} labels for a batch of {n}")
             logp = log_softmax(out)
-            self._cache["dout"] = (np.exp(logp) - np.eye(out.shape[1], dtype=self.dtype)[labels]) / n
-            return float(-logp[np.arange(n), labels].mean())
+            rows = np.arange(n)
+            dout = np.exp(logp)
+            dout[rows, labels] -= 1  # softmax - one-hot
+            dout /= n
+            self._cache["dout"] = dout
+            return float(-logp[rows, labels].mean())
         diff = out - self._targets(y, n)
         self._cache["dout"] = 2.0 * diff / diff.size
         return float(np.mean(diff * diff))
@@ -218,12 +237,20 @@ class NumpyMLP:
             grads[f"fc{i + 1}.weight"] = c["inputs"][i].T @ delta
             grads[f"fc{i + 1}.bias"] = delta.sum(axis=0)
             if i > 0:
-                delta = (delta @ self.params[f"fc{i + 1}.weight"].T) * grad_act(c["pre"][i - 1], c["post"][i - 1])
+                delta = grad_act(delta @ self.params[f"fc{i + 1}.weight"].T, c["pre"][i - 1], c["post"][i - 1])
         return {k: grads[k] for k in self.params}
 
     def loss_and_grads(self, x, y) -> tuple[float, dict]:
         loss = self.loss(x, y)
         return loss, self.backward()
+
+    def train_step(self, x, y, opt) -> float:
+        """One step of ``opt`` (a ``scratch.optim`` optimizer) on the batch; its loss. A non-finite loss is
+        returned without a step (the caller decides the run diverged)."""
+        loss, grads = self.loss_and_grads(x, y)
+        if np.isfinite(loss):
+            opt.step(self.params, grads)
+        return loss
 
     # ------------------------------------------------------------- prediction
     def predict(self, x) -> np.ndarray:

@@ -29,7 +29,12 @@ def _f32(value: float) -> float:
 
 
 class Optimizer:
-    """Base class: holds ``lr`` and the per-parameter state; subclasses define ``_update``."""
+    """Base class: holds ``lr`` and the per-parameter state; subclasses define ``_apply``.
+
+    ``_apply`` updates a parameter in place through two scratch arrays per parameter
+    (``_tmp``), so a step allocates nothing; each rule keeps the order of its
+    floating-point operations, so the numbers are those of the plain expressions.
+    """
 
     # hyperparameters that Paddle's kernel receives as float32 attributes
     FLOAT32_HPARAMS: tuple = ()
@@ -40,10 +45,12 @@ class Optimizer:
         self.lr = float(lr)
         self.state: dict = {}
         self.t = 0  # number of completed steps
+        self._scratch: dict = {}
 
     def reset(self) -> None:
         self.state = {}
         self.t = 0
+        self._scratch = {}
 
     def _slot(self, key: str, name: str, like: np.ndarray, fill: float = 0.0) -> np.ndarray:
         """The state array ``name`` of parameter ``key``, created filled with ``fill``."""
@@ -51,6 +58,13 @@ class Optimizer:
         if name not in slots:
             slots[name] = np.full_like(like, fill)
         return slots[name]
+
+    def _tmp(self, key: str, like: np.ndarray, i: int = 0) -> np.ndarray:
+        """Scratch array ``i`` (0 or 1) of parameter ``key``: reused every step, contents undefined."""
+        bufs = self._scratch.get(key)
+        if bufs is None or bufs[0].shape != like.shape or bufs[0].dtype != like.dtype:
+            bufs = self._scratch[key] = (np.empty_like(like), np.empty_like(like))
+        return bufs[i]
 
     def step(self, params: dict, grads: dict) -> None:
         """Update every ``params[k]`` that has a gradient ``grads[k]``, in place."""
@@ -64,22 +78,22 @@ class Optimizer:
             g = np.asarray(grad, dtype=param.dtype)
             if g.shape != param.shape:
                 raise ValueError(f"{key}: grad shape {g.shape} != param shape {param.shape}")
-            param -= self._update(key, param, g)
+            self._apply(key, param, g)
 
-    def _update(self, key: str, param: np.ndarray, g: np.ndarray) -> np.ndarray:
-        """The amount to subtract from ``param``."""
+    def _apply(self, key: str, param: np.ndarray, g: np.ndarray) -> None:
+        """Update ``param`` in place with gradient ``g``."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        hp = ", ".join(f"{k}={v}" for k, v in vars(self).items() if k not in ("state", "t"))
+        hp = ", ".join(f"{k}={v}" for k, v in vars(self).items() if k not in ("state", "t", "_scratch"))
         return f"{type(self).__name__}({hp})"
 
 
 class SGD(Optimizer):
     """Plain gradient descent ``p -= lr * g`` (``paddle.optimizer.SGD``; no difference)."""
 
-    def _update(self, key, param, g):
-        return self.lr * g
+    def _apply(self, key, param, g):
+        param -= np.multiply(g, self.lr, out=self._tmp(key, param))  # lr * g
 
 
 class Momentum(Optimizer):
@@ -106,8 +120,8 @@ class Momentum(Optimizer):
         v += g
         return v
 
-    def _update(self, key, param, g):
-        return self.lr * self._velocity(key, param, g)
+    def _apply(self, key, param, g):
+        param -= np.multiply(self._velocity(key, param, g), self.lr, out=self._tmp(key, param))  # lr * v
 
 
 class Nesterov(Momentum):
@@ -122,9 +136,12 @@ class Nesterov(Momentum):
     ``v_prev = v; v = mu * v - lr * g; p += -mu * v_prev + (1 + mu) * v``.
     """
 
-    def _update(self, key, param, g):
+    def _apply(self, key, param, g):
         v = self._velocity(key, param, g)
-        return self.lr * (g + self.momentum * v)
+        step = np.multiply(v, self.momentum, out=self._tmp(key, param))
+        step += g
+        step *= self.lr  # lr * (g + mu * v)
+        param -= step
 
 
 class AdaGrad(Optimizer):
@@ -147,10 +164,15 @@ class AdaGrad(Optimizer):
         self.epsilon = _f32(epsilon)
         self.initial_accumulator_value = float(initial_accumulator_value)
 
-    def _update(self, key, param, g):
+    def _apply(self, key, param, g):
         acc = self._slot(key, "moment", param, self.initial_accumulator_value)
-        acc += g * g
-        return self.lr * g / (np.sqrt(acc) + self.epsilon)
+        step, den = self._tmp(key, param), self._tmp(key, param, 1)
+        acc += np.multiply(g, g, out=step)
+        np.sqrt(acc, out=den)
+        den += self.epsilon
+        np.multiply(g, self.lr, out=step)
+        step /= den  # lr * g / (sqrt(G) + epsilon)
+        param -= step
 
 
 class RMSProp(Optimizer):
@@ -189,21 +211,29 @@ class RMSProp(Optimizer):
         self.momentum = _f32(momentum)
         self.centered = bool(centered)
 
-    def _update(self, key, param, g):
+    def _apply(self, key, param, g):
         ms = self._slot(key, "mean_square", param)
+        a, den = self._tmp(key, param), self._tmp(key, param, 1)
         ms *= self.rho
-        ms += (1 - self.rho) * g * g
+        np.multiply(g, 1 - self.rho, out=a)
+        a *= g
+        ms += a  # (1 - rho) * g * g
         if self.centered:
             mg = self._slot(key, "mean_grad", param)
             mg *= self.rho
-            mg += (1 - self.rho) * g
-            den = np.sqrt(ms - mg * mg + self.epsilon)
+            mg += np.multiply(g, 1 - self.rho, out=a)
+            np.multiply(mg, mg, out=den)
+            np.subtract(ms, den, out=den)
+            den += self.epsilon  # ms - mg * mg + epsilon
         else:
-            den = np.sqrt(ms + self.epsilon)
+            np.add(ms, self.epsilon, out=den)
+        np.sqrt(den, out=den)
         mom = self._slot(key, "momentum", param)
         mom *= self.momentum
-        mom += self.lr * g / den
-        return mom.copy()
+        np.multiply(g, self.lr, out=a)
+        a /= den
+        mom += a  # lr * g / den
+        param -= mom
 
 
 class Adam(Optimizer):
@@ -231,18 +261,25 @@ class Adam(Optimizer):
         self.beta2 = float(beta2)
         self.epsilon = float(epsilon)
 
-    def _update(self, key, param, g):
+    def _apply(self, key, param, g):
         m = self._slot(key, "moment1", param)
         v = self._slot(key, "moment2", param)
+        a, den = self._tmp(key, param), self._tmp(key, param, 1)
         m *= self.beta1
-        m += (1 - self.beta1) * g
+        m += np.multiply(g, 1 - self.beta1, out=a)
         v *= self.beta2
-        v += (1 - self.beta2) * g * g
+        np.multiply(g, 1 - self.beta2, out=a)
+        a *= g
+        v += a  # (1 - beta2) * g * g
         slots = self.state[key]
         slots["t"] = t = slots.get("t", 0) + 1  # per parameter, like Paddle's beta pow accumulators
-        m_hat = m / (1 - self.beta1**t)
-        v_hat = v / (1 - self.beta2**t)
-        return self.lr * m_hat / (np.sqrt(v_hat) + self.epsilon)
+        np.divide(m, 1 - self.beta1**t, out=a)  # m_hat
+        np.divide(v, 1 - self.beta2**t, out=den)  # v_hat
+        np.sqrt(den, out=den)
+        den += self.epsilon
+        a *= self.lr
+        a /= den  # lr * m_hat / (sqrt(v_hat) + epsilon)
+        param -= a
 
 
 class AdaDelta(Optimizer):
@@ -268,15 +305,25 @@ class AdaDelta(Optimizer):
         self.epsilon = _f32(epsilon)
         self.textbook = bool(textbook)
 
-    def _update(self, key, param, g):
+    def _apply(self, key, param, g):
         eg = self._slot(key, "avg_squared_grad", param)
         edx = self._slot(key, "avg_squared_update", param)
+        a, upd = self._tmp(key, param), self._tmp(key, param, 1)
         eg *= self.rho
-        eg += (1 - self.rho) * g * g
-        upd = np.sqrt((edx + self.epsilon) / (eg + self.epsilon)) * g
+        np.multiply(g, 1 - self.rho, out=a)
+        a *= g
+        eg += a  # (1 - rho) * g * g
+        np.add(edx, self.epsilon, out=upd)
+        upd /= np.add(eg, self.epsilon, out=a)
+        np.sqrt(upd, out=upd)
+        upd *= g  # sqrt((Edx + epsilon) / (Eg + epsilon)) * g
         edx *= self.rho
-        edx += (1 - self.rho) * upd * upd
-        return upd if self.textbook else self.lr * upd
+        np.multiply(upd, 1 - self.rho, out=a)
+        a *= upd
+        edx += a  # (1 - rho) * upd * upd
+        if not self.textbook:
+            upd *= self.lr
+        param -= upd
 
 
 NUMPY_OPTIMIZERS = {

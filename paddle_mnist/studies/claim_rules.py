@@ -63,6 +63,19 @@ def compare(metric, unit, a_label, a_vals, b_label, b_vals) -> dict:
     return out
 
 
+def compare_value(metric, unit, a_label, a_vals, b_label, value) -> dict:
+    """Our runs against one number from elsewhere taken as exact (e.g. a seed's single printed run): the one-sample
+    t 95% interval of mean(a) − value (Welch's interval with an arm of no spread, df = n − 1)."""
+    m, s = mean_std(a_vals)
+    n = len(a_vals)
+    out = {"metric": metric, "unit": unit, "a": a_label, "b": b_label, "mean_a": m, "mean_b": value, "n_a": n,
+           "n_b": 1, "diff": None if m is None else m - value, "low": None, "high": None, "beyond_noise": None}
+    ci = welch_from_summary(m, s, n, value, 0.0, 1, df=n - 1) if n >= 2 else None
+    if ci:
+        out.update(low=ci["low"], high=ci["high"], df=ci["df"], beyond_noise=ci["low"] > 0 or ci["high"] < 0)
+    return out
+
+
 def compare_summary(metric, unit, a_label, m_a, b_label, m_b, sd, df) -> dict:
     """Single-run arms whose spread ``sd`` (df ``df``) comes from elsewhere (e.g. the grid's chosen point)."""
     ci = welch_from_summary(m_a, sd, 1, m_b, sd, 1, df=df)

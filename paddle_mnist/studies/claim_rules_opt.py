@@ -1,4 +1,4 @@
-"""Decision rules of the optimizer claims (000 §2.7, 001, 002), AdaDelta's rate (003) and save/restore (001).
+"""Decision rules of the optimizer claims (000 §2.7, 001, 002, 004's numpy Adam), AdaDelta's rate (003), save/restore.
 
 Verdicts are data (see ``claim_rules``). ``adadelta_lr_zero()`` is the tiny deterministic
 measurement behind seed 003's claim; ``persistence.measure_save_restore`` writes the one
@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, REPRODUCED, all_above, check, compare,
-                                              epoch1_train_loss, fact, final_train_loss, from_checks, not_measured,
-                                              per_run, result, test_acc)
-from paddle_mnist.studies.stats import abs_roughness
+                                              compare_value, epoch1_train_loss, fact, final_train_loss, from_checks,
+                                              not_measured, per_run, result, test_acc)
+from paddle_mnist.studies.numpy_nets import SEED_004
+from paddle_mnist.studies.stats import abs_roughness, mean_std
 
 OPT_MISSING = "the `optimizers` study (python -m paddle_mnist train optimizers)"
 FALL_RATIO = 0.9  # "the loss did not fall": final-epoch train loss >= 0.9 x the first logged loss
@@ -186,3 +187,19 @@ def save_restore(records):
     return from_checks([c], n_min=None, facts=[fact("identical predicted labels", m["same_predictions"])])
 
 
+
+
+
+# ---------------------------------------------------------------- 004: the numpy net with Adam
+NUMPY_MISSING = "the `numpy` study over at least 2 seeds (python -m paddle_mnist train numpy)"
+
+
+def numpy_adam(records):
+    """Reproduced if 98.21% lies inside the 95% t interval of our mean test accuracy or below it, contradicted if
+    above it: the interval of mean − 98.21% with seed 004's one run taken as exact (``compare_value``)."""
+    ours = per_run(records.get("numpy"), "adam", test_acc)
+    c = compare_value("test accuracy", "acc", "numpy Adam 0.001", ours, "seed 004 (one run)", SEED_004["adam"])
+    if c["low"] is None:
+        return not_measured(NUMPY_MISSING)
+    return result(CONTRADICTED if c["high"] < 0 else REPRODUCED, [c], n_min=len(ours),  # our seeds
+                  facts=[fact("std of our test accuracy over seeds", mean_std(ours)[1], "acc")])

@@ -75,6 +75,7 @@ DECIDE = {
     "hp-lr": R.hp_lr, "hp-hidden": R.hp_hidden, "adadelta-lr0": O.adadelta_rate, "save-restore": O.save_restore,
     "ewa-smooth": P.ewa_smooth, "ewa-bias": P.ewa_bias, "gd-batch": P.gd_batch, "lr-decay": P.lr_decay,
     "input-standardise": P.input_standardise, "hp-kfold": P.hp_kfold, "opt-momentum-saddle": P.momentum_saddle,
+    "numpy-adam": O.numpy_adam,
 }
 # the same claims on seed 000's own setup (the ``course`` study); AdaDelta's on 003's own (textbook) rule
 _COURSE = {"loss-speed": R.loss_speed_course, "loss-acc": R.loss_acc_course, "loss-mean": R.loss_mean_course,

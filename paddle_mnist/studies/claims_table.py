@@ -223,6 +223,5 @@ TABLE = (
        "The numpy 784-300-300-10 ReLU net trained with Adam (lr 0.001) reaches 98.21% test accuracy.",
        "004: numpy, ReLU, softmax cross entropy, Adam 0.001", "test accuracy over seeds",
        "reproduced if 98.21% lies inside the 95% t interval of the mean or below it, contradicted if above",
-       pending="the numpy 784-300-300-10 ReLU net with Adam 0.001 over at least 3 seeds (numpy multi-seed reruns)",
        arm="right"),
 )

@@ -1,16 +1,23 @@
 """The ``numpy`` study: seed 004's numpy net with six numpy optimizers, and the assignment's own numpy net.
 
 * The proper net (784-300-300-10 ReLU, softmax cross entropy, batch 100,
-  10,000 iterations, float32) trained with every numpy optimizer, next to seed
-  004's printed accuracies.
-* The assignment's net (sigmoid hidden layers, one output unit regressing the
-  digit value, squared error, SGD, batch 20) tuned on ``valid`` over learning
-  rate x hidden size x epochs; the chosen point alone is scored once on ``eval``.
+  10,000 iterations, float32) trained with every numpy optimizer from each of
+  the seeds (0, 1, 2), next to seed 004's printed accuracies.
+* The assignment's net (``studies.numpy_assignment``: sigmoid hidden layers, one
+  output unit regressing the digit value, squared error, SGD, batch 20) tuned on
+  ``valid`` over learning rate x hidden size x epochs at the first seed; the
+  chosen point is trained from every seed and each is scored once on ``eval``.
+
+Every job runs in a process started with the pinned numpy environment
+(``perf.numpy_pin``: one OpenBLAS thread, the Haswell kernels, numpy's AVX2
+loops), so the numbers do not depend on the thread count or the CPU model; the
+record's ``settings.numpy_pin`` holds that environment and what the workers ran.
 
     python -m paddle_mnist train numpy --quick --dry-run
 """
 from __future__ import annotations
 
+import json
 import math
 import time
 
@@ -19,10 +26,12 @@ import numpy as np
 from paddle_mnist.datafile.store import read_arrays
 from paddle_mnist.engine.config import TrainConfig
 from paddle_mnist.engine.experiment import Experiment, Job, Stage
-from paddle_mnist.engine.pool import parallel_map
 from paddle_mnist.perf.env import keep_freed_memory
+from paddle_mnist.perf.numpy_pin import numpy_pin_env, pinned_runtime, shown_env
 from paddle_mnist.scratch.net import NumpyMLP
 from paddle_mnist.scratch.optim import build_optimizer
+from paddle_mnist.studies import numpy_assignment as assignment
+from paddle_mnist.studies.numpy_assignment import weights_digest
 from paddle_mnist.studies.registry import register
 
 # ------------------------------------------------------------------ settings
@@ -63,14 +72,6 @@ SEED_004_CURVES = {
 # The last printed value of each: Adam 98.21%, RMSProp 97.59%, SGD 97.84%, AdaGrad 91.91%, Momentum 91.36%, ...
 SEED_004 = {k: v[-1] for k, v in SEED_004_CURVES.items()}
 
-# The assignment's net (seed 000): sigmoid hidden layers, one output, squared error, batch 20.
-ASSIGNMENT = {"lr": (0.03, 0.1, 0.3), "hidden": (50, 100, 200), "max_epochs": 6, "batch_size": 20,
-              "train_subset": 0, "valid_subset": 0}
-COLLAPSE_EPOCHS = 2
-ASSIGNMENT_QUICK = {"lr": (0.03, 0.1), "hidden": (50,), "max_epochs": 2, "batch_size": 20,
-                    "train_subset": 5000, "valid_subset": 2000}
-
-# The initialisation study.
 
 
 def _batches(n: int, batch_size: int, rng: np.random.Generator):
@@ -109,11 +110,10 @@ def train_numpy_net(job: dict) -> dict:
     status, interval, step = "ok", [], 0
     for step in range(1, s["iterations"] + 1):
         idx = next(batches)
-        loss, grads = net.loss_and_grads(x[idx], y[idx])
+        loss = net.train_step(x[idx], y[idx], opt)
         if not math.isfinite(loss):
             status = "diverged"
             break
-        opt.step(net.params, grads)
         interval.append(loss)
         if step % s["eval_every"] == 0 or step == s["iterations"]:
             moved = sum(float(np.sum((net.params[k] - prev[k]).astype(np.float64) ** 2)) for k in prev)
@@ -137,8 +137,8 @@ def train_numpy_net(job: dict) -> dict:
             "batch_size": s["batch_size"], "sizes": list(s["sizes"]), "dtype": "float32",
             "history": hist, "best_valid_acc": valid_acc, "valid_acc": valid_acc, "test_acc": test_acc,
             "train_acc": train_acc, "train_acc_n": s["train_acc_n"], "curve_valid": s["curve_valid"],
-            "reference_test_acc": SEED_004.get(job["label"]),
-            "seconds": time.perf_counter() - started}
+            "reference_test_acc": SEED_004.get(job["label"]), "weights_digest": weights_digest(net.params),
+            "kind": "optimizer", "runtime": pinned_runtime(), "seconds": time.perf_counter() - started}
 
 
 def train_numpy_net_safe(job: dict) -> dict:
@@ -158,126 +158,57 @@ def train_numpy_net_safe(job: dict) -> dict:
                 "history": {"epoch": [], "iteration": [], "train_loss": [], "valid_acc": [], "update_rms": []},
                 "best_valid_acc": None, "valid_acc": None, "test_acc": None, "train_acc": None,
                 "train_acc_n": s["train_acc_n"], "curve_valid": s["curve_valid"],
-                "reference_test_acc": SEED_004.get(job["label"]), "seconds": 0.0}
+                "reference_test_acc": SEED_004.get(job["label"]), "kind": "optimizer", "seconds": 0.0}
 
+
+def run_numpy_job(job: dict) -> dict:
+    """One job of the study, by its ``kind``: an optimizer run, a grid point or a rerun of the chosen point.
+
+    ``cpu_seconds`` (this process's CPU time for the job) sits next to the wall-clock ``seconds``: on a shared
+    machine the wall clock also counts other people's processes.
+    """
+    cpu = time.process_time()
+    if job["kind"] == "optimizer":
+        record = train_numpy_net_safe(job)
+    else:
+        fn = assignment.train_point if job["kind"] == "assignment" else assignment.rerun_point
+        record = {**fn(job), "runtime": pinned_runtime()}
+    return {**record, "cpu_seconds": time.process_time() - cpu}
 
 
 def numpy_plan(exp, s):
-    """Every entry of ``OPTIMIZER_RUNS`` x seed, then the assignment net's grid; choose on valid, score eval once."""
+    """The grid at the first seed, then every ``OPTIMIZER_RUNS`` x seed with the chosen point's reruns.
+
+    Stage 1 chooses on ``valid``; stage 2 holds the long runs (longest first) and the chosen point from every
+    seed (each scored once on ``eval``), so two workers stay busy to the end. Every job runs in a process
+    started with ``perf.numpy_pin.numpy_pin_env()``.
+    """
     settings = PROPER_QUICK if s.quick else PROPER
-    jobs = [Job(f"{label}-seed{seed}", label, {"label": label, "optimizer": opt, "lr": lr, "init": init,
-                                                "seed": seed, "settings": settings, "data_path": s.data_path})
-            for seed in s.seeds for label, opt, lr, init in OPTIMIZER_RUNS]
-    runs = yield Stage("numpy optimizers", jobs, fn=train_numpy_net_safe)
-    grid = ASSIGNMENT_QUICK if s.quick else ASSIGNMENT
-    seed = s.seeds[0]
-    points = [Job(f"assignment_lr{lr:g}_h{h}", "assignment", {"lr": lr, "hidden": h, "seed": seed, "grid": grid,
-                                                              "data_path": s.data_path})
-              for h in sorted(grid["hidden"], reverse=True) for lr in grid["lr"]]  # biggest nets first
-    started = time.perf_counter()
-    grid_runs = yield Stage("assignment net grid", points, fn=train_assignment_point)
+    grid = assignment.ASSIGNMENT_QUICK if s.quick else assignment.ASSIGNMENT
+    pin = numpy_pin_env()
+    points = [Job(f"assignment_lr{j['lr']:g}_h{j['hidden']}", "assignment", j, {"kind": "assignment"})
+              for j in assignment.grid_points(grid, s.seeds[0], s.data_path)]
+    found = yield Stage("assignment net grid", points, fn=run_numpy_job, env=pin)
+    seen = [r.pop("runtime") for r in found if "runtime" in r]  # what each worker ran (settings.numpy_pin)
+    grid_runs = [{"lr": j.config["lr"], "hidden": j.config["hidden"], **r} for j, r in zip(points, found)]
+    choice = assignment.choose_point(grid_runs)  # valid only
+    opt = [Job(f"{label}-seed{seed}", label, {"kind": "optimizer", "label": label, "optimizer": name, "lr": lr,
+                                              "init": init, "seed": seed, "settings": settings,
+                                              "data_path": s.data_path}, {"kind": "optimizer"})
+           for label, name, lr, init in OPTIMIZER_RUNS for seed in s.seeds]  # longest first
+    again = [Job(f"assignment_chosen-seed{j['seed']}", "assignment-chosen", j, {"kind": "assignment_seed"})
+             for j in assignment.rerun_jobs(choice, grid, s.seeds, s.data_path)]
+    done = yield Stage("numpy optimizers and the chosen assignment net", opt + again, fn=run_numpy_job, env=pin)
+    seen += [r.pop("runtime") for r in done if "runtime" in r]
+    by_name = {j.name: r for j, r in zip(opt, done)}
+    runs = [by_name[f"{label}-seed{seed}"] for seed in s.seeds for label, *_ in OPTIMIZER_RUNS]
     if s.dry_run:
         return runs, {}
-    return runs, {"search": score_assignment(grid_runs, grid, s.data_path, started)}
-
-
-def train_assignment_point(job: dict) -> dict:
-    """Train the sigmoid / squared-error / one-output net at one (lr, hidden); valid after every epoch.
-
-    Only ``train`` and ``valid`` are read. The weights of the run's best epoch
-    (by valid accuracy, then valid loss) come back under ``'state'``. A run whose
-    valid squared error is still no better than always answering the mean train
-    label (the label variance, ~8.3) after ``COLLAPSE_EPOCHS`` epochs has
-    collapsed to the mean and stops there (status ``'collapsed'``).
-    """
-    g = job["grid"]
-    started = time.perf_counter()
-    keep_freed_memory()
-    arrays = read_arrays(job.get("data_path"))
-    x, y = (np.asarray(a) for a in arrays["train"])
-    vx, vy = (np.asarray(a) for a in arrays["valid"])
-    if g["train_subset"]:
-        x, y = x[:g["train_subset"]], y[:g["train_subset"]]
-    if g["valid_subset"]:
-        vx, vy = vx[:g["valid_subset"]], vy[:g["valid_subset"]]
-    h = job["hidden"]
-    net = NumpyMLP((784, h, h, 1), activation="sigmoid", output="mse", dtype=np.float32, seed=job["seed"])
-    opt = build_optimizer("sgd", job["lr"])
-    rng = np.random.default_rng(job["seed"])
-    hist = {"epoch": [], "train_loss": [], "valid_loss": [], "valid_acc": []}
-    mean_label_loss = float(np.mean((vy - y.mean()) ** 2))
-    status, best, state = "ok", None, None
-    with np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(1, g["max_epochs"] + 1):
-            order, losses = rng.permutation(len(y)), []
-            for start in range(0, len(y) - g["batch_size"] + 1, g["batch_size"]):
-                idx = order[start:start + g["batch_size"]]
-                loss, grads = net.loss_and_grads(x[idx], y[idx])
-                if not math.isfinite(loss):
-                    status = "diverged"
-                    break
-                opt.step(net.params, grads)
-                losses.append(loss)
-            if status != "ok":
-                break
-            valid_loss = net.loss(vx, vy)
-            valid_acc = net.accuracy(vx, vy)
-            for k, v in (("epoch", epoch), ("train_loss", float(np.mean(losses))), ("valid_loss", valid_loss),
-                         ("valid_acc", valid_acc)):
-                hist[k].append(v)
-            if best is None or (valid_acc, -valid_loss) > (best[1], -best[2]):
-                best, state = (epoch, valid_acc, valid_loss), net.state_dict()
-            if epoch >= COLLAPSE_EPOCHS and valid_loss >= 0.99 * mean_label_loss:
-                status = "collapsed"
-                break
-    return {"lr": job["lr"], "hidden": h, "seed": job["seed"], "status": status, "history": hist,
-            "best_epoch": best and best[0], "best_valid_acc": best and best[1], "best_valid_loss": best and best[2],
-            "seconds": time.perf_counter() - started, "state": state}
-
-
-def choose_point(grid_runs: list[dict]) -> dict:
-    """The (lr, hidden, epochs) with the best valid accuracy (ties: lower valid loss). Uses valid only."""
-    ok = [r for r in grid_runs if r["best_epoch"] is not None]
-    if not ok:
-        raise RuntimeError("every point of the assignment-net search diverged in its first epoch")
-    best = max(ok, key=lambda r: (r["best_valid_acc"], -r["best_valid_loss"]))
-    return {"lr": best["lr"], "hidden": best["hidden"], "epochs": best["best_epoch"],
-            "valid_acc": best["best_valid_acc"], "valid_loss": best["best_valid_loss"]}
-
-
-
-def assignment_search(*, quick: bool = False, seed: int = 0, workers: int = 1, data_path=None, log=print) -> dict:
-    """Grid search of the assignment's net on ``valid``; the chosen point alone is scored on ``eval``."""
-    grid = ASSIGNMENT_QUICK if quick else ASSIGNMENT
-    started = time.perf_counter()
-    jobs = [{"lr": lr, "hidden": h, "seed": seed, "grid": grid, "data_path": data_path}
-            for h in sorted(grid["hidden"], reverse=True) for lr in grid["lr"]]
-    log(f"[numpy] assignment net: {len(jobs)} grid points x up to {grid['max_epochs']} epochs")
-    return score_assignment(parallel_map(train_assignment_point, jobs, workers), grid, data_path, started)
-
-
-def score_assignment(runs: list[dict], grid: dict, data_path, started: float) -> dict:
-    """The grid's choice on ``valid``; the chosen point alone is then scored on ``eval``."""
-    choice = choose_point(runs)  # decided on valid only ...
-    state = next(r["state"] for r in runs if r["lr"] == choice["lr"] and r["hidden"] == choice["hidden"])
-    arrays = read_arrays(data_path)
-    ex, ey = (np.asarray(a) for a in arrays["eval"])  # ... then eval, once, for that point alone
-    h = choice["hidden"]
-    net = NumpyMLP((784, h, h, 1), activation="sigmoid", output="mse", dtype=np.float32)
-    net.set_state_dict(state)
-    result = {"acc": net.accuracy(ex, ey), "loss": net.loss(ex, ey)}
-    ty = np.asarray(arrays["train"][1])[:grid["train_subset"] or None]
-    vy = np.asarray(arrays["valid"][1])[:grid["valid_subset"] or None]
-    mean_label = float(ty.mean())
-    rounded = np.clip(np.rint(mean_label), 0, 9)
-    baseline = {"mean_label": mean_label, "valid_acc": float(np.mean(vy == rounded)),
-                "valid_loss_rounded": float(np.mean((vy - rounded) ** 2)),
-                "valid_loss": float(np.mean((vy - mean_label) ** 2))}
-    for r in runs:
-        r.pop("state")
-    return {"grid": {k: (list(v) if isinstance(v, tuple) else v) for k, v in grid.items()}, "runs": runs,
-            "choice": choice, "eval": result, "baseline": baseline, "seconds": time.perf_counter() - started}
-
+    reruns = done[len(opt):]
+    search = assignment.summarise_search(grid_runs, choice, reruns, grid, s.data_path,
+                                         sum(r["seconds"] for r in found + reruns))
+    pinned = {"env": shown_env(pin), "runtime": list({json.dumps(v, sort_keys=True): v for v in seen}.values())}
+    return runs, {"search": search, "settings": {"numpy_pin": pinned}}
 
 
 @register
@@ -286,12 +217,14 @@ def numpy() -> Experiment:
         name="numpy", title="The numpy nets: the assignment's sigmoid regressor and six numpy optimizers",
         section="1.2.2 (numpy) / seed 004",
         base=TrainConfig(model="mlp", hidden=(300, 300), optimizer="adam", lr=1e-3, batch_size=100),
-        seeds=(0,),
+        seeds=(0, 1, 2),
         plan=numpy_plan,
         description="Numpy from scratch, float32. (a) The 784-300-300-10 ReLU net with softmax cross entropy, "
                     "batch 100, 10,000 iterations (20 epochs), trained with each numpy optimizer at seed 004's "
                     "learning rates (SGD 0.1, the others 0.001), plus Momentum from seed 004's N(0, 0.01) weights; "
-                    "valid and eval scored once at the end. (b) The assignment's net (sigmoid hidden layers, one "
-                    "output unit regressing the digit, squared error, SGD, batch 20): learning rate x hidden "
-                    "units x epochs chosen on valid, the chosen point scored once on eval.",
+                    "valid and eval scored once at the end; every run from seeds 0, 1 and 2. (b) The assignment's "
+                    "net (sigmoid hidden layers, one output unit regressing the digit, squared error, SGD, batch "
+                    "20): learning rate x hidden units x epochs chosen on valid at seed 0, the chosen point "
+                    "trained from each seed and scored once on eval. Every job runs with numpy's BLAS and SIMD "
+                    "pinned (one OpenBLAS thread, its Haswell kernels, numpy's AVX2 loops).",
     )
