@@ -335,10 +335,11 @@ def _best_note(rec: dict) -> str:
 def _claim(rec: dict) -> str:
     """Seed 004's Adam claim as the ledger decides it from this record (``studies.claims``)."""
     row = next(c for c in claims_ledger({"numpy": rec}) if c["id"] == "numpy-adam")
-    if row["verdict"] == "not measured":
+    res = row["arms"]["right"]
+    if res["verdict"] == "not measured":
         return ""
-    return (f"Seed 004's claim \"{row['claim']}\" ({row['rule']}): {verdict_text(row)}; "
-            f"{comparison_text(row['result']['comparisons'][0])}.\n")
+    return (f"Seed 004's claim \"{row['claim']}\" ({row['rule']}): {verdict_text(res)}; "
+            f"{comparison_text(res['comparisons'][0])}.\n")
 
 
 def _paddle_side(ctx, rec: dict) -> str:
