@@ -28,6 +28,7 @@ from paddle_mnist.engine.config import TrainConfig
 from paddle_mnist.engine.experiment import Experiment, Job, Stage
 from paddle_mnist.errors import PaddleMnistError
 from paddle_mnist.perf.env import keep_freed_memory
+from paddle_mnist.perf.numpy_pin import numpy_pin_env, shown_env
 from paddle_mnist.scratch.net import NumpyMLP
 from paddle_mnist.scratch.optim import build_optimizer
 from paddle_mnist.scratch.practice import (SEASON, SoftmaxRegression, Standardiser, batch_indices, ewa, fit_softmax,
@@ -272,8 +273,9 @@ def practice_plan(exp, s):
         raise PaddleMnistError(f"practice: {', '.join(fixed)} cannot be set; the study fixes its own settings "
                                "(only --seeds, --quick and --device apply)")
     cfg = QUICK if s.quick else FULL
-    runs = yield Stage("practice", _jobs(cfg, s.seeds, s.data_path), fn=practice_job)
-    return runs, {"setup": cfg}
+    pin = numpy_pin_env()  # numpy's BLAS kernels and SIMD loops pinned, as in the numpy study
+    runs = yield Stage("practice", _jobs(cfg, s.seeds, s.data_path), fn=practice_job, env=pin)
+    return runs, {"setup": cfg, "settings": {"numpy_pin": {"env": shown_env(pin)}}}
 
 
 @register
