@@ -18,7 +18,7 @@ from paddle_mnist.records import atomic_write_text
 from paddle_mnist.paths import REPORTS
 from paddle_mnist.report.context import Context
 from paddle_mnist.report.summary import summary
-from paddle_mnist.report.format import missing, pct, pm, points, table  # noqa: F401  (pct, pm: the notebooks import them from here)
+from paddle_mnist.report.format import missing, pct, pm, table  # noqa: F401  (pct, pm: the notebooks import them from here)
 from paddle_mnist.report.performance import section_performance
 from paddle_mnist.report.init import section_init
 from paddle_mnist.report.numpy_nets import section_numpy
@@ -61,21 +61,10 @@ def section_data(ctx: Context) -> str:
     return "\n".join(out) + "\n"
 
 
-def _valid_noise(a: dict, b: dict) -> str:
-    """``a − b`` of mean valid accuracy, its Welch 95% interval over seeds, beyond or within seed noise."""
-    from paddle_mnist.studies.stats import welch_from_summary
-
-    ci = welch_from_summary(a["valid_acc_mean"], a["valid_acc_std"], a["n_ok"], b["valid_acc_mean"],
-                            b["valid_acc_std"], b["n_ok"])
-    if not ci:
-        return "seed noise unknown"
-    where = "beyond" if ci["low"] > 0 or ci["high"] < 0 else "within"
-    return f"{points(ci['diff'])}, 95% interval [{points(ci['low'])}, {points(ci['high'])}]: {where} seed noise"
-
-
 def _model_section(ctx: Context, name: str, heading: str, target: str) -> str:
     from paddle_mnist.engine.runner import headline_variant
     from paddle_mnist.plots.common import plot_learning_curves
+    from paddle_mnist.report.claims import noise_text
 
     rec = ctx.load(name)
     out = [f"## {heading}\n"]
@@ -89,7 +78,7 @@ def _model_section(ctx: Context, name: str, heading: str, target: str) -> str:
     chosen = "" if len(rec["summary"]) == 1 else (
         f" Of the variants ({', '.join(rec['summary'])}), **{best}** has the best mean `valid` accuracy "
         f"({pm(s['valid_acc_mean'], s['valid_acc_std'])}), so it is the headline"
-        + "".join(f"; {v}: {pm(o['valid_acc_mean'], o['valid_acc_std'])} ({_valid_noise(s, o)})"
+        + "".join(f"; {v}: {pm(o['valid_acc_mean'], o['valid_acc_std'])} ({noise_text(s, o, 'valid_acc')})"
                   for v, o in rec["summary"].items() if v != best) + ".")
     out.append(f"{rec['description']} Trained for {s['epochs']} epochs with batch {cfg['batch_size']} over "
                f"{s['n_runs']} seed{'s' if s['n_runs'] != 1 else ''} ({', '.join(str(x) for x in rec['settings']['seeds'])}); the checkpoint with "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from paddle_mnist.report.format import pct, points, table
 from paddle_mnist.studies.claims import ARM_NAMES, ARMS, RESULT_NAMES, claims_ledger, decided_by, tally, targets
+from paddle_mnist.studies.stats import welch_from_summary
 
 NOTE = ("Each claim is judged first **as the seed ran it** (seed 000's §2.6/§2.7 claims on its own model: softmax "
         "in `forward` then `F.cross_entropy`, SGD lr 0.1, 10 epochs, batch 100, one Dropout after fc1 — the `course` "
@@ -49,6 +50,18 @@ def comparison_text(c: dict) -> str:
     noise = "beyond seed noise" if c["beyond_noise"] else "within seed noise"
     return (f"{head} (difference {_diff(c['diff'], c['unit'])}, 95% interval [{_diff(c['low'], c['unit'])}, "
             f"{_diff(c['high'], c['unit'])}], n = {c['n_a']}/{c['n_b']}; {noise})")
+
+
+def noise_text(a: dict, b: dict, metric: str = "test_acc") -> str:
+    """Summary ``a`` minus ``b`` of the mean ``metric`` (an accuracy, in points), its Welch 95% interval over seeds
+    (``studies.stats.welch_from_summary``) and whether it is beyond seed noise."""
+    ma, mb = a[f"{metric}_mean"], b[f"{metric}_mean"]
+    d = (ma or 0) - (mb or 0)
+    ci = welch_from_summary(ma, a[f"{metric}_std"], a["n_ok"], mb, b[f"{metric}_std"], b["n_ok"])
+    if not ci:
+        return f"{points(d)}, seed noise unknown"
+    where = "beyond" if ci["low"] > 0 or ci["high"] < 0 else "within"
+    return f"{points(d)}, 95% interval [{points(ci['low'])}, {points(ci['high'])}], {where} seed noise"
 
 
 def check_text(c: dict) -> str:

@@ -9,10 +9,9 @@ written by ``studies``), and the ledger section from ``report.claims``.
 from __future__ import annotations
 
 from paddle_mnist.report.format import missing, num, pct, pm, points, table
-from paddle_mnist.report.claims import claims_here, comparison_text, section_claims
+from paddle_mnist.report.claims import claims_here, comparison_text, noise_text, section_claims
 from paddle_mnist.report.course import course_part
 from paddle_mnist.studies.claim_rules import compare, final_train_loss, per_run, test_acc
-from paddle_mnist.studies.stats import welch_from_summary
 
 STUDIES = ("loss", "dropout", "optimizers", "hparams")
 
@@ -29,17 +28,6 @@ def _reach(a: dict, thr: str) -> str:
 
 def _epoch_s(r):
     return sum(r["history"]["seconds"]) / len(r["history"]["seconds"])
-
-
-def _noise(a: dict, b: dict) -> str:
-    """``a − b`` in points of test accuracy, its Welch 95% interval over seeds, beyond or within seed noise."""
-    d = (a["test_acc_mean"] or 0) - (b["test_acc_mean"] or 0)
-    ci = welch_from_summary(a["test_acc_mean"], a["test_acc_std"], a["n_ok"], b["test_acc_mean"], b["test_acc_std"],
-                            b["n_ok"])
-    if not ci:
-        return f"{points(d)}, seed noise unknown"
-    where = "beyond" if ci["low"] > 0 or ci["high"] < 0 else "within"
-    return f"{points(d)}, 95% interval [{points(ci['low'])}, {points(ci['high'])}], {where} seed noise"
 
 
 def _seeds(rec: dict) -> str:
@@ -69,7 +57,7 @@ def _loss_notes(a: dict, lab: dict) -> list[str]:
         notes.append(f"- **Fair comparison.** Cross entropy on logits: {pm(ce['test_acc_mean'], ce['test_acc_std'])}; "
                      f"squared error between softmax probabilities and one-hot targets: "
                      f"{pm(oh['test_acc_mean'], oh['test_acc_std'])} "
-                     f"({_noise(oh, ce)}). 97% valid: "
+                     f"({noise_text(oh, ce)}). 97% valid: "
                      f"{_reach(ce, '0.97')} vs {_reach(oh, '0.97')}.")
     if rg:
         notes.append(f"- **The assignment's single-output regressor.** Its first logged loss, "
@@ -194,7 +182,7 @@ def _tuned_part(a: dict) -> list[str]:
         far = max((o for o, s in a["tuned"].items() if s.get("gap_to_best") is not None),
                   key=lambda o: a["tuned"][o]["gap_to_best"])
         out.append(f"Tuned, the best optimizer is **{best}** ({pm(b['test_acc_mean'], b['test_acc_std'])}); the "
-                   f"furthest behind is {far}: {_noise(a['tuned'][far], b)}"
+                   f"furthest behind is {far}: {noise_text(a['tuned'][far], b)}"
                    + (" — every tuned optimizer ends within half a point of the best.\n" if worst <= 0.005 else ".\n"))
     return out
 
