@@ -4,7 +4,8 @@
   checkpoint (model, optimizer, epoch, history, RNG states), written atomically.
 * ``save_model`` / ``load_model``: a model file ``X.pdparams`` plus its sidecar
   ``X.json`` (``{"model", "model_kwargs", ...}``), enough to rebuild the model.
-* ``write_model(weights, dst, config, info)``: a run's best weights as a model file.
+* ``write_model(weights, dst, config, info)``: a run's best weights as a model file, loaded and checked
+  (``check_weights``: keys and shapes against the config's model) before a byte is written.
 * ``optimizer_state_out`` / ``optimizer_state_in``: optimizer state keyed by the
   model's structured names (``fc1.weight_moment1_0``), not Paddle's process-global
   ``linear_N.w_0`` names, so a checkpoint resumes in any process.
@@ -115,10 +116,27 @@ def load_state(path):
 
 
 def write_model(weights: Path, dst: Path, cfg, info: dict) -> Path:
-    """A run's weights file as the model file ``dst`` with a sidecar built from its config (and ``info``)."""
+    """A run's weights file as the model file ``dst`` with a sidecar built from its config (and ``info``).
+
+    The file is read once; those bytes are loaded through the allow-list loader and checked against the model
+    ``cfg`` builds (keys and shapes) before any of them is written: a planted payload or foreign weights stop
+    here (one line), nothing copied.
+    """
+    import tempfile
+
+    from paddle_mnist.course.nets import build_model
     from paddle_mnist.records import atomic_write_bytes, write_json
 
-    atomic_write_bytes(dst, Path(weights).read_bytes())
+    data = Path(weights).read_bytes()
+    with tempfile.NamedTemporaryFile(prefix="paddle_mnist-check-", suffix=".pdparams") as private:
+        private.write(data)
+        private.flush()
+        try:
+            state = load_state(private.name)
+        except PaddleMnistError as exc:  # name the run's file, not the private copy
+            raise type(exc)(str(exc).replace(private.name, str(weights))) from None
+    check_weights(state, build_model(cfg.model, **cfg.model_kwargs()), weights, f"{cfg.model!r}")
+    atomic_write_bytes(dst, data)
     write_json(Path(dst).with_suffix(".json"), {"model": cfg.model, "model_kwargs": cfg.model_kwargs(),
                                                  "loss": cfg.loss, **info})
     return Path(dst)
@@ -209,6 +227,20 @@ def _from_run_config(path: Path) -> tuple[str, dict]:
     return cfg.model, cfg.model_kwargs()
 
 
+def check_weights(state, model, where, described: str) -> None:
+    """``state`` must be a state dict of exactly ``model``'s keys and shapes (else one line naming ``where``)."""
+    if not isinstance(state, dict):
+        raise PaddleMnistError(f"{where}: not a model state dict (got {type(state).__name__})")
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    got = {k: tuple(getattr(v, "shape", ())) for k, v in state.items()}
+    if expected != got:
+        missing = sorted(set(expected) - set(got))
+        wrong = sorted(k for k in set(expected) & set(got) if expected[k] != got[k])
+        extra = sorted(set(got) - set(expected))
+        raise PaddleMnistError(f"{where}: weights do not fit model {described} "
+                               f"(missing {missing}, wrong shape {wrong}, unexpected {extra})")
+
+
 def load_model(model_path, hint: str = ""):
     """The model saved at ``model_path`` (``X.pdparams`` + ``X.json``), in eval mode.
 
@@ -229,16 +261,7 @@ def load_model(model_path, hint: str = ""):
     state = load_state(params)
     if isinstance(state, dict) and isinstance(state.get("model"), dict):
         state = state["model"]  # a training checkpoint: take its weights
-    if not isinstance(state, dict):
-        raise PaddleMnistError(f"{params}: not a model state dict (got {type(state).__name__})")
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    got = {k: tuple(getattr(v, "shape", ())) for k, v in state.items()}
-    if expected != got:
-        missing = sorted(set(expected) - set(got))
-        wrong = sorted(k for k in set(expected) & set(got) if expected[k] != got[k])
-        extra = sorted(set(got) - set(expected))
-        raise PaddleMnistError(f"{params}: weights do not fit model {name!r} {kwargs} "
-                               f"(missing {missing}, wrong shape {wrong}, unexpected {extra})")
+    check_weights(state, model, params, f"{name!r} {kwargs}")
     model.set_state_dict(state)
     model.eval()
     return model

@@ -8,8 +8,16 @@ recorded as ``failed`` and the others go on (a full or read-only disk, a planted
 file, a held run folder or ``--resume`` over another config stop the command).
 The experiment's runs folder and each run folder are locked while in use; a study's
 own runs (numpy nets) keep ``record.json`` for ``--resume``; the headline model is
-copied only from a run's own ``best.pdparams``; a failed rerun never replaces the
-good record of the same run.
+copied only from a run's own ``best.pdparams``, after it is loaded through the allow-list
+loader and checked against its config (``checkpoint.write_model``); a failed rerun never
+replaces the good record of the same run.
+
+Links and other people's files: every folder the program makes below ``--runs-dir`` (the
+experiment's folder, a run folder, a VisualDL folder) that is a link or not a folder is
+refused with one line before any run starts (``records.own_folder``). Starting a run afresh
+clears its folder of the files a run writes (``records.clear_run``: by name, plain files only,
+never through a link); a run folder holding anything else (a file the program did not write,
+a subfolder, a link) is refused before any run starts and nothing in it is deleted.
 
     python -m paddle_mnist train mlp --seeds 0,1,2
 """
@@ -19,7 +27,6 @@ import datetime as _dt
 import errno
 import json
 import os
-import shutil
 import sys
 import time
 import traceback
@@ -30,7 +37,8 @@ from paddle_mnist.engine.config import from_dict
 from paddle_mnist.engine.experiment import Experiment, Settings, Stage, drive
 from paddle_mnist.engine.pool import parallel_map
 from paddle_mnist.engine.checkpoint import load_state
-from paddle_mnist.records import RUN_LOCK, RunInUse, atomic_write_text, file_lock, read_json, run_lock, write_json
+from paddle_mnist.records import (LinkRefused, RunInUse, atomic_write_text, check_clearable, clear_logs, clear_run,
+                                  file_lock, own_folder, read_json, run_lock, write_json)
 from paddle_mnist.errors import PaddleMnistError
 from paddle_mnist.perf.env import train_threads
 from paddle_mnist.studies.stats import summarise
@@ -84,6 +92,14 @@ def _copy_headline(exp, runs: list[dict], models_dir: Path, runs_dir: Path, tag:
     return shown(dst)
 
 
+def _below(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
 def headline_variant(summary: dict) -> str | None:
     """The variant with the best mean valid accuracy (ties: the first); ``None`` without one."""
     scored = [(v["valid_acc_mean"], label) for label, v in summary.items() if v.get("valid_acc_mean") is not None]
@@ -105,12 +121,12 @@ def _run_one(job: dict) -> dict:
     cfg, run_dir, vdl_dir = job["config"], Path(job["run_dir"]), Path(job["vdl_dir"])
     with run_lock(run_dir):
         if not job["resume"] and distributed.is_main():  # process 0 clears; the others share its folders
-            _clear(run_dir)
-            shutil.rmtree(vdl_dir, ignore_errors=True)
+            clear_run(run_dir)
+            clear_logs(vdl_dir, job["root"])
         try:
             result = fit(cfg, run_dir, experiment=job["experiment"], vdl_dir=vdl_dir, resume=job["resume"],
                          progress=job["progress"], threads=job["threads"], hparams=job["hparams"])
-        except (KeyboardInterrupt, ResumeMismatch, RunInUse, RefusedFile):
+        except (KeyboardInterrupt, ResumeMismatch, RunInUse, RefusedFile, LinkRefused):
             raise
         except OSError as exc:
             if exc.errno in _DISK_ERRORS:  # a full or read-only disk stops every run: stop now, say so once
@@ -153,17 +169,6 @@ def _own_run(call) -> dict:
     return record
 
 
-def _clear(run_dir: Path) -> None:
-    """Empty a run folder for a fresh start, keeping the lock this process holds."""
-    for child in run_dir.iterdir():
-        if child.name == RUN_LOCK:
-            continue
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
-
-
 def _write_error(run_dir: Path, text: str) -> str:
     """``error.txt`` (atomically: complete or absent, never 0 bytes); the note naming it, or why it is missing."""
     try:
@@ -181,9 +186,12 @@ def _preflight(jobs: list[dict]) -> None:
 
     for job in jobs:
         run_dir = Path(job["run_dir"])
-        if not run_dir.is_dir():
+        own_folder(job["vdl_dir"], job["root"], make=False)  # a linked VisualDL folder: refused now
+        if not run_dir.is_dir() and not run_dir.is_symlink():
             continue
-        with run_lock(run_dir):
+        with run_lock(run_dir):  # a linked run folder or lock: refused before anything is cleared
+            if not job["resume"]:
+                check_clearable(run_dir)
             if job["resume"]:
                 saved = (read_summary(run_dir) or {}).get("config")
                 if saved is None and (run_dir / CHECKPOINT).is_file():
@@ -229,9 +237,11 @@ def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, res
     exp_runs = runs_dir / ("quick" if quick else "") / name / subdir
     vdl_root = runs_dir / "vdl" / ("quick-" + name if quick else name) / subdir
     jobs = [{"config": cfg, "run_dir": str(exp_runs / run_name), "vdl_dir": str(vdl_root / run_name),
-             "experiment": name, "resume": resume, "progress": progress if workers == 1 else False,
-             "name": run_name, "variant": label, "extra": extra[0] if extra else {}}
+             "root": str(runs_dir), "experiment": name, "resume": resume,
+             "progress": progress if workers == 1 else False, "name": run_name, "variant": label,
+             "extra": extra[0] if extra else {}}
             for run_name, label, cfg, *extra in configs]
+    own_folder(exp_runs, runs_dir)  # a link anywhere below the runs dir: refused before anything is made
     with run_lock(exp_runs):  # one command per experiment folder: a second one stops at once
         _preflight(jobs)
         return _run_jobs(name, jobs, workers, log, on_result)
@@ -284,6 +294,9 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
     tag = run_tag(exp, s) if tag_runs else ""
     results_dir = Path(results_dir) if results_dir else results_dir_for(quick, Path(runs_dir), record)
     models_dir = Path(models_dir) if models_dir else (None if quick else results_dir.parent / "models")
+    for folder in (results_dir, models_dir):  # those the program makes under the runs dir: never a link
+        if folder is not None and _below(folder, Path(runs_dir)):
+            own_folder(folder, runs_dir, make=False)
     main = distributed.is_main()  # data-parallel: process 0 alone writes the results and models
     if not main:
         log = lambda *a, **k: None  # noqa: E731
@@ -294,7 +307,7 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
     def run_stage(stage: Stage) -> list[dict]:
         if stage.fn is not None:  # a study's own runner (the numpy nets, the toy-loss paths)
             log(f"[{exp.name}] {stage.name}: {len(stage.jobs)} run(s), {workers} worker(s)")
-            folder = Path(runs_dir) / ("quick" if quick else "") / exp.name / stage.subdir
+            folder = own_folder(Path(runs_dir) / ("quick" if quick else "") / exp.name / stage.subdir, runs_dir)
             calls = [(stage.fn, j.config, str(folder / j.name), resume) for j in stage.jobs]
             return parallel_map(_own_run, calls, workers, on_done=on_result, env=stage.env)
         configs = [(j.name, j.variant, j.config, j.extra) for j in stage.jobs]
