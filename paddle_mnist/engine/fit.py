@@ -272,23 +272,17 @@ def _train(config, run_dir: Path, state, experiment, vdl_dir, progress, threads,
 
 def _fit_elsewhere(config, run_dir: Path, *, resume: bool, threads) -> dict:
     """A data-parallel process other than 0: the same decision and steps, its files in a scratch folder."""
-    import shutil
-    import tempfile
-
     from paddle_mnist.engine.vdl import RunLogger
 
     state, done = resume_state(config, run_dir) if resume else (None, None)  # as process 0 decides
     if done is not None:
         return done
-    scratch = Path(tempfile.mkdtemp(prefix=f"rank{distributed.rank()}-"))
-    try:
+    with distributed.scratch() as scratch:  # removed after; a killed run's is removed by the next start
         run = setup(config, threads)
         p = restore(run, state, run_dir / CHECKPOINT) if state is not None else Progress()
         logger = RunLogger(None, config, enabled=False, resume_step=p.record["step"])
         train_epochs(run, p, scratch, logger, False)
         return finish(run, p, scratch, logger)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 class _Bar:
