@@ -72,3 +72,11 @@ def quick_runs(tmp_path_factory) -> Path:
     for name in EXPERIMENTS:
         run_experiment(name, quick=True, runs_dir=runs, progress=False, workers=2, log=lambda *a, **k: None)
     return runs
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` of a child a test presses Ctrl-C in: SIGINT back to its default (a pytest started from a
+    background job ignores SIGINT, and its children would inherit that)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import default_sigint
 
 from paddle_mnist.apps.dashboard import (api, base_url, dashboard_command, dashboard_url, free_port, port_free,
                                     start_dashboard, wait_until_live)
@@ -294,7 +295,7 @@ def test_cli_dashboard_prints_url_and_stops_on_ctrl_c(runs_dir, names):
     port = free_port(HOST)
     proc = subprocess.Popen([sys.executable, "-m", "paddle_mnist", "dashboard", "--runs-dir", str(runs_dir),
                              "--host", HOST, "--port", str(port)], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+                            stderr=subprocess.DEVNULL, text=True, preexec_fn=default_sigint)
     try:
         ready, _, _ = select.select([proc.stdout], [], [], 60)
         assert ready, "no URL printed within 60 s"

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import default_sigint
 from PIL import Image
 
 from paddle_mnist.apps.demo import load_models, make_server, network_warning
@@ -107,7 +108,8 @@ def test_cli_serves_and_stops_on_ctrl_c():
         s.bind((HOST, 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "paddle_mnist", "demo", "--host", HOST, "--port", str(port)],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            preexec_fn=default_sigint)
     try:
         ready, _, _ = select.select([proc.stdout], [], [], 60)
         assert ready, "no URL printed within 60 s"

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import paddle
 import pytest
-from conftest import REAL_DATA, REPO
+from conftest import REAL_DATA, REPO, default_sigint
 
 from paddle_mnist.course.train import evaluate
 from paddle_mnist.engine import fit as engine
@@ -200,7 +200,8 @@ def test_sigint_saves_and_exits_130(bigger_tiny, tmp_path):
     cmd = [sys.executable, "-m", "paddle_mnist", "train", "mlp", "--seeds", "0", "--runs-dir", str(runs),
            "--results-dir", str(runs / "res"), "--epochs", "50", "--batch-size", "4", "--device", "cpu"]
     env = {**os.environ, "PADDLE_MNIST_DATA": str(bigger_tiny)}
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)
     run_dir = runs / "mlp" / "adam-batchsize4-epochs50-seed0"  # the CLI names runs after their overrides
     _wait_for_epoch(run_dir, 1, proc)
     proc.send_signal(signal.SIGINT)

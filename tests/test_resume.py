@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import REPO, make_splits, write_course_file
+from conftest import REPO, default_sigint, make_splits, write_course_file
 
 from paddle_mnist.engine import fit as engine
 from paddle_mnist.engine.checkpoint import ResumeMismatch, load_state
@@ -65,7 +65,8 @@ def test_killed_multi_run_adam_experiment_resumes_bit_identically(victim, sig, d
     """Kill while run ``victim`` trains (the second run builds its model second: other global names), resume in a
     fresh process: every run's numbers and weights equal the uninterrupted experiment's."""
     run_dir = tmp_path / "mlp" / victim
-    proc = subprocess.Popen(_cmd(tmp_path, data), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(_cmd(tmp_path, data), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=default_sigint)
     deadline = time.time() + 240
     while _epochs_done(run_dir) < 2:
         assert proc.poll() is None and time.time() < deadline, proc.communicate()
