@@ -238,9 +238,15 @@ def _run_file(name: str) -> bool:
 
 def _foreign(run_dir: Path) -> list[str]:
     """What in ``run_dir`` a run did not write: other names, links, folders (sorted)."""
-    if not run_dir.is_dir() or run_dir.is_symlink():
-        return []
-    return sorted(c.name for c in run_dir.iterdir() if not _run_file(c.name) or c.is_symlink() or not c.is_file())
+    out = []
+    for child in run_dir.iterdir():
+        try:
+            plain = stat.S_ISREG(os.lstat(child).st_mode)
+        except FileNotFoundError:  # a temporary file renamed meanwhile
+            continue
+        if not plain or not _run_file(child.name):
+            out.append(child.name)
+    return sorted(out)
 
 
 def check_clearable(run_dir: Path) -> None:
@@ -257,7 +263,7 @@ def clear_run(run_dir: Path) -> None:
     the lock this process holds; a folder holding anything else is refused and left as it is."""
     check_clearable(run_dir)
     for child in run_dir.iterdir():
-        if child.name != RUN_LOCK:
+        if child.name != RUN_LOCK and _run_file(child.name) and stat.S_ISREG(os.lstat(child).st_mode):
             child.unlink()
 
 

@@ -190,9 +190,9 @@ def _preflight(jobs: list[dict]) -> None:
         if not run_dir.is_dir() and not run_dir.is_symlink():
             continue
         with run_lock(run_dir):  # a linked run folder or lock: refused before anything is cleared
-            if not job["resume"]:
+            if not job["resume"] and distributed.is_main():  # what a fresh start would clear
                 check_clearable(run_dir)
-            if job["resume"]:
+            elif job["resume"]:
                 saved = (read_summary(run_dir) or {}).get("config")
                 if saved is None and (run_dir / CHECKPOINT).is_file():
                     state = load_state(run_dir / CHECKPOINT)
