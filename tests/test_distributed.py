@@ -1,7 +1,8 @@
 """``train --nproc 2``: real ``paddle.distributed.launch`` processes (gloo on the CPU).
 
 Same global batch -> the same weights as one process (within 1e-6 after 20 steps);
-a killed two-process run resumes and ends exactly where an uninterrupted one does.
+a killed two-process run resumes and ends exactly where an uninterrupted one does, and its next start removes
+the scratch folder the killed process left.
 """
 from __future__ import annotations
 
@@ -69,7 +70,9 @@ def _epochs_done(run_dir) -> int:
 
 def test_killed_two_process_run_resumes_to_the_same_weights(tmp_path):
     args = ["mlp", "--quick", "--seeds", "0", "--epochs", "2", "--nproc", "2"]
-    env = {**os.environ, "PADDLE_MNIST_DATA": str(REAL_DATA)}
+    scratch = tmp_path / "tmp"  # the processes' temporary folder: rank 1's scratch lands here
+    scratch.mkdir()
+    env = {**os.environ, "PADDLE_MNIST_DATA": str(REAL_DATA), "TMPDIR": str(scratch)}
     cmd = [sys.executable, "-m", "paddle_mnist", "train", *args, "--device", "cpu"]
     proc = subprocess.Popen(cmd + ["--runs-dir", str(tmp_path / "killed"), "--results-dir", str(tmp_path / "res")], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -81,8 +84,11 @@ def test_killed_two_process_run_resumes_to_the_same_weights(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)  # the launcher and both training processes
     proc.wait(timeout=30)
     assert _epochs_done(run_dir) == 1
-    resumed = _train(tmp_path / "killed", *args, "--resume", env={"PADDLE_MNIST_DATA": str(REAL_DATA)})
+    assert list(scratch.glob("paddle_mnist-rank1-*")), "the killed rank 1 left no scratch to clean up"
+    resumed = _train(tmp_path / "killed", *args, "--resume",
+                     env={"PADDLE_MNIST_DATA": str(REAL_DATA), "TMPDIR": str(scratch)})
     assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert not list(scratch.glob("paddle_mnist-rank*")), "the next start left the killed run's scratch"
     whole = _train(tmp_path / "whole", *args, env={"PADDLE_MNIST_DATA": str(REAL_DATA)})
     assert whole.returncode == 0, whole.stderr[-2000:]
     for run in ("adam-seed0", "adam-cosine-seed0"):
