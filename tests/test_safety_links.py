@@ -27,11 +27,18 @@ TRAIN = ["train", "softmax", "--epochs", "1", "--seeds", "0", "--device", "cpu"]
 RUN = "default-epochs1-seed0"  # the run folder the CLI names for TRAIN
 
 
+@pytest.fixture(scope="module")
+def tiny_file(tmp_path_factory):
+    """The tiny synthetic data and its cache, made once for this module."""
+    folder = tmp_path_factory.mktemp("tiny")
+    return write_course_file(folder / "tiny.json.gz", make_splits()), folder / "cache"
+
+
 @pytest.fixture
-def cli(tmp_path, monkeypatch, capsys):
+def cli(tiny_file, tmp_path, monkeypatch, capsys):
     """``cli(*extra)`` -> (exit code, stderr) of ``train softmax`` on tiny data under ``tmp_path/R``."""
-    monkeypatch.setenv("PADDLE_MNIST_DATA", str(write_course_file(tmp_path / "tiny.json.gz", make_splits())))
-    monkeypatch.setenv("PADDLE_MNIST_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("PADDLE_MNIST_DATA", str(tiny_file[0]))
+    monkeypatch.setenv("PADDLE_MNIST_CACHE", str(tiny_file[1]))
 
     def run(*extra):
         code = main([str(a) for a in [*TRAIN, "--runs-dir", tmp_path / "R", "--results-dir",
