@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 import pytest
-from conftest import make_splits, write_course_file
+from conftest import REAL_DATA, make_splits, write_course_file
 
 from paddle_mnist.apps.cli import main
 from paddle_mnist.engine import distributed
@@ -94,6 +94,20 @@ def test_a_link_in_the_runs_is_refused_and_nothing_outside_changes(case, where, 
     assert fragment in line and str(link) in line, line
     assert _state(home) == before, "a file or folder outside the runs changed"
     assert not (tmp_path / "R" / "softmax" / RUN / "summary.json").exists(), "a run trained anyway"
+
+
+@pytest.mark.parametrize("where", ["quick/softmax/default-seed0", "quick/softmax/default-seed0/.lock", "quick"])
+def test_the_issues_quick_reproduction_is_refused(where, tmp_path, monkeypatch, capsys):
+    """Issue 22 rows 1-2 as filed: ``train softmax --quick --seeds 0 --runs-dir R`` over a linked folder or lock."""
+    monkeypatch.setenv("PADDLE_MNIST_DATA", str(REAL_DATA))
+    home = _outside(tmp_path)
+    before = _state(home)
+    link = tmp_path / "R" / where
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(home / ("notes.txt" if where.endswith(".lock") else "data"))
+    code = main(["train", "softmax", "--quick", "--seeds", "0", "--device", "cpu", "--runs-dir", str(tmp_path / "R")])
+    assert "is a link" in _one_line(code, capsys.readouterr().err)
+    assert _state(home) == before
 
 
 def test_a_fresh_start_never_deletes_a_file_no_run_wrote(tmp_path, cli):
