@@ -189,9 +189,11 @@ def cmd_train(args) -> int:
     arrays = read_arrays(s.data_path)  # a missing or corrupted data file stops here, before any run starts
     if args.nproc > 1:
         return _launch_distributed(args)
-    if args.quick and len(arrays["train"][1]) < QUICK["train_subset"]:
-        return _fail(f"--quick trains on the first {QUICK['train_subset']} training images; the data file has "
-                     f"{len(arrays['train'][1])}: train without --quick")
+    subset = max((j.config.train_subset for _, j in jobs if hasattr(j.config, "train_subset")), default=0)
+    if subset > len(arrays["train"][1]):
+        how = "train without --quick" if args.quick and subset == QUICK["train_subset"] else "set a smaller train_subset"
+        return _fail(f"the runs train on the first {subset} training images; the data file has "
+                     f"{len(arrays['train'][1])}: {how}")
     set_device(args.device or "auto")  # so does a GPU asked of a CPU build
     record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=overrides,
                             runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume,

@@ -118,6 +118,8 @@ def _checked(key: str, value, where):
 def merge(file_settings: dict, sets: dict, flags: dict) -> dict:
     """One override dict: the config file, then ``--set``, then the dedicated flags (``--lr`` ...)."""
     out = {**file_settings, **sets, **flags}
+    if "seed" in out:
+        raise ConfigError(f"seed is set with --seeds (e.g. --seeds {out['seed']}), not --set or --config")
     dataclasses.replace(TrainConfig(), **out)  # every value checked together (ranges too)
     for key, choices in _choices().items():
         if key in out and out[key] not in choices:
@@ -188,8 +190,8 @@ def run_name(exp, settings, job_name: str, cfg: TrainConfig) -> str:
     """A run's name from the config it trains: the variant's label with the optimizer it trains, what the user's
     settings change from the base, then ``-seedN`` (``adam-seed0`` -> ``sgd-lr0.05-hidden300x100-epochs2-seed0``).
 
-    A label word naming the base's optimizer is replaced by the config's; the label ``default`` becomes the
-    optimizer once anything changed. Values come from ``cfg``; past ``MAX_TAG`` characters the tail is a hash.
+    A label word naming the base's optimizer is replaced by the config's (else a changed optimizer leads the
+    tag); the label ``default`` becomes the optimizer once anything changed. Values come from ``cfg``; past ``MAX_TAG`` characters the tail is a hash.
     """
     m = re.match(r"^(.*?)(-seed\d+)?$", job_name)
     label, seed = m.group(1), m.group(2) or ""
@@ -200,8 +202,11 @@ def run_name(exp, settings, job_name: str, cfg: TrainConfig) -> str:
         return f"{label}{seed}"
     base_opt = exp.base.optimizer
     words = ["default" if w == base_opt and "optimizer" in changed else w for w in label.split("-")]
+    parts = _parts(changed)
+    if "optimizer" in changed and "default" not in words:
+        parts = [cfg.optimizer] + parts  # a label that does not name the optimizer: the tag does
     words = [cfg.optimizer if w == "default" else w for w in words]
-    tag = _joined(_parts(changed))
+    tag = _joined(parts)
     return "-".join(words + ([tag] if tag else [])) + seed
 
 
