@@ -191,9 +191,10 @@ def cmd_train(args) -> int:
         return _launch_distributed(args)
     subset = max((j.config.train_subset for _, j in jobs if hasattr(j.config, "train_subset")), default=0)
     if subset > len(arrays["train"][1]):
-        how = "train without --quick" if args.quick and subset == QUICK["train_subset"] else "set a smaller train_subset"
-        return _fail(f"the runs train on the first {subset} training images; the data file has "
-                     f"{len(arrays['train'][1])}: {how}")
+        who, how = ("--quick trains", "train without --quick") if args.quick and subset == QUICK["train_subset"] \
+            else ("the runs train", "set a smaller train_subset")
+        return _fail(f"{who} on the first {subset} training images; the data file has {len(arrays['train'][1])}: "
+                     f"{how}")
     set_device(args.device or "auto")  # so does a GPU asked of a CPU build
     record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=overrides,
                             runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume,
