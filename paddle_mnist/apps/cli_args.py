@@ -55,8 +55,9 @@ def check_train(args, settings, jobs) -> None:
     odd = sorted({j.config.batch_size for _, j in jobs if hasattr(j.config, "batch_size")
                   and j.config.batch_size % args.nproc})
     if args.nproc > 1 and odd:
+        fit = odd[0] - odd[0] % args.nproc or args.nproc
         raise ConfigError(f"--nproc {args.nproc}: batch size {odd[0]} does not split evenly over {args.nproc} "
-                          f"processes; use --batch-size {odd[0] - odd[0] % args.nproc or args.nproc} or another --nproc")
+                          f"processes; use --batch-size {fit} or another --nproc")
     if args.results_dir is not None and not args.dry_run:
         check_folder(args.results_dir, "--results-dir")
 

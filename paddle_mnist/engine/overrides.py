@@ -191,7 +191,8 @@ def run_name(exp, settings, job_name: str, cfg: TrainConfig) -> str:
     settings change from the base, then ``-seedN`` (``adam-seed0`` -> ``sgd-lr0.05-hidden300x100-epochs2-seed0``).
 
     A label word naming the base's optimizer is replaced by the config's (else a changed optimizer leads the
-    tag); the label ``default`` becomes the optimizer once anything changed. Values come from ``cfg``; past ``MAX_TAG`` characters the tail is a hash.
+    tag); the label ``default`` becomes the optimizer once anything changed. Values come from ``cfg``; past
+    ``MAX_TAG`` characters the tail is a hash.
     """
     m = re.match(r"^(.*?)(-seed\d+)?$", job_name)
     label, seed = m.group(1), m.group(2) or ""

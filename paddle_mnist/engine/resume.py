@@ -87,10 +87,8 @@ def extension_source(config: TrainConfig, run_dir: Path) -> Path | None:
     for other in sorted(run_dir.parent.iterdir()):
         if other == run_dir or other.is_symlink() or not other.is_dir():
             continue
-        done = read_summary(other)
-        saved = (done or {}).get("config")
-        if done is None or done["status"] != "ok" or not isinstance(saved.get("epochs"), int) \
-                or not (other / CHECKPOINT).is_file():
+        saved = _finished_config(other)
+        if saved is None or not isinstance(saved.get("epochs"), int) or not (other / CHECKPOINT).is_file():
             continue
         if {k: v for k, v in saved.items() if k != "epochs"} == want and saved["epochs"] < config.epochs:
             found.append((saved["epochs"], other))
@@ -113,7 +111,22 @@ def _extended(source: Path, run_dir: Path) -> dict:
     if not isinstance(state, dict) or "record" not in state or not isinstance(state.get("epoch"), int):
         raise ResumeMismatch(f"{source / CHECKPOINT}: not a resume checkpoint; rerun without --resume")
     if distributed.is_main() and (source / "best.pdparams").is_file():
-        save_state(load_state(source / "best.pdparams"), run_dir / "best.pdparams")
+        best = load_state(source / "best.pdparams")
+        shapes = {k: getattr(v, "shape", None) for k, v in (best.items() if isinstance(best, dict) else ())}
+        if not isinstance(state.get("model"), dict) or \
+                shapes != {k: getattr(v, "shape", None) for k, v in state["model"].items()}:
+            raise ResumeMismatch(f"{source / 'best.pdparams'}: does not fit the run's model; rerun without --resume")
+        save_state(best, run_dir / "best.pdparams")
     state["extended_from"] = state["epoch"]
     state["extended_from_run"] = source.name
     return state
+
+
+def _finished_config(run_dir: Path) -> dict | None:
+    """The config of a run that finished ``ok`` (its ``summary.json``), quietly ``None`` otherwise."""
+    try:
+        done = read_json(run_dir / "summary.json")
+    except (OSError, PaddleMnistError):
+        return None
+    ok = isinstance(done, dict) and done.get("status") == "ok" and isinstance(done.get("config"), dict)
+    return done["config"] if ok else None
