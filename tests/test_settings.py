@@ -13,7 +13,7 @@ import pytest
 from conftest import make_splits, write_course_file
 
 from paddle_mnist.apps.cli import main
-from paddle_mnist.engine.checkpoint import load_state
+from paddle_mnist.engine.checkpoint import CHECKPOINT, load_state
 from paddle_mnist.engine.config import TrainConfig
 from paddle_mnist.engine.experiment import Settings, planned_jobs
 from paddle_mnist.engine.optimizers import OPTIMIZERS
@@ -140,9 +140,7 @@ def test_resume_with_more_epochs_extends_a_finished_run(tmp_path, capsys):
     assert _train(tmp_path, "a", "--epochs", "3", "--resume") == 0
     assert _train(tmp_path, "b", "--epochs", "3") == 0
     capsys.readouterr()
-    two, three = (tmp_path / "a" / "softmax" / f"sgd-epochs{n}-batchsize8-" for n in (2, 3))
-    two, three = (next(p for p in (tmp_path / "a" / "softmax").iterdir() if p.name.startswith(x.name))
-                  for x in (two, three))
+    two, three = (next((tmp_path / "a" / "softmax").glob(f"sgd-epochs{n}-batchsize8-data*-seed0")) for n in (2, 3))
     fresh = tmp_path / "b" / "softmax" / three.name
     ext, new, old = (json.loads((p / "summary.json").read_text()) for p in (three, fresh, two))
     assert ext["extended_from_run"] == two.name and ext["epochs_extended_from"] == 2
@@ -150,11 +148,10 @@ def test_resume_with_more_epochs_extends_a_finished_run(tmp_path, capsys):
     for key in ("valid_loss", "train_loss", "valid_acc"):
         assert ext["history"][key] == new["history"][key]
     assert ext["iterations"] == new["iterations"] and ext["test_acc"] == new["test_acc"]
-    for file in ("best.pdparams", "checkpoint.pdparams"):
-        if (fresh / file).is_file():
-            a, b = load_state(three / file), load_state(fresh / file)
-            a, b = (x["model"] if "model" in x else x for x in (a, b))
-            assert all(np.array_equal(a[k], b[k]) for k in a)
+    for file in ("best.pdparams", CHECKPOINT):
+        a, b = load_state(three / file), load_state(fresh / file)
+        a, b = (x["model"] if "model" in x else x for x in (a, b))
+        assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
 
 
 def test_resume_refuses_to_stretch_a_cosine_schedule(tmp_path, capsys):
