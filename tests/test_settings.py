@@ -89,6 +89,22 @@ def test_the_issue_examples():
         Settings.resolve(exp, (0,), False, {"seed": 7})
 
 
+@pytest.mark.parametrize("argv, words", [
+    (["optimizers", "--lr", "0.05"], "the optimizers study sets lr per optimizer; use `train mlp --set optimizer="),
+    (["mlp", "--set", "seed=7", "--seeds", "0"], "seed is set with --seeds"),
+    (["mlp", "--config", "CONFIG"], "seed is set with --seeds"),
+    (["hparams", "--epochs", "3"], "chooses lr, hidden units and epochs on valid"),
+    (["numpy", "--set", "hidden=50"], "hidden cannot be set"),
+])
+def test_a_refusal_is_one_line_saying_what_to_use(argv, words, tmp_path, capsys):
+    (tmp_path / "c.toml").write_text("seed = 7\n")
+    argv = [str(tmp_path / "c.toml") if a == "CONFIG" else a for a in argv]
+    assert main(["train", *argv, "--runs-dir", str(tmp_path / "runs")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0], err
+    assert not (tmp_path / "runs").exists()
+
+
 def test_a_long_name_keeps_its_first_settings_and_hashes_the_rest():
     exp = EXPERIMENTS["mlp"]
     many = {"lr": 0.01, "hidden": (512, 256, 128), "dropout": 0.3, "activation": "tanh", "weight_decay": 1e-4}
