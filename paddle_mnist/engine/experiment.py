@@ -109,7 +109,7 @@ def refusal(exp: "Experiment", overrides: dict) -> str:
                     f"to all its runs; for one run use `train softmax --set model=mlp --set {key}=...`")
     if exp.settable is not None:
         return ""
-    cfgs = [dataclasses.replace(exp.base, **v, **overrides) for _, v in exp.variants]
+    cfgs = [dataclasses.replace(exp.base, **{**v, **overrides}) for _, v in exp.variants]
     mlp_keys = [k for k in keys if k in MLP_ONLY]
     if mlp_keys and all(c.model != "mlp" for c in cfgs):
         return f"{', '.join(mlp_keys)}: the {cfgs[0].model} model has no hidden layers; use `--set model=mlp` too"

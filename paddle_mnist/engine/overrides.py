@@ -1,13 +1,14 @@
-"""Settings from the command line: ``--set key=value``, ``--config FILE`` and the run-name tag they give.
+"""Settings from the command line: ``--set key=value``, ``--config FILE``, and the run names they give.
 
 Every ``TrainConfig`` field can be set; a value is parsed by the field's type
-(int, float, bool, str; ``hidden`` as ``300,100``). Unknown keys and wrong types
-are one-line ``ConfigError``s listing the valid keys. ``run_tag`` names what the
-overrides change from the experiment's base (``lr0.01-hidden300x100``, or a short
-hash when that gets long), so a trial sits beside the others in ``runs/`` and in
-the dashboard instead of replacing them; ``tagged`` puts the tag before ``-seedN``.
+(int, float, bool, str; ``hidden`` as ``300,100``). Unknown keys, wrong types,
+``seed`` (it comes from ``--seeds``) and a config file too big or nested too
+deep are one-line ``ConfigError``s. ``run_name`` names a run from the config it
+trains: the variant's label with the optimizer trained, then what the user's
+settings change from the experiment's base (``sgd-lr0.05-hidden300x100-epochs2-seed0``;
+a hash only past ``MAX_TAG`` characters); ``run_tag`` names the results file the same way.
 
-    python -m paddle_mnist train mlp --set optimizer=sgd --set lr=0.05 --set hidden=300,100 --seeds 0
+    python -m paddle_mnist train mlp --set optimizer=sgd --set lr=0.05 --set hidden=300,100 --epochs 2 --seeds 0
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import tomllib
 from pathlib import Path
 
 from paddle_mnist.engine.config import TrainConfig, _hints
@@ -86,7 +88,7 @@ def read_config_file(path) -> dict:
     kind = "TOML" if path.suffix == ".toml" else "JSON"
     try:
         text = raw.decode("utf-8")
-        data = _toml_loads(text) if kind == "TOML" else json.loads(text)
+        data = tomllib.loads(text) if kind == "TOML" else json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid {kind} ({str(exc).splitlines()[0]})") from None
     except RecursionError:
@@ -95,12 +97,6 @@ def read_config_file(path) -> dict:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a table of settings, got {type(data).__name__}")
     return {k: _checked(k, v, path) for k, v in data.items()}
-
-
-def _toml_loads(text: str) -> dict:
-    import tomllib
-
-    return tomllib.loads(text)
 
 
 def _checked(key: str, value, where):
