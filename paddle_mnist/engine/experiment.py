@@ -7,6 +7,8 @@ measured statistics). ``plan`` is a generator: it yields a ``Stage`` of jobs and
 receives that stage's run records, so a later stage can depend on an earlier one
 (a learning rate chosen on ``valid`` after a sweep). ``--dry-run`` drives the
 same generator with placeholder records, so it lists every run a real run makes.
+A user's setting is applied to every run or refused by ``Settings.resolve``
+(``refusal``: ``seed`` comes from ``--seeds``; a study refuses the keys it sets itself).
 The registry of experiments is ``paddle_mnist.studies``.
 
     python -m paddle_mnist train optimizers --quick --dry-run
