@@ -45,9 +45,9 @@ def test_dry_run_prints_configs_without_training(tmp_path):
     res = cli("train", "mlp", "--dry-run", "--epochs", "3", "--lr", "0.01", "--seeds", "4,5", "--runs-dir", tmp_path)
     assert res.returncode == 0
     lines = [line for line in res.stdout.strip().splitlines() if not line.startswith("#")]
-    assert [line.split()[0] for line in lines] == ["adam-epochs3-lr0.01-seed4", "adam-epochs3-lr0.01-seed5",
-                                                   "adam-cosine-epochs3-lr0.01-seed4",
-                                                   "adam-cosine-epochs3-lr0.01-seed5"]
+    assert [line.split()[0] for line in lines] == ["adam-lr0.01-epochs3-seed4", "adam-lr0.01-epochs3-seed5",
+                                                   "adam-cosine-lr0.01-epochs3-seed4",
+                                                   "adam-cosine-lr0.01-epochs3-seed5"]
     assert "'epochs': 3" in lines[0] and "'lr': 0.01" in lines[0]
     assert not any(tmp_path.iterdir())
 

@@ -202,7 +202,7 @@ def test_sigint_saves_and_exits_130(bigger_tiny, tmp_path):
     env = {**os.environ, "PADDLE_MNIST_DATA": str(bigger_tiny)}
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=default_sigint)
-    run_dir = runs / "mlp" / "adam-batchsize4-epochs50-seed0"  # the CLI names runs after their overrides
+    run_dir = runs / "mlp" / "adam-epochs50-batchsize4-seed0"  # the CLI names runs after their overrides
     _wait_for_epoch(run_dir, 1, proc)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)

@@ -331,7 +331,7 @@ def test_resume_never_mixes_settings(tmp_path, monkeypatch, capsys):
     code, err = _train_tiny(tmp_path, monkeypatch, capsys, "--resume", "--lr", "0.5", "--batch-size", "25")
     assert code == 0, err
     assert first.read_bytes() == before  # the earlier run's record is untouched
-    assert len(list((tmp_path / "runs" / "softmax").glob("default-*batchsize25*lr0.5*"))) == 1
+    assert len(list((tmp_path / "runs" / "softmax").glob("sgd-lr0.5-*batchsize25*"))) == 1
     line = one_line_error(capsys, [*_TRAIN, "--runs-dir", tmp_path / "runs", "--results-dir", tmp_path / "res",
                                    "--resume", "--set", "log_every=7"])
     assert "differs in log_every 50 -> 7" in line, line

@@ -167,6 +167,7 @@ def _overrides(args) -> dict:
 
 
 def cmd_train(args) -> int:
+    from paddle_mnist.apps.cli_args import check_train
     from paddle_mnist.datafile.store import read_arrays
     from paddle_mnist.engine.device import set_device
     from paddle_mnist.engine.experiment import QUICK, Settings, planned_jobs
@@ -175,20 +176,25 @@ def cmd_train(args) -> int:
     exp = get_experiment(args.experiment)
     seeds = args.seeds or ((args.seed,) if args.seed is not None else None)
     overrides = _overrides(args)
+    s = Settings.resolve(exp, seeds, args.quick, overrides)  # a setting not applied to every run stops here
+    jobs = planned_jobs(exp, s, tag_runs=True)  # every run's config built, so checked (engine.config)
+    check_train(args, s, jobs)  # seeds, data file, processes, results folder: before any run folder exists
     if args.dry_run:
-        jobs = planned_jobs(exp, Settings.resolve(exp, seeds, args.quick, overrides), tag_runs=True)
         for stage, job in jobs:
             cfg = job.config.to_dict() if hasattr(job.config, "to_dict") else job.config
             print(f"{job.name}  ({stage})  {cfg}")
         print(f"# {len(jobs)} run(s); a choice made after a stage (a tuned rate, a chosen size) shows the first "
               "candidate")
         return 0
+    arrays = read_arrays(s.data_path)  # a missing or corrupted data file stops here, before any run starts
     if args.nproc > 1:
         return _launch_distributed(args)
-    arrays = read_arrays()  # a missing or corrupted data file stops here, before any run starts
-    if args.quick and len(arrays["train"][1]) < QUICK["train_subset"]:
-        return _fail(f"--quick trains on the first {QUICK['train_subset']} training images; the data file has "
-                     f"{len(arrays['train'][1])}: train without --quick")
+    subset = max((j.config.train_subset for _, j in jobs if hasattr(j.config, "train_subset")), default=0)
+    if subset > len(arrays["train"][1]):
+        who, how = ("--quick trains", "train without --quick") if args.quick and subset == QUICK["train_subset"] \
+            else ("the runs train", "set a smaller train_subset")
+        return _fail(f"{who} on the first {subset} training images; the data file has {len(arrays['train'][1])}: "
+                     f"{how}")
     set_device(args.device or "auto")  # so does a GPU asked of a CPU build
     record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=overrides,
                             runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume,

@@ -6,6 +6,7 @@ or a device where a file is written).
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 
@@ -37,6 +38,42 @@ def seed_list(text: str) -> tuple:
     if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
         raise argparse.ArgumentTypeError(f"expected distinct non-negative integers like 0,1,2, got {text!r}")
     return seeds
+
+
+def check_train(args, settings, jobs) -> None:
+    """``train``'s checks beyond each config's own (``engine.config``), before any run folder is made: one seed
+    option, seeds in range, the data file, the batch split over ``--nproc`` processes, the results folder."""
+    from paddle_mnist.engine.config import MAX_SEED, check_data_path
+    from paddle_mnist.errors import ConfigError
+
+    if args.seed is not None and args.seeds:
+        raise ConfigError("give --seed N or --seeds A,B,..., not both")
+    for seed in settings.seeds:
+        if not 0 <= seed <= MAX_SEED:
+            raise ConfigError(f"seed {seed} is out of range: seeds are 0 to 2**32-1 = {MAX_SEED}")
+    check_data_path(settings.overrides.get("data_path", ""))
+    odd = sorted({j.config.batch_size for _, j in jobs if hasattr(j.config, "batch_size")
+                  and j.config.batch_size % args.nproc})
+    if args.nproc > 1 and odd:
+        fit = odd[0] - odd[0] % args.nproc or args.nproc
+        raise ConfigError(f"--nproc {args.nproc}: batch size {odd[0]} does not split evenly over {args.nproc} "
+                          f"processes; use --batch-size {fit} or another --nproc")
+    if args.results_dir is not None and not args.dry_run:
+        check_folder(args.results_dir, "--results-dir")
+
+
+def check_folder(path, option: str) -> None:
+    """A folder the program will write into: a folder (or absent) under a writable existing folder."""
+    from paddle_mnist.errors import PaddleMnistError
+
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise PaddleMnistError(f"{option} {path}: is a file, not a folder")
+    existing = next(q for q in (p, *p.parents) if q.exists() or q == Path(q.anchor) or str(q) == ".")
+    if not existing.is_dir():
+        raise PaddleMnistError(f"{option} {path}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PaddleMnistError(f"{option} {path}: {existing} is not writable")
 
 
 def device_name(text: str) -> str:

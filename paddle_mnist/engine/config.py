@@ -1,14 +1,19 @@
 """``TrainConfig``: one frozen dataclass describing one training run.
 
-Unknown keys, wrong types and out-of-range values are ``ConfigError``s; variants
-are built with ``dataclasses.replace`` (see ``experiments.py``).
+Unknown keys, wrong types, non-finite numbers, out-of-range values and a model
+over ``MAX_PARAMETERS`` are ``ConfigError``s raised when a config is built, so
+every source (``--set``, ``--config``, flags, a run folder's saved ``config.json``)
+meets the same checks before anything is built; ``check_data_path`` adds the
+file checks a run needs. Variants are built with ``dataclasses.replace``.
 
     python -m paddle_mnist train mlp --epochs 3 --lr 0.001
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
+from pathlib import Path
 from dataclasses import dataclass, fields
 
 from paddle_mnist.errors import ConfigError
@@ -48,21 +53,7 @@ class TrainConfig:
 
     def __post_init__(self):
         check_types(self)
-        positive = {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr, "log_every": self.log_every}
-        for name, value in positive.items():
-            if not value > 0:
-                raise ConfigError(f"{name} must be positive, got {value!r}")
-        for name in ("max_steps", "train_subset", "valid_subset", "seed", "weight_decay", "momentum"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if self.dropout_after not in ("all", "fc1"):
-            raise ConfigError(f"dropout_after must be all or fc1, got {self.dropout_after!r}")
-        if not self.hidden or any(isinstance(h, bool) or not isinstance(h, int) or h <= 0 for h in self.hidden):
-            raise ConfigError(f"hidden must be a non-empty tuple of positive ints, got {self.hidden!r}")
-        if self.device not in ("auto", "cpu", "gpu") and not self.device.startswith("gpu:"):
-            raise ConfigError(f"device must be auto, cpu, gpu or gpu:N, got {self.device!r}")
+        check_values(self)
 
     def model_kwargs(self) -> dict:
         """Keyword arguments for ``models.build_model(self.model, ...)``."""
@@ -78,6 +69,81 @@ class TrainConfig:
         d = dataclasses.asdict(self)
         d["hidden"] = list(self.hidden)
         return d
+
+
+MAX_PARAMETERS = 50_000_000  # a bigger model is refused before anything is built
+MAX_SEED = 2 ** 32 - 1  # numpy's seed range
+CLASSES = 10
+
+
+def check_values(cfg: TrainConfig) -> None:
+    """Every field's range (numbers finite), the output layer and the parameter count; a ``ConfigError``."""
+    for name in ("lr", "momentum", "weight_decay", "dropout"):
+        if not math.isfinite(getattr(cfg, name)):
+            raise ConfigError(f"{name} must be a finite number, got {getattr(cfg, name)!r}")
+    for name in ("epochs", "batch_size", "lr", "log_every"):
+        if not getattr(cfg, name) > 0:
+            raise ConfigError(f"{name} must be positive, got {getattr(cfg, name)!r}")
+    for name in ("max_steps", "train_subset", "valid_subset", "seed", "weight_decay", "momentum"):
+        if getattr(cfg, name) < 0:
+            raise ConfigError(f"{name} must be >= 0, got {getattr(cfg, name)!r}")
+    if cfg.seed > MAX_SEED:
+        raise ConfigError(f"seed must be at most 2**32-1 = {MAX_SEED}, got {cfg.seed}")
+    if not 0.0 <= cfg.dropout < 1.0:
+        raise ConfigError(f"dropout must be in [0, 1), got {cfg.dropout!r}")
+    if cfg.dropout_after not in ("all", "fc1"):
+        raise ConfigError(f"dropout_after must be all or fc1, got {cfg.dropout_after!r}")
+    if not cfg.hidden or any(isinstance(h, bool) or not isinstance(h, int) or h <= 0 for h in cfg.hidden):
+        raise ConfigError(f"hidden must be a non-empty tuple of positive ints, got {cfg.hidden!r}")
+    if cfg.device not in ("auto", "cpu", "gpu") and not (cfg.device.startswith("gpu:") and cfg.device[4:].isdigit()):
+        raise ConfigError(f"device must be auto, cpu, gpu or gpu:N, got {cfg.device!r}")
+    _check_output(cfg)
+    count = parameter_count(cfg)
+    if count > MAX_PARAMETERS:
+        raise ConfigError(f"the model would have {count:,} parameters (hidden={list(cfg.hidden)}); the limit is "
+                          f"{MAX_PARAMETERS:,}")
+
+
+def _check_output(cfg: TrainConfig) -> None:
+    """One output for the regression loss; at least one per class for the others (a softmax model has 10)."""
+    from paddle_mnist.course.losses import LOSSES
+
+    want = LOSSES[cfg.loss].out_features if cfg.loss in LOSSES else CLASSES
+    if cfg.model != "mlp":
+        return
+    if want == 1 and cfg.out_features != 1:
+        raise ConfigError(f"out_features must be 1 for loss {cfg.loss}, got {cfg.out_features}")
+    if want != 1 and cfg.out_features < CLASSES:
+        raise ConfigError(f"out_features must be at least the {CLASSES} classes for loss {cfg.loss}, "
+                          f"got {cfg.out_features}")
+
+
+def parameter_count(cfg: TrainConfig) -> int:
+    """Weights and biases of the model ``cfg`` builds, counted without building it."""
+    sizes = [784, *cfg.hidden, cfg.out_features] if cfg.model == "mlp" else [784, CLASSES]
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+
+
+def check_data_path(path: str) -> None:
+    """A data file a run can read: present, a file, and gzip (the course's ``mnist.json.gz`` layout); else one line.
+
+    The content itself is checked by ``datafile.store.read_arrays`` before any run starts.
+    """
+    if not path:
+        return
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"data_path {path}: no such file")
+    if not p.is_file():
+        raise ConfigError(f"data_path {path}: is a folder, not a data file")
+    try:
+        with open(p, "rb") as f:
+            magic = f.read(2)
+    except OSError as exc:
+        raise ConfigError(f"data_path {path}: cannot be read ({exc.strerror or exc})") from None
+    if magic != b"\x1f\x8b":
+        raise ConfigError(f"data_path {path}: not a course data file (expected a gzip-compressed JSON file "
+                          "like data/mnist.json.gz)")
 
 
 _HINTS = None

@@ -7,6 +7,8 @@ measured statistics). ``plan`` is a generator: it yields a ``Stage`` of jobs and
 receives that stage's run records, so a later stage can depend on an earlier one
 (a learning rate chosen on ``valid`` after a sweep). ``--dry-run`` drives the
 same generator with placeholder records, so it lists every run a real run makes.
+A user's setting is applied to every run or refused by ``Settings.resolve``
+(``refusal``: ``seed`` comes from ``--seeds``; a study refuses the keys it sets itself).
 The registry of experiments is ``paddle_mnist.studies``.
 
     python -m paddle_mnist train optimizers --quick --dry-run
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from paddle_mnist.engine.config import TrainConfig
+from paddle_mnist.errors import ConfigError
 
 QUICK = {"epochs": 2, "train_subset": 5000, "valid_subset": 2000}
 
@@ -56,24 +59,66 @@ class Settings:
     @classmethod
     def resolve(cls, exp: "Experiment", seeds=None, quick: bool = False, overrides: dict | None = None,
                 dry_run: bool = False) -> "Settings":
+        """Seeds (``--seeds`` only), ``--quick`` and the user's settings; a setting the experiment would not apply
+        to every run is refused (``refusal``), never dropped."""
+        overrides = dict(overrides or {})
+        why = refusal(exp, overrides)
+        if why:
+            raise ConfigError(why)
         chosen = tuple(seeds) if seeds else (tuple(exp.seeds[:1]) if quick else tuple(exp.seeds))
-        return cls(chosen, quick, dict(overrides or {}), dry_run)
+        return cls(chosen, quick, overrides, dry_run)
 
-    def config(self, exp: "Experiment", variant: dict | None = None, *, drop=(), cap_epochs=None) -> TrainConfig:
-        """Base + variant, then the ``--quick`` settings, then the overrides (minus ``drop``)."""
+    def config(self, exp: "Experiment", variant: dict | None = None, *, cap_epochs=None) -> TrainConfig:
+        """Base + variant, then the ``--quick`` settings, then the user's settings (all of them: ``resolve``
+        refused any the experiment sets itself). ``cap_epochs`` caps the epochs unless the user set them."""
         cfg = dataclasses.replace(exp.base, **(variant or {}))
         if self.quick:
             cfg = dataclasses.replace(cfg, **exp.quick)
-        ov = {k: v for k, v in self.overrides.items() if k not in drop}
-        if ov:
-            cfg = dataclasses.replace(cfg, **ov)
-        if cap_epochs is not None and cfg.epochs > cap_epochs:
+        if self.overrides:
+            cfg = dataclasses.replace(cfg, **self.overrides)
+        if cap_epochs is not None and cfg.epochs > cap_epochs and "epochs" not in self.overrides:
             cfg = dataclasses.replace(cfg, epochs=cap_epochs)
         return cfg
 
     @property
     def data_path(self) -> str | None:
         return self.overrides.get("data_path") or None
+
+
+MLP_ONLY = ("hidden", "activation", "dropout", "dropout_after", "out_features")
+USES_MOMENTUM = ("momentum", "nesterov")
+
+
+def refusal(exp: "Experiment", overrides: dict) -> str:
+    """Why the user's settings cannot all be applied to every run of ``exp`` (one line, with what to use instead),
+    or ``""``: ``seed`` (``--seeds``), a key outside ``exp.settable``, a key the experiment sets itself (its
+    ``fixed`` keys, the keys its variants set), a model setting no run's model has, ``momentum`` without a
+    momentum optimizer."""
+    if "seed" in overrides:
+        return f"seed is set with --seeds (e.g. --seeds {overrides['seed']}), not --set or --config"
+    keys = sorted(overrides)
+    if exp.settable is not None:
+        bad = [k for k in keys if k not in exp.settable]
+        if bad:
+            return (f"the {exp.name} study fixes its own settings: {', '.join(bad)} cannot be set (only "
+                    f"--seeds, --quick{''.join(', ' + k for k in exp.settable)} apply)")
+    for key in keys:
+        if key in exp.fixed:
+            return f"the {exp.name} study {exp.fixed[key]}"
+        labels = [label for label, v in exp.variants if key in v]
+        if labels and len(exp.variants) > 1:
+            return (f"the {exp.name} study sets {key} per variant ({', '.join(labels)}), so one value cannot apply "
+                    f"to all its runs; for one run use `train softmax --set model=mlp --set {key}=...`")
+    if exp.settable is not None:
+        return ""
+    cfgs = [dataclasses.replace(exp.base, **{**v, **overrides}) for _, v in exp.variants]
+    mlp_keys = [k for k in keys if k in MLP_ONLY]
+    if mlp_keys and all(c.model != "mlp" for c in cfgs):
+        return f"{', '.join(mlp_keys)}: the {cfgs[0].model} model has no hidden layers; use `--set model=mlp` too"
+    if "momentum" in overrides and not any(c.optimizer in USES_MOMENTUM for c in cfgs):
+        return (f"momentum applies to the momentum and nesterov optimizers only; add `--set optimizer=momentum` "
+                "(or drop momentum)")
+    return ""
 
 
 def grid_plan(exp: "Experiment", s: Settings):
@@ -98,6 +143,8 @@ class Experiment:
     headline: bool = False  # copy the best variant's best run to reports/models/<name>.pdparams
     description: str = ""
     plan: Callable = grid_plan  # (exp, settings) -> generator of Stage; returns (runs, extra record fields)
+    fixed: dict = field(default_factory=dict)  # key -> why the study sets it itself (``refusal``)
+    settable: tuple | None = None  # the only keys a study of its own runners takes (None: every key)
     analyse: Callable | None = None  # (exp, runs, settings) -> dict merged into the record
 
 
@@ -120,18 +167,24 @@ def placeholder(job: Job) -> dict:
             "best_valid_loss": 0.0, "state": None, **job.extra}
 
 
+def named(exp: Experiment, s: Settings, stage: Stage) -> list:
+    """``stage``'s jobs named as ``train`` names its run folders (``engine.overrides.run_name``: from each config)."""
+    from paddle_mnist.engine.overrides import run_name
+
+    if stage.fn is not None:
+        return list(stage.jobs)
+    return [dataclasses.replace(j, name=run_name(exp, s, j.name, j.config)) for j in stage.jobs]
+
+
 def planned_jobs(exp: Experiment, s: Settings, tag_runs: bool = False) -> list[tuple[str, Job]]:
     """``(stage name, job)`` for every run ``exp`` makes under ``s`` (choices made on placeholders).
 
-    ``tag_runs``: job names carry the override tag, as ``train``'s run folders will (``engine.overrides.run_tag``).
+    ``tag_runs``: job names say what the user's settings change, as ``train``'s run folders will (``named``).
     """
-    from paddle_mnist.engine.overrides import run_tag, tagged
-
-    out, tag = [], run_tag(exp, s) if tag_runs else ""
+    out = []
 
     def preview(stage: Stage) -> list[dict]:
-        named = [dataclasses.replace(j, name=tagged(j.name, tag)) if stage.fn is None else j for j in stage.jobs]
-        out.extend((stage.name, j) for j in named)
+        out.extend((stage.name, j) for j in (named(exp, s, stage) if tag_runs else stage.jobs))
         return [placeholder(j) for j in stage.jobs]
 
     drive(exp, dataclasses.replace(s, dry_run=True), preview)

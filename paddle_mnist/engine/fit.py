@@ -212,8 +212,9 @@ def finish(run: Run, p: Progress, run_dir: Path, logger) -> dict:
         "checkpoint": str(run_dir / "best.pdparams") if record["best_epoch"] is not None else None,
         "seconds": float(sum(p.history["seconds"])),
     }
-    if record.get("epochs_extended_from"):
-        result["epochs_extended_from"] = record["epochs_extended_from"]
+    for key in ("epochs_extended_from", "extended_from_run"):
+        if record.get(key):
+            result[key] = record[key]
     write_json(run_dir / "summary.json", result)
     return result
 
@@ -262,6 +263,8 @@ def _train(config, run_dir: Path, state, experiment, vdl_dir, progress, threads,
     p = restore(run, state, run_dir / CHECKPOINT) if state is not None else Progress()
     if state is not None and state.get("extended_from"):
         p.record.setdefault("epochs_extended_from", state["extended_from"])
+        if state.get("extended_from_run"):
+            p.record["extended_from_run"] = state["extended_from_run"]
     logger = RunLogger(vdl_dir, config, enabled=vdl_dir is not None, resume_step=p.record["step"], hparams=hparams)
     if p.epoch:
         logger.replay(p.history, p.record["iter_step"], p.record["iter_loss"])

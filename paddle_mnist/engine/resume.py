@@ -3,7 +3,8 @@
 ``resume_state(config, run_dir)`` gives ``(checkpoint state, None)`` to continue,
 ``(None, finished record)`` to skip, or raises ``ResumeMismatch`` naming the keys
 that differ (a longer ``--epochs`` of a constant schedule extends a finished run,
-recorded as ``epochs_extended_from``). A damaged ``summary.json`` counts as missing:
+recorded as ``epochs_extended_from``; ``extension_source`` finds the shorter run a
+new run folder continues). A damaged ``summary.json`` counts as missing:
 the run resumes from its checkpoint and writes a new one.
 
     python -m paddle_mnist train mlp --seeds 0 --resume
@@ -45,6 +46,10 @@ def resume_state(config: TrainConfig, run_dir: Path):
     done = read_summary(run_dir)
     ckpt = run_dir / CHECKPOINT
     state = load_state(ckpt) if ckpt.is_file() else None
+    if done is None and state is None:
+        source = extension_source(config, run_dir)
+        if source is not None:
+            return _extended(source, run_dir), None
     if state is not None and (not isinstance(state, dict) or "record" not in state):
         raise ResumeMismatch(f"{ckpt}: not a resume checkpoint; rerun without --resume to start afresh")
     saved = (state or {}).get("config") or (done or {}).get("config") or _config_json(run_dir)
@@ -64,3 +69,64 @@ def _config_json(run_dir: Path):
     except (OSError, PaddleMnistError):
         return None
     return saved.get("config") if isinstance(saved, dict) else None
+
+
+def extension_source(config: TrainConfig, run_dir: Path) -> Path | None:
+    """For ``--resume`` into a run folder with no run in it: the finished run beside it with the same config but
+    fewer epochs (the most), which this run continues; ``None`` if there is none. A run is named after its epochs
+    (``sgd-epochs2-seed0``), so ``--resume --epochs 3`` finds ``sgd-epochs2-seed0`` and writes
+    ``sgd-epochs3-seed0``, leaving the 2-epoch run as it was. Only a constant learning rate extends: a schedule
+    over the epoch count (cosine) would change its horizon, so that is a ``ResumeMismatch``."""
+    from paddle_mnist.engine.checkpoint import ResumeMismatch
+
+    run_dir = Path(run_dir)
+    if (run_dir / "summary.json").is_file() or (run_dir / CHECKPOINT).is_file() or not run_dir.parent.is_dir():
+        return None
+    want = {k: v for k, v in config.to_dict().items() if k != "epochs"}
+    found = []
+    for other in sorted(run_dir.parent.iterdir()):
+        if other == run_dir or other.is_symlink() or not other.is_dir():
+            continue
+        saved = _finished_config(other)
+        if saved is None or not isinstance(saved.get("epochs"), int) or not (other / CHECKPOINT).is_file():
+            continue
+        if {k: v for k, v in saved.items() if k != "epochs"} == want and saved["epochs"] < config.epochs:
+            found.append((saved["epochs"], other))
+    if not found:
+        return None
+    epochs, source = max(found)
+    if config.lr_schedule != "constant":
+        raise ResumeMismatch(f"--resume cannot extend {source} from {epochs} to {config.epochs} epochs: its "
+                             f"{config.lr_schedule} learning rate decays over its epoch count; rerun without "
+                             "--resume to train it afresh")
+    return source
+
+
+def _extended(source: Path, run_dir: Path) -> dict:
+    """``source``'s checkpoint, to continue in ``run_dir``, with its best weights copied there (checked loads)."""
+    from paddle_mnist.engine import distributed
+    from paddle_mnist.engine.checkpoint import ResumeMismatch, save_state
+
+    state = load_state(source / CHECKPOINT)
+    if not isinstance(state, dict) or "record" not in state or not isinstance(state.get("epoch"), int):
+        raise ResumeMismatch(f"{source / CHECKPOINT}: not a resume checkpoint; rerun without --resume")
+    if distributed.is_main() and (source / "best.pdparams").is_file():
+        best = load_state(source / "best.pdparams")
+        shapes = {k: getattr(v, "shape", None) for k, v in (best.items() if isinstance(best, dict) else ())}
+        if not isinstance(state.get("model"), dict) or \
+                shapes != {k: getattr(v, "shape", None) for k, v in state["model"].items()}:
+            raise ResumeMismatch(f"{source / 'best.pdparams'}: does not fit the run's model; rerun without --resume")
+        save_state(best, run_dir / "best.pdparams")
+    state["extended_from"] = state["epoch"]
+    state["extended_from_run"] = source.name
+    return state
+
+
+def _finished_config(run_dir: Path) -> dict | None:
+    """The config of a run that finished ``ok`` (its ``summary.json``), quietly ``None`` otherwise."""
+    try:
+        done = read_json(run_dir / "summary.json")
+    except (OSError, PaddleMnistError):
+        return None
+    ok = isinstance(done, dict) and done.get("status") == "ok" and isinstance(done.get("config"), dict)
+    return done["config"] if ok else None

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from paddle_mnist.engine import distributed
 from paddle_mnist.engine.config import from_dict
-from paddle_mnist.engine.experiment import Experiment, Settings, Stage, drive
+from paddle_mnist.engine.experiment import Experiment, Settings, Stage, drive, named
 from paddle_mnist.engine.pool import parallel_map
 from paddle_mnist.engine.checkpoint import load_state
 from paddle_mnist.records import (LinkRefused, RunInUse, atomic_write_text, check_clearable, clear_logs, clear_run,
@@ -182,11 +182,13 @@ def _preflight(jobs: list[dict]) -> None:
     """Before any run starts: every run folder free, and ``--resume`` only over the same configs."""
     from paddle_mnist.engine.checkpoint import resume_check
     from paddle_mnist.engine.checkpoint import CHECKPOINT
-    from paddle_mnist.engine.resume import read_summary
+    from paddle_mnist.engine.resume import extension_source, read_summary
 
     for job in jobs:
         run_dir = Path(job["run_dir"])
         own_folder(job["vdl_dir"], job["root"], make=False)  # a linked VisualDL folder: refused now
+        if job["resume"]:
+            extension_source(job["config"], run_dir)  # a run whose schedule cannot be extended stops here
         if not run_dir.is_dir() and not run_dir.is_symlink():
             continue
         with run_lock(run_dir):  # a linked run folder or lock: refused before anything is cleared
@@ -302,7 +304,7 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
         log = lambda *a, **k: None  # noqa: E731
     started = time.perf_counter()
     opts = dict(runs_dir=runs_dir, quick=quick, resume=resume, workers=workers, progress=progress, log=log,
-                tag=tag, on_result=on_result)
+                on_result=on_result)
 
     def run_stage(stage: Stage) -> list[dict]:
         if stage.fn is not None:  # a study's own runner (the numpy nets, the toy-loss paths)
@@ -310,7 +312,7 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
             folder = own_folder(Path(runs_dir) / ("quick" if quick else "") / exp.name / stage.subdir, runs_dir)
             calls = [(stage.fn, j.config, str(folder / j.name), resume) for j in stage.jobs]
             return parallel_map(_own_run, calls, workers, on_done=on_result, env=stage.env)
-        configs = [(j.name, j.variant, j.config, j.extra) for j in stage.jobs]
+        configs = [(j.name, j.variant, j.config, j.extra) for j in (named(exp, s, stage) if tag_runs else stage.jobs)]
         return run_configs(exp.name, configs, subdir=stage.subdir, **opts)
 
     runs, extra = drive(exp, s, run_stage)

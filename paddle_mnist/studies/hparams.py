@@ -59,6 +59,10 @@ def best_lr_of(grid_runs: list[dict]):
     return max(by_lr, key=lambda lr: (by_lr[lr], -lr)) if by_lr else None
 
 
+HPARAMS_WHY = ("chooses lr, hidden units and epochs on valid; to train one point use `train mlp --set lr=... "
+               "--set hidden=... --epochs N`")
+
+
 def _grid_label(lr, hidden) -> str:
     return f"grid_lr{lr:g}_h{hidden}"
 
@@ -69,7 +73,7 @@ def hparams_plan(exp, s):
     grid = hparams_grid(s.quick)
 
     def job(lr, h, stage):
-        cfg = s.config(exp, {"lr": lr, "hidden": (h, h)}, drop=("lr",))
+        cfg = s.config(exp, {"lr": lr, "hidden": (h, h)})
         label = _grid_label(lr, h)
         return Job(f"{label}-seed{s.seeds[0]}", label, dataclasses.replace(cfg, seed=s.seeds[0], score_eval=False),
                    {"stage": stage, "lr": lr, "hidden_units": h})
@@ -83,7 +87,7 @@ def hparams_plan(exp, s):
     runs += yield Stage("hidden sweep", todo, subdir="grid")
     choice = choose_hparams(runs)  # fixed here, before anything reads eval
     h = choice["hidden"]
-    cfg = s.config(exp, {"lr": choice["lr"], "hidden": (h, h)}, drop=("lr", "epochs"))
+    cfg = s.config(exp, {"lr": choice["lr"], "hidden": (h, h)})
     cfg = dataclasses.replace(cfg, epochs=choice["epochs"])
     final = [Job(f"chosen-seed{seed}", "chosen", dataclasses.replace(cfg, seed=seed),
                  {"stage": "final", "lr": choice["lr"], "hidden_units": h}) for seed in s.seeds]
@@ -119,6 +123,8 @@ def hparams() -> Experiment:
         quick=dict(QUICK, log_every=10),
         plan=hparams_plan,
         analyse=hparams_post,
+        fixed={k: HPARAMS_WHY for k in ("lr", "hidden", "epochs")}
+        | {"score_eval": "scores eval on its chosen point only, never on the grid"},
         description="ReLU MLP with two equal hidden layers, cross entropy, SGD, batch 100. One seed: learning rate "
                     "0.01-1 at 100, 200 and 400 hidden units, then hidden units 50-700 by 50 at the best rate, each "
                     "run up to 3 epochs; (learning rate, hidden units, epochs) is chosen by valid accuracy alone "

@@ -115,6 +115,8 @@ def init() -> Experiment:
         seeds=(0,),
         plan=init_plan,
         analyse=init_post,
+        fixed={k: "sets optimizer, lr, activation and init per run; use `train mlp --set optimizer=... --set "
+                  "lr=... --set activation=... --set init=...`" for k in ("optimizer", "lr", "activation", "init")},
         description="784-100x5-10 MLPs with sigmoid, tanh or ReLU hidden layers and zero, N(0, 1), N(0, 0.01), "
                     "Xavier (normal) or MSRA/He (normal) weights, biases zero: activation histograms of every "
                     "hidden layer at initialisation on 1,000 training images, and accuracy after one epoch "

@@ -219,6 +219,7 @@ def numpy() -> Experiment:
         base=TrainConfig(model="mlp", hidden=(300, 300), optimizer="adam", lr=1e-3, batch_size=100),
         seeds=(0, 1, 2),
         plan=numpy_plan,
+        settable=("device", "data_path"),
         description="Numpy from scratch, float32. (a) The 784-300-300-10 ReLU net with softmax cross entropy, "
                     "batch 100, 10,000 iterations (20 epochs), trained with each numpy optimizer at seed 004's "
                     "learning rates (SGD 0.1, the others 0.001), plus Momentum from seed 004's N(0, 0.01) weights; "

@@ -68,12 +68,12 @@ def optimizers_plan(exp, s):
     """Report settings x seeds and the lr sweep (valid only), then each optimizer's tuned rate x seeds."""
     jobs = []
     for label, variant in exp.variants:
-        cfg = s.config(exp, variant, drop=("lr",))
+        cfg = s.config(exp, variant)
         jobs += [Job(f"{label}-seed{seed}", label, dataclasses.replace(cfg, seed=seed),
                      {"stage": "report", "optimizer": cfg.optimizer, "lr": cfg.lr}) for seed in s.seeds]
     for opt, grid in sweep_grid(s.quick).items():
         for lr in grid:
-            cfg = s.config(exp, {"optimizer": opt, "lr": lr}, drop=("lr",), cap_epochs=SWEEP_EPOCHS)
+            cfg = s.config(exp, {"optimizer": opt, "lr": lr}, cap_epochs=SWEEP_EPOCHS)
             label = f"sweep_{opt}_{lr:g}"
             jobs.append(Job(f"{label}-seed{s.seeds[0]}", label,
                             dataclasses.replace(cfg, seed=s.seeds[0], score_eval=False),
@@ -85,7 +85,7 @@ def optimizers_plan(exp, s):
     for opt, c in choice.items():
         if c["lr"] is None:
             continue  # every rate of the sweep diverged or failed: no tuned run
-        cfg = s.config(exp, {"optimizer": opt, "lr": c["lr"]}, drop=("lr",))
+        cfg = s.config(exp, {"optimizer": opt, "lr": c["lr"]})
         for seed in s.seeds:
             c_s = dataclasses.replace(cfg, seed=seed)
             same = done.get((seed, _key(c_s.to_dict())))
@@ -142,6 +142,9 @@ def optimizers() -> Experiment:
         quick=dict(QUICK, log_every=10),
         plan=optimizers_plan,
         analyse=optimizers_post,
+        fixed={"optimizer": "sets the optimizer per run; use `train mlp --set optimizer=... --set lr=...`",
+               "lr": "sets lr per optimizer; use `train mlp --set optimizer=... --set lr=...`",
+               "score_eval": "scores eval on its report and tuned runs only, never on the sweep"},
         description="The done-right arm of seed 000 §2.7 (its own, on the double-softmax model, is the `course` arm): "
                     "784-200-200-10 ReLU MLP on logits, cross entropy, batch 100, 5 epochs: the report's settings (SGD 0.01, "
                     "0.0001, 0.9; Momentum 0.01 with momentum 0.9; Adagrad 0.01, 0.001; Adam 0.001, 0.01) plus "

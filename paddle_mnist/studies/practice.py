@@ -282,7 +282,7 @@ def practice_plan(exp, s):
 def practice() -> Experiment:
     return Experiment(
         name="practice", title="Seed 002's practices and k-fold cross-validation", section="seed 002; 000 §2.2",
-        base=TrainConfig(), seeds=(0, 1, 2, 3, 4), plan=practice_plan,
+        base=TrainConfig(), seeds=(0, 1, 2, 3, 4), plan=practice_plan, settable=OVERRIDABLE,
         description="Numpy, every arm over the same seeds. Exponentially weighted averages (beta 0.5, 0.9, 0.98) "
                     "of a noisy year of daily temperatures, with and without bias correction; softmax regression "
                     "by batch (50,000), mini-batch (100) and stochastic (1) gradient descent at lr 0.1; mini-batch "

@@ -64,6 +64,7 @@ def trajectories() -> Experiment:
         name="trajectories", title="Optimizer trajectories on z = x^2/10 + y^2", section="seed 003",
         base=TrainConfig(), seeds=(0, 1, 2, 3, 4),
         plan=trajectories_plan,
+        settable=("device",),
         analyse=trajectories_post,
         description="20 steps from (-7, 2) on the toy loss z = x^2/10 + y^2 with SGD 0.95, Momentum 0.1, "
                     "Nesterov 0.1, AdaGrad 1.5, RMSProp 0.5 and Adam 0.5 (Paddle's other defaults), once with the "
