@@ -80,10 +80,8 @@ def _check_out_dir(out_dir: Path) -> None:
             raise PaddleMnistError(f"{parent}: is a file, cannot create the folder {out_dir} inside it")
 
 
-def _meta(params: Path, sidecar: Path, model, output_kind: str) -> dict:
+def _meta(params: Path, sidecar: Path, info: dict, model, output_kind: str) -> dict:
     import paddle
-
-    from paddle_mnist.records import read_json
 
     return {
         "format": FORMAT,
@@ -95,26 +93,33 @@ def _meta(params: Path, sidecar: Path, model, output_kind: str) -> dict:
         "classes": CLASSES,
         "preprocessing": PREPROCESSING,
         "source": {"model": repo_relative(params), "sidecar": repo_relative(sidecar),
-                   "sha256": hashlib.sha256(params.read_bytes()).hexdigest(), "info": read_json(sidecar)},
+                   "sha256": hashlib.sha256(params.read_bytes()).hexdigest(), "info": info},
         "parameters": int(sum(p.size for p in model.parameters())),
     }
 
 
-def export_model(model_path, out_dir) -> Path:
-    """Export ``model_path`` (``X.pdparams`` + ``X.json``) into ``out_dir``; returns the meta file's path.
+def export_model(model_path, out_dir=None, device: str | None = None) -> Path:
+    """Export ``model_path`` into ``out_dir`` (default ``runs/export/<name>``); returns the meta file's path.
 
-    A missing or broken model, a non-10-class model or an ``out_dir`` that is a
-    file raise ``PaddleMnistError``. Existing export files in ``out_dir`` are replaced.
+    ``model_path``: a name, a run folder or ``X.pdparams`` + ``X.json`` (``apps.model_arg.resolve_model``; a
+    run's meta records the model its ``config.json`` describes). A missing or broken model, a non-10-class
+    model or an ``out_dir`` that is a file raise ``PaddleMnistError``. Existing export files are replaced.
     """
+    from paddle_mnist.apps.model_arg import describe, resolve_model, use_device
     from paddle_mnist.engine.checkpoint import load_model
     from paddle_mnist.engine.checkpoint import model_paths as _model_paths
     from paddle_mnist.records import write_json
 
-    out_dir = Path(out_dir)
+    ref = resolve_model(model_path, exports=False)
+    out_dir = Path(out_dir) if out_dir is not None else DEFAULT_EXPORT_ROOT / ref.name
     _check_out_dir(out_dir)
     import paddle
 
-    params, sidecar = _model_paths(model_path)
+    use_device(device, ref)
+    params, sidecar = ref.path, _model_paths(ref.path)[1]
+    info = describe(ref)
+    if not sidecar.is_file():
+        sidecar = ref.path.parent / "config.json"  # a run's best.pdparams: its config describes it
     with paddle.utils.unique_name.guard():  # parameter names from linear_0 on: same bytes in any process
         model = load_model(params)
 
@@ -132,7 +137,7 @@ def export_model(model_path, out_dir) -> Path:
     try:
         spec = [paddle.static.InputSpec([None, 784], "float32", "x")]
         paddle.jit.save(model, str(tmp / PREFIX), input_spec=spec)
-        write_json(tmp / f"{PREFIX}{META_SUFFIX}", _meta(params, sidecar, model, kind))
+        write_json(tmp / f"{PREFIX}{META_SUFFIX}", _meta(params, sidecar, info, model, kind))
         for name in (f"{PREFIX}.json", f"{PREFIX}.pdiparams", f"{PREFIX}{META_SUFFIX}"):  # meta last
             if not (tmp / name).is_file():
                 raise PaddleMnistError(f"paddle.jit.save did not write {name} (got {sorted(os.listdir(tmp))})")
