@@ -146,20 +146,21 @@ def _border(a: np.ndarray) -> np.ndarray:
 
 
 def _lighting_plane(ink: np.ndarray):
-    """A plane fitted (robustly) to the border of ``ink``, its span across the image and the border's noise.
+    """A plane fitted (robustly) to the border of ``ink``: ``(slopes, span, noise)``.
 
-    ``(tilt, span, noise)``: ``tilt`` is the plane less its value at the centre, ``span`` is the plane's peak-to-peak change from one corner to the other
-    (fraction of full scale), ``noise`` the robust standard deviation of the border around it; ``tilt`` is
-    None where no fit is possible (an image under 3 px a side, a border mostly ink).
+    ``slopes`` are the plane's change across the width and across the height (fractions of full scale;
+    None where no fit is possible: an image under 3 px a side, a border mostly ink), ``span`` their
+    absolute sum (the change from one corner to the other), ``noise`` the border's robust standard
+    deviation around the plane. Only the border is touched: no full-size array is made.
     """
     h, w = ink.shape
     if min(h, w) < 3:
         return None, 0.0, 0.0
-    ys, xs = np.mgrid[0:h, 0:w]
-    mask = np.zeros((h, w), dtype=bool)
-    mask[[0, -1], :] = mask[:, [0, -1]] = True
-    a = np.stack([np.ones(mask.sum()), xs[mask] / w, ys[mask] / h], axis=1)
-    b = ink[mask].astype(np.float64)
+    cols, rows = np.arange(w) / w, np.arange(1, h - 1) / h
+    xs = np.concatenate([cols, cols, np.zeros(h - 2), np.full(h - 2, (w - 1) / w)])
+    ys = np.concatenate([np.zeros(w), np.full(w, (h - 1) / h), rows, rows])
+    a = np.stack([np.ones(len(xs)), xs, ys], axis=1)
+    b = _border(ink).astype(np.float64)
     keep = np.ones(len(b), dtype=bool)
     for _ in range(2):  # refit without border pixels far off the plane (ink touching the edge)
         coef = np.linalg.lstsq(a[keep], b[keep], rcond=None)[0]
@@ -168,12 +169,12 @@ def _lighting_plane(ink: np.ndarray):
         keep = np.abs(resid) <= 3 * mad
         if keep.sum() < 3:
             return None, 0.0, 0.0
-    tilt = coef[1] * (xs / w - 0.5) + coef[2] * (ys / h - 0.5)  # the plane less its value at the centre
-    return tilt, abs(float(coef[1])) + abs(float(coef[2])), mad
+    return (float(coef[1]), float(coef[2])), abs(float(coef[1])) + abs(float(coef[2])), mad
 
 
 def _flatten_lighting(ink: np.ndarray, mode: str = "auto") -> np.ndarray:
-    """``ink`` minus a plane fitted to its border, where the border shows a lighting gradient.
+    """``ink`` minus a plane fitted to its border (its value at the centre kept), where the border shows a
+    lighting gradient.
 
     A left-to-right gradient of 80 grey levels would otherwise count as "paper noise" and hide the digit.
     ``mode="auto"`` flattens only when the plane spans over ``GRADIENT_MIN`` of full scale and over
@@ -182,10 +183,13 @@ def _flatten_lighting(ink: np.ndarray, mode: str = "auto") -> np.ndarray:
     """
     if mode == "off":
         return ink
-    tilt, span, noise = _lighting_plane(ink)
-    if tilt is None or (mode == "auto" and (span < GRADIENT_MIN or span < GRADIENT_SIGMAS * noise)):
+    slopes, span, noise = _lighting_plane(ink)
+    if slopes is None or (mode == "auto" and (span < GRADIENT_MIN or span < GRADIENT_SIGMAS * noise)):
         return ink
-    return (ink - tilt).astype(np.float32)
+    h, w = ink.shape
+    across = (slopes[0] * (np.arange(w) / w - 0.5)).astype(np.float32)[None, :]
+    down = (slopes[1] * (np.arange(h) / h - 0.5)).astype(np.float32)[:, None]
+    return (ink - across - down).astype(np.float32)
 
 
 def _mnist_layout(ink: np.ndarray, stretch: bool = True) -> np.ndarray:
