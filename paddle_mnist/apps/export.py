@@ -24,6 +24,7 @@ headline models live in ``reports/models/inference/{mlp,softmax}/``::
 ``paddle.inference.create_predictor`` (CPU).
 
     python -m paddle_mnist export --model reports/models/softmax.pdparams --out runs/export/softmax
+    python -m paddle_mnist export --model runs/mlp/adam-seed0      # a run folder -> runs/export/mlp-adam-seed0
 """
 from __future__ import annotations
 

@@ -4,15 +4,19 @@
 palette; dark ink on light paper or light ink on dark) into a 784-vector the way
 MNIST itself was made: ink cropped to its bounding box, scaled (aspect kept) so
 the longer side is 20 px with an anti-aliasing filter, then pasted into a 28x28
-field so that the centre of mass lands at the centre. ``save_model`` /
-``load_model`` handle a model file ``X.pdparams`` plus its sidecar ``X.json``
-(``{"model": ..., "model_kwargs": {...}}``), and ``predict_images`` returns the
-digit and the softmax probabilities of each image. Only regular files are opened
+field so that the centre of mass lands at the centre. Its corrections (``Steps``: a
+lighting gradient flattened, paper noise, faint ink stretched) change only an image
+that needs them: a clean scan passes through untouched (``bench predict`` measures
+each on ``data/handwriting``). ``save_model`` / ``load_model`` handle a model file
+``X.pdparams`` plus its sidecar ``X.json`` (``{"model": ..., "model_kwargs": {...}}``);
+``predict_images`` takes any model ``apps.model_arg`` resolves (a name, a run folder,
+a model file, an export) and returns the digit and the softmax probabilities of each
+image. Only regular files are opened
 (a FIFO or device is refused first), images over ``MAX_PIXELS`` (40 megapixels) are
 refused from their header before decoding, and NaN/inf pixels are an error.
 
     python -m paddle_mnist predict digit.png
-    python -m paddle_mnist predict a.png b.jpg --model reports/models/softmax.pdparams
+    python -m paddle_mnist predict a.png b.jpg --model softmax --device cpu
     python -m paddle_mnist predict a.png --top 3 --save-input runs/seen --model runs/mlp/adam-seed0
 
 Paddle is imported inside the functions that need it, so importing this module
