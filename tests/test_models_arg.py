@@ -24,6 +24,19 @@ from paddle_mnist.errors import PaddleMnistError
 MODELS = REPO / "reports" / "models"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _layer_names_as_found():
+    """Paddle numbers the layers it traces process-wide (``/Linear_3/`` in a program after three traces), so an
+    export here would change the bytes a later test_export compares with the committed exports: restore it."""
+    import copy
+
+    from paddle.base import framework
+
+    saved = copy.deepcopy(framework._name_struct)  # the counters live in the tree: keep a copy
+    yield
+    framework._name_struct = saved
+
+
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     """A finished run folder of a user-trained MLP (runs/mlp/tiny-seed0), made in ~1 s."""
