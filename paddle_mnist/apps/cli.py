@@ -322,9 +322,9 @@ def cmd_dashboard(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from paddle_mnist.apps.export import export_model
+    from paddle_mnist.apps.model_arg import export_given
 
-    meta = export_model(args.model, args.out, device=args.device)
+    meta = export_given(args.model, args.out, device=args.device)
     print(f"export -> {meta.parent} ({', '.join(sorted(p.name for p in meta.parent.glob('inference.*')))})")
     return 0
 

@@ -99,28 +99,28 @@ def _meta(params: Path, sidecar: Path, info: dict, model, output_kind: str) -> d
     }
 
 
-def export_model(model_path, out_dir=None, device: str | None = None) -> Path:
-    """Export ``model_path`` into ``out_dir`` (default ``runs/export/<name>``); returns the meta file's path.
+def export_model(model_path, out_dir, info: dict | None = None) -> Path:
+    """Export ``model_path`` (``X.pdparams`` + ``X.json``, or a run folder / its ``best.pdparams``, described by
+    the run's ``config.json``) into ``out_dir``; returns the meta file's path. ``info``: what the meta records
+    as the source's description (default: the sidecar, or the model a run's config names).
 
-    ``model_path``: a name, a run folder or ``X.pdparams`` + ``X.json`` (``apps.model_arg.resolve_model``; a
-    run's meta records the model its ``config.json`` describes). A missing or broken model, a non-10-class
-    model or an ``out_dir`` that is a file raise ``PaddleMnistError``. Existing export files are replaced.
+    A missing or broken model, a non-10-class model or an ``out_dir`` that is a
+    file raise ``PaddleMnistError``. Existing export files in ``out_dir`` are replaced.
     """
-    from paddle_mnist.apps.model_arg import describe, resolve_model, use_device
-    from paddle_mnist.engine.checkpoint import load_model
+    from paddle_mnist.engine.checkpoint import _read_sidecar, load_model
     from paddle_mnist.engine.checkpoint import model_paths as _model_paths
-    from paddle_mnist.records import write_json
+    from paddle_mnist.records import read_json, write_json
 
-    ref = resolve_model(model_path, exports=False)
-    out_dir = Path(out_dir) if out_dir is not None else DEFAULT_EXPORT_ROOT / ref.name
+    out_dir = Path(out_dir)
     _check_out_dir(out_dir)
     import paddle
 
-    use_device(device, ref)
-    params, sidecar = ref.path, _model_paths(ref.path)[1]
-    info = describe(ref)
-    if not sidecar.is_file():
-        sidecar = ref.path.parent / "config.json"  # a run's best.pdparams: its config describes it
+    params, sidecar = _model_paths(model_path)
+    if not sidecar.is_file() and (sidecar.parent / "config.json").is_file():  # a run's best.pdparams
+        name, kwargs = _read_sidecar(sidecar)
+        sidecar = sidecar.parent / "config.json"
+        info = info if info is not None else {"model": name, "model_kwargs": {
+            k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}}
     with paddle.utils.unique_name.guard():  # parameter names from linear_0 on: same bytes in any process
         model = load_model(params)
 
@@ -138,7 +138,8 @@ def export_model(model_path, out_dir=None, device: str | None = None) -> Path:
     try:
         spec = [paddle.static.InputSpec([None, 784], "float32", "x")]
         paddle.jit.save(model, str(tmp / PREFIX), input_spec=spec)
-        write_json(tmp / f"{PREFIX}{META_SUFFIX}", _meta(params, sidecar, info, model, kind))
+        write_json(tmp / f"{PREFIX}{META_SUFFIX}",
+                   _meta(params, sidecar, info if info is not None else read_json(sidecar), model, kind))
         for name in (f"{PREFIX}.json", f"{PREFIX}.pdiparams", f"{PREFIX}{META_SUFFIX}"):  # meta last
             if not (tmp / name).is_file():
                 raise PaddleMnistError(f"paddle.jit.save did not write {name} (got {sorted(os.listdir(tmp))})")

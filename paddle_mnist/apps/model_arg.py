@@ -10,7 +10,7 @@ A model is given as any of:
 
 An existing path always wins over a name. ``resolve_model`` turns the text into a
 ``ModelRef``; ``open_model`` loads it on a device (``--device``, ``engine.device``) as a
-``Runnable`` whose ``probabilities(x)`` all four commands use.
+``Runnable`` whose ``probabilities(x)`` predict, evaluate and demo use; ``export_given`` exports one.
 
     python -m paddle_mnist export --model runs/mlp/adam-seed0
 """
@@ -221,5 +221,17 @@ def open_model(ref: ModelRef, device: str | None = None) -> Runnable:
     return runnable
 
 
+def export_given(given=None, out_dir=None, device: str | None = None) -> Path:
+    """``export --model GIVEN``: resolve ``given`` (a name, a run folder or a model file; not an export), put
+    Paddle on ``device`` and export it into ``out_dir`` (default ``runs/export/<name>``) with its description
+    (a run folder's: its config, experiment, run and test accuracy). Returns the meta file's path."""
+    from paddle_mnist.apps.export import DEFAULT_EXPORT_ROOT, export_model
+
+    ref = resolve_model(given, exports=False)
+    out = Path(out_dir) if out_dir is not None else DEFAULT_EXPORT_ROOT / ref.name
+    use_device(device, ref)
+    return export_model(ref.path, out, info=describe(ref))
+
+
 __all__ = ["ModelRef", "Runnable", "resolve_model", "open_model", "describe", "title", "use_device",
-           "model_names"]
+           "model_names", "export_given"]
