@@ -11,6 +11,7 @@ mouse and touch input arrives at the page as real Pointer Events. Every wait is 
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import io
 import json
@@ -41,15 +42,24 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never 
 
 
 # ---------------------------------------------------------------- the server and plain HTTP
-@pytest.fixture(scope="module")
-def server():
-    srv = make_server(load_models(), HOST, 0)  # port 0: the OS picks a free one, no race
+@contextlib.contextmanager
+def serving(models):
+    """The demo of loaded ``models`` on 127.0.0.1 in a thread; yields its base URL."""
+    srv = make_server(models, HOST, 0)  # port 0: the OS picks a free one, no race
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
-    yield f"http://{HOST}:{srv.port}"
-    srv.shutdown()
-    srv.server_close()
-    thread.join(timeout=10)
+    try:
+        yield f"http://{HOST}:{srv.port}"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with serving(load_models()) as url:
+        yield url
 
 
 def _post(url: str, body: bytes, ctype: str = "image/png") -> tuple[int, dict]:
@@ -200,19 +210,26 @@ class Browser:
             self.proc.wait()
 
 
-@pytest.fixture(scope="module")
-def page(server, tmp_path_factory):
+@contextlib.contextmanager
+def demo_page(url: str, profile: Path, panel: str = "mlp"):
+    """Headless Chromium on the demo at ``url``, once the page is idle and shows model ``panel``'s answer."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("chromium not installed (apt-get install -y chromium); .ci/run installs it")
-    browser = Browser(chromium, tmp_path_factory.mktemp("profile"))
+    browser = Browser(chromium, profile)
     try:
-        browser.call("Page.navigate", url=f"{server}/")
+        browser.call("Page.navigate", url=f"{url}/")
         browser.wait_for("document.body && document.body.dataset.status === 'idle' && "
-                         "!!document.getElementById('pred-mlp')")
+                         f"!!document.getElementById('pred-{panel}')")
         yield browser
     finally:
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, tmp_path_factory):
+    with demo_page(server, tmp_path_factory.mktemp("profile")) as browser:
+        yield browser
 
 
 def _answer_after(page: Browser, before: int) -> dict:

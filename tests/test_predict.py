@@ -361,3 +361,67 @@ def test_corrupted_model_files(trained, tmp_path):
     assert "do not fit" in msg
     sidecar.write_text('{"model": "softmax", "model_kwargs": {}}')
     assert load_model(path) is not None
+
+
+# ---------------------------------------------------------------- corrections only where the image needs them
+def _on_paper(digit: np.ndarray, levels: int, path: Path, size: int = 120) -> Path:
+    """Dark ink of ``digit`` (28x28, ink high) enlarged on white paper lit with a ``levels`` left-right gradient."""
+    ink = np.asarray(Image.fromarray(_u8(digit)).resize((size, size), Image.Resampling.BICUBIC), np.float64) / 255
+    paper = np.tile(np.linspace(250, 250 - levels, size), (size, 1))
+    Image.fromarray(np.clip(paper * (1 - 0.85 * ink), 0, 255).astype(np.uint8)).save(path)
+    return path
+
+
+def _cut_tight(digit: np.ndarray, path: Path) -> Path:
+    """A clean scan of ``digit`` cut one pixel into its ink on every side (strokes cross the edge)."""
+    d = digit.reshape(28, 28)
+    rows, cols = np.flatnonzero(d.max(axis=1) > 0.3), np.flatnonzero(d.max(axis=0) > 0.3)
+    crop = d[rows[0] + 1:rows[-1], cols[0] + 1:cols[-1]]
+    Image.fromarray(np.clip(255 * (1 - 0.9 * crop), 0, 255).astype(np.uint8)).save(path)
+    return path
+
+
+@pytest.mark.parametrize("levels, flattened", [(0, False), ("tight", False), (60, True)])
+def test_lighting_is_flattened_only_where_the_border_shows_a_gradient(arrays, tmp_path, levels, flattened):
+    from paddle_mnist.apps.predict import Steps
+
+    x, _ = arrays["eval"]
+    path = _cut_tight(np.asarray(x[0]), tmp_path / "tight.png") if levels == "tight" else \
+        _on_paper(np.asarray(x[0]), levels, tmp_path / f"paper{levels}.png")
+    if levels == "tight":  # ink along the border looks like a steep "gradient": flattening it anyway wrecks it
+        assert np.abs(preprocess_image(path, Steps(flatten_lighting="on")) - preprocess_image(path)).max() > 0.5
+    auto = preprocess_image(path)
+    always = preprocess_image(path, Steps(flatten_lighting="on"))
+    try:
+        never = preprocess_image(path, Steps(flatten_lighting="off"))
+    except PaddleMnistError as exc:  # unflattened, the gradient's spread swallows the ink
+        assert flattened and "no digit found" in str(exc)
+        never = None
+    if flattened:  # the gradient is measured and removed: as if the light had been even
+        assert np.array_equal(auto, always)
+        even = preprocess_image(_on_paper(np.asarray(x[0]), 0, tmp_path / "even.png"))
+        assert np.abs(auto - even).max() < 0.2 and (never is None or np.abs(never - even).max() > 0.2)
+    else:  # a clean image is left exactly as it is (flattening it anyway would change it)
+        assert np.array_equal(auto, never)
+
+
+def test_preprocessing_steps_are_checked():
+    from paddle_mnist.apps.predict import Steps
+
+    with pytest.raises(ValueError, match="paper_noise='on'"):
+        Steps(paper_noise="on")
+
+
+def test_the_handwriting_set_and_its_bench_figures():
+    """data/handwriting holds >= 100 labelled digits (< 2 MB); the committed bench says no step lowers accuracy."""
+    import csv
+
+    folder = Path(__file__).resolve().parent.parent / "data" / "handwriting"
+    with open(folder / "labels.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) >= 100 and {int(r["label"]) for r in rows} == set(range(10))
+    assert {r["polarity"] for r in rows} == {"dark-on-light", "light-on-dark"}
+    assert sum((folder / r["file"]).stat().st_size for r in rows) < 2_000_000
+    bench = json.loads((folder.parent.parent / "reports" / "bench" / "predict.json").read_text())
+    assert bench["images"] == len(rows) and bench["no_step_lowers_accuracy"] is True
+    assert all(g >= 0 for arm in bench["step_gain"].values() for g in arm.values())

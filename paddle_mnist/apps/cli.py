@@ -59,17 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("predict", help="classify digit images (PNG/JPEG, any size, either polarity)")
     pr.add_argument("images", nargs="+", help="image files")
-    pr.add_argument("--model", default=None, help="model .pdparams with its .json (default: reports/models/mlp); "
-                    "with --engine inference an exported model folder (default: reports/models/inference/mlp)")
-    pr.add_argument("--engine", choices=("dygraph", "inference"), default="dygraph",
+    pr.add_argument("--model", default=None, help=f"{MODEL_HELP} (default: mlp, i.e. reports/models/mlp; "
+                    "with --engine inference reports/models/inference/mlp)")
+    pr.add_argument("--engine", choices=("dygraph", "inference"), default=None,
                     help="dygraph: the paddle.nn model; inference: an exported model via paddle.inference "
-                    "(default: dygraph)")
+                    "(default: the model's kind)")
     pr.add_argument("--top", type=positive_int, default=1, help="show the K likeliest digits (default: 1)")
     pr.add_argument("--save-input", default=None, metavar="DIR",
                     help="write the 28x28 images the model sees to DIR (default: off)")
+    _device_arg(pr)
 
     b = sub.add_parser("bench", help="benchmarks; write reports/bench/*.json")
-    b.add_argument("what", nargs="?", default="all", choices=("data", "train", "eval", "apps", "all"),
+    b.add_argument("what", nargs="?", default="all", choices=("data", "train", "eval", "apps", "predict", "all"),
                    help="which benchmark (default: all)")
     b.add_argument("--repeats", type=positive_int, default=5, help="repetitions per figure (default: 5)")
 
@@ -81,20 +82,33 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+MODEL_HELP = "a name (mlp, softmax: reports/models/<name>), a run folder, a .pdparams with its .json, or an " \
+    "exported model folder"
+
+
+def _device_arg(parser) -> None:
+    parser.add_argument("--device", type=device_name, default="auto",
+                        help="auto, cpu, gpu or gpu:N (default: auto; exported models run on the CPU)")
+
+
 def _export_demo_parsers(sub) -> None:
     ev = sub.add_parser("evaluate", help="accuracy, loss, per-class accuracy and confusion matrix of a model")
-    ev.add_argument("model", help="a run folder (runs/<experiment>/<run>), its best.pdparams, or a model file")
+    ev.add_argument("model", help=MODEL_HELP)
     ev.add_argument("--split", choices=("valid", "eval"), default="valid", help="which split (default: valid)")
+    _device_arg(ev)
 
     ex = sub.add_parser("export", help="export a model as a Paddle inference model (paddle.jit.save)")
-    ex.add_argument("--model", default=None, help="model .pdparams with its .json (default: reports/models/mlp)")
+    ex.add_argument("--model", default=None, help="a name (mlp, softmax: reports/models/<name>), a run folder or "
+                    "a .pdparams with its .json (default: mlp)")
     ex.add_argument("--out", default=None, help="output folder (default: runs/export/<model name>)")
+    _device_arg(ex)
 
-    dm = sub.add_parser("demo", help="serve a web page: draw or upload a digit, see both models' answers")
+    dm = sub.add_parser("demo", help="serve a web page: draw or upload a digit, see each model's answer")
     dm.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     dm.add_argument("--port", type=positive_int, default=8050, help="port (default: 8050)")
-    dm.add_argument("--model-dir", default=None,
-                    help="folder holding exported mlp/ and softmax/ (default: reports/models/inference)")
+    dm.add_argument("--model", action="append", default=None, help=f"{MODEL_HELP}; repeat to show several "
+                    "(default: the exported mlp and softmax in reports/models/inference)")
+    _device_arg(dm)
 
 
 def _train_args(t) -> None:
@@ -273,12 +287,10 @@ def _check_results(results_dir) -> None:
 
 
 def cmd_predict(args) -> int:
-    from paddle_mnist.apps.predict import DEFAULT_MODEL, format_prediction, predict_each
+    from paddle_mnist.apps.predict import format_prediction, predict_each
 
-    model = args.model if args.model is not None else DEFAULT_MODEL
-    if args.engine == "inference" and args.model is None:
-        from paddle_mnist.apps.export import DEFAULT_INFERENCE_MODEL as model
-    results = predict_each(args.images, model, engine=args.engine, save_input=args.save_input)
+    results = predict_each(args.images, args.model, engine=args.engine, save_input=args.save_input,
+                           device=args.device)
     for result in results:
         if "error" in result:
             _fail(result["error"])
@@ -293,7 +305,7 @@ def cmd_predict(args) -> int:
 def cmd_evaluate(args) -> int:
     from paddle_mnist.apps.evaluate import evaluate_model, format_evaluation
 
-    print(format_evaluation(evaluate_model(args.model, args.split)))
+    print(format_evaluation(evaluate_model(args.model, args.split, device=args.device)))
     return 0
 
 
@@ -316,19 +328,17 @@ def cmd_dashboard(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from paddle_mnist.apps.export import default_out_dir, export_model
-    from paddle_mnist.apps.predict import DEFAULT_MODEL
+    from paddle_mnist.apps.model_arg import export_given
 
-    model = args.model or DEFAULT_MODEL
-    meta = export_model(model, args.out or default_out_dir(model))
+    meta = export_given(args.model, args.out, device=args.device)
     print(f"export -> {meta.parent} ({', '.join(sorted(p.name for p in meta.parent.glob('inference.*')))})")
     return 0
 
 
 def cmd_demo(args) -> int:
-    from paddle_mnist.apps.demo import DEFAULT_MODEL_DIR, serve
+    from paddle_mnist.apps.demo import serve
 
-    return serve(args.model_dir or DEFAULT_MODEL_DIR, args.host, args.port)
+    return serve(args.model, args.host, args.port, device=args.device)
 
 
 COMMANDS = {"list": cmd_list, "prepare-data": cmd_prepare, "train": cmd_train, "reproduce": cmd_reproduce,

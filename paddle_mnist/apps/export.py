@@ -24,6 +24,7 @@ headline models live in ``reports/models/inference/{mlp,softmax}/``::
 ``paddle.inference.create_predictor`` (CPU).
 
     python -m paddle_mnist export --model reports/models/softmax.pdparams --out runs/export/softmax
+    python -m paddle_mnist export --model runs/mlp/adam-seed0      # a run folder -> runs/export/mlp-adam-seed0
 """
 from __future__ import annotations
 
@@ -80,10 +81,8 @@ def _check_out_dir(out_dir: Path) -> None:
             raise PaddleMnistError(f"{parent}: is a file, cannot create the folder {out_dir} inside it")
 
 
-def _meta(params: Path, sidecar: Path, model, output_kind: str) -> dict:
+def _meta(params: Path, sidecar: Path, info: dict, model, output_kind: str) -> dict:
     import paddle
-
-    from paddle_mnist.records import read_json
 
     return {
         "format": FORMAT,
@@ -95,26 +94,33 @@ def _meta(params: Path, sidecar: Path, model, output_kind: str) -> dict:
         "classes": CLASSES,
         "preprocessing": PREPROCESSING,
         "source": {"model": repo_relative(params), "sidecar": repo_relative(sidecar),
-                   "sha256": hashlib.sha256(params.read_bytes()).hexdigest(), "info": read_json(sidecar)},
+                   "sha256": hashlib.sha256(params.read_bytes()).hexdigest(), "info": info},
         "parameters": int(sum(p.size for p in model.parameters())),
     }
 
 
-def export_model(model_path, out_dir) -> Path:
-    """Export ``model_path`` (``X.pdparams`` + ``X.json``) into ``out_dir``; returns the meta file's path.
+def export_model(model_path, out_dir, info: dict | None = None) -> Path:
+    """Export ``model_path`` (``X.pdparams`` + ``X.json``, or a run folder / its ``best.pdparams``, described by
+    the run's ``config.json``) into ``out_dir``; returns the meta file's path. ``info``: what the meta records
+    as the source's description (default: the sidecar, or the model a run's config names).
 
     A missing or broken model, a non-10-class model or an ``out_dir`` that is a
     file raise ``PaddleMnistError``. Existing export files in ``out_dir`` are replaced.
     """
-    from paddle_mnist.engine.checkpoint import load_model
+    from paddle_mnist.engine.checkpoint import _read_sidecar, load_model
     from paddle_mnist.engine.checkpoint import model_paths as _model_paths
-    from paddle_mnist.records import write_json
+    from paddle_mnist.records import read_json, write_json
 
     out_dir = Path(out_dir)
     _check_out_dir(out_dir)
     import paddle
 
     params, sidecar = _model_paths(model_path)
+    if not sidecar.is_file() and (sidecar.parent / "config.json").is_file():  # a run's best.pdparams
+        name, kwargs = _read_sidecar(sidecar)
+        sidecar = sidecar.parent / "config.json"
+        info = info if info is not None else {"model": name, "model_kwargs": {
+            k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}}
     with paddle.utils.unique_name.guard():  # parameter names from linear_0 on: same bytes in any process
         model = load_model(params)
 
@@ -132,7 +138,8 @@ def export_model(model_path, out_dir) -> Path:
     try:
         spec = [paddle.static.InputSpec([None, 784], "float32", "x")]
         paddle.jit.save(model, str(tmp / PREFIX), input_spec=spec)
-        write_json(tmp / f"{PREFIX}{META_SUFFIX}", _meta(params, sidecar, model, kind))
+        write_json(tmp / f"{PREFIX}{META_SUFFIX}",
+                   _meta(params, sidecar, info if info is not None else read_json(sidecar), model, kind))
         for name in (f"{PREFIX}.json", f"{PREFIX}.pdiparams", f"{PREFIX}{META_SUFFIX}"):  # meta last
             if not (tmp / name).is_file():
                 raise PaddleMnistError(f"paddle.jit.save did not write {name} (got {sorted(os.listdir(tmp))})")

@@ -128,7 +128,7 @@ def bench_data(path=None, repeats: int = 5, assignment_repeats: int = 3, out_dir
 
 
 def run_bench(what: str = "all", repeats: int = 5) -> list[Path]:
-    """``bench data``, ``train``, ``eval``, ``apps`` or all four; the files written (train/eval: ``perf.bench_train``)."""
+    """``bench data``, ``train``, ``eval``, ``apps``, ``predict`` or all five; the files written (train/eval: ``perf.bench_train``)."""
     paths = []
     if what in ("data", "all"):
         paths.append(bench_data(repeats=repeats))
@@ -143,4 +143,8 @@ def run_bench(what: str = "all", repeats: int = 5) -> list[Path]:
         from paddle_mnist.perf.bench_apps import bench_apps
 
         paths.append(bench_apps(rounds=max(1, min(repeats, 3))))
+    if what in ("predict", "all"):
+        from paddle_mnist.perf.bench_apps import bench_predict
+
+        paths.append(bench_predict())
     return paths

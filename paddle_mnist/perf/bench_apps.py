@@ -1,6 +1,7 @@
-"""The course's last steps, measured: export parity, demo latency per drawing, 1 vs 2 training processes.
+"""The course's last steps, measured: export parity, demo latency per drawing, 1 vs 2 training processes,
+and predict's accuracy on handwriting with each preprocessing step on and off.
 
-Writes ``reports/bench/apps.json``:
+``bench apps`` writes ``reports/bench/apps.json``:
 
 * ``export``: per headline model, the largest |logit| difference between the
   exported inference model (``paddle.inference``) and the dygraph model on all
@@ -10,10 +11,18 @@ Writes ``reports/bench/apps.json``:
 * ``distributed``: seconds of one epoch of the MLP (batch 100, full ``train``)
   in one process and in two data-parallel processes (``train --nproc 2``).
 
+``bench predict`` writes ``reports/bench/predict.json``: the accuracy of both headline models
+(``reports/models/{mlp,softmax}``) on the 200 images of ``data/handwriting/`` (see its README: simulated
+handwriting, scanned and photographed at low resolution, both polarities) with every preprocessing
+step as ``predict`` runs it (``auto``: only where the image needs it), each step off in turn, and the
+lighting flattened always (``on``, as before it was made conditional); per capture kind too.
+
     python -m paddle_mnist bench apps
+    python -m paddle_mnist bench predict
 """
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -97,5 +106,92 @@ def bench_apps(repeats: int = 20, rounds: int = 3, out_dir=BENCH_DIR) -> Path:
     res = {"command": "python -m paddle_mnist bench apps", "machine": machine(), "export": export_parity(),
            "demo": demo_latency(repeats, rounds), "distributed": distributed_epoch(rounds)}
     path = Path(out_dir) / "apps.json"
+    write_json(path, res)
+    return path
+
+
+HANDWRITING = REPO / "data" / "handwriting"
+BASE_ARM = "predict (every step auto)"
+PREPROCESSING_ARMS = {  # arm -> the Steps fields that differ from predict's own (all "auto")
+    BASE_ARM: {},
+    "flatten_lighting off": {"flatten_lighting": "off"},
+    "flatten_lighting always on": {"flatten_lighting": "on"},
+    "paper_noise off": {"paper_noise": "off"},
+    "stretch_ink off": {"stretch_ink": "off"},
+}
+
+
+def _handwriting(folder: Path) -> list[dict]:
+    with open(folder / "labels.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _arms(files, labels, groups, models) -> dict:
+    """Per preprocessing arm: each model's accuracy on ``files`` overall and per group (``groups[i]``)."""
+    from paddle_mnist.apps.predict import Steps, preprocess_image
+    from paddle_mnist.errors import PaddleMnistError
+
+    labels, groups = np.asarray(labels), np.asarray(groups)
+    arms = {}
+    for arm, changed in PREPROCESSING_ARMS.items():
+        steps, x, read = Steps(**changed), [], []
+        for path in files:
+            try:
+                x.append(preprocess_image(path, steps))
+                read.append(True)
+            except PaddleMnistError:  # no digit found: counted as wrong
+                x.append(np.zeros(784, dtype=np.float32))
+                read.append(False)
+        read = np.array(read)
+        arms[arm] = {"steps": vars(steps), "unreadable": int((~read).sum())}
+        for name, model in models.items():
+            right = (model.probabilities(np.stack(x)).argmax(axis=1) == labels) & read
+            arms[arm][name] = {"accuracy": float(right.mean()), "correct": int(right.sum()),
+                               "by_capture": {str(g): float(right[groups == g].mean()) for g in sorted(set(groups))}}
+    return arms
+
+
+def predict_accuracy(folder=HANDWRITING, mnist_pngs: int = 500) -> dict:
+    """Accuracy of both headline models, per preprocessing arm, on ``folder``'s handwriting (overall and per
+    capture kind) and, as a control, on the first ``mnist_pngs`` official ``eval`` images saved as PNG."""
+    from PIL import Image
+
+    from paddle_mnist.apps.model_arg import open_model, resolve_model
+    from paddle_mnist.datafile.store import read_arrays
+
+    folder = Path(folder)
+    rows = _handwriting(folder)
+    models = {name: open_model(resolve_model(name), "cpu") for name in ("mlp", "softmax")}
+    res = {"images": len(rows), "set": "data/handwriting",
+           "captures": {k: sum(r["capture"] == k for r in rows) for k in sorted({r["capture"] for r in rows})},
+           "arms": _arms([folder / r["file"] for r in rows], [int(r["label"]) for r in rows],
+                         [r["capture"] for r in rows], models)}
+    x, y = (np.asarray(a) for a in read_arrays()["eval"])
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for i in range(mnist_pngs):
+            files.append(Path(tmp) / f"eval{i}.png")
+            Image.fromarray(np.round(x[i].reshape(28, 28) * 255).astype(np.uint8)).save(files[-1])
+        res["mnist_eval_png"] = {"images": mnist_pngs, "arms": _arms(files, y[:mnist_pngs], ["png"] * mnist_pngs,
+                                                                      models)}
+    return res
+
+
+def _gains(arms: dict) -> dict:
+    """Per arm but predict's own: predict's accuracy minus the arm's, per model (>= 0: the step does not hurt)."""
+    base = arms[BASE_ARM]
+    return {arm: {m: round(base[m]["accuracy"] - a[m]["accuracy"], 6) for m in ("mlp", "softmax")}
+            for arm, a in arms.items() if arm != BASE_ARM}
+
+
+def bench_predict(out_dir=BENCH_DIR) -> Path:
+    """``reports/bench/predict.json``: ``predict_accuracy`` plus what each step gains (``step_gain``, on the
+    handwriting and on the MNIST control) and ``no_step_lowers_accuracy``: every gain >= 0."""
+    res = {"command": "python -m paddle_mnist bench predict", "machine": machine(), **predict_accuracy()}
+    res["step_gain"] = _gains(res["arms"])
+    res["mnist_eval_png"]["step_gain"] = _gains(res["mnist_eval_png"]["arms"])
+    res["no_step_lowers_accuracy"] = all(g >= 0 for gains in (res["step_gain"], res["mnist_eval_png"]["step_gain"])
+                                         for arm in gains.values() for g in arm.values())
+    path = Path(out_dir) / "predict.json"
     write_json(path, res)
     return path

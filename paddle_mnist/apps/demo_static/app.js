@@ -1,6 +1,6 @@
 // The demo page of `python -m paddle_mnist demo`: a drawing pad (Pointer Events), photo upload,
-// the 28x28 model input and both models' class probabilities. The server does all preprocessing
-// (paddle_mnist.predict.preprocess_image) and runs the exported models; this file only draws.
+// the 28x28 model input and each model's class probabilities. The server does all preprocessing
+// (paddle_mnist.apps.predict.preprocess_image) and runs the models; this file only draws.
 // document.body.dataset.status is idle | waiting | busy and data-responses counts the answers
 // shown, so that tests can wait for the page.
 "use strict";
@@ -70,7 +70,7 @@
       img.data.set([g, g, g, 255], 4 * i);
     });
     input28.putImageData(img, 0, 0);
-    timing.textContent = "server: " + answer.server_ms.toFixed(1) + " ms for preprocessing and both models";
+    timing.textContent = "server: " + answer.server_ms.toFixed(1) + " ms for preprocessing and the models";
   }
 
   function resetAnswer() {
