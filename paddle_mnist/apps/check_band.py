@@ -43,6 +43,8 @@ def same_data(data_file, results_dir=RESULTS) -> bool:
 
 def matches(run: dict, cfg: dict, steps: int) -> bool:
     c = run["config"]
+    if cfg.get("last_activation"):
+        return False  # every reference net ends in a plain Linear
     if run.get("status") != "ok" or c.get("train_subset") or (run.get("steps") or 0) < steps:
         return False
     if c.get("model") != cfg["role"] or (cfg["role"] == "mlp" and list(c.get("hidden", [])) != [200, 200]):
@@ -88,6 +90,7 @@ def windows(losses: list[float], marks: list[int]) -> list[float]:
 
 def describe(cfg: dict) -> str:
     extra = (", softmax in forward" if cfg["double_softmax"] else "") + (
+        ", an activation on the last layer" if cfg.get("last_activation") else "") + (
         f", dropout {cfg['dropout']:g}" if cfg["dropout"] else "")
     return (f"{cfg['role'] or 'other net'}, {cfg['optimizer']} lr {cfg['lr']:g}, batch {cfg['batch_size']}, "
             f"{cfg['loss']}{extra}")

@@ -52,22 +52,24 @@ def _batches(result):
 
 
 def _fingerprint(x: np.ndarray) -> np.ndarray:
-    proj = np.random.default_rng(12345).standard_normal(784)
-    return np.asarray(x, dtype=np.float64).reshape(len(x), -1)[:, :784] @ proj
+    proj = np.random.default_rng(12345).standard_normal(784).astype(np.float32)
+    return np.asarray(x, dtype=np.float32).reshape(len(x), -1)[:, :784] @ proj
 
 
-def _epoch(loader, mode, batch_size):
-    """All batches of one pass: images ``[N, 784]``, labels ``[N]``, batch sizes, seconds."""
+def _epoch(loader, mode, batch_size) -> dict:
+    """One pass, summarised per batch: image fingerprints, labels, batch sizes, value range and seconds."""
     t0 = time.perf_counter()
-    xs, ys = [], []
+    fps, ys, lo, hi = [], [], np.inf, -np.inf
     for batch in _batches(loader(mode, batch_size)):
         x, y = _arrays(batch)
-        xs.append(x.reshape(len(y.reshape(-1)), -1))
-        ys.append(y.reshape(-1))
+        y = y.reshape(-1)
+        x = x.reshape(len(y), -1)
+        fps.append(_fingerprint(x))
+        ys.append(y)
+        lo, hi = min(lo, float(x.min())), max(hi, float(x.max()))
     secs = time.perf_counter() - t0
-    if not ys:
-        return np.zeros((0, 784)), np.zeros(0), [], secs
-    return np.concatenate(xs), np.concatenate(ys), [len(y) for y in ys], secs
+    cat = (lambda parts: np.concatenate(parts)) if ys else (lambda parts: np.zeros(0))
+    return {"fp": cat(fps), "y": cat(ys), "sizes": [len(y) for y in ys], "secs": secs, "range": (lo, hi)}
 
 
 def check_api(loader) -> tuple[list, tuple | None]:
@@ -99,8 +101,7 @@ def check_shapes(x, y) -> list:
     return [line(CHECK, "shapes", status, "; ".join(problems), "data_api")]
 
 
-def check_range(x) -> list:
-    lo, hi = float(x.min()), float(x.max())
+def check_range(lo: float, hi: float) -> list:
     if hi > 2.0:
         return [line(CHECK, "range", "failed", f"values reach {hi:.0f}: 0-255 input; divide by 255 so that they "
                      "lie in [0, 1] like the file's (unnormalised input slows or breaks training)", "input_scale")]
@@ -125,29 +126,25 @@ def check_shuffle(loader, file_y) -> list:
                  "shuffle")]
 
 
-def _same_images(x, file_x, ordered: bool) -> str | None:
-    """``"equal"``, ``"x255"`` (the file's values times 255) or None."""
-    if len(x) != len(file_x):
-        return None
-    a, b = _fingerprint(x), _fingerprint(file_x)
-    if not ordered:
-        a, b = np.sort(a), np.sort(b)
-    for name, scale in (("equal", 1.0), ("x255", 255.0)):
-        if np.allclose(a / scale, b, rtol=1e-4, atol=1e-3):
-            return name
-    return None
+def _same_images(fp, file_fp, ordered: bool) -> bool:
+    """The fingerprints agree with the file's: as they are, or for the file's values times 255 (see range)."""
+    if len(fp) != len(file_fp):
+        return False
+    a, b = (fp, file_fp) if ordered else (np.sort(fp), np.sort(file_fp))
+    return any(np.allclose(a / scale, b, rtol=1e-4, atol=1e-2) for scale in (1.0, 255.0))
 
 
 def check_values(splits: dict, arrays: dict) -> list:
     """Labels and images of every split equal the file's (train as a set: it is shuffled)."""
     bad = []
-    for mode, (x, y, _, _) in splits.items():
+    for mode, got in splits.items():
         fx, fy = arrays[mode]
-        ordered = mode != "train"
+        y, ordered = got["y"], mode != "train"
         labels_ok = len(y) == len(fy) and np.array_equal(y if ordered else np.sort(y), fy if ordered else np.sort(fy))
-        if not labels_ok or _same_images(x, fx, ordered) is None:
-            bad.append(f"{mode}: {len(y)} images, the file has {len(fy)}" if len(y) != len(fy)
-                       else f"{mode}: {'labels' if not labels_ok else 'images'} differ from the file's")
+        if len(y) != len(fy):
+            bad.append(f"{mode}: {len(y)} images, the file has {len(fy)}")
+        elif not labels_ok or not _same_images(got["fp"], _fingerprint(fx), ordered):
+            bad.append(f"{mode}: {'labels' if not labels_ok else 'images'} differ from the file's")
     if bad:
         return [line(CHECK, "values", "failed", "; ".join(bad), "data")]
     return [line(CHECK, "values", "passed", "labels and images equal the file's (train as a set, valid and eval in "
@@ -155,8 +152,8 @@ def check_values(splits: dict, arrays: dict) -> list:
 
 
 def check_order(splits: dict, arrays: dict) -> list:
-    bad = [m for m in ("valid", "eval") if len(splits[m][1]) == len(arrays[m][1])
-           and not np.array_equal(splits[m][1], arrays[m][1])]
+    bad = [m for m in ("valid", "eval") if len(splits[m]["y"]) == len(arrays[m][1])
+           and not np.array_equal(splits[m]["y"], arrays[m][1])]
     if bad:
         return [line(CHECK, "order", "failed", f"{' and '.join(bad)} come shuffled: keep the file order outside "
                      "train (evaluation needs no shuffling, and a fixed order makes results comparable)", "data_api")]
@@ -184,7 +181,7 @@ def check_speed(loader, data_file: Path, epoch_secs: float) -> list:
         t0 = time.perf_counter()
         next(_batches(reference("train", 100)))
         ref_call = time.perf_counter() - t0
-    ref_epoch = _epoch(reference, "train", 100)[3]
+    ref_epoch = _epoch(reference, "train", 100)["secs"]
     with counting_opens(data_file) as opens:
         t0 = time.perf_counter()
         next(_batches(loader("train", 100)))
@@ -220,11 +217,11 @@ def run(ns: dict, pieces: dict, ctx: dict) -> dict:
     steps = [("shapes", lambda: check_shapes(*first)), ("shuffle", lambda: check_shuffle(loader, arrays["train"][1]))]
     for mode, bs in (("train", 100), ("valid", SHORT_BATCH), ("eval", 100)):
         steps.append((f"{mode} pass", lambda mode=mode, bs=bs: splits.__setitem__(mode, _epoch(loader, mode, bs))))
-    steps += [("range", lambda: check_range(splits["valid"][0])),
+    steps += [("range", lambda: check_range(*splits["valid"]["range"])),
               ("order", lambda: check_order(splits, arrays)),
-              ("last_batch", lambda: check_last_batch(splits["valid"][2], len(arrays["valid"][1]))),
+              ("last_batch", lambda: check_last_batch(splits["valid"]["sizes"], len(arrays["valid"][1]))),
               ("values", lambda: check_values(splits, arrays)),
-              ("speed", lambda: check_speed(loader, Path(ctx["data_file"]), splits["train"][3]))]
+              ("speed", lambda: check_speed(loader, Path(ctx["data_file"]), splits["train"]["secs"]))]
     for what, step in steps:
         try:
             lines += step() or []

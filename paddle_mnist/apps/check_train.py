@@ -29,6 +29,9 @@ ADAPTIVE = ("adam", "adamw", "adamax", "rmsprop", "adagrad", "lamb")
 SANE_LR = {"adaptive": (1e-5, 0.03), "adadelta": (1e-4, 10.0), "plain": (1e-4, 1.0)}
 
 
+_INHERITED = object()  # a patched attribute that the class only inherited: deleted again on exit
+
+
 class StopTraining(BaseException):
     """Raised inside the student's loop by a probe; a BaseException so that ``except Exception`` lets it pass."""
 
@@ -39,12 +42,12 @@ class Probes:
     def __init__(self, max_steps: int, classes=()):
         self.max_steps, self.classes = max_steps, list(classes)
         self.losses, self.steps, self.opt, self.nan_step, self.depth = [], 0, None, None, 0
-        self.calls, self.created, self.batch_size, self._undo = [], [], None, []
+        self.calls, self.created, self.batch_size, self._undo, self.optimizers = [], [], None, [], []
 
     def _patch(self, owner, name, make):
-        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
-        setattr(owner, name, make(original))
-        self._undo.append((owner, name, original))
+        own = owner.__dict__.get(name, _INHERITED) if isinstance(owner, type) else getattr(owner, name)
+        setattr(owner, name, make(getattr(owner, name) if own is _INHERITED else own))
+        self._undo.append((owner, name, own))
 
     def __enter__(self):
         import paddle
@@ -53,6 +56,7 @@ class Probes:
         self._patch(paddle.Tensor, "backward", self._backward)
         for cls in (paddle.optimizer.Optimizer, paddle.optimizer.Adam, paddle.optimizer.AdamW):
             self._patch(cls, "step", self._step)
+        self._patch(paddle.optimizer.Optimizer, "__init__", lambda f: self._init(f, self.optimizers))
         self._patch(F, "cross_entropy", lambda f: self._loss("cross_entropy", f))
         self._patch(F, "square_error_cost", lambda f: self._loss("square_error_cost", f))
         for cls in self.classes:
@@ -61,7 +65,10 @@ class Probes:
 
     def __exit__(self, *exc):
         for owner, name, original in reversed(self._undo):
-            setattr(owner, name, original)
+            if original is _INHERITED:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
         self._undo = []
 
     def _backward(self, original):
@@ -95,10 +102,10 @@ class Probes:
             return original(input, label, *args, **kwargs)
         return loss
 
-    def _init(self, original):
-        def init(layer, *args, **kwargs):
-            original(layer, *args, **kwargs)
-            self.created.append(layer)
+    def _init(self, original, into=None):
+        def init(obj, *args, **kwargs):
+            original(obj, *args, **kwargs)
+            (self.created if into is None else into).append(obj)
         return init
 
 
@@ -269,7 +276,12 @@ def _train(ns, pieces, ctx, fn, model, role, probes):
                 kwargs, unknown = train_arguments(fn, model, role, loader, ctx["steps"])
                 if unknown:
                     return f"train() needs {', '.join(unknown)}, which check cannot fill: give them defaults"
-                fn(**kwargs)
+                before = -1
+                while probes.steps < ctx["steps"] and probes.steps > before:  # a train() of one pass: call again
+                    before = probes.steps
+                    fn(**kwargs)
+                    if model is None:
+                        break
     except StopTraining:
         return None
     except Exception as exc:  # the student's code
@@ -308,14 +320,17 @@ def run(ns: dict, pieces: dict, ctx: dict, net: str | None) -> dict:
     error = _train(ns, pieces, ctx, fn, model, entries.get(net, {}).get("role"), probes)
     model = trained_model(probes, model)
     subject = type(model).__name__ if model is not None else (net or "train()")
-    lines = [run_line(error, probes, subject), lr_line(optimizer_info(probes.opt, fn), subject),
+    opt = probes.opt or (probes.optimizers[-1] if probes.optimizers else None)
+    lines = [run_line(error, probes, subject), lr_line(optimizer_info(opt, fn), subject),
              labels_line(probes.calls, subject)]
     if model is None or probes.steps == 0 or error or probes.nan_step:
         return {"lines": lines}
     out, shape = forward(_eval(model), x)
+    rows_one = bool(np.all(out >= -1e-6) and np.allclose(out.sum(1), 1, atol=1e-3))
+    big = forward(model, x * 1000, shape)[0]
     config = dict(optimizer_info(probes.opt, fn), role=entries.get(subject, {}).get("role"),
-                  batch_size=probes.batch_size or 100, loss=loss_kind(probes.calls),
-                  double_softmax=bool(np.all(out >= -1e-6) and np.allclose(out.sum(1), 1, atol=1e-3)),
+                  batch_size=probes.batch_size or 100, loss=loss_kind(probes.calls), double_softmax=rows_one,
+                  last_activation=not rows_one and bool(np.all(out >= 0) or np.all(np.abs(big) <= 1 + 1e-6)),
                   dropout=max(dropout_rates(model), default=0.0), dropout_layers=len(dropout_rates(model)))
     return {"lines": lines, "run": {"net": subject, "losses": probes.losses[:probes.steps], "steps": probes.steps,
                                     "requested": ctx["steps"], "config": config,
