@@ -139,3 +139,12 @@ def test_band_verdicts_follow_the_numbers():
     assert verdict(band[2] + 0.5 * (band[2] - band[0]), band, "loss", False, fmt)[0] == "warned"
     assert verdict(band[2] + 2 * (band[2] - band[0]), band, "loss", False, fmt)[0] == "failed"
     assert windows([4.0, 3.0, 1.0, 2.0], [1, 2, 4]) == [4.0, 3.0, 1.5]
+
+
+@pytest.mark.parametrize("code", ["raise RuntimeError('boom at import')", "import sys\nsys.exit(3)"])
+def test_a_solution_that_fails_at_import_is_one_failed_line(tmp_path, code):
+    path = tmp_path / "broken.py"
+    path.write_text(code + "\n")
+    card = check.check_solution(path, isolate=False, limits=QUICK)
+    assert [(ln["check"], ln["name"], ln["status"]) for ln in card["lines"]] == [("load", "import", "failed")]
+    assert ("boom at import" if "boom" in code else "SystemExit: 3") in card["lines"][0]["hint"]

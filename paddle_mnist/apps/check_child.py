@@ -66,7 +66,7 @@ class Inline:
             return fn()
         except _Alarm:
             raise CheckFailure(f"did not finish within {self.limits[what]:g} s (an endless loop?)") from None
-        except CheckFailure:
+        except (CheckFailure, KeyboardInterrupt):
             raise
         except BaseException as exc:  # the student's code, SystemExit included
             raise CheckFailure(error_text(exc)) from None
@@ -157,13 +157,14 @@ def _limit_memory(gb) -> None:
 def main() -> int:
     """The child: limits first, then the student's code; one JSON line back per request."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # a background job inherits an ignored SIGINT
-    reply = os.fdopen(os.dup(1), "w", buffering=1)
+    reply, requests = os.fdopen(os.dup(1), "w", buffering=1), os.fdopen(os.dup(0), "r")
     os.dup2(2, 1)  # the student's prints go to stderr, never into the protocol
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)  # and an input() of theirs reads nothing of it
 
     def send(obj):
         reply.write(json.dumps(obj, default=str) + "\n")
 
-    spec = json.loads(sys.stdin.readline())
+    spec = json.loads(requests.readline())
     _limit_memory(spec.get("memory_gb"))
     try:
         worker = Worker(spec)
@@ -171,7 +172,7 @@ def main() -> int:
         send({"error": error_text(exc)})
         return 1
     send({"reply": worker.pieces})
-    for raw in sys.stdin:
+    for raw in requests:
         t0 = time.perf_counter()
         try:
             result = worker.run(json.loads(raw))
