@@ -148,3 +148,12 @@ def test_a_solution_that_fails_at_import_is_one_failed_line(tmp_path, code):
     card = check.check_solution(path, isolate=False, limits=QUICK)
     assert [(ln["check"], ln["name"], ln["status"]) for ln in card["lines"]] == [("load", "import", "failed")]
     assert ("boom at import" if "boom" in code else "SystemExit: 3") in card["lines"][0]["hint"]
+
+
+def test_a_notebook_exported_as_py_keeps_its_definitions(tmp_path):
+    path = tmp_path / "solution.py"
+    path.write_text("# %%\nimport numpy as np\n\n# %%\nclass MLP:\n    pass\n\n# %%\nmodel = MLP()\n"
+                    "for epoch in range(100):\n    model.fit()\n")
+    code, kind = read_source(path)
+    assert kind == "notebook" and "class MLP" in code and "import numpy" in code
+    assert "for epoch" not in code and "model = MLP()" not in code
