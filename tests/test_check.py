@@ -157,3 +157,11 @@ def test_a_notebook_exported_as_py_keeps_its_definitions(tmp_path):
     code, kind = read_source(path)
     assert kind == "notebook" and "class MLP" in code and "import numpy" in code
     assert "for epoch" not in code and "model = MLP()" not in code
+
+
+def test_a_missing_data_file_is_one_line_before_any_work(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PADDLE_MNIST_DATA", str(tmp_path / "absent.json.gz"))
+    assert main(["check", str(SOLUTIONS / "correct.py"), "--out", str(tmp_path / "card")]) == 1
+    err = capsys.readouterr().err
+    assert "no data file" in err and "prepare-data" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "card").exists()

@@ -20,8 +20,10 @@ from pathlib import Path
 from paddle_mnist.apps.check_band import compare, same_data
 from paddle_mnist.apps.check_child import LIMITS, CheckFailure, Inline, Isolated
 from paddle_mnist.apps.check_source import line, read_source
+from paddle_mnist.datafile.store import PREPARE_HINT, default_path
 from paddle_mnist.errors import PaddleMnistError
-from paddle_mnist.paths import REPO, RESULTS
+from paddle_mnist.paths import REPO, RESULTS, shown
+from paddle_mnist.plots.common import new_figure
 from paddle_mnist.records import atomic_write_bytes, atomic_write_text, read_json
 
 REPORT = "reports/REPORT.md"
@@ -79,8 +81,6 @@ def check_out_dir(out) -> Path:
 
 
 def make_spec(path, *, net=None, loader=None, steps=500, seed=0, memory_gb=4.0, results_dir=RESULTS) -> dict:
-    from paddle_mnist.datafile.store import default_path
-
     return {"path": str(Path(path).resolve()), "net": list(net) if net else None, "loader": loader,
             "steps": int(steps), "seed": int(seed), "memory_gb": memory_gb, "data_path": None,
             "data_file": str(default_path()), "double_softmax": double_softmax_reference(results_dir)}
@@ -108,10 +108,13 @@ def check_solution(path, *, net=None, loader=None, steps=500, seed=0, isolate=Tr
                    results_dir=RESULTS, log=None) -> dict:
     """Run every check on a solution file; the report card ``{"solution", "lines", "figures", "seconds"}``."""
     read_source(path)  # bad input is one line before any work
+    if not default_path().is_file():
+        raise PaddleMnistError(f"{shown(default_path())}: no data file; make it with {PREPARE_HINT}")
     t0 = time.perf_counter()
     spec = make_spec(path, net=net, loader=loader, steps=steps, seed=seed, memory_gb=memory_gb,
                      results_dir=results_dir)
-    runner = (Isolated if isolate else Inline)(spec, dict(LIMITS, **(limits or {})))
+    scaled = dict(LIMITS, train=LIMITS["train"] * max(1.0, steps / 500))  # longer training, longer limit
+    runner = (Isolated if isolate else Inline)(spec, dict(scaled, **(limits or {})))
     card = {"solution": Path(path).name, "steps": int(steps), "lines": [], "figures": []}
     try:
         pieces = runner.load()
@@ -182,8 +185,6 @@ def render_markdown(card: dict, out: Path) -> str:
 
 
 def plot_card(card: dict):
-    from paddle_mnist.plots.common import new_figure
-
     figs = card["figures"]
     fig, axes = new_figure(len(figs))
     for ax, f in zip(axes, figs):
@@ -214,8 +215,6 @@ def write_card(card: dict, out) -> list[Path]:
 
 def run(args) -> int:
     """The CLI: check, print the table, write the card; exit 1 when a line failed."""
-    from paddle_mnist.paths import shown
-
     read_source(args.solution)
     out = check_out_dir(args.out or default_out(args.solution))
     card = check_solution(args.solution, net=args.net, loader=args.loader, steps=args.steps, seed=args.seed,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from paddle_mnist.apps.check_source import build_net, error_text, line
+from paddle_mnist.datafile.store import read_arrays
 
 CHECK = "nets"
 COURSE_SIZES = {7850: "784-10", 199210: "784-200-200-10"}
@@ -114,8 +115,6 @@ def check_dropout(name: str, model, x: np.ndarray, shape) -> list:
 
 def run(ns: dict, pieces: dict, ctx: dict, net: str) -> dict:
     import paddle
-
-    from paddle_mnist.datafile.store import read_arrays
 
     entry = next(e for e in pieces["nets"] if e["name"] == net)
     if entry["error"]:

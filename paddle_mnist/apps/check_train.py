@@ -17,7 +17,10 @@ import random
 
 import numpy as np
 
+from paddle_mnist import load_data as reference_load_data
+from paddle_mnist.apps.check_nets import dropout_rates, forward
 from paddle_mnist.apps.check_source import MODEL_NAMES, build_net, error_text, line, takes_model
+from paddle_mnist.datafile.store import read_arrays
 
 CHECK = "train"
 OPT_NAMES = ("opt", "optimizer", "optim")
@@ -124,12 +127,10 @@ class Batches:
 
 def reference_loader(probes: Probes, seed: int, data_path=None):
     """``load_data`` for the student's ``train``: the reference's, seeded; records the batch size of ``train``."""
-    from paddle_mnist.course.data import load_data
-
     def loader(mode="train", batch_size=100, *args, **kwargs):
         if mode == "train":
             probes.batch_size = int(batch_size)
-        return Batches(load_data(mode, int(batch_size), path=data_path, seed=seed))
+        return Batches(reference_load_data(mode, int(batch_size), path=data_path, seed=seed))
     return loader
 
 
@@ -181,8 +182,6 @@ def course_loop(model, role, loader, shape):
 
 
 def valid_accuracy(model, shape, arrays) -> float:
-    from paddle_mnist.apps.check_nets import forward
-
     x, y = arrays["valid"]
     model.eval()
     preds = []
@@ -306,9 +305,6 @@ def run_line(error, probes: Probes, subject: str) -> dict:
 
 def run(ns: dict, pieces: dict, ctx: dict, net: str | None) -> dict:
     """Train for ``ctx['steps']`` steps; lines for the run, the learning rate and the labels, and the curve."""
-    from paddle_mnist.apps.check_nets import dropout_rates, forward
-    from paddle_mnist.datafile.store import read_arrays
-
     fn = ns[pieces["train"]] if pieces.get("train") else None
     entries = {e["name"]: e for e in pieces["nets"] if not e["error"]}
     _seed(ctx.get("seed", 0))
