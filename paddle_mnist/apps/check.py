@@ -60,7 +60,8 @@ def double_softmax_reference(results_dir=RESULTS) -> dict:
     s = rec.get("summary", {})
     try:
         return {"floor": rec["reference"]["double_softmax_floor"], "acc": s["double_softmax"]["test_acc_mean"],
-                "acc_logits": s["logits"]["test_acc_mean"]}
+                "acc_logits": s["logits"]["test_acc_mean"],
+                "lowest": rec["analysis"]["loss"]["double_softmax"]["lowest_logged_loss_min"]}
     except (KeyError, TypeError):
         return {}
 

@@ -125,12 +125,16 @@ class Batches:
         return iter(self.fn())
 
 
-def reference_loader(probes: Probes, seed: int, data_path=None):
-    """``load_data`` for the student's ``train``: the reference's, seeded; records the batch size of ``train``."""
+def reference_loader(probes: Probes, seed: int, data_path=None, shape=(-1, 784)):
+    """``load_data`` for the student's ``train``: the reference's, seeded, its images in the shape the net takes;
+    records the batch size of ``train``."""
     def loader(mode="train", batch_size=100, *args, **kwargs):
         if mode == "train":
             probes.batch_size = int(batch_size)
-        return Batches(reference_load_data(mode, int(batch_size), path=data_path, seed=seed))
+        fn = reference_load_data(mode, int(batch_size), path=data_path, seed=seed)
+        if list(shape) == [-1, 784]:
+            return Batches(fn)
+        return Batches(lambda: ((x.reshape(shape), y) for x, y in fn()))
     return loader
 
 
@@ -264,7 +268,7 @@ def _seed(seed: int) -> None:
 def _train(ns, pieces, ctx, fn, model, role, probes):
     """Run the student's ``train`` (or the course's loop) under the probes; the error text or None."""
     loader_name = pieces.get("loader") or ctx.get("loader") or "load_data"
-    loader = reference_loader(probes, ctx.get("seed", 0), ctx.get("data_path"))
+    loader = reference_loader(probes, ctx.get("seed", 0), ctx.get("data_path"), ctx["shape"])
     saved, ns[loader_name] = ns.get(loader_name), loader
     try:
         with probes:

@@ -1,8 +1,8 @@
-"""Isolation: the MLP's forward kills its process (a segmentation fault); the other checks still run."""
+"""Isolation: ``train`` kills its process (a segmentation fault); the card says so, the checks before it stand."""
 import ctypes
 
 import correct as base
-from correct import load_data, train  # noqa: F401 - the pieces check looks up by name
+from correct import load_data  # noqa: F401 - the pieces check looks up by name
 
 
 class SoftmaxNet(base.SoftmaxNet):
@@ -10,6 +10,8 @@ class SoftmaxNet(base.SoftmaxNet):
 
 
 class MLP(base.MLP):
-    def forward(self, x):
-        ctypes.string_at(0)  # reads address 0: SIGSEGV
-        return super().forward(x)
+    pass
+
+
+def train(model, epochs=1):
+    ctypes.string_at(0)  # reads address 0: SIGSEGV
