@@ -114,7 +114,10 @@ def build_net(cls):
 
 
 def find_nets(ns: dict, names=None) -> list[dict]:
-    """The ``paddle.nn.Layer`` subclasses defined by the solution (or named by ``--net``), with their role."""
+    """The ``paddle.nn.Layer`` subclasses defined by the solution (or named by ``--net``), with their role.
+
+    The role is ``softmax`` or ``mlp`` by the parameter count (7,850 or 199,210); when some class has a role,
+    the classes without one are left out, unless ``--net`` names them."""
     import paddle
 
     found = []
@@ -133,6 +136,8 @@ def find_nets(ns: dict, names=None) -> list[dict]:
         except Exception as exc:  # the student's constructor: any error is a finding, never ours
             entry["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         found.append(entry)
+    if not names and any(e["role"] for e in found):
+        found = [e for e in found if e["role"]]  # helper layers (a block, a custom Linear) are not the nets
     return found
 
 
