@@ -73,6 +73,8 @@ def default_out(path) -> Path:
 def check_out_dir(out) -> Path:
     """The output folder, refused inside reports/ (written only by reproduce, train --record and benchmarks)."""
     out = Path(out)
+    if out.is_symlink():
+        raise PaddleMnistError(f"--out {out}: a symbolic link; give a real folder")
     if out.exists() and not out.is_dir():
         raise PaddleMnistError(f"--out {out}: is a file, not a folder")
     reports = (REPO / "reports").resolve()

@@ -86,7 +86,8 @@ def _check_parser(sub) -> None:
     c = sub.add_parser("check", help="hold your own solution (a .py module or a notebook) against the reference")
     c.add_argument("solution", help="your solution: a .py module, a notebook exported as .py, or an .ipynb")
     c.add_argument("--net", type=lambda s: [n for n in s.split(",") if n], default=None, metavar="NAME[,NAME]",
-                   help="the paddle.nn.Layer classes to check (default: every one the solution defines)")
+                   help="the paddle.nn.Layer classes to check (default: those with the course's 7,850 or 199,210 "
+                   "parameters, else every one the solution defines)")
     c.add_argument("--loader", default=None, metavar="NAME", help="your data function (default: load_data)")
     c.add_argument("--steps", type=positive_int, default=500,
                    help="training steps to compare with the reference runs (default: 500, one epoch of batch 100)")
