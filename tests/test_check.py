@@ -55,6 +55,13 @@ def test_a_mistake_is_flagged_by_its_check_and_nothing_else(name, tmp_path, monk
     assert table.count("reports/REPORT.md#") == len(card["lines"])
 
 
+def test_dropout_rate_line_states_the_measured_accuracies():
+    card = check.check_solution(SOLUTIONS / "dropout_high.py", net=["MLP"], steps=50, isolate=False, limits=QUICK)
+    hint = next(ln["hint"] for ln in card["lines"] if ln["name"] == "dropout_rate")
+    ref = check.dropout_reference()
+    assert set(ref) >= {"0", "0.5"} and all(f"{acc:.2%} at p = {p}" in hint for p, acc in ref.items())
+
+
 def test_double_softmax_line_states_its_measured_cost():
     ref = check.double_softmax_reference()
     card = check.check_solution(SOLUTIONS / "double_softmax.py", net=["MLP"], steps=50, isolate=False,

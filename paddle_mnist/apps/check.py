@@ -66,6 +66,14 @@ def double_softmax_reference(results_dir=RESULTS) -> dict:
         return {}
 
 
+def dropout_reference(results_dir=RESULTS) -> dict:
+    """Mean test accuracy of the dropout study's MLP per dropout rate: ``{"0.2": 0.9805, ...}``."""
+    path = Path(results_dir) / "dropout.json"
+    summary = read_json(path).get("summary", {}) if path.is_file() else {}
+    return {k.removeprefix("dropout_"): v["test_acc_mean"] for k, v in summary.items()
+            if k.startswith("dropout_") and isinstance(v, dict) and v.get("test_acc_mean") is not None}
+
+
 def default_out(path) -> Path:
     return Path("runs") / "check" / Path(path).stem
 
@@ -86,7 +94,8 @@ def check_out_dir(out) -> Path:
 def make_spec(path, *, net=None, loader=None, steps=500, seed=0, memory_gb=4.0, results_dir=RESULTS) -> dict:
     return {"path": str(Path(path).resolve()), "net": list(net) if net else None, "loader": loader,
             "steps": int(steps), "seed": int(seed), "memory_gb": memory_gb, "data_path": None,
-            "data_file": str(default_path()), "double_softmax": double_softmax_reference(results_dir)}
+            "data_file": str(default_path()), "double_softmax": double_softmax_reference(results_dir),
+            "dropout": dropout_reference(results_dir)}
 
 
 def plan(pieces: dict) -> tuple[list[dict], list[dict]]:
