@@ -174,3 +174,38 @@ def test_a_missing_data_file_is_one_line_before_any_work(tmp_path, capsys, monke
     err = capsys.readouterr().err
     assert "no data file" in err and "prepare-data" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "card").exists()
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_a_sigkill_of_check_leaves_no_student_code_running(tmp_path):
+    """The child dies with its parent: a solution stuck in an endless loop does not outlive a killed check."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from test_orphans import descendants
+
+    parent = subprocess.Popen([sys.executable, "-m", "paddle_mnist", "check", str(SOLUTIONS / "hang.py"), "--out",
+                               str(tmp_path / "card")], cwd=REPO, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+    assert parent.stderr.readline().decode().startswith("check: data")  # the child is running the endless loop
+    children = descendants(parent.pid)
+    assert children
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline, alive = time.monotonic() + 10, children
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = {p for p in children if _running(p)}
+    for pid in alive:  # a failing run leaves nothing behind either
+        os.kill(pid, signal.SIGKILL)
+    assert not alive

@@ -4,7 +4,8 @@ The parent starts ``python -m paddle_mnist.apps.check_child``, sends the spec (o
 then one check group per line; the child answers each with one JSON line on a private copy of its
 stdout (the student's prints go to stderr). A group that outlives its time limit is killed with
 the child's whole process group; a crash (a signal, ``os._exit``, out of memory) is reported with
-the last line of stderr; either way a fresh child runs the groups that remain.
+the last line of stderr; either way a fresh child runs the groups that remain. The child dies with
+its parent (``engine.pool.die_with_parent``).
 
     python -m paddle_mnist check my_solution.py --memory-gb 4
 """
@@ -20,6 +21,7 @@ import tempfile
 import time
 
 from paddle_mnist.apps.check_source import error_text, find_pieces, load_namespace
+from paddle_mnist.engine.pool import die_with_parent
 
 LIMITS = {"load": 60.0, "data": 120.0, "nets": 60.0, "train": 240.0}  # seconds per group
 
@@ -97,7 +99,7 @@ class Isolated:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
         self.proc = subprocess.Popen([sys.executable, "-m", "paddle_mnist.apps.check_child"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.err, start_new_session=True, env=env)
-        return self._ask(self.spec, self.limits["load"])
+        return self._ask(dict(self.spec, parent_pid=os.getpid()), self.limits["load"])
 
     def _ask(self, message: dict, limit: float) -> dict:
         try:
@@ -165,6 +167,7 @@ def main() -> int:
         reply.write(json.dumps(obj, default=str) + "\n")
 
     spec = json.loads(requests.readline())
+    die_with_parent(spec.get("parent_pid"))  # a SIGKILL of check leaves no student code running
     _limit_memory(spec.get("memory_gb"))
     try:
         worker = Worker(spec)
