@@ -14,14 +14,16 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 from conftest import REPO, make_splits, write_course_file
 from test_orphans import descendants
 
-from paddle_mnist.apps import check
+from paddle_mnist.apps import check, check_data
 from paddle_mnist.apps.check_band import interval, verdict, windows
 from paddle_mnist.apps.check_source import read_source
 from paddle_mnist.apps.cli import main
+from paddle_mnist.datafile.store import read_arrays
 from paddle_mnist.report.summary import anchor
 
 SOLUTIONS = REPO / "tests" / "check_solutions"
@@ -208,3 +210,35 @@ def test_a_sigkill_of_check_leaves_no_student_code_running(tmp_path):
     for pid in alive:  # a failing run leaves nothing behind either
         os.kill(pid, signal.SIGKILL)
     assert not alive
+
+
+def _loader(variant: str):
+    """The correct loader with one change, for the data check alone."""
+    def load_data(mode="train", batch_size=100):
+        x, y = read_arrays()[mode]
+        n = len(y)
+        rng = np.random.default_rng()
+
+        def gen():
+            order = rng.permutation(n) if mode == "train" or variant == "shuffled_valid" else np.arange(n)
+            if variant == "with_replacement" and mode == "train":
+                order = rng.integers(0, n, n)
+            stop = n - n % batch_size if variant == "drop_last" else n
+            for start in range(0, stop, batch_size):
+                idx = order[start:start + batch_size]
+                yield np.asarray(x[idx]), np.asarray(y[idx])
+        return gen
+    return load_data
+
+
+@pytest.mark.parametrize("variant, expected", [
+    ("correct", {}),
+    ("shuffled_valid", {"data.order": "failed"}),
+    ("drop_last", {"data.last_batch": "warned"}),
+    ("with_replacement", {"data.values": "failed"}),
+])
+def test_data_lines_tell_order_last_batch_and_values_apart(variant, expected, tmp_path, monkeypatch):
+    data = write_course_file(tmp_path / "small.json.gz", make_splits(150, 140, 100))
+    monkeypatch.setenv("PADDLE_MNIST_DATA", str(data))
+    result = check_data.run({"load_data": _loader(variant)}, {"loader": "load_data"}, {"data_file": str(data)})
+    assert flagged(result) == expected, [ln["hint"] for ln in result["lines"]]

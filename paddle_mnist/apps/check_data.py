@@ -129,37 +129,61 @@ def check_shuffle(loader, file_y) -> list:
                  "shuffle")]
 
 
-def _same_images(fp, file_fp, ordered: bool) -> bool:
-    """The fingerprints agree with the file's: as they are, or for the file's values times 255 (see range)."""
-    if len(fp) != len(file_fp):
-        return False
-    a, b = (fp, file_fp) if ordered else (np.sort(fp), np.sort(file_fp))
+def _same_images(fp, file_fp) -> bool:
+    """The fingerprints agree, in order, with the file's: as they are, or for the file's values times 255."""
+    return len(fp) == len(file_fp) and _close(fp, file_fp)
+
+
+def _close(a, b) -> bool:
     return any(np.allclose(a / scale, b, rtol=1e-4, atol=1e-2) for scale in (1.0, 255.0))
 
 
-def check_values(splits: dict, arrays: dict) -> list:
-    """Labels and images of every split equal the file's (train as a set: it is shuffled)."""
+def _in_file(fp, y, file_fp, file_y) -> bool:
+    """The images and labels are the file's (values x255 allowed): all of them once each, or (fewer) a part."""
+    file_y = np.asarray(file_y)
+    if len(y) == len(file_y):
+        return np.array_equal(np.sort(y), np.sort(file_y)) and _close(np.sort(fp), np.sort(file_fp))
+    labels, counts = np.unique(y, return_counts=True)
+    have = dict(zip(*np.unique(file_y, return_counts=True)))
+    if any(counts[k] > have.get(label, 0) for k, label in enumerate(labels)):
+        return False
+    sf = np.sort(file_fp)
+    for scale in (1.0, 255.0):
+        q = fp / scale
+        i = np.clip(np.searchsorted(sf, q), 1, len(sf) - 1)
+        if np.all(np.minimum(np.abs(q - sf[i - 1]), np.abs(q - sf[i])) <= 1e-2 + 1e-4 * np.abs(q)):
+            return True
+    return False
+
+
+def check_values(splits: dict, arrays: dict, batch: dict) -> list:
+    """The images and labels the loader yields are the file's, each once; no more missing than a last batch (the
+    order and the last batch are lines of their own)."""
     bad = []
     for mode, got in splits.items():
         fx, fy = arrays[mode]
-        y, ordered = got["y"], mode != "train"
-        labels_ok = len(y) == len(fy) and np.array_equal(y if ordered else np.sort(y), fy if ordered else np.sort(fy))
-        if len(y) != len(fy):
-            bad.append(f"{mode}: {len(y)} images, the file has {len(fy)}")
-        elif not labels_ok or not _same_images(got["fp"], _fingerprint(fx), ordered):
-            bad.append(f"{mode}: {'labels' if not labels_ok else 'images'} differ from the file's")
+        if len(got["y"]) > len(fy):
+            bad.append(f"{mode}: {len(got['y'])} images for the file's {len(fy)}: some come twice")
+        elif not len(got["y"]) or not _in_file(got["fp"], got["y"], _fingerprint(fx), fy):
+            bad.append(f"{mode}: images or labels that are not the file's (or some twice and some never)")
+        elif len(fy) - len(got["y"]) >= batch[mode]:
+            bad.append(f"{mode}: {len(got['y'])} images of the file's {len(fy)}")
     if bad:
         return [line(CHECK, "values", "failed", "; ".join(bad), "data")]
-    return [line(CHECK, "values", "passed", "labels and images equal the file's (train as a set, valid and eval in "
-                 "order)", "data")]
+    return [line(CHECK, "values", "passed", "every image and label is the file's, each once", "data")]
 
 
 def check_order(splits: dict, arrays: dict) -> list:
-    bad = [m for m in ("valid", "eval") if len(splits[m]["y"]) == len(arrays[m][1])
-           and not np.array_equal(splits[m]["y"], arrays[m][1])]
+    bad = []
+    for mode in ("valid", "eval"):
+        got, (fx, fy) = splits[mode], arrays[mode]
+        m = min(len(got["y"]), len(fy))
+        if not (np.array_equal(got["y"][:m], fy[:m]) and _same_images(got["fp"][:m], _fingerprint(fx[:m]))):
+            bad.append(mode)
     if bad:
-        return [line(CHECK, "order", "failed", f"{' and '.join(bad)} come shuffled: keep the file order outside "
-                     "train (evaluation needs no shuffling, and a fixed order makes results comparable)", "data_api")]
+        return [line(CHECK, "order", "failed", f"{' and '.join(bad)} do not come in file order: keep the file "
+                     "order outside train (evaluation needs no shuffling; a fixed order makes results comparable)",
+                     "data_api")]
     return [line(CHECK, "order", "passed", "valid and eval keep the file order", "data_api")]
 
 
@@ -214,12 +238,13 @@ def run(ns: dict, pieces: dict, ctx: dict) -> dict:
     if first is None:
         return {"lines": lines}
     steps = [("shapes", lambda: check_shapes(*first)), ("shuffle", lambda: check_shuffle(loader, arrays["train"][1]))]
-    for mode, bs in (("train", 100), ("valid", SHORT_BATCH), ("eval", 100)):
+    sizes = {"train": 100, "valid": SHORT_BATCH, "eval": 100}
+    for mode, bs in sizes.items():
         steps.append((f"{mode} pass", lambda mode=mode, bs=bs: splits.__setitem__(mode, _epoch(loader, mode, bs))))
     steps += [("range", lambda: check_range(*splits["valid"]["range"])),
               ("order", lambda: check_order(splits, arrays)),
               ("last_batch", lambda: check_last_batch(splits["valid"]["sizes"], len(arrays["valid"][1]))),
-              ("values", lambda: check_values(splits, arrays)),
+              ("values", lambda: check_values(splits, arrays, sizes)),
               ("speed", lambda: check_speed(loader, Path(ctx["data_file"]), splits["train"]["secs"]))]
     for what, step in steps:
         try:
