@@ -1,4 +1,4 @@
-"""The command line: ``python -m paddle_mnist {list,prepare-data,train,report,predict,evaluate,reproduce,bench,dashboard,export,demo}``.
+"""The command line: ``python -m paddle_mnist {list,prepare-data,train,report,predict,evaluate,reproduce,bench,dashboard,export,demo,check}``.
 
 Thin by design: each subcommand parses its arguments and calls one library
 function. Errors the user can fix are printed as one line with a non-zero exit.
@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     dash.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     dash.add_argument("--port", type=positive_int, default=8040, help="port (default: 8040)")
     _export_demo_parsers(sub)
+    _check_parser(sub)
     return p
 
 
@@ -89,6 +90,21 @@ MODEL_HELP = "a name (mlp, softmax: reports/models/<name>), a run folder, a .pdp
 def _device_arg(parser) -> None:
     parser.add_argument("--device", type=device_name, default="auto",
                         help="auto, cpu, gpu or gpu:N (default: auto; exported models run on the CPU)")
+
+
+def _check_parser(sub) -> None:
+    c = sub.add_parser("check", help="hold your own solution (a .py module or a notebook) against the reference")
+    c.add_argument("solution", help="your solution: a .py module, a notebook exported as .py, or an .ipynb")
+    c.add_argument("--net", type=lambda s: [n for n in s.split(",") if n], default=None, metavar="NAME[,NAME]",
+                   help="the paddle.nn.Layer classes to check (default: those with the course's 7,850 or 199,210 "
+                   "parameters, else every one the solution defines)")
+    c.add_argument("--loader", default=None, metavar="NAME", help="your data function (default: load_data)")
+    c.add_argument("--steps", type=positive_int, default=500,
+                   help="training steps to compare with the reference runs (default: 500, one epoch of batch 100)")
+    c.add_argument("--seed", type=int, default=0, help="random seed of the training check (default: 0)")
+    c.add_argument("--memory-gb", type=positive_float, default=4.0,
+                   help="memory limit of the process running your code, in GB (default: 4)")
+    c.add_argument("--out", default=None, help="folder for check.md and curves.png (default: runs/check/<solution>)")
 
 
 def _export_demo_parsers(sub) -> None:
@@ -341,7 +357,13 @@ def cmd_demo(args) -> int:
     return serve(args.model, args.host, args.port, device=args.device)
 
 
-COMMANDS = {"list": cmd_list, "prepare-data": cmd_prepare, "train": cmd_train, "reproduce": cmd_reproduce,
+def cmd_check(args) -> int:
+    from paddle_mnist.apps.check import run
+
+    return run(args)
+
+
+COMMANDS = {"check": cmd_check, "list": cmd_list, "prepare-data": cmd_prepare, "train": cmd_train, "reproduce": cmd_reproduce,
             "report": cmd_report, "predict": cmd_predict, "bench": cmd_bench, "dashboard": cmd_dashboard,
             "export": cmd_export, "demo": cmd_demo, "evaluate": cmd_evaluate}
 
