@@ -89,7 +89,8 @@ batches = load_data("train", 100)()
 for steps in (100, 200, 300):
     train_loss = train(model, opt, itertools.islice(batches, 100))  # 100 more steps of 100 images
     valid_loss, valid_acc = test(model, load_data("valid", 1000)())
-    print(f"after {steps} steps: train loss {train_loss:.3f}, valid loss {valid_loss:.3f}, valid accuracy {valid_acc:.2%}")
+    print(f"after {steps} steps: train loss {train_loss:.3f}, valid loss {valid_loss:.3f}, "
+          f"valid accuracy {valid_acc:.2%}")
 
 # %% [markdown]
 # ## Learning curves
