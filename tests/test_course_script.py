@@ -114,6 +114,7 @@ def test_main_runs_as_a_module_and_refuses_bad_settings(monkeypatch, capsys):
     assert capsys.readouterr().err.splitlines()[-1].endswith("error: --epochs must be positive, got 0")
 
 
+@pytest.mark.filterwarnings("ignore:To copy construct from a tensor")  # raised inside paddle.Model's loop
 @pytest.mark.parametrize("name", sorted(NETS))
 def test_paddle_model_fit_lands_where_the_loop_does(name):
     """``paddle.Model(net).prepare(opt, loss, Accuracy()).fit`` against the script's ``train``, 100 steps each from

@@ -1,4 +1,4 @@
-"""The speed seam (``perf.tuned``) gives the same bits as the plain course loop.
+"""The speed seam (``perf.tuned``) gives the same bits as the engine's untuned loop.
 
 The plain step is ``engine.loop.train_epoch`` with ``paddle.to_tensor``,
 ``F.cross_entropy``, ``paddle.optimizer.Adam`` and zero-filled gradients; the tuned
