@@ -53,7 +53,7 @@ Markdown(f"{rec['description']}\n\n{nh.settings_note(rec)}")
 import paddle
 
 from paddle_mnist import MLP, load_data
-from paddle_mnist.course.losses import get_loss
+from paddle_mnist.engine.losses import get_loss
 
 paddle.seed(0)
 model = MLP(hidden=(64,), activation="sigmoid", out_features=1)

@@ -60,7 +60,7 @@ import itertools
 import paddle
 
 from paddle_mnist import MLP, load_data, train_epoch
-from paddle_mnist.course.losses import get_loss
+from paddle_mnist.engine.losses import get_loss
 
 loss = get_loss("cross_entropy")
 for scheme in ("zero", "normal_small", "xavier", "msra"):

@@ -1,12 +1,14 @@
 """paddle_mnist: the MNIST coursework reproduced in PaddlePaddle 3.
 
-The course's solution is the public face (Paddle is imported only when one of
-these names is first used):
+The course's solution is one plain script, ``paddle_mnist/course/mnist.py``
+(``python -m paddle_mnist.course --model mlp --epochs 10``). The engine's building
+blocks it is checked against are importable from here (Paddle is imported only
+when one of these names is first used):
 
     from paddle_mnist import load_data, SoftmaxNet, MLP, train_epoch, evaluate
 
 Importing the package applies the CPU settings of ``perf.env`` (before Paddle is
-imported) and nothing else. The layout: ``course`` (the readable solution),
+imported) and nothing else. The layout: ``course`` (the plain script),
 ``datafile``, ``engine``, ``studies``, ``report``, ``plots``, ``scratch`` (numpy
 from scratch), ``perf`` and ``apps``; see docs/ARCHITECTURE.md.
 
@@ -26,17 +28,17 @@ __all__ = ["MLP", "SoftmaxNet", "evaluate", "load_data", "train_epoch"]
 
 
 def __getattr__(name):
-    """The course's names, imported on first use (so ``import paddle_mnist`` does not import Paddle)."""
+    """The engine's building blocks, imported on first use (so ``import paddle_mnist`` does not import Paddle)."""
     if name == "load_data":
-        from paddle_mnist.course.data import load_data
+        from paddle_mnist.engine.batches import load_data
 
         return load_data
     if name in ("SoftmaxNet", "MLP"):
-        from paddle_mnist.course import nets
+        from paddle_mnist.engine import nets
 
         return getattr(nets, name)
     if name in ("train_epoch", "evaluate"):
-        from paddle_mnist.course import train
+        from paddle_mnist.engine import loop
 
-        return getattr(train, name)
+        return getattr(loop, name)
     raise AttributeError(f"module 'paddle_mnist' has no attribute {name!r}")

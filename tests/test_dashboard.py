@@ -41,7 +41,7 @@ def _model_fit(log_dir: Path) -> dict:
     import paddle
 
     from paddle_mnist.datafile.dataset import MnistJson
-    from paddle_mnist.course.nets import build_model
+    from paddle_mnist.engine.nets import build_model
 
     paddle.seed(0)
     np.random.seed(0)

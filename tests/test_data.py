@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import REAL_DATA, make_splits, write_course_file
 
-from paddle_mnist.course.data import load_data
+from paddle_mnist.engine.batches import load_data
 from paddle_mnist.datafile import store as data
 from paddle_mnist.errors import DataError
 from paddle_mnist.datafile.prepare import PIXEL_FLOAT32

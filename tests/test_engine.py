@@ -15,7 +15,7 @@ import paddle
 import pytest
 from conftest import REAL_DATA, REPO, default_sigint
 
-from paddle_mnist.course.train import evaluate
+from paddle_mnist.engine.loop import evaluate
 from paddle_mnist.engine import fit as engine
 from paddle_mnist.engine.checkpoint import load_state
 from paddle_mnist.perf import tuned
@@ -68,8 +68,8 @@ def test_same_seed_same_numbers_other_seed_differs(tiny_data, tmp_path):
 
 def test_evaluate_uses_no_grad_and_eval_mode(tiny_data):
     from paddle_mnist.datafile.store import read_arrays
-    from paddle_mnist.course.losses import get_loss
-    from paddle_mnist.course.nets import MLP
+    from paddle_mnist.engine.losses import get_loss
+    from paddle_mnist.engine.nets import MLP
 
     x, y = read_arrays(tiny_data)["valid"]
     model = MLP(hidden=(16,), dropout=0.5)
@@ -256,7 +256,7 @@ def test_as_tensor_shares_a_gathered_batch_and_copies_a_read_only_one(tmp_path):
 
 
 def test_load_data_batches_are_plain_arrays(tiny_data):
-    from paddle_mnist.course.data import load_data
+    from paddle_mnist.engine.batches import load_data
 
     xb, yb = next(load_data("train", 4, path=tiny_data)())
     assert type(xb) is np.ndarray and type(yb) is np.ndarray  # not np.memmap: no Python-level indexing per batch

@@ -5,7 +5,7 @@ import numpy as np
 import paddle
 import pytest
 
-from paddle_mnist.course.nets import INITIALIZERS, MLP, MODELS, SoftmaxNet, build_model, count_parameters
+from paddle_mnist.engine.nets import INITIALIZERS, MLP, MODELS, SoftmaxNet, build_model, count_parameters
 
 
 def test_softmax_net_shape_and_parameters():
@@ -106,7 +106,7 @@ def test_lean_cross_entropy_falls_back_for_other_shapes():
 
 def _adam_run(make_opt, steps=12, resume_at=None, schedule=False):
     """Train a small MLP ``steps`` steps; optionally rebuild the optimizer from its state dict midway."""
-    from paddle_mnist.course.nets import build_model
+    from paddle_mnist.engine.nets import build_model
 
     rng = np.random.default_rng(0)
     xs = rng.standard_normal((steps, 16, 784)).astype(np.float32)

@@ -6,7 +6,7 @@ import paddle
 import paddle.nn.functional as F
 import pytest
 
-from paddle_mnist.course.nets import MLP
+from paddle_mnist.engine.nets import MLP
 from paddle_mnist.scratch.net import NumpyMLP, log_softmax, softmax
 
 HIDDEN = (8, 6)

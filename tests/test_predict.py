@@ -47,7 +47,7 @@ def trained(arrays, tmp_path_factory):
     import paddle
     import paddle.nn.functional as F
 
-    from paddle_mnist.course.nets import build_model
+    from paddle_mnist.engine.nets import build_model
 
     paddle.seed(0)
     x, y = arrays["train"]
@@ -219,7 +219,7 @@ def test_variants_predict_like_the_plain_png(trained, digits, kind):
 
 
 def test_double_softmax_model_is_not_softmaxed_twice(trained, digits, tmp_path):
-    from paddle_mnist.course.nets import build_model
+    from paddle_mnist.engine.nets import build_model
 
     model, model_path = trained
     files, _, _ = digits
@@ -258,7 +258,7 @@ def test_cli_predict(trained, digits, capsys):
 def test_save_model_writes_sidecar_and_load_restores_kwargs(tmp_path):
     import paddle
 
-    from paddle_mnist.course.nets import build_model
+    from paddle_mnist.engine.nets import build_model
 
     paddle.seed(1)
     mlp = build_model("mlp", hidden=(16, 8), activation="tanh")

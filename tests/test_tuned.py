@@ -1,6 +1,6 @@
-"""The speed seam (``perf.tuned``) gives the same bits as the plain course loop.
+"""The speed seam (``perf.tuned``) gives the same bits as the engine's untuned loop.
 
-The plain step is ``course.train.train_epoch`` with ``paddle.to_tensor``,
+The plain step is ``engine.loop.train_epoch`` with ``paddle.to_tensor``,
 ``F.cross_entropy``, ``paddle.optimizer.Adam`` and zero-filled gradients; the tuned
 step uses DLPack batches, the lean cross entropy, ``lean_adam.Adam`` and released
 gradients. Both train on real images; every weight must be equal to the bit.
@@ -14,10 +14,10 @@ import paddle
 import pytest
 from conftest import REAL_DATA
 
-from paddle_mnist.course.data import load_data
-from paddle_mnist.course.losses import get_loss
-from paddle_mnist.course.nets import build_model
-from paddle_mnist.course.train import evaluate, train_epoch
+from paddle_mnist.engine.batches import load_data
+from paddle_mnist.engine.losses import get_loss
+from paddle_mnist.engine.nets import build_model
+from paddle_mnist.engine.loop import evaluate, train_epoch
 from paddle_mnist.engine import fit as engine
 from paddle_mnist.engine.checkpoint import load_state
 from paddle_mnist.engine.config import TrainConfig

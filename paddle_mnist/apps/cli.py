@@ -157,8 +157,8 @@ def _train_args(t) -> None:
 
 
 def cmd_list(args) -> int:
-    from paddle_mnist.course.losses import LOSSES
-    from paddle_mnist.course.nets import MODELS
+    from paddle_mnist.engine.losses import LOSSES
+    from paddle_mnist.engine.nets import MODELS
     from paddle_mnist.engine.optimizers import OPTIMIZERS
     from paddle_mnist.studies import EXPERIMENTS
 

@@ -1,4 +1,4 @@
-"""The data file, parsed once and cached: ``read_arrays(path)`` for ``course.data.load_data`` and everything else.
+"""The data file, parsed once and cached: ``read_arrays(path)`` for ``engine.batches.load_data`` and everything else.
 
 ``mnist.json.gz`` is parsed once (a vectorised parser, a few seconds) and the
 arrays are cached as ``.npy`` files keyed by the JSON file's content hash, so a

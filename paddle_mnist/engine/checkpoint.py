@@ -169,7 +169,7 @@ def save_model(model, model_name: str, model_kwargs: dict | None, path) -> Path:
 
 
 def _read_sidecar(sidecar: Path) -> tuple[str, dict]:
-    from paddle_mnist.course.nets import MODELS
+    from paddle_mnist.engine.nets import MODELS
     from paddle_mnist.records import read_json
 
     run_config = sidecar.parent / "config.json"
@@ -252,7 +252,7 @@ def load_model(model_path, hint: str = ""):
         raise PaddleMnistError(f"{params}: model file not found{hint}")
     name, kwargs = _read_sidecar(sidecar)
 
-    from paddle_mnist.course.nets import build_model
+    from paddle_mnist.engine.nets import build_model
 
     try:
         model = build_model(name, **kwargs)

@@ -1,6 +1,6 @@
 """The one training engine: ``fit(config, run_dir)``, a short composition of named steps.
 
-Every epoch: ``course.train.train_epoch`` over ``load_data('train')``, evaluate
+Every epoch: ``engine.loop.train_epoch`` over ``load_data('train')``, evaluate
 ``valid``, append a row to ``metrics.csv``, keep ``best.pdparams`` by valid accuracy
 and an atomic resume checkpoint (model, optimizer, RNG states, history). At the
 end the best weights score ``eval`` once (unless ``score_eval=False``: runs that
@@ -75,9 +75,9 @@ def setup(config: TrainConfig, threads: int | None) -> Run:
     """Device, threads, seed, then model, loss, optimizer and data, in that order (the seed fixes the weights)."""
     import paddle
 
-    from paddle_mnist.course.data import load_data
-    from paddle_mnist.course.losses import get_loss
-    from paddle_mnist.course.nets import build_model
+    from paddle_mnist.engine.batches import load_data
+    from paddle_mnist.engine.losses import get_loss
+    from paddle_mnist.engine.nets import build_model
     from paddle_mnist.engine.device import set_device
     from paddle_mnist.engine.optimizers import build_optimizer
     from paddle_mnist.perf.env import train_threads
@@ -123,8 +123,8 @@ def restore(run: Run, state: dict, where) -> Progress:
 
 
 def train_one_epoch(run: Run, p: Progress, epoch: int, logger, show) -> dict | None:
-    """``course.train.train_epoch`` with the step budget, logging and divergence check; the epoch's row or None."""
-    from paddle_mnist.course.train import accuracy, evaluate, train_epoch
+    """``engine.loop.train_epoch`` with the step budget, logging and divergence check; the epoch's row or None."""
+    from paddle_mnist.engine.loop import accuracy, evaluate, train_epoch
 
     cfg, record = run.config, p.record
     t0 = time.perf_counter()
@@ -188,8 +188,8 @@ def end_epoch(run: Run, p: Progress, row: dict, run_dir: Path, logger) -> None:
 
 def finish(run: Run, p: Progress, run_dir: Path, logger) -> dict:
     """Score ``eval`` once with the best weights (if asked), close the logs, write ``summary.json``."""
-    from paddle_mnist.course.nets import count_parameters
-    from paddle_mnist.course.train import evaluate
+    from paddle_mnist.engine.nets import count_parameters
+    from paddle_mnist.engine.loop import evaluate
 
     record, cfg = p.record, run.config
     if record["status"] == "running":

@@ -125,8 +125,8 @@ def merge(file_settings: dict, sets: dict, flags: dict) -> dict:
 
 def _choices() -> dict:
     """The named settings and their registries (models, losses, optimizers, ...)."""
-    from paddle_mnist.course.losses import LOSSES
-    from paddle_mnist.course.nets import ACTIVATIONS, INITIALIZERS, MODELS
+    from paddle_mnist.engine.losses import LOSSES
+    from paddle_mnist.engine.nets import ACTIVATIONS, INITIALIZERS, MODELS
     from paddle_mnist.engine.optimizers import OPTIMIZERS, SCHEDULES
 
     return {"model": list(MODELS), "loss": list(LOSSES), "optimizer": list(OPTIMIZERS),

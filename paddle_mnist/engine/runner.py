@@ -352,7 +352,7 @@ def model_summary(cfg) -> str:
 
     import paddle
 
-    from paddle_mnist.course.nets import build_model
+    from paddle_mnist.engine.nets import build_model
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):

@@ -77,7 +77,7 @@ def _epoch_seconds(gen) -> float:
 
 def bench_data(path=None, repeats: int = 5, assignment_repeats: int = 3, out_dir=BENCH_DIR) -> Path:
     """Assignment-style loader vs ours: load call, one epoch of batches, peak memory; writes data.json."""
-    from paddle_mnist.course.data import load_data
+    from paddle_mnist.engine.batches import load_data
     from paddle_mnist.datafile.store import default_path
 
     path = str(Path(path) if path else default_path())
@@ -86,7 +86,7 @@ def bench_data(path=None, repeats: int = 5, assignment_repeats: int = 3, out_dir
     cold = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as cache:
-            cold.append(_probe(f"from paddle_mnist.course.data import load_data\nout={{}}\n"
+            cold.append(_probe(f"from paddle_mnist.engine.batches import load_data\nout={{}}\n"
                                f"load_data('train', 100, path={path!r})", {"PADDLE_MNIST_CACHE": cache}))
     res["ours_cold_load_s"] = stats(c["seconds"] for c in cold)
     res["ours_cold_peak_rss_mb"] = stats(c["peak_rss_mb"] for c in cold)
@@ -99,7 +99,7 @@ def bench_data(path=None, repeats: int = 5, assignment_repeats: int = 3, out_dir
         warm.append(time.perf_counter() - t0)
     res["ours_warm_load_s"] = stats(warm)
     res["ours_epoch_s"] = stats(_epoch_seconds(gen) for _ in range(repeats))
-    probe = _probe(f"from paddle_mnist.course.data import load_data\nout={{}}\ng = load_data('train', 100, path={path!r})\n"
+    probe = _probe(f"from paddle_mnist.engine.batches import load_data\nout={{}}\ng = load_data('train', 100, path={path!r})\n"
                    "for _ in g(): pass")
     res["ours_warm_peak_rss_mb"] = probe["peak_rss_mb"]
     # the assignment's loader, same file, same machine, same run

@@ -31,9 +31,9 @@ def _profile_step(spec: dict):
     import paddle.profiler as profiler
 
     from paddle_mnist.engine.config import TrainConfig
-    from paddle_mnist.course.losses import get_loss
+    from paddle_mnist.engine.losses import get_loss
     from paddle_mnist.perf.tuned import as_tensor, step_kit
-    from paddle_mnist.course.nets import build_model
+    from paddle_mnist.engine.nets import build_model
     from paddle_mnist.engine.optimizers import build_optimizer
 
     model_name, bs = spec["case"]
@@ -141,9 +141,9 @@ def _paddle_variants(vx, vy, spec: dict, out: dict) -> dict:
     """The engine's ways of scoring ``valid``, and one kept tensor: ``{name: (fn, threads)}``."""
     import paddle
 
-    from paddle_mnist.course.losses import get_loss
-    from paddle_mnist.course.nets import build_model
-    from paddle_mnist.course.train import evaluate
+    from paddle_mnist.engine.losses import get_loss
+    from paddle_mnist.engine.nets import build_model
+    from paddle_mnist.engine.loop import evaluate
     from paddle_mnist.perf.tuned import step_kit
 
     kit = step_kit("cpu")

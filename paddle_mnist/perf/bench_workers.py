@@ -83,9 +83,9 @@ def _paddle_loop(model_name: str, batch_size: int, seed: int):
     import paddle
 
     from paddle_mnist.engine.config import TrainConfig
-    from paddle_mnist.course.losses import get_loss
+    from paddle_mnist.engine.losses import get_loss
     from paddle_mnist.perf.tuned import step_kit
-    from paddle_mnist.course.nets import build_model
+    from paddle_mnist.engine.nets import build_model
     from paddle_mnist.engine.optimizers import build_optimizer
 
     paddle.seed(seed)
@@ -194,7 +194,7 @@ def _instrument(events: list, marks: list) -> None:
     ``events`` gets ``(what, t_end, duration)`` for each evaluation, logging call and
     checkpoint write; ``marks`` the end of each epoch's resume checkpoint.
     """
-    from paddle_mnist.course import train as core
+    from paddle_mnist.engine import loop as core
     from paddle_mnist.engine import fit as engine
     from paddle_mnist.engine import vdl
 

@@ -2,7 +2,7 @@
 
 ``step_kit(device)`` hands ``engine.fit`` what it needs; with
 ``PADDLE_MNIST_TUNED=0`` (``perf.env.tuned_enabled``) every piece is the plain one
-of ``course.train``. The measures, each measured in ``reports/bench/`` and proven
+of ``engine.loop``. The measures, each measured in ``reports/bench/`` and proven
 bit-identical in ``tests/test_tuned.py``:
 
 * ``as_tensor``: on the CPU a freshly gathered batch is wrapped through DLPack,
@@ -78,7 +78,7 @@ def adam_class():
 
 @dataclass(frozen=True)
 class StepKit:
-    """What ``course.train.train_epoch`` and ``evaluate`` take from the seam."""
+    """What ``engine.loop.train_epoch`` and ``evaluate`` take from the seam."""
 
     to_tensor: Callable
     release_grads: bool
@@ -86,7 +86,7 @@ class StepKit:
 
     def loss(self, loss):
         """``loss`` with the lean cross entropy when tuned (the same bits)."""
-        from paddle_mnist.course.losses import cross_entropy
+        from paddle_mnist.engine.losses import cross_entropy
 
         if self.tuned and loss.fn is cross_entropy:
             return dataclasses.replace(loss, fn=lean_cross_entropy)

@@ -1,4 +1,4 @@
-"""A from-scratch numpy fully connected net that mirrors ``paddle_mnist.course.nets.MLP``.
+"""A from-scratch numpy fully connected net that mirrors ``paddle_mnist.engine.nets.MLP``.
 
 ``NumpyMLP`` holds its parameters in a dict keyed exactly like the Paddle
 ``MLP.state_dict()`` (``'fc1.weight'`` of shape ``[in, out]``, ``'fc1.bias'`` of

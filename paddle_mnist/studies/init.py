@@ -81,7 +81,7 @@ def activation_histograms(seed: int = 0, data_path=None, n_images: int = HIST_IM
     """
     import paddle
 
-    from paddle_mnist.course.nets import MLP
+    from paddle_mnist.engine.nets import MLP
 
     x = np.asarray(read_arrays(data_path)["train"][0][:n_images])
     out = {}

@@ -1,8 +1,10 @@
-"""One training epoch and the evaluation, in plain Paddle: the loop the course teaches.
+"""The engine's training epoch and evaluation: the course's loop with the hooks of the speed seam.
 
 For every batch: forward to logits, the loss, ``backward``, ``opt.step()``,
-``opt.clear_grad()``. ``engine.fit`` runs this same loop (with checkpoints, logging
-and the speed measures of ``perf.tuned``, which give the same bits).
+``opt.clear_grad()``, as ``train()`` in ``course/mnist.py``; here the batch
+conversion (``to_tensor``), the gradient release and the loss read-out
+(``value_of``) are parameters that ``engine.fit`` fills from ``perf.tuned.step_kit``
+(same bits, ``tests/test_tuned.py``), and each step is yielded for logging.
 
     python -m paddle_mnist train softmax --epochs 1 --seeds 0
 """

@@ -1,4 +1,4 @@
-"""Loss registry: name -> ``Loss`` (a loss on model outputs, and how outputs become digits).
+"""The engine's loss registry: name -> ``Loss`` (a loss on model outputs, and how outputs become digits).
 
 Models return logits; softmax lives here. ``cross_entropy`` is
 ``F.cross_entropy`` on logits (it applies softmax itself). With a model built

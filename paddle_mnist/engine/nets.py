@@ -1,4 +1,9 @@
-"""The networks of the assignment, as ``paddle.nn.Layer``s that return **logits**.
+"""The engine's networks (registry ``MODELS``), as ``paddle.nn.Layer``s that return **logits**.
+
+The same nets as the plain script ``course/mnist.py`` (same parameter names
+``fc1..``, same initialisation, so checkpoints load either way), built from
+options (hidden sizes, activation, dropout, initialiser) and computed with one
+``addmm`` per layer (``Linear`` below); ``tests/test_course_script.py`` compares them.
 
 Softmax belongs to the loss and to prediction, never to ``forward`` -- except on
 purpose: ``double_softmax=True`` reproduces the course's pitfall (softmax in

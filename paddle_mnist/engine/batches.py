@@ -1,4 +1,8 @@
-"""The course's data API: ``load_data(mode, batch_size)`` returns a generator function of batches.
+"""The engine's batches: ``load_data(mode, batch_size)`` returns a generator function of batches.
+
+The course's API (``course/mnist.py`` has the plain version) with what the engine
+needs beside it: a ``path``, a ``seed`` of its own, ``drop_last``, argument checks,
+and indexing that skips memmap's Python layer.
 
 ``mnist.json.gz`` holds three splits (train 50,000 / valid 10,000 / eval 10,000
 images of 784 grey values in [0, 1], with their digit labels). The file is parsed
