@@ -98,7 +98,7 @@ def test_row11_demo_bad_port_or_host_is_one_line(args, message, capsys):
 @pytest.fixture(scope="module")
 def three_outputs(tmp_path_factory):
     from paddle_mnist.apps.predict import save_model
-    from paddle_mnist.course.nets import build_model
+    from paddle_mnist.engine.nets import build_model
 
     path = tmp_path_factory.mktemp("m") / "m.pdparams"
     save_model(build_model("mlp", hidden=(8,), out_features=3), "mlp", {"hidden": [8], "out_features": 3}, path)

@@ -124,7 +124,7 @@ def write_model(weights: Path, dst: Path, cfg, info: dict) -> Path:
     """
     import tempfile
 
-    from paddle_mnist.course.nets import build_model
+    from paddle_mnist.engine.nets import build_model
     from paddle_mnist.records import atomic_write_bytes, write_json
 
     data = Path(weights).read_bytes()

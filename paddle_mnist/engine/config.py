@@ -106,7 +106,7 @@ def check_values(cfg: TrainConfig) -> None:
 
 def _check_output(cfg: TrainConfig) -> None:
     """One output for the regression loss; at least one per class for the others (a softmax model has 10)."""
-    from paddle_mnist.course.losses import LOSSES
+    from paddle_mnist.engine.losses import LOSSES
 
     want = LOSSES[cfg.loss].out_features if cfg.loss in LOSSES else CLASSES
     if cfg.model != "mlp":
