@@ -24,7 +24,7 @@ from paddle_mnist.errors import PaddleMnistError
 from paddle_mnist.records import LinkRefused, file_lock
 
 TRAIN = ["train", "softmax", "--epochs", "1", "--seeds", "0", "--device", "cpu"]
-RUN = "default-epochs1-seed0"  # the run folder the CLI names for TRAIN
+RUN = "sgd-epochs1-seed0"  # the run folder the CLI names for TRAIN (the softmax base trains SGD)
 
 
 @pytest.fixture(scope="module")
