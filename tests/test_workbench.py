@@ -205,7 +205,7 @@ def test_epochs_leave_one_line_each_off_a_terminal(tiny_data, tmp_path, capsys):
                       histograms=False)
     fit(cfg, tmp_path / "run-seed0", experiment="demo", progress=None)
     err = [line for line in capsys.readouterr().err.splitlines() if "epoch" in line]
-    assert len(err) == 2 and err[0].startswith("demo/run-seed0 epoch 1/2: train/loss=")
+    assert len(err) == 2 and err[0].startswith("demo/run-seed0 epoch 1/2: valid/acc=")
     assert "valid/acc=" in err[1] and err[1].startswith("demo/run-seed0 epoch 2/2")
 
 

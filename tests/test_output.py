@@ -1,0 +1,79 @@
+"""Output a person can read: the epoch line in a real pseudo-terminal, the closing tables, help, list, pipes."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+_CHILD = """
+import fcntl, struct, sys, termios
+from paddle_mnist.engine.config import TrainConfig
+from paddle_mnist.engine.fit import fit
+cfg = TrainConfig(model="softmax", epochs=3, batch_size=4, data_path=sys.argv[1], device="cpu", histograms=False)
+for cols, folder in ((80, "adam-hidden300x100-lr0.05-optimizersgd-batch_size4-epochs3-seed0"), (0, "nowidth-seed0")):
+    fcntl.ioctl(2, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
+    print(f"=== {cols}", file=sys.stderr, flush=True)
+    fit(cfg, sys.argv[2] + "/" + folder, experiment="optimizers", progress=None, threads=1)
+"""
+
+
+def _run_in_pty(args) -> str:
+    """Run the child with stdin/stdout/stderr on a real pseudo-terminal (80x24 first); all it wrote there."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD, *args], stdin=slave, stdout=slave, stderr=slave,
+                            env=env, cwd=REPO)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=120) == 0, b"".join(chunks).decode(errors="replace")[-2000:]
+    return b"".join(chunks).decode(errors="replace").replace("\r\n", "\n")
+
+
+def _visible(line: str) -> str:
+    """What a terminal shows of a line that redraws itself: the text after its last carriage return."""
+    return re.sub(r"\x1b\[K", "", line.split("\r")[-1])
+
+
+def test_epoch_lines_fit_80_columns_of_a_real_terminal_and_show_valid_acc(tiny_data, tmp_path):
+    out = _run_in_pty([str(tiny_data), str(tmp_path)])
+    wide, nowidth = out.split("=== 80\n", 1)[1].split("=== 0\n", 1)
+    shown = [_visible(line) for line in wide.split("\n")]
+    epochs = [line for line in shown if line.strip()]
+    assert len(epochs) == 3, shown
+    for k, line in enumerate(epochs, 1):
+        assert len(line) <= 80 and f" {k}/3 valid/acc=" in line and re.search(r"valid/acc=\d+\.\d\d%", line), line
+        assert line.startswith("optimizers/adam") and line.split()[0].endswith("seed0")  # cut in the middle
+    plain = [line for line in nowidth.split("\n") if line]
+    assert [line.split(": ")[0] for line in plain] == [f"optimizers/nowidth-seed0 epoch {k}/3" for k in (1, 2, 3)]
+    assert all("valid/acc=" in line and "\r" not in line for line in plain)  # no blank or redrawn lines
+
+
+def test_epoch_line_keeps_valid_acc_when_the_name_is_long():
+    from paddle_mnist.engine.epoch_line import finished, fit_line, shorten
+
+    row = {"valid_acc": 0.97125, "train_loss": 0.123456, "seconds": 12.34}
+    for width in (40, 60, 79, 119):
+        line = fit_line("hparams/" + "x" * 90 + "-seed2", "10/10", finished(row), width)
+        assert len(line) <= width and "valid/acc=97.12%" in line
+    assert shorten("abcdefghij", 5) == "ab~ij" and shorten("abc", 5) == "abc"
