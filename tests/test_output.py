@@ -77,3 +77,81 @@ def test_epoch_line_keeps_valid_acc_when_the_name_is_long():
         line = fit_line("hparams/" + "x" * 90 + "-seed2", "10/10", finished(row), width)
         assert len(line) <= width and "valid/acc=97.12%" in line
     assert shorten("abcdefghij", 5) == "ab~ij" and shorten("abc", 5) == "abc"
+
+
+def _subparsers():
+    from paddle_mnist.apps.cli import build_parser
+
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return parser, action.choices
+
+
+def test_every_subcommand_help_has_a_description_and_examples():
+    from paddle_mnist.apps.cli import COMMANDS
+
+    _, subs = _subparsers()
+    assert set(subs) == set(COMMANDS)
+    for name, sub in subs.items():
+        text = sub.format_help()
+        examples = [line for line in text.split("examples:\n", 1)[1].splitlines() if line.startswith("  paddle-mnist ")]
+        assert sub.description and len(sub.description) > 60, name
+        assert 2 <= len(examples) <= 3 and all(e.split()[1] == name for e in examples), (name, examples)
+
+
+def test_train_help_lists_every_set_key_with_its_default():
+    import dataclasses
+
+    from paddle_mnist.engine.config import TrainConfig
+
+    text = _subparsers()[1]["train"].format_help().split("--set keys", 1)[1]
+    rows = {line.split()[0]: line.split()[2:] for line in text.splitlines()[2:] if line.strip()}
+    assert list(rows) == [f.name for f in dataclasses.fields(TrainConfig)]
+    assert rows["lr"] == ["0.001"] and rows["hidden"] == ["200,200"] and rows["histograms"] == ["true"]
+
+
+def test_version_is_the_pyproject_version(capsys):
+    import tomllib
+
+    from paddle_mnist.apps.cli import main
+
+    assert main(["--version"]) == 0
+    want = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert capsys.readouterr().out.strip() == f"paddle-mnist {want}"
+
+
+def test_list_columns_are_aligned(capsys):
+    from paddle_mnist.apps.cli import main
+    from paddle_mnist.studies import EXPERIMENTS
+
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.split("\n\n")[0].splitlines()
+    title_at = lines[0].index("title")
+    assert len(lines) == len(EXPERIMENTS) + 1
+    for line, (name, exp) in zip(lines[1:], EXPERIMENTS.items()):
+        assert line.startswith(name + " ") and line[title_at:] == exp.title
+
+
+@pytest.mark.parametrize("command", [["list"], ["evaluate", "reports/models/softmax.pdparams", "--split", "eval"]])
+def test_a_closed_pipe_is_a_quiet_exit(command):
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone (as `| head -1` does once it has its line)
+    res = subprocess.run([sys.executable, "-m", "paddle_mnist", *command], stdout=write, stderr=subprocess.PIPE,
+                         text=True, cwd=REPO)
+    os.close(write)
+    assert res.returncode in (0, 141) and res.stderr == ""
+
+
+def test_train_ends_with_a_table_of_its_runs():
+    from paddle_mnist.apps.progress import runs_table
+
+    record = {"runs": [
+        {"name": "sgd-lr0.05-seed0", "status": "ok", "best_valid_acc": 0.9712, "test_acc": 0.9701,
+         "checkpoint": "runs/mlp/sgd-lr0.05-seed0/best.pdparams"},
+        {"name": "sgd-lr0.05-seed1", "status": "failed", "best_valid_acc": None, "test_acc": None,
+         "checkpoint": None}], "settings": {"headline_model": "runs/models/mlp-lr0.05.pdparams"}}
+    lines = runs_table(record).splitlines()
+    assert lines[0].split() == ["run", "folder", "best", "valid", "test", "acc", "model", "file"]
+    assert lines[1].split() == ["runs/mlp/sgd-lr0.05-seed0", "97.12%", "97.01%", "best.pdparams"]
+    assert lines[2].split()[:3] == ["sgd-lr0.05-seed1", "-", "-"] and "failed" in lines[2]
+    assert lines[3] == "headline model: runs/models/mlp-lr0.05.pdparams"

@@ -69,12 +69,12 @@ def test_run_names_encode_the_overrides():
 
 
 def test_dry_run_shows_overridden_names_and_configs(tmp_path):
-    res = cli("train", "mlp", "--dry-run", "--seeds", "0", "--set", "optimizer=sgd", "--set", "hidden=64",
+    res = cli("train", "mlp", "--dry-run", "--json", "--seeds", "0", "--set", "optimizer=sgd", "--set", "hidden=64",
               "--runs-dir", tmp_path)
     assert res.returncode == 0, res.stderr
-    first = res.stdout.splitlines()[0]
-    assert first.startswith("adam-hidden64-optimizersgd-seed0") and "'optimizer': 'sgd'" in first
-    assert "'hidden': [64]" in first
+    first = json.loads(res.stdout)[0]
+    assert first["run"] == "adam-hidden64-optimizersgd-seed0" and first["config"]["optimizer"] == "sgd"
+    assert first["config"]["hidden"] == [64]
     bad = cli("train", "mlp", "--dry-run", "--set", "colour=red")
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 and "valid keys" in bad.stderr
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 TRAIN_SIZE = 50_000  # the train split of mnist.json.gz
 
@@ -127,3 +128,34 @@ def _headline(rec: dict) -> str:
     test = best.get("test_acc")
     shown = f"{100 * best['best_valid_acc']:.2f}% / {'-' if test is None else f'{100 * test:.2f}%'}"
     return f"{best.get('name', '?')}: {shown}"
+
+
+def runs_table(record: dict) -> str:
+    """``train``'s closing table: each run's folder, best valid and test accuracy, and its model file."""
+    from paddle_mnist.paths import shown
+
+    rows = []
+    for r in record.get("runs", []):
+        ckpt = r.get("checkpoint")
+        folder = shown(Path(ckpt).parent) if ckpt else r.get("name", "?")
+        rows.append((folder, _pct(r.get("best_valid_acc")), _pct(r.get("test_acc")),
+                     Path(ckpt).name if ckpt else f"- ({r.get('status', '?')})"))
+    headline = (record.get("settings") or {}).get("headline_model")
+    return table(("run folder", "best valid", "test acc", "model file"), rows, right=(1, 2)) + \
+        (f"\nheadline model: {headline}" if headline else "")
+
+
+def table(header, rows, right=()) -> str:
+    """Rows as aligned columns under ``header`` (columns in ``right`` aligned right)."""
+    rows = [tuple(map(str, row)) for row in rows]
+    widths = [max(len(str(h)), *(len(row[i]) for row in rows)) if rows else len(str(h))
+              for i, h in enumerate(header)]
+
+    def line(cells) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return "\n".join(line(cells).rstrip() for cells in [tuple(map(str, header)), *rows])
+
+
+def _pct(x) -> str:
+    return "-" if x is None else f"{100 * x:.2f}%"

@@ -246,7 +246,8 @@ def _run_jobs(name: str, jobs: list[dict], workers: int, log, on_result) -> list
     for job in jobs:
         job["threads"], job["hparams"] = threads, hparams
         c = job["config"]
-        log(f"[{name}] {job['name']}: {c.model} {list(c.hidden)} {c.loss} {c.optimizer} lr={c.lr:g} "
+        net = c.model if c.model == "softmax" else f"{c.model} {'x'.join(map(str, c.hidden))}"
+        log(f"[{name}] {job['name']}: {net} {c.loss} {c.optimizer} lr={c.lr:g} "
             f"epochs={c.epochs}{'' if c.score_eval else ' (valid only)'}")
 
     def done(r: dict) -> None:
