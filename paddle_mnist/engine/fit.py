@@ -241,7 +241,7 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
 
     ``threads``: MKL threads of this process; 0 picks ``perf.env.train_threads()``
     (all cores up to two, as for a lone run), ``None`` leaves Paddle's setting. ``hparams``: the config keys the
-    dashboard shows as hyperparameters (``engine.vdl.varying_keys`` of the experiment's runs).
+    dashboard shows as hyperparameters (default ``engine.vdl.hparam_keys()``, the same for every run).
     """
     run_dir = Path(run_dir)
     if not distributed.is_main():  # data-parallel: process 0 writes the records, the others a scratch copy
