@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -282,6 +283,11 @@ def test_chromium_screenshot_of_scalar_page(server, names, tmp_path):
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     dom = done.stdout
+    # the Scalars page's groups (the part of a tag before "/", each with its chart count), sorted and the first
+    # one opened: loss and accuracy only (Model.fit's eval/, our test/, train/, valid/), no top-level lr group
+    text = re.sub(r"(<[^>]+>)+", "|", dom)
+    groups = re.findall(r"\|([a-z]+)\|(\d+)(?=\|)", text.split("|En", 1)[1].split("Ignore outliers", 1)[0])
+    assert groups == [("eval", "2"), ("test", "1"), ("train", "4"), ("valid", "2")], groups
     for run in names["all"]:
         assert run in dom, f"{run} not in the rendered page"
     assert "<canvas" in dom  # a chart was drawn
