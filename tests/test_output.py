@@ -155,3 +155,36 @@ def test_train_ends_with_a_table_of_its_runs():
     assert lines[1].split() == ["runs/mlp/sgd-lr0.05-seed0", "97.12%", "97.01%", "best.pdparams"]
     assert lines[2].split()[:3] == ["sgd-lr0.05-seed1", "-", "-"] and "failed" in lines[2]
     assert lines[3] == "headline model: runs/models/mlp-lr0.05.pdparams"
+
+
+def test_report_of_a_results_dir_of_try_outs_shows_each_run_side_by_side(tiny_data, tmp_path):
+    from paddle_mnist.report.build import build_report
+    from paddle_mnist.studies import run_experiment
+
+    runs = tmp_path / "runs"
+    run_experiment("softmax", seeds=(0, 1), runs_dir=runs, progress=False, log=lambda *a, **k: None, tag_runs=True,
+                   overrides={"data_path": str(tiny_data), "epochs": 2, "batch_size": 10, "lr": 0.5,
+                              "histograms": False, "device": "cpu"})  # a try-out: its results file named by its tag
+    out = build_report(results_dir=runs / "results")
+    assert out == runs / "REPORT.md"  # beside the try-outs, never reports/REPORT.md
+    text = out.read_text()
+    assert "no results yet" not in text and "# paddle_mnist try-outs" in text
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    folders = sorted(p.relative_to(tmp_path) for p in (runs / "softmax").iterdir() if p.is_dir())
+    assert len(rows) == 2 and sorted(row.split("`")[1].split("/runs/", 1)[1] for row in rows) == \
+        [str(f.relative_to("runs")) for f in folders]
+    assert (runs / "figures" / "tryouts_curves.png").stat().st_size > 10_000
+
+
+def test_a_quick_reproduction_report_says_so_and_names_its_folders(tmp_path):
+    import json
+
+    from paddle_mnist.report.build import build_report
+
+    results = tmp_path / "runs" / "quick" / "results"
+    results.mkdir(parents=True)
+    (results / "reproduce.json").write_text(json.dumps({"quick": True, "wall_seconds": 330, "cpu_count": 2}))
+    text = build_report(results_dir=results).read_text()
+    assert "--quick smoke test" in text.splitlines()[0]
+    assert f"`{results}/`" in text and f"`{results.parent}/`" in text and "5.5 minutes" in text
+    assert "reports/results/" not in text and "last full reproduction" not in text

@@ -176,20 +176,27 @@ def test_predict_reports_each_image_and_saves_inputs(tmp_path):
 
 
 # ---------------------------------------------------------------- progress (item 6)
-def test_tracker_counts_runs_and_estimates_from_the_measured_rate():
-    from paddle_mnist.apps.progress import Tracker, summary_table
+def test_tracker_counts_runs_and_estimates_from_the_measured_rate_of_each_kind():
+    from paddle_mnist.apps.progress import Planned, Tracker, summary_table
 
     now, lines = [0.0], []
-    t = Tracker({"a": [100, 100], "b": [200]}, log=lines.append, clock=lambda: now[0])
+    small, big = ("softmax",), ("mlp", (200, 200))
+    plan = {"a": [Planned("a0", small, 100), Planned("a1", small, 100)],
+            "b": [Planned("b0", big, 200), Planned("b1", big, 200)]}
+    t = Tracker(plan, log=lines.append, clock=lambda: now[0])
     t.start("a")
-    assert lines[-1] == "[1/2 a] 2 run(s); 0/3 runs done overall, ETA ?"
+    assert lines[-1] == "[1/2 a] 2 run(s); 0/4 runs done overall, ETA ?"
     now[0] = 10.0
-    t.run_done({"name": "r"})
-    assert lines[-1] == "[1/2 a] runs 1/3, elapsed 0m10s, ETA 0m30s"  # 300 steps left at 10 steps/s
-    t.run_done({"name": "r"})
+    t.run_done({"name": "a0", "seconds": 10.0, "steps": 100})
+    assert lines[-1] == "[1/2 a] runs 1/4, elapsed 0m10s, ETA 0m50s"  # 500 steps left; the big kind unmeasured
+    now[0] = 20.0
+    t.run_done({"name": "a1", "seconds": 10.0, "steps": 100})
     t.finish("a")
     t.start("b")
-    assert lines[-1].startswith("[2/2 b] 1 run(s); 2/3 runs done overall, ETA 0m10s")
+    assert lines[-1].startswith("[2/2 b] 2 run(s); 2/4 runs done overall, ETA 0m40s")
+    now[0] = 120.0
+    t.run_done({"name": "b0", "seconds": 100.0, "steps": 200})  # the big kind costs 0.5 s a step
+    assert lines[-1].endswith("ETA 1m40s")  # b1 at its own kind's rate, not the mean over every run
     rec = {"runs": [{"name": "x-seed0", "variant": "x", "status": "ok", "best_valid_acc": 0.9, "test_acc": 0.8}],
            "summary": {"x": {"valid_acc_mean": 0.9}}, "settings": {"wall_seconds": 65}}
     table = summary_table({"mlp": rec}, 3700, {"report": "reports/REPORT.md"})

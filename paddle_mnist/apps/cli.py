@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", **about("report"))
     rep.add_argument("--results-dir", default=None, help="results folder (default: reports/results)")
-    rep.add_argument("--out", default=None, help="report file (default: reports/REPORT.md)")
+    rep.add_argument("--out", default=None,
+                     help="report file (default: reports/REPORT.md; with --results-dir: REPORT.md beside that folder)")
 
     pr = sub.add_parser("predict", **about("predict"))
     pr.add_argument("images", nargs="+", help="image files")
@@ -241,9 +242,8 @@ def _drop_option(argv: list[str], name: str) -> list[str]:
 def cmd_reproduce(args) -> int:
     from paddle_mnist.apps.reproduce import reproduce
 
-    out, failed = reproduce(quick=args.quick, runs_dir=args.runs_dir, device=args.device, resume=args.resume,
-                            workers=args.workers)
-    print(f"report -> {out}")
+    _, failed = reproduce(quick=args.quick, runs_dir=args.runs_dir, device=args.device, resume=args.resume,
+                          workers=args.workers)  # its closing summary says where the report and results went
     if failed:
         return _fail(f"{len(failed)} run(s) failed: {', '.join(failed)}")
     return 0

@@ -4,7 +4,8 @@ VisualDL 2.5.3 stores scalars as float32 and its hyper-parameter table shows a m
 a double (0.9395 reads ``0.9394999742507935``), and it names that table's trials by their log folder
 (``vdl/mlp/adam-se…``) where every other page uses the run's display name. This script rounds the metrics of
 ``lib.get_hparam_list`` (the table, and through it the CSV/TSV download) to 4 decimals and names its rows by
-their display names (``mlp/adam-seed0``), then runs VisualDL's own ``main`` with the same arguments. It imports only VisualDL, so it runs from the runs folder without the package installed.
+their display names (``mlp/adam-seed0``), then runs VisualDL's own ``main`` with the same arguments. It imports
+only VisualDL, so it runs from the runs folder without the package installed.
 
     python paddle_mnist/apps/vdl_server.py --logdir vdl --port 8040 --language en --disable-telemetry
 """

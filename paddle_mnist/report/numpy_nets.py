@@ -131,7 +131,7 @@ def _against_softmax(rec: dict, reruns: list[dict]) -> str:
     best = _best_variant(rec)
     if best is None or not reruns:
         return ""
-    c = compare("test (eval) accuracy", "acc", f"the softmax numpy net `{best}` (below)", _per(_ok(rec, best), _test),
+    c = compare("test accuracy", "acc", f"the softmax numpy net `{best}` (below)", _per(_ok(rec, best), _test),
                 "this regressor", _per(reruns, lambda r: r["eval_acc"]))
     return f"The same numpy code with ten softmax outputs: {comparison_text(c)}."
 
@@ -232,7 +232,7 @@ def _optimizer_part(ctx, rec: dict) -> str:
         f"figures are compared as exact numbers (the one-sample t interval of our mean minus theirs).\n")
     out.append(_pin_note(rec))
     out.append(f"![numpy optimizers]({link})\n")
-    out.append(table(["run", "optimizer", "lr", "init", "seeds ok", "test (eval) acc", "seed 004 test acc",
+    out.append(table(["run", "optimizer", "lr", "init", "seeds ok", "test acc", "seed 004 test acc",
                       "ours − seed 004 (95% interval, points)", "valid acc",
                       f"train acc (first {first['train_acc_n']:,})",
                       "valid gain at the end (points)", "RMS parameter change per iteration at the end",
@@ -326,7 +326,7 @@ def _best_note(rec: dict) -> str:
         return ""
     runs = _ok(rec, best)
     test, train = _per(runs, _test), _per(runs, lambda r: r["train_acc"])
-    c = compare("accuracy", "acc", f"train (first {runs[0]['train_acc_n']:,} images)", train, "test (eval)", test)
+    c = compare("accuracy", "acc", f"train (first {runs[0]['train_acc_n']:,} images)", train, "test", test)
     return (f"By mean valid accuracy the best numpy run is `{best}` "
             f"({pm(*mean_std(_per(runs, lambda r: r['valid_acc'])))} valid, {pm(*mean_std(test))} test); "
             f"{comparison_text(c)}: the difference is what it knows of its training images beyond new ones.\n")
