@@ -225,6 +225,6 @@ def test_only_a_recorded_run_writes_the_reference(tmp_path):
     assert results_dir_for(True, tmp_path, record=True) == tmp_path / "quick" / "results"
     (tmp_path / "trial.toml").write_text('optimizer = "momentum"\nhidden = [128]\n')
     res = cli("train", "mlp", "--dry-run", "--seeds", "0", "--config", tmp_path / "trial.toml", "--set", "lr=0.02",
-              "--record")
+              "--record", "--json")
     assert res.returncode == 0, res.stderr
-    assert res.stdout.startswith("adam-hidden128-lr0.02-optimizermomentum-seed0 ")
+    assert json.loads(res.stdout)[0]["run"] == "adam-hidden128-lr0.02-optimizermomentum-seed0"
