@@ -188,3 +188,13 @@ def test_a_quick_reproduction_report_says_so_and_names_its_folders(tmp_path):
     assert "--quick smoke test" in text.splitlines()[0]
     assert f"`{results}/`" in text and f"`{results.parent}/`" in text and "5.5 minutes" in text
     assert "reports/results/" not in text and "last full reproduction" not in text
+
+
+def test_evaluate_calls_the_official_test_split_test_and_takes_eval_for_it(capsys):
+    from paddle_mnist.apps.cli import main
+
+    outs = []
+    for split in ("test", "eval"):
+        assert main(["evaluate", "reports/models/softmax.pdparams", "--split", split]) == 0
+        outs.append(capsys.readouterr().out)
+    assert outs[0] == outs[1] and outs[0].startswith("reports/models/softmax.pdparams on test (10000 images)")
