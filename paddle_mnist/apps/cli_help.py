@@ -139,7 +139,7 @@ def dry_run_table(jobs, base=None) -> str:
         f"\n# {len(jobs)} run(s); a choice made after a stage (a tuned rate, a chosen size) shows the first candidate"
 
 
-_NOT_SHOWN = ("seed", "epochs", "log_every", "histograms", "device", "data_path")
+_NOT_SHOWN = ("seed", "epochs", "log_every", "histograms", "device", "data_path", "name", "variant")  # shown elsewhere
 
 
 def _differ(cfg: dict, base) -> str:
