@@ -157,14 +157,20 @@ def test_train_ends_with_a_table_of_its_runs():
     assert lines[3] == "headline model: runs/models/mlp-lr0.05.pdparams"
 
 
-def test_report_of_a_results_dir_of_try_outs_shows_each_run_side_by_side(tiny_data, tmp_path):
+def test_a_piped_train_prints_plain_epoch_lines_and_a_table_then_report_shows_the_try_outs(tiny_data, tmp_path):
     from paddle_mnist.report.build import build_report
-    from paddle_mnist.studies import run_experiment
 
     runs = tmp_path / "runs"
-    run_experiment("softmax", seeds=(0, 1), runs_dir=runs, progress=False, log=lambda *a, **k: None, tag_runs=True,
-                   overrides={"data_path": str(tiny_data), "epochs": 2, "batch_size": 10, "lr": 0.5,
-                              "histograms": False, "device": "cpu"})  # a try-out: its results file named by its tag
+    res = subprocess.run([sys.executable, "-m", "paddle_mnist", "train", "softmax", "--seeds", "0,1", "--epochs", "2",
+                          "--set", f"data_path={tiny_data}", "--set", "batch_size=10", "--set", "lr=0.5",
+                          "--set", "histograms=false", "--runs-dir", str(runs), "--device", "cpu"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)  # stdout and stderr are pipes
+    assert res.returncode == 0, res.stderr[-2000:]
+    epochs = [line for line in res.stderr.splitlines() if " epoch " in line]
+    assert len(epochs) == 4 and all(re.fullmatch(r"softmax/\S+-seed[01] epoch [12]/2: valid/acc=\d+\.\d\d% "
+                                                 r"train/loss=\d+\.\d{4} \(\d+\.\ds\)", e) for e in epochs), epochs
+    table = res.stdout.split("run folder", 1)[1].splitlines()
+    assert len(table) >= 3 and all(line.split()[-1] == "best.pdparams" for line in table[1:3])
     out = build_report(results_dir=runs / "results")
     assert out == runs / "REPORT.md"  # beside the try-outs, never reports/REPORT.md
     text = out.read_text()
