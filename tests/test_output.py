@@ -203,3 +203,11 @@ def test_evaluate_calls_the_official_test_split_test_and_takes_eval_for_it(capsy
         assert main(["evaluate", "reports/models/softmax.pdparams", "--split", split]) == 0
         outs.append(capsys.readouterr().out)
     assert outs[0] == outs[1] and outs[0].startswith("reports/models/softmax.pdparams on test (10000 images)")
+
+
+def test_json_without_dry_run_is_refused_in_one_line(tmp_path, capsys):
+    from paddle_mnist.apps.cli import main
+
+    assert main(["train", "softmax", "--json", "--runs-dir", str(tmp_path / "runs")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--dry-run" in err[0] and not (tmp_path / "runs").exists()
