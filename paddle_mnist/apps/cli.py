@@ -171,6 +171,7 @@ def _overrides(args) -> dict:
 def cmd_train(args) -> int:
     from paddle_mnist.datafile.store import read_arrays
     from paddle_mnist.engine.device import set_device
+    from paddle_mnist.apps.cli_help import plan_text
     from paddle_mnist.apps.progress import runs_table
     from paddle_mnist.engine.experiment import QUICK, Settings
     from paddle_mnist.studies import get_experiment, run_experiment
@@ -180,8 +181,9 @@ def cmd_train(args) -> int:
     overrides = _overrides(args)
     if args.json and not args.dry_run:
         return _fail("--json prints the plan of --dry-run: add --dry-run, or leave --json out")
-    if args.dry_run:
-        return _dry_run(exp, Settings.resolve(exp, seeds, args.quick, overrides), args.json)
+    if args.dry_run:  # the plan as a table (--json: every run's full config); nothing trains
+        print(plan_text(exp, Settings.resolve(exp, seeds, args.quick, overrides), args.json))
+        return 0
     if args.nproc > 1:
         return _launch_distributed(args)
     arrays = read_arrays()  # a missing or corrupted data file stops here, before any run starts
@@ -196,19 +198,6 @@ def cmd_train(args) -> int:
     failed = [r["name"] for r in record["runs"] if r.get("status") == "failed"]
     if failed:
         return _fail(f"{len(failed)} run(s) failed: {', '.join(failed)}")
-    return 0
-
-
-def _dry_run(exp, settings, as_json: bool) -> int:
-    """``train --dry-run``: the plan as a table (``--json``: every run's full config); nothing trains."""
-    import dataclasses
-
-    from paddle_mnist.apps.cli_help import dry_run_json, dry_run_table
-    from paddle_mnist.engine.experiment import planned_jobs
-
-    jobs = planned_jobs(exp, settings, tag_runs=True)
-    base = dataclasses.replace(exp.base, **exp.quick) if settings.quick else exp.base
-    print(dry_run_json(jobs) if as_json else dry_run_table(jobs, base))
     return 0
 
 

@@ -115,6 +115,15 @@ def version() -> str:
         return paddle_mnist.__version__
 
 
+def plan_text(exp, settings, as_json: bool = False) -> str:
+    """``train --dry-run``: the plan of ``exp`` under ``settings`` as a table, or (``as_json``) every run's config."""
+    from paddle_mnist.engine.experiment import planned_jobs
+
+    jobs = planned_jobs(exp, settings, tag_runs=True)
+    base = dataclasses.replace(exp.base, **exp.quick) if settings.quick else exp.base
+    return dry_run_json(jobs) if as_json else dry_run_table(jobs, base)
+
+
 def dry_run_table(jobs, base=None) -> str:
     """``(stage, job)`` pairs as one row per run without its seed: run, what differs from ``base``, epochs, seeds;
     a stage's name heads its rows when the plan has more than one stage."""
