@@ -1,11 +1,11 @@
 """Progress of a whole ``reproduce``: ``[k/N experiment]``, runs done/total, an ETA, and the closing summary.
 
 The plan of every experiment is known before anything trains (``engine.experiment.planned_jobs``): each run's
-kind (model, hidden sizes, batch size, data subsets: what a training step costs) and its planned steps (epochs x
-batches, capped by ``max_steps``). As runs finish, the seconds per step of each kind are measured from their
-records; the ETA prices every run still to do at its own kind's rate (an unmeasured kind at the mean rate so
-far) and turns those run-seconds into wall time by the measured ratio of wall time to run time, so it holds for
-any worker count and does not swing with the order in which cheap and costly runs come.
+kind (model, hidden sizes, batch size, data subsets, whether it scores the test split: what a run costs per
+step) and its planned steps (epochs x batches, capped by ``max_steps``). As runs finish, the wall seconds per
+step of each kind are measured (the wall time since the previous run finished, so parallel workers count as
+they run); the ETA prices every run still to do at its own kind's rate (an unmeasured kind at the mean rate so
+far), so it does not swing with the order in which cheap and costly runs come.
 
     python -m paddle_mnist reproduce --quick
 """
@@ -48,7 +48,7 @@ def run_kind(config, experiment: str = "") -> tuple:
     if isinstance(config, dict):
         return ("own", experiment, get("kind", ""))
     hidden = tuple(get("hidden", ()) or ()) if get("model") != "softmax" else ()
-    return (get("model"), hidden, get("batch_size"), get("train_subset"), get("valid_subset"))
+    return (get("model"), hidden, get("batch_size"), get("train_subset"), get("valid_subset"), get("score_eval"))
 
 
 def duration(seconds: float | None) -> str:
@@ -67,8 +67,8 @@ class Tracker:
         self.log, self.clock = log, clock
         self.total_runs = sum(len(v) for v in plan.values())
         self.left = {name: list(runs) for name, runs in plan.items()}  # planned runs not done yet
-        self.measured = {}  # kind -> [run seconds, steps]
-        self.done_runs, self.run_seconds = 0, 0.0
+        self.measured = {}  # kind -> [wall seconds, steps]
+        self.done_runs = 0
         self.started = self.last = clock()
         self.current, self.k = None, 0
 
@@ -83,11 +83,9 @@ class Tracker:
         if job is not None:
             left.remove(job)
             steps = record.get("steps") or job.steps
-            seconds = record.get("seconds") or (now - self.last)  # a study's own run: the wall time it took
-            if steps and seconds > 0:
+            if steps and now > self.last:
                 m = self.measured.setdefault(job.kind, [0.0, 0])
-                m[0], m[1] = m[0] + seconds, m[1] + steps
-                self.run_seconds += seconds
+                m[0], m[1] = m[0] + now - self.last, m[1] + steps
         self.last = now
         self.done_runs += 1
         self.log(f"[{self.k}/{len(self.plan)} {self.current}] runs {self.done_runs}/{self.total_runs}, "
@@ -102,14 +100,13 @@ class Tracker:
         return self.clock() - self.started
 
     def eta(self) -> float | None:
-        """Seconds left: each planned run at its kind's measured seconds per step, in wall time; ``None`` before
-        anything was measured."""
-        if not self.measured or self.run_seconds <= 0:
+        """Wall seconds left: each planned run at its kind's measured seconds per step; ``None`` before anything
+        was measured."""
+        if not self.measured:
             return None
         mean = sum(s for s, _ in self.measured.values()) / sum(n for _, n in self.measured.values())
         rate = {kind: s / n for kind, (s, n) in self.measured.items()}
-        work = sum(j.steps * rate.get(j.kind, mean) for runs in self.left.values() for j in runs)
-        return work * self.elapsed() / self.run_seconds
+        return sum(j.steps * rate.get(j.kind, mean) for runs in self.left.values() for j in runs)
 
 
 def plan_of(experiments, settings_for) -> dict:
