@@ -42,13 +42,17 @@ def test_list_names_every_experiment():
 
 
 def test_dry_run_prints_configs_without_training(tmp_path):
-    res = cli("train", "mlp", "--dry-run", "--epochs", "3", "--lr", "0.01", "--seeds", "4,5", "--runs-dir", tmp_path)
+    args = ("train", "mlp", "--dry-run", "--epochs", "3", "--lr", "0.01", "--seeds", "4,5", "--runs-dir", tmp_path)
+    res = cli(*args, "--json")
     assert res.returncode == 0
-    lines = [line for line in res.stdout.strip().splitlines() if not line.startswith("#")]
-    assert [line.split()[0] for line in lines] == ["adam-lr0.01-epochs3-seed4", "adam-lr0.01-epochs3-seed5",
-                                                   "adam-cosine-lr0.01-epochs3-seed4",
-                                                   "adam-cosine-lr0.01-epochs3-seed5"]
-    assert "'epochs': 3" in lines[0] and "'lr': 0.01" in lines[0]
+    plan = json.loads(res.stdout)
+    assert [p["run"] for p in plan] == ["adam-lr0.01-epochs3-seed4", "adam-lr0.01-epochs3-seed5",
+                                        "adam-cosine-lr0.01-epochs3-seed4", "adam-cosine-lr0.01-epochs3-seed5"]
+    assert plan[0]["config"]["epochs"] == 3 and plan[0]["config"]["lr"] == 0.01 and len(plan[0]["config"]) > 20
+    table = cli(*args).stdout.splitlines()  # one row per run, its seeds together
+    assert table[0].split() == ["run", "settings", "that", "differ", "epochs", "seeds"]
+    assert table[1].split() == ["adam-lr0.01-epochs3", "lr=0.01", "3", "4,5"]
+    assert table[2].split() == ["adam-cosine-lr0.01-epochs3", "lr=0.01", "lr_schedule=cosine", "3", "4,5"]
     assert not any(tmp_path.iterdir())
 
 
@@ -70,8 +74,8 @@ def test_quick_run_of_every_experiment(name, quick_runs, capsys, tmp_path):
     assert record["experiment"] == name and record["settings"]["quick"] is True
     assert record["runs"] and all(r["status"] in ("ok", "diverged") for r in record["runs"])
     # --dry-run lists exactly the runs the quick run recorded (sweeps, tuned and chosen runs included)
-    assert main(["train", name, "--quick", "--dry-run", "--runs-dir", str(tmp_path / "dry")]) == 0
-    planned = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line and not line.startswith("#")]
+    assert main(["train", name, "--quick", "--dry-run", "--json", "--runs-dir", str(tmp_path / "dry")]) == 0
+    planned = [p["run"] for p in json.loads(capsys.readouterr().out)]
     assert len(planned) == recorded_runs(record), (name, len(planned), recorded_runs(record))
     # names fixed before any choice match; hparams' hidden sweep runs at the lr its first stage chose
     names = [r["name"] for r in record["runs"] if "name" in r and r.get("stage") != "grid-hidden"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -27,11 +28,12 @@ from conftest import default_sigint
 
 from paddle_mnist.apps.dashboard import (api, base_url, dashboard_command, dashboard_url, free_port, port_free,
                                     start_dashboard, wait_until_live)
+from paddle_mnist.engine.vdl import hparam_keys
 from paddle_mnist.errors import PaddleMnistError
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-OUR_SCALARS = {"train/loss", "train/epoch_loss", "train/acc", "valid/loss", "valid/acc", "lr", "test/acc"}
+OUR_SCALARS = {"train/loss", "train/epoch_loss", "train/acc", "train/lr", "valid/loss", "valid/acc", "test/acc"}
 FIT_RUN = "vdl/model-fit/mlp"
 FIT_TRAIN, FIT_VALID = 1000, 500
 
@@ -95,7 +97,7 @@ def server(runs_dir, tmp_path_factory):
 def _runs(runs_dir: Path, name: str) -> dict:
     """``{VisualDL run name: run record}`` of experiment ``name``'s quick results."""
     record = json.loads((runs_dir / "quick" / "results" / f"{name}.json").read_text())
-    runs = {f"vdl/quick-{name}/{r['name']}": r for r in record["runs"]}
+    runs = {f"quick-{name}/{r['name']}": r for r in record["runs"]}  # shown under its run name
     assert runs and all(r["status"] == "ok" for r in runs.values())
     return runs
 
@@ -111,7 +113,7 @@ def names(runs_dir):
 # ------------------------------------------------------------------ command line, no server
 def test_command_uses_relative_logdir_english_and_no_telemetry(tmp_path):
     argv, cwd = dashboard_command(tmp_path / "runs", "127.0.0.1", 8123)
-    assert argv[:3] == [sys.executable, "-m", "visualdl.server.app"]
+    assert argv[:2] == [sys.executable, str(REPO / "paddle_mnist" / "apps" / "vdl_server.py")]
     logdir = argv[argv.index("--logdir") + 1]
     assert logdir == "vdl" and not os.path.isabs(logdir)
     assert cwd == tmp_path / "runs"
@@ -154,9 +156,9 @@ def test_runs_and_tags(server, names):
     assert OUR_SCALARS <= tags[MLP_RUN] and OUR_SCALARS <= tags[SOFTMAX_RUN]
     assert {"train/loss", "train/acc", "eval/loss", "eval/acc"} <= tags[FIT_RUN]  # paddle.callbacks.VisualDL's
     images = api(server, "image/tags")
-    assert {"eval/confusion_matrix", "eval/misclassified"} <= set(dict(zip(images["runs"], images["tags"]))[MLP_RUN])
+    assert {"test/confusion_matrix", "test/misclassified"} <= set(dict(zip(images["runs"], images["tags"]))[MLP_RUN])
     texts = api(server, "text/tags")
-    assert "eval/misclassified_labels" in dict(zip(texts["runs"], texts["tags"]))[MLP_RUN]
+    assert "test/misclassified_labels" in dict(zip(texts["runs"], texts["tags"]))[MLP_RUN]
 
 
 def test_valid_acc_series_matches_the_results_file(server, names):
@@ -174,15 +176,23 @@ def test_hparams(server, names):
     MLP_RUN, SOFTMAX_RUN = names["mlp"], names["softmax"]
     rows = {r["name"]: r for r in api(server, "hparams/list")}
     assert {MLP_RUN, SOFTMAX_RUN} <= set(rows)
-    # the few settings that differ between an experiment's runs (mlp: adam vs adam-cosine), no plumbing
-    assert set(rows[MLP_RUN]["hparams"]) == {"lr_schedule"}
-    assert rows[SOFTMAX_RUN]["hparams"] == {"model": "softmax", "optimizer": "sgd", "lr": pytest.approx(0.1)}
+    # every run logs the same keys (every setting but the plumbing), so runs of different commands compare
+    keys = hparam_keys()
+    assert list(rows[MLP_RUN]["hparams"]) == keys == list(rows[SOFTMAX_RUN]["hparams"])
+    assert {"model", "optimizer", "lr", "hidden", "epochs", "batch_size", "seed"} <= set(keys)
+    assert not {"device", "log_every", "histograms", "data_path"} & set(keys)
+    soft, mlp = rows[SOFTMAX_RUN]["hparams"], rows[MLP_RUN]["hparams"]
+    assert (soft["model"], soft["optimizer"], soft["lr"], soft["hidden"]) == ("softmax", "sgd", pytest.approx(0.1), "-")
+    assert (mlp["model"], mlp["hidden"], mlp["epochs"]) == ("mlp", "200x200", 2)
     assert list(rows[MLP_RUN]["metrics"])[0] == "valid/acc"
     assert all(v is not None for r in rows.values() for v in r["metrics"].values())  # no missing metric
+    assert all(v == round(v, 4) for r in rows.values() for v in r["metrics"].values())  # 4 decimals, no float32 tail
     last = names["records"][MLP_RUN]["history"]["valid_acc"][-1]
-    assert rows[MLP_RUN]["metrics"]["valid/acc"] == pytest.approx(last, rel=1e-6)
+    assert rows[MLP_RUN]["metrics"]["valid/acc"] == pytest.approx(last, abs=5e-5)
+    assert "Trial ID" in api(server, "hparams/data", type="csv").decode() and MLP_RUN in \
+        api(server, "hparams/data", type="csv").decode()
     indicators = api(server, "hparams/indicators")
-    assert {"lr", "model", "optimizer", "lr_schedule"} == {h["name"] for h in indicators["hparams"]}
+    assert [h["name"] for h in indicators["hparams"]] == keys
     assert [m["name"] for m in indicators["metrics"]][0] == "valid/acc"
     assert api(server, "hparams/metric", run=MLP_RUN, metric="valid/acc")
     for _ in range(2):  # VisualDL logs "Missing data of metrics!" for every metric a run lacks
@@ -195,8 +205,8 @@ def test_pr_curves_per_class(server, names):
     MLP_RUN = names["mlp"]
     tags = api(server, "pr-curve/tags")
     per_run = dict(zip(tags["runs"], tags["tags"]))
-    assert {f"eval/pr_digit_{d}" for d in range(10)} <= set(per_run[MLP_RUN])
-    curve = api(server, "pr-curve/list", run=MLP_RUN, tag="eval/pr_digit_3")
+    assert {f"test/pr_digit_{d}" for d in range(10)} <= set(per_run[MLP_RUN])
+    curve = api(server, "pr-curve/list", run=MLP_RUN, tag="test/pr_digit_3")
     assert curve and len(curve[0][2]) > 1  # one step: [time, step, [[precision, recall, ...] per threshold]]
 
 
@@ -204,7 +214,7 @@ def test_images_are_served_as_png(server, names):
     MLP_RUN = names["mlp"]
     from PIL import Image
 
-    for tag, size in (("eval/confusion_matrix", (640, 560)), ("eval/misclassified", None)):
+    for tag, size in (("test/confusion_matrix", (640, 560)), ("test/misclassified", None)):
         steps = api(server, "image/list", run=MLP_RUN, tag=tag)
         assert steps, f"no {tag} image"
         png = api(server, "image/image", run=MLP_RUN, tag=tag, index=0)
@@ -212,7 +222,7 @@ def test_images_are_served_as_png(server, names):
         img = Image.open(io.BytesIO(png))
         assert img.size[0] >= 28 and (size is None or img.size == size)
         assert len(np.unique(np.asarray(img.convert("L")))) > 5  # a picture, not a flat fill
-    text = api(server, "text/text", run=MLP_RUN, tag="eval/misclassified_labels", index=0).decode()
+    text = api(server, "text/text", run=MLP_RUN, tag="test/misclassified_labels", index=0).decode()
     assert "->" in text
 
 
@@ -274,6 +284,11 @@ def test_chromium_screenshot_of_scalar_page(server, names, tmp_path):
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     dom = done.stdout
+    # the Scalars page's groups (the part of a tag before "/", each with its chart count), sorted and the first
+    # one opened: loss and accuracy only (Model.fit's eval/, our test/, train/, valid/), no top-level lr group
+    text = re.sub(r"(<[^>]+>)+", "|", dom)
+    groups = re.findall(r"\|([a-z]+)\|(\d+)(?=\|)", text.split("|En", 1)[1].split("Ignore outliers", 1)[0])
+    assert groups == [("eval", "2"), ("test", "1"), ("train", "4"), ("valid", "2")], groups
     for run in names["all"]:
         assert run in dom, f"{run} not in the rendered page"
     assert "<canvas" in dom  # a chart was drawn

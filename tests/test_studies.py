@@ -343,7 +343,5 @@ def test_registry_and_cli_dry_run(capsys):
                                                                                        "optimizers", "hparams"]
     assert names.index("loss") == names.index("mlp") + 1
     assert [v for v, _ in EXPERIMENTS["optimizers"].variants] == REPORT_SETTINGS
-    assert main(["train", "loss", "--quick", "--dry-run"]) == 0
-    out = capsys.readouterr().out
-    assert sum(line.startswith(tuple(f"{v}-seed0 " for v in LOSS_VARIANTS)) for line in out.splitlines()) == len(
-        LOSS_VARIANTS)
+    assert main(["train", "loss", "--quick", "--dry-run", "--json"]) == 0
+    assert [p["run"] for p in json.loads(capsys.readouterr().out)] == [f"{v}-seed0" for v in LOSS_VARIANTS]

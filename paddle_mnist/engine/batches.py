@@ -5,7 +5,10 @@ needs beside it: a ``path``, a ``seed`` of its own, ``drop_last``, argument chec
 and indexing that skips memmap's Python layer.
 
 ``mnist.json.gz`` holds three splits (train 50,000 / valid 10,000 / eval 10,000
-images of 784 grey values in [0, 1], with their digit labels). The file is parsed
+images of 784 grey values in [0, 1], with their digit labels). ``eval`` is the
+assignment's name for the official test split and stays the mode name here; the
+command line, the metrics (``test/acc``), the dashboard and the report call it
+``test`` (``evaluate --split test``, ``eval`` accepted). The file is parsed
 once and cached as arrays (``datafile.store.read_arrays``); here we only batch them.
 
     python -c "from paddle_mnist import load_data; x, y = next(load_data('train', 100)()); print(x.shape, y[:10])"

@@ -25,6 +25,7 @@ from paddle_mnist.engine import distributed
 from paddle_mnist.engine.checkpoint import CHECKPOINT, load_state, save_state
 from paddle_mnist.engine.resume import resume_state
 from paddle_mnist.engine.config import TrainConfig
+from paddle_mnist.engine.epoch_line import EpochLine
 from paddle_mnist.records import run_lock, write_csv, write_json
 from paddle_mnist.errors import PaddleMnistError
 
@@ -128,7 +129,7 @@ def train_one_epoch(run: Run, p: Progress, epoch: int, logger, show) -> dict | N
 
     cfg, record = run.config, p.record
     t0 = time.perf_counter()
-    bar = _Bar(run.steps_per_epoch, f"{run.name or 'run'} epoch {epoch}/{cfg.epochs}", show)
+    bar = EpochLine(run.steps_per_epoch, run.name or "run", epoch, cfg.epochs, show)
     loss_sum, seen, interval, outs, labels = 0.0, 0, [], [], []
     for value, out, yb in train_epoch(run.model, run.batches(), run.loss, run.opt, to_tensor=run.kit.to_tensor,
                                       release_grads=run.kit.release_grads, value_of=run.value_of):
@@ -241,7 +242,7 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
 
     ``threads``: MKL threads of this process; 0 picks ``perf.env.train_threads()``
     (all cores up to two, as for a lone run), ``None`` leaves Paddle's setting. ``hparams``: the config keys the
-    dashboard shows as hyperparameters (``engine.vdl.varying_keys`` of the experiment's runs).
+    dashboard shows as hyperparameters (default ``engine.vdl.hparam_keys()``, the same for every run).
     """
     run_dir = Path(run_dir)
     if not distributed.is_main():  # data-parallel: process 0 writes the records, the others a scratch copy
@@ -286,34 +287,6 @@ def _fit_elsewhere(config, run_dir: Path, *, resume: bool, threads) -> dict:
         logger = RunLogger(None, config, enabled=False, resume_step=p.record["step"])
         train_epochs(run, p, scratch, logger, False)
         return finish(run, p, scratch, logger)
-
-
-class _Bar:
-    """Per epoch: a tqdm bar on a terminal that stays as one line with the valid accuracy; off a terminal
-    (``show="lines"``) one plain line per epoch; silent when ``show`` is false."""
-
-    def __init__(self, total: int, desc: str, show):
-        self.bar, self.desc, self.lines = None, desc, show == "lines"
-        if show and not self.lines:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, desc=desc, leave=True, dynamic_ncols=True, mininterval=0.5)
-
-    def update(self, loss: float) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-            if self.bar.n % 20 == 0:
-                self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
-
-    def close(self, row: dict | None = None) -> None:
-        done = "" if row is None else (f"train/loss={row['train_loss']:.4f} valid/acc={100 * row['valid_acc']:.2f}% "
-                                       f"({row['seconds']:.1f}s)")
-        if self.bar is not None:
-            if done:
-                self.bar.set_postfix_str(done, refresh=True)
-            self.bar.close()
-        elif self.lines and done:
-            print(f"{self.desc}: {done}", file=sys.stderr, flush=True)
 
 
 def _rng_state():

@@ -250,15 +250,16 @@ def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, res
 
 
 def _run_jobs(name: str, jobs: list[dict], workers: int, log, on_result) -> list[dict]:
-    from paddle_mnist.engine.vdl import varying_keys
+    from paddle_mnist.engine.vdl import hparam_keys
 
-    hparams = varying_keys([job["config"] for job in jobs])
+    hparams = hparam_keys()  # the same keys for every run, so runs of different commands compare
     parallel = workers > 1 and len(jobs) > 1
     threads = train_threads(workers if parallel else 1)  # the cores shared among the worker processes
     for job in jobs:
         job["threads"], job["hparams"] = threads, hparams
         c = job["config"]
-        log(f"[{name}] {job['name']}: {c.model} {list(c.hidden)} {c.loss} {c.optimizer} lr={c.lr:g} "
+        net = c.model if c.model == "softmax" else f"{c.model} {'x'.join(map(str, c.hidden))}"
+        log(f"[{name}] {job['name']}: {net} {c.loss} {c.optimizer} lr={c.lr:g} "
             f"epochs={c.epochs}{'' if c.score_eval else ' (valid only)'}")
 
     def done(r: dict) -> None:

@@ -1,13 +1,18 @@
 """VisualDL logging for one run: scalars, hyperparameters, histograms, confusion matrix, mistakes, PR curves.
 
 Each run writes to its own folder ``runs/vdl/<experiment>/<run_name>/`` (VisualDL
-reads only the newest log file of a folder). Metric tags are the same names as
-everywhere else: ``train/loss``, ``train/acc``, ``valid/loss``, ``valid/acc``,
-``lr``, ``test/acc``. The hyperparameters are the few settings that differ
-between the experiment's runs (``varying_keys``), logged when the run closes
+reads only the newest log file of a folder) and is shown under its run name
+(``mlp/adam-seed0``: ``LogWriter``'s ``display_name``). Metric tags are the same
+names as everywhere else: ``train/loss``, ``train/acc``, ``valid/loss``,
+``valid/acc``, ``test/acc`` (the official test split; the course's data API calls
+it ``eval``); the learning rate is ``train/lr``, because VisualDL 2.5.3 sorts the
+Scalars page's groups (the part of a tag before ``/``) alphabetically and opens
+the first, and a top-level ``lr`` group would open before loss and accuracy.
+Every run logs the same hyperparameters (``hparam_keys``: every ``TrainConfig``
+setting that shapes what a run learns), so runs of different commands compare,
 with only the metrics it has (valid/acc first), so VisualDL's hyper-parameter
 page finds every metric it is told about. The confusion matrix and the
-misclassified digits are labelled matplotlib figures.
+misclassified test digits are labelled matplotlib figures.
 
     python -m paddle_mnist dashboard --runs-dir runs
 """
@@ -17,29 +22,40 @@ import numpy as np
 
 # per-epoch tags; ``train/loss`` itself is logged every ``log_every`` steps
 METRIC_TAGS = {"train_loss": "train/epoch_loss", "train_acc": "train/acc", "valid_loss": "valid/loss",
-               "valid_acc": "valid/acc", "lr": "lr"}
+               "valid_acc": "valid/acc", "lr": "train/lr"}
 
 
 # the order of the hyper-parameter page's metric columns
 HPARAM_METRICS = ("valid/acc", "test/acc", "valid/loss", "train/loss")
 # settings that never explain a difference in results: not hyperparameters
 PLUMBING = ("log_every", "histograms", "device", "data_path", "score_eval", "out_features")
-DEFAULT_HPARAMS = ("model", "optimizer", "lr")
+NO_HIDDEN_LAYER = ("hidden", "activation", "dropout_after")  # settings a softmax model has no use for
 
 
-def varying_keys(configs) -> list[str]:
-    """The ``TrainConfig`` fields whose values differ among ``configs`` (plumbing left out), else a default few."""
-    dicts = [c.to_dict() for c in configs]
-    keys = [k for k in (dicts[0] if dicts else {}) if k not in PLUMBING and len({repr(d[k]) for d in dicts}) > 1]
-    if keys in ([], ["seed"]):  # runs that differ at most in their seed: name the model they train
-        keys = list(DEFAULT_HPARAMS) + keys
-    return keys
+def hparam_keys() -> list[str]:
+    """Every ``TrainConfig`` field but the plumbing: the hyperparameters every run logs, in the config's order."""
+    from dataclasses import fields
+
+    from paddle_mnist.engine.config import TrainConfig
+
+    return [f.name for f in fields(TrainConfig) if f.name not in PLUMBING]
 
 
-def _hparam_value(v):
-    if isinstance(v, (list, tuple)):
-        return "x".join(map(str, v))
-    return v if isinstance(v, (int, float, str)) and not isinstance(v, bool) else str(v)
+def hparams_of(config, keys=None) -> dict:
+    """``{key: value}`` for the dashboard: a tuple as ``300x100``, a bool as ``true``/``false``, ``-`` for a setting
+    the model has no use for (a softmax's hidden layers); the same type per key for every run."""
+    cfg = config.to_dict()
+    out = {}
+    for key in keys or hparam_keys():
+        value = cfg[key]
+        if config.model == "softmax" and key in NO_HIDDEN_LAYER:
+            value = "-"
+        elif isinstance(value, (list, tuple)):
+            value = "x".join(map(str, value))
+        elif isinstance(value, bool):
+            value = str(value).lower()
+        out[key] = value
+    return out
 
 
 def confusion_matrix(labels, pred, n: int = 10) -> np.ndarray:
@@ -74,7 +90,7 @@ def confusion_image(cm: np.ndarray) -> np.ndarray:
     ax.set_yticks(range(n))
     ax.set_xlabel("predicted digit")
     ax.set_ylabel("true digit")
-    ax.set_title(f"eval confusion matrix: {int(np.trace(cm))}/{int(cm.sum())} right")
+    ax.set_title(f"test confusion matrix: {int(np.trace(cm))}/{int(cm.sum())} right")
     fig.colorbar(im, ax=ax, label="share of the true digit's images")
     fig.tight_layout()
     return _render(fig)
@@ -97,19 +113,27 @@ def digit_grid(images: np.ndarray, captions=(), cols: int = 8) -> np.ndarray:
     return _render(fig)
 
 
+def display_name(logdir) -> str:
+    """The run's name on the dashboard: its folder under ``vdl/`` (``mlp/adam-seed0``, ``quick-mlp/adam-seed0``)."""
+    from pathlib import Path
+
+    parts = Path(logdir).parts
+    below = [i for i, part in enumerate(parts) if part == "vdl"]
+    return "/".join(parts[below[-1] + 1:] if below and below[-1] + 1 < len(parts) else parts[-2:])
+
+
 class RunLogger:
     """One ``LogWriter`` per run folder; a no-op when disabled."""
 
     def __init__(self, logdir, config, enabled: bool = True, resume_step: int = 0, hparams=None):
         self.writer, self.model, self.logged = None, None, set()
         self.histograms = getattr(config, "histograms", True)
-        cfg = config.to_dict()
-        self.hparams = {k: _hparam_value(cfg[k]) for k in (hparams or DEFAULT_HPARAMS) if k in cfg}
+        self.hparams = hparams_of(config, hparams)
         if not enabled:
             return
         from visualdl import LogWriter
 
-        self.writer = LogWriter(logdir=str(logdir))
+        self.writer = LogWriter(logdir=str(logdir), display_name=display_name(logdir))
 
     def replay(self, history: dict, iter_step: list, iter_loss: list) -> None:
         """Re-log what a resumed run already recorded (VisualDL shows only a folder's newest log file)."""
@@ -143,16 +167,16 @@ class RunLogger:
             return
         self.scalar("test/acc", float(test_acc), 1)
         y, pred = np.asarray(y), np.asarray(pred)
-        self.writer.add_image("eval/confusion_matrix", confusion_image(confusion_matrix(y, pred)), step)
+        self.writer.add_image("test/confusion_matrix", confusion_image(confusion_matrix(y, pred)), step)
         wrong = np.flatnonzero(pred != y)[:32]
         if wrong.size:
             captions = [f"true {int(y[i])} -> {int(pred[i])}" for i in wrong]
-            self.writer.add_image("eval/misclassified", digit_grid(np.asarray(x)[wrong], captions), step)
-            self.writer.add_text("eval/misclassified_labels", " ".join(c[5:] for c in captions), step)
+            self.writer.add_image("test/misclassified", digit_grid(np.asarray(x)[wrong], captions), step)
+            self.writer.add_text("test/misclassified_labels", " ".join(c[5:] for c in captions), step)
         if self.model is not None:
             probs = _probabilities(self.model, x)
             for digit in range(probs.shape[1]):
-                _add_pr_curve(self.writer, f"eval/pr_digit_{digit}", y == digit, probs[:, digit], step)
+                _add_pr_curve(self.writer, f"test/pr_digit_{digit}", y == digit, probs[:, digit], step)
 
     def close(self) -> None:
         """Log the hyperparameters with the metrics this run has (none missing), then close the file."""

@@ -135,7 +135,7 @@ def section_claims(ctx) -> str:
     out.append("Tally: " + "; ".join(tally_text(ledger, a) for a in ARMS) + ".\n")
     tg = targets(records)
     if tg:
-        out.append("**Targets** (eval split)\n")
+        out.append("**Targets** (test split)\n")
         out.append(table(["target", "measured", "met"], [_target_row(t) for t in tg]) + "\n")
     quick = [n for n, r in records.items() if r and r.get("settings", {}).get("quick")]
     if quick:

@@ -100,9 +100,9 @@ def _assignment_part(ctx, rec: dict) -> str:
         f"epoch, so the number of epochs is the third searched dimension. The point with the best valid accuracy "
         f"was **lr {c['lr']:g}, {c['hidden']} hidden units per layer, {c['epochs']} epochs** (valid "
         f"{pct(c['valid_acc'])}, valid squared error {c['valid_loss']:.3f}); only then was that point trained from "
-        + (f"each of {len(reruns)} seed(s) and scored on `eval`, once per seed: **{pm(e['acc'], e.get('acc_std'))}** "
+        + (f"each of {len(reruns)} seed(s) and scored on `test`, once per seed: **{pm(e['acc'], e.get('acc_std'))}** "
            f"({seeds}; squared error {e['loss']:.3f} on average)" if reruns else
-           f"its weights scored on `eval`, once: **{pct(e['acc'])}** (squared error {e['loss']:.3f})")
+           f"its weights scored on `test`, once: **{pct(e['acc'])}** (squared error {e['loss']:.3f})")
         + (". The rerun from the grid's seed ended on the grid's weights bit for bit." if s.get("rerun_matches_grid")
            else ".") + "\n")
     failed = [r for r in s["runs"] if r["status"] != "ok"]
@@ -131,7 +131,7 @@ def _against_softmax(rec: dict, reruns: list[dict]) -> str:
     best = _best_variant(rec)
     if best is None or not reruns:
         return ""
-    c = compare("test (eval) accuracy", "acc", f"the softmax numpy net `{best}` (below)", _per(_ok(rec, best), _test),
+    c = compare("test accuracy", "acc", f"the softmax numpy net `{best}` (below)", _per(_ok(rec, best), _test),
                 "this regressor", _per(reruns, lambda r: r["eval_acc"]))
     return f"The same numpy code with ten softmax outputs: {comparison_text(c)}."
 
@@ -222,7 +222,7 @@ def _optimizer_part(ctx, rec: dict) -> str:
         f"({first['dtype']}), batch {first['batch_size']}, {first['planned_iterations']:,} iterations ({epochs:g} "
         f"epochs of the 50,000 training images), each optimizer of `numpy_optim` at seed 004's learning rate with "
         f"Paddle's other defaults, from each of {len(seeds)} seed(s) ({', '.join(map(str, seeds))}); numbers are "
-        f"means ± std over them. The final weights are scored on all of `valid` and, once, on `eval`; the curves "
+        f"means ± std over them. The final weights are scored on all of `valid` and, once, on `test`; the curves "
         f"use the first {first['curve_valid']:,} valid images every {first['eval_every']} iterations. Seed 004 "
         f"differs in ways that matter: it trained on 60,000 images (our train + valid), drew batches with "
         f"replacement, started from N(0, 0.01) weights (ours: Xavier uniform, Paddle's `Linear` default; the "
@@ -232,7 +232,7 @@ def _optimizer_part(ctx, rec: dict) -> str:
         f"figures are compared as exact numbers (the one-sample t interval of our mean minus theirs).\n")
     out.append(_pin_note(rec))
     out.append(f"![numpy optimizers]({link})\n")
-    out.append(table(["run", "optimizer", "lr", "init", "seeds ok", "test (eval) acc", "seed 004 test acc",
+    out.append(table(["run", "optimizer", "lr", "init", "seeds ok", "test acc", "seed 004 test acc",
                       "ours − seed 004 (95% interval, points)", "valid acc",
                       f"train acc (first {first['train_acc_n']:,})",
                       "valid gain at the end (points)", "RMS parameter change per iteration at the end",
@@ -326,7 +326,7 @@ def _best_note(rec: dict) -> str:
         return ""
     runs = _ok(rec, best)
     test, train = _per(runs, _test), _per(runs, lambda r: r["train_acc"])
-    c = compare("accuracy", "acc", f"train (first {runs[0]['train_acc_n']:,} images)", train, "test (eval)", test)
+    c = compare("accuracy", "acc", f"train (first {runs[0]['train_acc_n']:,} images)", train, "test", test)
     return (f"By mean valid accuracy the best numpy run is `{best}` "
             f"({pm(*mean_std(_per(runs, lambda r: r['valid_acc'])))} valid, {pm(*mean_std(test))} test); "
             f"{comparison_text(c)}: the difference is what it knows of its training images beyond new ones.\n")
@@ -370,7 +370,7 @@ def _paddle_side(ctx, rec: dict) -> str:
         rows.append([NAMES.get(first["optimizer"], first["optimizer"]), f"{first['lr']:g}",
                      f"{pm(*mean_std(_per(runs, _test)))} over {len(runs)} seed(s)", "<br>".join(cells) or "-"])
     out.append("The same optimizers in Paddle (`paddle.optimizer`, 784-200-200-10 net, the study's own epochs and "
-               "learning rates, test = `eval` at the best-valid epoch): the numpy update rules are Paddle's, so the "
+               "learning rates, `test` at the best-valid epoch): the numpy update rules are Paddle's, so the "
                "differences come from the net, the budget and the learning rate, not the formulas.\n")
     out.append(table(["optimizer", "numpy lr", "numpy test acc (10,000 iterations)", "Paddle runs (test acc)"], rows)
                + "\n")

@@ -217,7 +217,7 @@ def _apps_part(a: dict) -> list[str]:
     """The exported models' parity, the demo's time per drawing and one vs two training processes."""
     ex, demo, dist = a["export"], a["demo"], a["distributed"]
     parity = "; ".join(f"{name}: largest |logit difference| {m['max_abs_logit_diff']:.2g} over {m['images']:,} "
-                       f"`eval` images, accuracy {m['inference_acc']:.2%} exported vs {m['dygraph_acc']:.2%} dygraph"
+                       f"`test` images, accuracy {m['inference_acc']:.2%} exported vs {m['dygraph_acc']:.2%} dygraph"
                        for name, m in ex.items())
     one, two = dist["1_process"], dist["2_process"]
     return [f"Using the model (`{a['command']}`): the exported inference models against the dygraph ones, {parity}. "

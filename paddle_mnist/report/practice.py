@@ -173,13 +173,13 @@ def _kfold_part(ctx, rec) -> list[str]:
                f"{', '.join(f'{v:g}' for v in setup['lrs'])} by {setup['k']}-fold cross-validation (then "
                f"retrained on all {setup['n']:,}) or on one {setup['n_valid']}-image held-out split (its model "
                f"keeps the {setup['n'] - setup['n_valid']} images it was trained on: the validation images never "
-               "train). Both final models are scored once on `eval`; every rate retrained on the whole subset is "
+               "train). Both final models are scored once on `test`; every rate retrained on the whole subset is "
                "scored too, only to say afterwards which choice was best.\n")
     out.append(_figure(ctx, "practice_kfold", plot_kfold, rec, "k-fold vs held-out"))
     rows = [[r["seed"], f"{r['lrs'][r['kfold_choice']]:g}", f"{r['lrs'][r['holdout_choice']]:g}",
              f"{r['lrs'][r['grid_best']]:g}", pct(r["kfold_test_acc"]), pct(r["holdout_test_acc"]),
              pct(r["holdout_refit_test_acc"])] for r in runs]
-    out.append(table(["seed", "5-fold choice", "hold-out choice", "best rate on eval (afterwards)",
+    out.append(table(["seed", "5-fold choice", "hold-out choice", "best rate on test (afterwards)",
                       "5-fold final test acc", "hold-out final test acc", "hold-out choice retrained on all"],
                      rows) + "\n")
     return out + [claim_block({"practice": rec}, KFOLD_IDS)]

@@ -69,7 +69,7 @@ def _loss_notes(a: dict, lab: dict) -> list[str]:
                         "more than the mean; " if (rg["final_train_loss_mean"] or 1e9) < 0.5 * lab["variance"] else
                         ", above half that level (the ledger's line): it mostly learns the mean; ")
                      + f"rounding its output to the nearest digit gives {pm(rg['test_acc_mean'], rg['test_acc_std'])} "
-                     f"on `eval`. The output must land within ±0.5 of the digit, and visually similar digits that "
+                     f"on `test`. The output must land within ±0.5 of the digit, and visually similar digits that "
                      f"are far apart as numbers (4 and 9, 3 and 8) pull it towards the values between them.")
     return notes
 
@@ -90,7 +90,7 @@ def section_loss(ctx) -> str:
     out += [course_part(ctx, "loss"), "### Done right\n"]
     out.append(f"{rec['description']} Seeds {_seeds(rec)}; the same seed gives the same initial weights (up to the "
                f"output layer) and the same batch order in every variant. The checkpoint with the best `valid` "
-               f"accuracy of each run is scored once on `eval`. Valid accuracy is measured once per epoch "
+               f"accuracy of each run is scored once on `test`. Valid accuracy is measured once per epoch "
                f"({rec['runs'][0].get('steps_per_epoch', '?')} iterations), so the iterations to 95% / 97% have "
                f"epoch resolution.\n")
     out.append(f"![loss study]({link})\n")
@@ -126,7 +126,7 @@ def section_dropout(ctx) -> str:
     out += [course_part(ctx, "dropout"), "### Done right\n"]
     out.append(f"{rec['description']} Seeds {_seeds(rec)}; everything but the dropout rate is the same. The train "
                f"loss and accuracy are the running means over each epoch's batches, measured with dropout active "
-               f"(as the course's training loop reports them); valid and eval are measured in eval mode, dropout "
+               f"(as the course's training loop reports them); valid and test are measured in eval mode, dropout "
                f"off.\n")
     out.append(f"![dropout study]({link})\n")
     rows = []
@@ -227,7 +227,7 @@ def section_optimizers(ctx) -> str:
         rows.append([opt, cells, "n/a" if c.get("lr") is None else f"**{c['lr']:g}**",
                      "yes" if c.get("at_edge") else "no"])
     out.append(f"**Learning-rate sweep** (seed {rec['settings']['seeds'][0]}, {a['sweep_epochs']} epochs, best "
-               f"valid accuracy; `eval` is not scored)\n")
+               f"valid accuracy; `test` is not scored)\n")
     out.append(table(["optimizer", "learning rate: best valid accuracy", "chosen", "at the grid's edge"], rows) + "\n")
     out += _tuned_part(a)
     out.append(claims_here("optimizers", rec))
@@ -248,8 +248,8 @@ def section_hparams(ctx) -> str:
     path, link = ctx.figure("hparams")
     plot_hparams(rec, path)
     out.append(f"{rec['description']} The grid runs train on `train`, are scored on `valid` after every epoch and "
-               f"never see `eval` ({a['grid_runs_scored_on_eval']} of {len(a['grid'])} grid runs scored it); "
-               f"`eval` is read only by the final runs, after the choice is fixed.\n")
+               f"never see `test` ({a['grid_runs_scored_on_eval']} of {len(a['grid'])} grid runs scored it); "
+               f"`test` is read only by the final runs, after the choice is fixed.\n")
     out.append(f"![hyperparameter search]({link})\n")
     grid = [t for t in a["grid"] if t["stage"] == "grid-lr"]
     lrs = sorted({t["lr"] for t in grid})
@@ -274,7 +274,7 @@ def section_hparams(ctx) -> str:
                           ["seconds"] + [f"{t['seconds']:.1f}" for t in at]]) + "\n")
         f = a.get("final")
         score = "" if not f else (
-            f" Trained over seeds {_seeds(rec)} and scored once on `eval`: "
+            f" Trained over seeds {_seeds(rec)} and scored once on `test`: "
             f"**{pm(f['test_acc_mean'], f['test_acc_std'])}** (valid {pm(f['valid_acc_mean'], f['valid_acc_std'])}).")
         out.append(f"Chosen on `valid` over {c['n_points']} (lr, hidden, epochs) points of {c['n_runs']} runs: "
                    f"**lr {c['lr']:g}, {c['hidden']} hidden units, {c['epochs']} epoch{'s' * (c['epochs'] != 1)}** "

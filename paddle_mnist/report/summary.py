@@ -1,7 +1,8 @@
 """The top of ``reports/REPORT.md``: a one-screen summary, the contents and a key to the seed references.
 
 The summary quotes the headline models (the variant with the best mean ``valid``
-accuracy, scored on ``eval``) and the tally of the claims ledger's verdicts; every
+accuracy, scored on the official test split: ``test``, which the course's data API
+calls ``eval``) and the tally of the claims ledger's verdicts; every
 figure comes from ``reports/results/*.json``.
 
     python -m paddle_mnist report
@@ -53,9 +54,11 @@ def summary(ctx, parts: list[str]) -> str:
             continue
         v = headline_variant(rec["summary"])
         s = rec["summary"][v]
-        out.append(f"- [{what}]({link.get(sec, '')}), headline variant `{v}`: `eval` accuracy "
-                   f"**{pm(s['test_acc_mean'], s['test_acc_std'])}** over {s['n_ok']} seeds "
-                   f"(`valid` {pct(s['valid_acc_mean'])}).")
+        quick = " (`--quick` smoke test, not the reference)" if rec.get("settings", {}).get("quick") else ""
+        out.append(f"- [{what}]({link.get(sec, '')}), headline variant `{v}`: test accuracy "
+                   f"**{pm(s['test_acc_mean'], s['test_acc_std'])}** over {s['n_ok']} "
+                   f"seed{'s' if s['n_ok'] != 1 else ''} "
+                   f"(`valid` {pct(s['valid_acc_mean'])}){quick}.")
     records = {n: ctx.load(n) for n in RESULT_NAMES}
     if any(records.values()):
         ledger = claims_ledger({k: v for k, v in records.items() if v})
