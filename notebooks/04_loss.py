@@ -68,9 +68,9 @@ for name, out in (("cross_entropy", logits), ("square_error_onehot", logits), ("
           f"{float(get_loss(name).fn(out, y)):.4f}")
 
 # %% [markdown]
-# ## As the course ran it: seed 000's own setup
+# ## As the course ran it: source 000's own setup
 #
-# The `course` study trains seed 000's net as the report did: softmax in `forward`, then `F.cross_entropy`
+# The `course` study trains source 000's net as the report did: softmax in `forward`, then `F.cross_entropy`
 # (double softmax), SGD lr 0.1, 10 epochs, batch 100; next to it the same net on logits (the bug alone
 # fixed) and the report's one-output regressor on the float labels. **Look for:** the double softmax
 # flattens out above its floor ln(1 + 9/e); the logits net goes far below it; the regressor diverges within

@@ -65,11 +65,11 @@ model.eval()
 print("eval mode, two passes differ by ", float((model(x) - model(x)).abs().max()))
 
 # %% [markdown]
-# ## As the course ran it: one Dropout after fc1 on seed 000's setup
+# ## As the course ran it: one Dropout after fc1 on source 000's setup
 #
-# Seed 000's net (double softmax, SGD lr 0.1, 10 epochs) without dropout and with one `Dropout` after
-# `fc1` (p = 0.5, Paddle's default; the seed does not give its rate). **Look for:** whether the gap between
-# the valid and the train loss differs between the two at all: the seed wrote that the reduction of
+# Source 000's net (double softmax, SGD lr 0.1, 10 epochs) without dropout and with one `Dropout` after
+# `fc1` (p = 0.5, Paddle's default; the source does not give its rate). **Look for:** whether the gap between
+# the valid and the train loss differs between the two at all: the source wrote that the reduction of
 # overfitting is "not visible in this experiment".
 
 # %%

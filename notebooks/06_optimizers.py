@@ -70,9 +70,9 @@ for name, (optimizer, kwargs) in choices.items():
     print(f"{name:17s} first loss {steps[0]:.3f}, mean of the last 10: {sum(steps[-10:]) / 10:.3f}")
 
 # %% [markdown]
-# ## As the course ran it: §2.7's settings on seed 000's double-softmax net
+# ## As the course ran it: §2.7's settings on source 000's double-softmax net
 #
-# The same eight settings on the seed's own model (softmax in `forward`, then `F.cross_entropy`), 5 epochs.
+# The same eight settings on the source's own model (softmax in `forward`, then `F.cross_entropy`), 5 epochs.
 # **Look for:** every loss lives between the floor 1.46 and ln 10 ≈ 2.30, so "the loss did not fall" means
 # something else here than on logits; which settings stay flat at ln 10.
 

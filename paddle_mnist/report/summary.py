@@ -1,4 +1,4 @@
-"""The top of ``reports/REPORT.md``: a one-screen summary, the contents and a key to the seed references.
+"""The top of ``reports/REPORT.md``: a one-screen summary, the contents and a key to the source references.
 
 The summary quotes the headline models (the variant with the best mean ``valid``
 accuracy, scored on ``eval``) and the tally of the claims ledger's verdicts; every
@@ -12,7 +12,7 @@ import re
 
 from paddle_mnist.report.format import pct, pm
 
-SEED_KEY = [
+SOURCE_KEY = [
     ("000", "the coursework report being reproduced (Chinese): 1.1 data, 1.2 the softmax classifier, the "
             "784-200-200-10 net and a numpy net, 2.2 tuning on `valid`, 2.6 loss functions and dropout, "
             "2.7 optimizers; `000 §2.6.2` is its section 2.6.2"),
@@ -60,11 +60,11 @@ def summary(ctx, parts: list[str]) -> str:
     if any(records.values()):
         ledger = claims_ledger({k: v for k, v in records.items() if v})
         link = next((anchor(h) for h in heads if h.startswith("Claims ledger")), "")
-        out.append(f"- [Claims ledger]({link}) of the seed documents' checkable claims, verdicts per arm:")
+        out.append(f"- [Claims ledger]({link}) of the source documents' checkable claims, verdicts per arm:")
         out += [f"  - {tally_text(ledger, a)}." for a in ARMS]
     out.append("\n**Contents**\n")
     out += [f"- [{h}]({anchor(h)})" for h in heads]
-    out.append("\n**Seed references.** The claims and settings come from the documents the project started "
+    out.append("\n**Source references.** The claims and settings come from the documents the project started "
                "from, cited by number:\n")
-    out += [f"- `{num}`: {text}." for num, text in SEED_KEY]
+    out += [f"- `{num}`: {text}." for num, text in SOURCE_KEY]
     return "\n".join(out) + "\n"
