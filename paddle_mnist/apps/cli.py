@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
                    help="parallel training processes (default: the number of CPU cores)")
 
-    rep = sub.add_parser("report", help="rebuild reports/REPORT.md and figures from reports/results/*.json")
+    rep = sub.add_parser("report", help="rebuild reports/REPORT.md, APPENDIX.md, figures from reports/results")
     rep.add_argument("--results-dir", default=None, help="results folder (default: reports/results)")
     rep.add_argument("--out", default=None, help="report file (default: reports/REPORT.md)")
 
@@ -241,7 +241,8 @@ def cmd_report(args) -> int:
     from paddle_mnist.report.build import build_report
 
     _check_results(Path(args.results_dir) if args.results_dir is not None else None)
-    print(f"report -> {build_report(results_dir=args.results_dir, out=args.out)}")
+    out = build_report(results_dir=args.results_dir, out=args.out)
+    print(f"report -> {out}\nappendix -> {out.parent / 'APPENDIX.md'}")
     return 0
 
 

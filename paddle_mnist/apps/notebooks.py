@@ -63,7 +63,7 @@ def results_or_quick(name: str, *, fresh: bool = False, needs: str | None = None
 
     if not in_quick_mode():
         path = RESULTS / f"{name}.json"
-        record = source_names(read_json(path)) if path.is_file() else None  # older prose: seed 000 -> source 000
+        record = source_names(read_json(path)) if path.is_file() else None  # older prose named sources as seeds
         if record is not None and (needs is None or needs in record):
             log(f"{name}: results from {_shown(path)} (written {record.get('created', '?')})")
             return record

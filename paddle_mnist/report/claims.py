@@ -11,8 +11,8 @@ from paddle_mnist.report.format import pct, points, table
 from paddle_mnist.studies.claims import ARM_NAMES, ARMS, RESULT_NAMES, claims_ledger, decided_by, tally, targets
 from paddle_mnist.studies.stats import welch_from_summary
 
-NOTE = ("Each claim is judged first **as the source ran it** (source 000's §2.6/§2.7 claims on its own model: softmax "
-        "in `forward` then `F.cross_entropy`, SGD lr 0.1, 10 epochs, batch 100, one Dropout after fc1 — the `course` "
+NOTE = ("Each claim is judged first **as the source ran it** (source 000's §2.6/§2.7 claims on its own model: "
+        "softmax in `forward` then `F.cross_entropy`, SGD lr 0.1, 10 epochs, batch 100, one Dropout after fc1 — the `course` "
         "study; other sources' claims on their own setting as far as it can be rebuilt), then **done right** (the "
         "corrected setup of the project's studies), which says whether the conclusion survives the fix; — = the "
         "claim has no such arm. "
@@ -97,7 +97,7 @@ def claims_here(rec_name: str, rec: dict) -> str:
     rows = decided_by(rec_name, rec)
     if not rows:
         return ""
-    lines = ["Claims decided here (details in the ledger below):\n"]
+    lines = ["Claims decided here (evidence in [the ledger](APPENDIX.md#claims-ledger)):\n"]
     lines += [f"- {c['claim']} — {ARM_NAMES[a]}: {verdict_text(v)}" for c, a, v in rows]
     return "\n".join(lines) + "\n"
 

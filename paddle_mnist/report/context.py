@@ -1,8 +1,8 @@
 """``Context``: where a report section reads its results files and saves its figures.
 
 ``report.build`` makes one and hands it to every ``section_*(ctx)``; tests make
-their own over temporary folders. ``source_names`` rewrites the prose of records
-written before the source documents were called sources ("seed 000" -> "source 000").
+their own over temporary folders. ``source_names`` reads the prose of records written
+before the source documents were called sources: a source's number after "seed" becomes "source".
 
     python -m paddle_mnist report
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from paddle_mnist.records import read_json
 
-# Older records' prose called the source documents "seeds"; a random seed is never written "seed 00N"
+# Older records' prose called the source documents "seeds"; a random seed is never written with two leading zeros
 _OLD_NAMES = ((re.compile(r"\b([Ss])eed(s?) (00\d)"),
                lambda m: ("Source" if m.group(1) == "S" else "source") + f"{m.group(2)} {m.group(3)}"),
               (re.compile(r"\b([Tt])he seed's\b"), r"\1he source's"),
@@ -23,7 +23,7 @@ _OLD_NAMES = ((re.compile(r"\b([Ss])eed(s?) (00\d)"),
 
 
 def source_names(obj):
-    """``obj`` (a results record, or any JSON value) with its strings' "seed 000" / "the seed's" read as sources.
+    """``obj`` (a results record, or any JSON value) with the source documents in its strings called sources.
 
     Only prose of that form is rewritten; keys and every other value are kept as written."""
     if isinstance(obj, str):

@@ -94,10 +94,13 @@ def course_part(ctx, part: str) -> str:
         plot_optimizer_curves(sub, path, stages=("report",))
     seeds = ", ".join(str(s) for s in rec["settings"]["seeds"])
     body = {"loss": _loss, "dropout": _dropout, "optimizers": _optimizers}[part](sub, sub["analysis"])
-    out = [HEAD, f"{rec['description']} Seeds {seeds}.\n", f"![course arm, {part}]({link})\n", *body]
-    mine = [(c, v) for c, arm, v in decided_by("course", rec) if arm == "source" and c["id"].startswith(CLAIMS_OF[part])]
+    setup = (f"{rec['description']} Seeds {seeds}.\n" if part == "loss" else
+             f"Source 000's own setup, as in section 2.6.1-2.6.2 above; seeds {seeds}.\n")
+    out = [HEAD, setup, f"![course arm, {part}]({link})\n", *body]
+    mine = [(c, v) for c, arm, v in decided_by("course", rec)
+            if arm == "source" and c["id"].startswith(CLAIMS_OF[part])]
     if mine:
-        out.append("Verdicts as the source ran it (ledger below):\n")
+        out.append("Verdicts as the source ran it (evidence in [the ledger](APPENDIX.md#claims-ledger)):\n")
         out.append("\n".join(f"- {c['claim']} — {verdict_text(v)}" for c, v in mine) + "\n")
     if rec["settings"].get("quick"):
         out.append("_These are `--quick` smoke-test results, not the source's settings._\n")

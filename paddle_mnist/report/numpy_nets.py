@@ -230,7 +230,8 @@ def _optimizer_part(ctx, rec: dict) -> str:
         f"(RMSProp decay 0.999 and epsilon 1e-7 outside the root, where Paddle has rho 0.95 and 1e-6 inside; Adam "
         f"epsilon 1e-7) and read its test accuracy at iteration {SOURCE_004_ITERATIONS[-1]:,}, from one run: its "
         f"figures are compared as exact numbers (the one-sample t interval of our mean minus theirs).\n")
-    out.append(_pin_note(rec))
+    out.append("Every numpy job ran in a pinned environment, so its bits do not depend on the thread count or "
+               "the CPU's kernels ([the appendix](APPENDIX.md#numpy-environment) lists it).\n")
     out.append(f"![numpy optimizers]({link})\n")
     out.append(table(["run", "optimizer", "lr", "init", "seeds ok", "test (eval) acc", "source 004 test acc",
                       "ours − source 004 (95% interval, points)", "valid acc",
@@ -375,6 +376,13 @@ def _paddle_side(ctx, rec: dict) -> str:
     out.append(table(["optimizer", "numpy lr", "numpy test acc (10,000 iterations)", "Paddle runs (test acc)"], rows)
                + "\n")
     return "\n".join(out)
+
+
+def section_numpy_environment(ctx) -> str:
+    """``## Numpy environment`` (appendix): the variables every numpy worker was started with, and what it ran on."""
+    rec = ctx.load("numpy")
+    out = ["## Numpy environment\n"]
+    return out[0] + (missing("numpy") if rec is None else _pin_note(rec))
 
 
 def section_numpy(ctx) -> str:

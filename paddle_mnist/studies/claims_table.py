@@ -1,5 +1,6 @@
-"""The claim records of the source documents (data only): id, doc (the source file), section, original words,
-translation, condition, metric and decision rule; ``pending`` names the experiment that would decide a claim not measured yet.
+"""The claim records of the source documents (data only): id, doc (the source file), section, original
+words, translation, condition, metric and decision rule; ``pending`` names the experiment that would decide a
+claim not measured yet.
 
 ``studies.claims`` attaches each record's decide function. Chinese originals are quoted verbatim from
 shared/sources/000_*.txt, 002_*.txt and 003_*.txt.
