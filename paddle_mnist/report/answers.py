@@ -48,6 +48,10 @@ def _acc(s: dict) -> str:
     return f"**{pm(s['test_acc_mean'], s['test_acc_std'])}**"
 
 
+def _seeds(n: int) -> str:
+    return f"{n} seed{'s' * (n != 1)}"
+
+
 def _accuracy(ctx, see) -> str | None:
     from paddle_mnist.engine.runner import headline_variant
 
@@ -58,8 +62,8 @@ def _accuracy(ctx, see) -> str | None:
     v = headline_variant(ml["summary"])
     m = ml["summary"][v]
     return (f"**How accurate are the softmax classifier and the 3-layer net?** On `eval` the softmax classifier "
-            f"scores {_acc(s)} over {s['n_ok']} seeds {see('1.2.1')} and the 784-200-200-10 net {_acc(m)} over "
-            f"{m['n_ok']} seeds (its `{v}` variant, chosen on `valid`) {see('1.2.2')}: the hidden layers add "
+            f"scores {_acc(s)} over {_seeds(s['n_ok'])} {see('1.2.1')} and the 784-200-200-10 net {_acc(m)} over "
+            f"{_seeds(m['n_ok'])} (its `{v}` variant, chosen on `valid`) {see('1.2.2')}: the hidden layers add "
             f"{noise_text(m, s)}. For comparison, *quoted* (copied, not measured here) from "
             f"{QUOTED['softmax'][1]}: about {pct(QUOTED['softmax'][0])} and {pct(QUOTED['mlp'][0])}.")
 
@@ -70,16 +74,20 @@ def _loss(ctx, see) -> str | None:
     ce, oh, rg = a.get("cross_entropy"), a.get("square_error_onehot"), a.get("square_error_regression")
     if not (ce and oh and rg):
         return None
-    same = _beyond(oh, ce) is False
+    beyond = _beyond(oh, ce)
+    same = ", as accurate here" if beyond is False else ""
     reach = [x["reach"]["0.97"]["epoch_mean"] for x in (ce, oh)]
-    when = ("" if None in reach else f", though it reaches 97% `valid` at epoch {reach[1]:.1f} against "
+    when = ("" if None in reach else f"; it reaches 97% `valid` at epoch {reach[1]:.1f} against "
             f"{reach[0]:.1f} (means over seeds)")
+    verdict = ("With one seed this is not decided." if beyond is None else
+               "Squared error does better here." if beyond and oh["test_acc_mean"] > ce["test_acc_mean"] else
+               "Cross entropy on logits it is: no worse than the others, and what `F.cross_entropy` expects.")
     return (f"**Which loss, and why?** Cross entropy on logits (`F.cross_entropy`, which applies the softmax "
             f"itself): {_acc(ce)} {see('2.6.1')}. Squared error between the softmax output and one-hot targets "
-            + ("is as accurate here" if same else "differs") + f" ({pm(oh['test_acc_mean'], oh['test_acc_std'])}; "
-            f"{noise_text(oh, ce)}){when}. The assignment's single output unit regressing the digit, which treats "
-            f"the digits as points on a line (a 3 read as 8 costs 25 times a 3 read as 4), scores "
-            f"{pm(rg['test_acc_mean'], rg['test_acc_std'])} ({noise_text(rg, ce)}). Cross entropy on logits it is.")
+            f"scores {pm(oh['test_acc_mean'], oh['test_acc_std'])} ({noise_text(oh, ce)}){same}{when}. The "
+            f"assignment's single output unit regressing the digit, which treats the digits as points on a line "
+            f"(a 3 read as 8 costs 25 times a 3 read as 4), scores {pm(rg['test_acc_mean'], rg['test_acc_std'])} "
+            f"({noise_text(rg, ce)}). {verdict}")
 
 
 def _dropout(ctx, see) -> str | None:
@@ -91,8 +99,9 @@ def _dropout(ctx, see) -> str | None:
         return None
     best = max(rates, key=lambda s: s["test_acc_mean"])
     gain = best["test_acc_mean"] - base["test_acc_mean"]
-    word = (f"Yes, a little (best at p = {best['dropout']:g})" if _beyond(best, base) and gain > 0 else
-            "No" if _beyond(best, base) else "Not measurably")
+    beyond = _beyond(best, base)
+    word = (f"Yes, a little (best at p = {best['dropout']:g})" if beyond and gain > 0 else "No" if beyond else
+            "Not measurably" if beyond is False else "Unknown with one seed")
     each = "; ".join(f"p = {s['dropout']:g}: {pm(s['test_acc_mean'], s['test_acc_std'])} "
                      f"({noise_text(s, base)})" for s in rates)
     out = (f"**Does dropout help here?** {word}: without dropout the 784-200-200-10 net scores {_acc(base)}; "
@@ -115,11 +124,12 @@ def _optimizer(ctx, see) -> str | None:
     b = tuned[best]
     others = {o: t for o, t in tuned.items() if o != best and t.get("test_acc_mean") is not None}
     near = [o for o, t in others.items() if _beyond(t, b) is False]
-    far = [o for o in others if o not in near]
+    far = [o for o, t in others.items() if _beyond(t, b)]
     listed = ", ".join(f"{o} {t['lr']:g}: {pct(t['test_acc_mean'])}" for o, t in others.items())
     out = (f"**Which optimizer and learning rate?** With each learning rate tuned on `valid` ({b['epochs']} "
            f"epochs), **{best} at lr {b['lr']:g}** is best with {_acc(b)} {see('2.7')}; {listed}. "
-           + (f"All {len(others)} others are within seed noise of it." if not far else
+           + ("With one seed, seed noise is unknown." if not near and not far else
+              f"All {len(others)} others are within seed noise of it." if not far else
               f"{len(near)} of the {len(others)} others are within seed noise of it ({', '.join(far)} not)."))
     report = {v: s for v, s in a.get("report", {}).items() if s.get("test_acc_mean") is not None}
     if report:
@@ -137,7 +147,7 @@ def _hidden(ctx, see, ledger) -> str | None:
     c, f = a.get("choice"), a.get("final")
     if not c:
         return None
-    out = (f"**Which hidden size?** Searched on `valid` (one seed per grid point, up to 3 epochs), the best point "
+    out = (f"**Which hidden size?** Searched on `valid` (one seed per grid point), the best point "
            f"is **{c['hidden']} units per layer at lr {c['lr']:g}, {c['epochs']} epochs** (valid {pct(c['valid_acc'])})"
            f" {see('2.2')}")
     row = next((r for r in ledger if r["id"] == "hp-hidden"), None)
@@ -149,7 +159,7 @@ def _hidden(ctx, see, ledger) -> str | None:
                 f"[{points(-k['high'])}, {points(-k['low'])}] from the chosen point's spread over seeds, {noise} "
                 f"seed noise)")
     if f:
-        out += f". Trained over {f['n_ok']} seeds the chosen point scores {_acc(f)} on `eval`"
+        out += f". Trained over {_seeds(f['n_ok'])} the chosen point scores {_acc(f)} on `eval`"
     return out + "."
 
 
@@ -165,13 +175,14 @@ def _course(ctx, see) -> str | None:
                   key=lambda r: r["test_acc"])
     spread = (f": from {pct(runs[0]['test_acc'])} (seed {runs[0]['seed']}) to {pct(runs[-1]['test_acc'])} "
               f"(seed {runs[-1]['seed']})" if len(runs) > 1 else "")
+    cfg = runs[0]["config"] if runs else {}
     setup = ("**What does the course's own setup get, and what does fixing the double softmax change?** Its "
              "784-200-200-10 net with a softmax in `forward` before `F.cross_entropy` "
-             f"(SGD lr {ds['lr']:g}, batch 100, 10 epochs)")
+             f"(SGD lr {ds['lr']:g}, batch {cfg.get('batch_size', '?')}, {cfg.get('epochs', '?')} epochs)")
     floor = (f"its loss never falls below ln(1 + 9/e) = {DOUBLE_SOFTMAX_FLOOR:.4f} (lowest logged "
              f"{ds['lowest_logged_loss_min']:.4f})")
     fix = f"Removing the extra softmax alone gives {_acc(lg)}: {noise_text(lg, ds)}."
-    return f"{setup} scores {_acc(ds)} over {ds['n_ok']} seeds{spread} {see('course')}; {floor}. {fix}"
+    return f"{setup} scores {_acc(ds)} over {_seeds(ds['n_ok'])}{spread} {see('course')}; {floor}. {fix}"
 
 
 def _numpy(ctx, see) -> str | None:
@@ -184,7 +195,7 @@ def _numpy(ctx, see) -> str | None:
     b = rec["summary"][best]
     return (f"**And the numpy net from scratch?** The assignment's own (sigmoid hidden layers, one output regressing "
             f"the digit, squared error), at its best `valid` point (lr {c['lr']:g}, {c['hidden']} units, "
-            f"{c['epochs']} epochs), scores **{pm(e['acc'], e.get('acc_std'))}** on `eval` over {e['n']} seeds; the "
+            f"{c['epochs']} epochs), scores **{pm(e['acc'], e.get('acc_std'))}** on `eval` over {_seeds(e['n'])}; the "
             f"same numpy code with ten softmax outputs and `{best}` (best on `valid`) scores {_acc(b)} "
             f"{see('numpy')}.")
 
