@@ -49,5 +49,6 @@ def reproduce(*, quick: bool = False, runs_dir="runs", device: str = "auto", res
     write_json(results_dir / "reproduce.json", {"quick": quick, "wall_seconds": time.perf_counter() - started,
                                                 "experiments": list(EXPERIMENTS), "cpu_count": os.cpu_count()})
     out = build_report(results_dir=results_dir, out=(results_dir.parent / "REPORT.md") if quick else None)
-    log(summary_table(records, time.perf_counter() - started, {**where, "report": str(out)}))
+    log(summary_table(records, time.perf_counter() - started,
+                      {**where, "report": str(out), "appendix": str(out.parent / "APPENDIX.md")}))
     return out, failed
