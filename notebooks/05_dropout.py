@@ -93,9 +93,9 @@ for p in (0.0, 0.5):
 # %% [markdown]
 # ## As the course ran it: one Dropout after fc1 on source 000's setup
 #
-# Seed 000's net (double softmax, SGD lr 0.1, 10 epochs) without dropout and with one `Dropout` after
-# `fc1` (p = 0.5, Paddle's default; source 000 does not give its rate). **Look for:** whether the gap between
-# the valid and the train loss differs between the two at all: source 000 wrote that the reduction of
+# Source 000's net (double softmax, SGD lr 0.1, 10 epochs) without dropout and with one `Dropout` after
+# `fc1` (p = 0.5, Paddle's default; the source does not give its rate). **Look for:** whether the gap between
+# the valid and the train loss differs between the two at all: the source wrote that the reduction of
 # overfitting is "not visible in this experiment".
 
 # %%

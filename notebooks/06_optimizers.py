@@ -73,7 +73,7 @@ for name, optimizer, settings in (("SGD lr=0.1", paddle.optimizer.SGD, {"learnin
 # %% [markdown]
 # ## As the course ran it: §2.7's settings on source 000's double-softmax net
 #
-# The same eight settings on source 000's own model (softmax in `forward`, then `F.cross_entropy`), 5 epochs.
+# The same eight settings on the source's own model (softmax in `forward`, then `F.cross_entropy`), 5 epochs.
 # **Look for:** every loss lives between the floor 1.46 and ln 10 ≈ 2.30, so "the loss did not fall" means
 # something else here than on logits; which settings stay flat at ln 10.
 

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # Numpy from scratch: the assignment's net and six numpy optimizers (1.2.2, seed 004)
+# # Numpy from scratch: the assignment's net and six numpy optimizers (1.2.2, source 004)
 #
 # Redraws the report's numpy figures from `reports/results/numpy.json` (written by
 # `python -m paddle_mnist train numpy`); when that file is missing the study runs here with `--quick`
@@ -86,12 +86,12 @@ Markdown(f"Chosen on `valid` at seed {s.get('seed', 0)}: **lr {c['lr']:g}, {c['h
          f"{b['mean_label']:.2f} scores {pct(b['valid_acc'])} on `valid` (squared error {b['valid_loss']:.2f}).")
 
 # %% [markdown]
-# ## Six numpy optimizers against seed 004
+# ## Six numpy optimizers against source 004
 #
 # Training loss and validation error (log scales) every 500 iterations of the 784-300-300-10 ReLU net
 # written in numpy, one line per optimizer: the mean over seeds, with a band of one standard deviation.
 # **Look for:** which optimizers are still improving at the end (the curve has not flattened), and whether
-# seed 004's final test accuracy lies inside our spread over seeds (the report states each difference with
+# source 004's final test accuracy lies inside our spread over seeds (the report states each difference with
 # its 95% interval).
 
 # %%
@@ -104,7 +104,7 @@ for variant, x in rec["summary"].items():
     ref = r.get("reference_test_acc")
     lines.append(f"- **{variant}** ({r['optimizer']} {r['lr']:g}, {r['init']} init, {r['planned_iterations']:,} "
                  f"iterations, {x['n_ok']}/{x['n_runs']} seeds ok): `eval` {pm(x['test_acc_mean'], x['test_acc_std'])}"
-                 + (f" against seed 004's {pct(ref)}" if ref else "")
+                 + (f" against source 004's {pct(ref)}" if ref else "")
                  + f", valid {pm(x['valid_acc_mean'], x['valid_acc_std'])}.")
 pin = rec["settings"].get("numpy_pin") or {}
 lines.append("\nPinned numpy environment of every job: "

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # Optimizer trajectories and weight initialisation (seeds 001, 003)
+# # Optimizer trajectories and weight initialisation (sources 001, 003)
 #
 # Redraws the report's trajectory, activation-function and initialisation figures from
 # `reports/results/trajectories.json` and `reports/results/init.json` (written by

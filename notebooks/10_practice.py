@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # Seed 002's practices, k-fold cross-validation and a saddle point (seeds 002, 000 §2.2, §2.7)
+# # Source 002's practices, k-fold cross-validation and a saddle point (sources 002, 000 §2.2, §2.7)
 #
 # Redraws the report's figures of the `practice` study (exponentially weighted averages, batch vs mini-batch vs
 # stochastic gradient descent, learning-rate decay, input standardisation, k-fold cross-validation) from

@@ -1,4 +1,4 @@
-"""AdaDelta: the numpy rule against ``paddle.optimizer.Adadelta``, and seed 003's "the rate can be 0" claim.
+"""AdaDelta: the numpy rule against ``paddle.optimizer.Adadelta``, and source 003's "the rate can be 0" claim.
 
     python -m pytest tests/test_adadelta.py -q -p no:cacheprovider
 """

@@ -18,7 +18,7 @@ from paddle_mnist.studies import claim_rules_opt as O
 from paddle_mnist.studies.claim_rules_opt import adadelta_rate, save_restore, sgd_large
 from paddle_mnist.studies.stats import t975, welch_from_summary, welch_interval
 
-FIELDS = ("id", "seed", "section", "original", "translation", "condition", "metric", "rule")
+FIELDS = ("id", "doc", "section", "original", "translation", "condition", "metric", "rule")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -36,10 +36,10 @@ def test_every_record_is_complete_and_unique():
         claims.CLAIMS[0].id = "x"
 
 
-def test_seed_000_claims_keep_the_chinese_words():
-    seed000 = REPO.parent / "shared" / "seeds"  # the seed documents next to the checkout, when present
-    text = next(seed000.glob("000_*.txt")).read_text() if seed000.is_dir() else None
-    rows = [c for c in claims.CLAIMS if c.seed.startswith("000")]
+def test_source_000_claims_keep_the_chinese_words():
+    sources = REPO.parent / "shared" / "sources"  # the source documents next to the checkout, when present
+    text = next(sources.glob("000_*.txt")).read_text() if sources.is_dir() else None
+    rows = [c for c in claims.CLAIMS if c.doc.startswith("000")]
     assert len(rows) >= 15
     for c in rows:
         assert HAN.search(c.original), c.id
@@ -114,16 +114,16 @@ def test_not_measured_claims_name_their_experiment():
         if v["verdict"] == "not measured":
             assert v["experiment"], (c["id"], arm)
     arms = {c["id"]: c["arms"] for c in ledger}
-    assert arms["opt-adagrad"]["seed"]["verdict"] == "not measured"
-    assert "`course`" in arms["opt-adagrad"]["seed"]["experiment"]
-    assert arms["loss-floor"]["right"] is None and arms["opt-adam-fastest"]["seed"] is None
+    assert arms["opt-adagrad"]["source"]["verdict"] == "not measured"
+    assert "`course`" in arms["opt-adagrad"]["source"]["experiment"]
+    assert arms["loss-floor"]["right"] is None and arms["opt-adam-fastest"]["source"] is None
 
 
-def test_every_seed_000_26_27_claim_has_the_course_arm_first():
+def test_every_source_000_26_27_claim_has_the_course_arm_first():
     for c in claims.CLAIMS:
-        if c.seed == "000" and c.section.startswith(("§2.6", "§2.7")) and c.id != "opt-momentum-saddle":
-            assert c.decide_course is not None or c.arm == "seed", c.id
-            assert c.course or c.arm == "seed", c.id
+        if c.doc == "000" and c.section.startswith(("§2.6", "§2.7")) and c.id != "opt-momentum-saddle":
+            assert c.decide_course is not None or c.arm == "source", c.id
+            assert c.course or c.arm == "source", c.id
 
 
 def _course_run(variant, seed, status="ok", acc=0.9, first=2.3, last=1.6, gap=0.01, secs=1.0):
@@ -191,7 +191,7 @@ def test_no_evidence_prose_in_studies():
         assert "; within seed noise" not in src and "; beyond seed noise" not in src, name
 
 
-def test_seed_000_tuning_claims_on_its_own_numpy_net():
+def test_source_000_tuning_claims_on_its_own_numpy_net():
     """The course arm of hp-lr / hp-hidden: the numpy assignment grid, spread from the chosen point's seeds."""
     grid = [{"lr": lr, "hidden": h, "best_valid_acc": acc} for lr, h, acc in
             ((0.03, 50, 0.80), (0.1, 50, 0.85), (0.3, 50, 0.86), (0.1, 200, 0.84), (0.3, 200, 0.70))]
@@ -227,7 +227,7 @@ def test_numpy_adam_rule_is_a_one_sample_t_interval_around_98_21():
     assert c["low"] < 0 < c["high"] and c["beyond_noise"] is False
     above = numpy_adam(_numpy_record([0.985, 0.986, 0.987]))  # 98.21% below the interval: reached
     assert above["verdict"] == "reproduced" and above["comparisons"][0]["low"] > 0
-    # below 98.21% beyond the one-sample interval (a two-arm interval with seed 004's run as noisy would not be)
+    # below 98.21% beyond the one-sample interval (a two-arm interval with source 004's run as noisy would not be)
     below = numpy_adam(_numpy_record([0.9800, 0.9805, 0.9810]))
     assert below["verdict"] == "contradicted" and below["comparisons"][0]["high"] < 0
     assert numpy_adam(_numpy_record([0.99]))["verdict"] == "not measured"

@@ -73,7 +73,7 @@ def test_loss_quick(quick):
 
 
 def test_course_arm_quick(quick):
-    """Seed 000's own setup: double softmax floored, the SGD-0.1 regressor diverged, one Dropout after fc1."""
+    """Source 000's own setup: double softmax floored, the SGD-0.1 regressor diverged, one Dropout after fc1."""
     runs_dir, _ = quick
     rec = _on_disk(runs_dir, "course")
     cfg = {r["variant"]: r["config"] for r in rec["runs"]}
@@ -258,7 +258,7 @@ def test_claims_ledger_from_quick_results(quick):
     empty = claims.claims_ledger({})
     assert {v["verdict"] for c, a, v in claims.decided(empty) if c["id"] != "adadelta-lr0"} == {"not measured"}
     assert len(empty) == len(ledger)
-    course = {c["id"]: c["arms"]["seed"]["verdict"] for c in ledger if c["arms"]["seed"]}
+    course = {c["id"]: c["arms"]["source"]["verdict"] for c in ledger if c["arms"]["source"]}
     assert course["loss-floor"] == "reproduced" and course["loss-mean"] == "contradicted"  # diverged regressor
 
 

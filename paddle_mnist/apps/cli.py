@@ -279,7 +279,8 @@ def cmd_report(args) -> int:
     from paddle_mnist.report.build import build_report
 
     _check_results(Path(args.results_dir) if args.results_dir is not None else None)
-    print(f"report -> {build_report(results_dir=args.results_dir, out=args.out)}")
+    out = build_report(results_dir=args.results_dir, out=args.out)
+    print(f"report -> {out}\nappendix -> {out.parent / 'APPENDIX.md'}")
     return 0
 
 

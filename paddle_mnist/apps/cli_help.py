@@ -41,7 +41,7 @@ ABOUT = {
                   "--quick trains a few hundred steps per run and writes everything under RUNS_DIR/quick/.",
                   ["paddle-mnist reproduce --quick", "paddle-mnist reproduce --workers 2",
                    "paddle-mnist reproduce --resume"]),
-    "report": ("rebuild reports/REPORT.md and figures from reports/results/*.json",
+    "report": ("rebuild reports/REPORT.md, APPENDIX.md and figures from reports/results/*.json",
                "Write the report and its figures from results records; nothing is retrained. With --results-dir "
                "pointing at a folder of try-outs (RUNS_DIR/results) it shows those runs side by side: a table and "
                "the curves of each run, named as in runs/.",

@@ -134,7 +134,7 @@ def summary_table(records: dict, wall: float, where: dict) -> str:
 
 
 def verdict_tally(records: dict) -> str:
-    """``as the seed ran it: 7 reproduced, ...; done right: ...`` over the claims these records decide."""
+    """``as the source ran it: 7 reproduced, ...; done right: ...`` over the claims these records decide."""
     from collections import Counter
 
     from paddle_mnist.studies.claims import ARM_NAMES, RESULT_NAMES, claims_ledger, decided

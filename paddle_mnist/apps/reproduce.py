@@ -52,5 +52,6 @@ def reproduce(*, quick: bool = False, runs_dir="runs", device: str = "auto", res
     out = build_report(results_dir=results_dir, out=(results_dir.parent / "REPORT.md") if quick else None)
     title = "quick reproduction (--quick: smoke-test settings, not the reference numbers)" if quick else \
         "full reproduction"
-    log(f"{title}\n" + summary_table(records, time.perf_counter() - started, {**where, "report": shown(out)}))
+    log(f"{title}\n" + summary_table(records, time.perf_counter() - started,
+                                     {**where, "report": shown(out), "appendix": shown(out.parent / "APPENDIX.md")}))
     return out, failed

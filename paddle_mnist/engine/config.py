@@ -26,7 +26,7 @@ class TrainConfig:
     hidden: tuple = (200, 200)
     activation: str = "relu"
     dropout: float = 0.0
-    dropout_after: str = "all"  # "all": a Dropout after every hidden layer; "fc1": after the first only (seed 000)
+    dropout_after: str = "all"  # "all": a Dropout after every hidden layer; "fc1": after the first only (source 000)
     out_features: int = 10
     double_softmax: bool = False
     init: str = "default"

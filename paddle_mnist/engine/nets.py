@@ -81,7 +81,7 @@ class SoftmaxNet(nn.Layer):
 class MLP(nn.Layer):
     """Fully connected net ``784-h1-...-hk-out``; layers ``fc1..fc{k+1}``, ``dropout1..dropoutk``.
 
-    ``dropout_after="fc1"`` keeps only ``dropout1`` (seed 000's net: one Dropout after ``fc1``).
+    ``dropout_after="fc1"`` keeps only ``dropout1`` (source 000's net: one Dropout after ``fc1``).
 
     The default ``hidden=(200, 200)`` is the assignment's 784-200-200-10 net
     (199,210 parameters). ``out_features=1`` gives the assignment's single-output

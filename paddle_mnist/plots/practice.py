@@ -1,4 +1,4 @@
-"""Figures of the ``practice`` experiment (seed 002's practices, seed 000's k-fold remark), from its results record.
+"""Figures of the ``practice`` experiment (source 002's practices, source 000's k-fold remark), from its results record.
 
 Same conventions as ``plots.common``: each function returns a ``matplotlib.figure.Figure`` built without pyplot
 and saves it when ``out`` is given; nothing is retrained.

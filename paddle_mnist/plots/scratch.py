@@ -31,7 +31,7 @@ def activation_values(name: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def plot_activation_functions(out=None):
-    """relu, sigmoid, tanh and softplus on [-5, 5] with their derivatives (dashed), as in seed 001."""
+    """relu, sigmoid, tanh and softplus on [-5, 5] with their derivatives (dashed), as in source 001."""
     x = np.linspace(-5, 5, 401)
     fig, axes = new_figure(2, 2, size=(4.2, 3.0))
     limits = {"relu": (-1, 5), "sigmoid": (-0.2, 1.2), "tanh": (-1.2, 1.2), "softplus": (-0.2, 6)}
@@ -197,9 +197,9 @@ def plot_numpy_optimizers(record: dict, out=None):
     """Train loss and valid error (log scales) every 500 iterations for every numpy optimizer: the mean over seeds,
     with a band of ± one standard deviation over seeds.
 
-    The valid-error panel also shows seed 004's printed test error (thin dotted, same colour).
+    The valid-error panel also shows source 004's printed test error (thin dotted, same colour).
     """
-    from paddle_mnist.studies.numpy_nets import SEED_004_CURVES, SEED_004_ITERATIONS
+    from paddle_mnist.studies.numpy_nets import SOURCE_004_CURVES, SOURCE_004_ITERATIONS
 
     fig, (a1, a2) = new_figure(2, size=(6.0, 4.2))
     groups = {}
@@ -216,9 +216,9 @@ def plot_numpy_optimizers(record: dict, out=None):
             ax.plot(it, m, color=color, ls=ls, lw=1.5, label=label)
             if len(runs) > 1:
                 ax.fill_between(it, np.maximum(m - sd, 1e-4), m + sd, color=color, alpha=0.2, lw=0)
-        seed = SEED_004_CURVES.get(variant)
+        seed = SOURCE_004_CURVES.get(variant)
         if seed and runs[0]["init"] == "xavier":
-            pts = [(it, 1 - v) for it, v in zip(SEED_004_ITERATIONS[1:], seed[1:]) if it <= max(last, 1)]
+            pts = [(it, 1 - v) for it, v in zip(SOURCE_004_ITERATIONS[1:], seed[1:]) if it <= max(last, 1)]
             if pts:
                 a2.plot(*zip(*pts), color=color, ls=":", lw=1.0, marker=".", ms=3, alpha=0.8)
     a1.set(xlabel="iteration", ylabel="train loss (mean since last point)", yscale="log",
@@ -233,7 +233,7 @@ def plot_numpy_optimizers(record: dict, out=None):
     a2.legend(handles=[Line2D([], [], color="0.3", lw=1.5, label="ours: valid error, mean over seeds"),
                        Patch(color="0.3", alpha=0.2, label="± one std over seeds"),
                        Line2D([], [], color="0.3", ls="--", lw=1.5, label="ours from N(0, 0.01) weights"),
-                       Line2D([], [], color="0.3", ls=":", marker=".", lw=1.0, label="seed 004: test error")],
+                       Line2D([], [], color="0.3", ls=":", marker=".", lw=1.0, label="source 004: test error")],
               fontsize=7)
     for ax in (a1, a2):
         ax.grid(alpha=0.3, which="both")

@@ -1,6 +1,10 @@
-"""``reports/REPORT.md`` generated from the results files alone (``reports/results``, ``reports/bench``).
+"""``reports/REPORT.md`` and ``reports/APPENDIX.md`` generated from the results files alone (``reports/results``,
+``reports/bench``).
 
-A section is a function ``(ctx) -> markdown`` listed by ``sections()``; each
+The report opens with the assignment's questions answered (``report.summary``), then
+its sections in the assignment's order; the appendix holds the performance figures, the
+numpy environment and the model summaries. A section is a function ``(ctx) -> markdown``
+listed by ``sections()`` or ``appendix_sections()``; each
 reads JSON written by the code, draws its figures with ``plots`` and fills its
 prose from those numbers. A missing results file gives a line saying which
 command produces it. Sections take a ``report.context.Context`` and format
@@ -17,11 +21,11 @@ from paddle_mnist.errors import PaddleMnistError
 from paddle_mnist.records import atomic_write_text
 from paddle_mnist.paths import REPORTS, shown
 from paddle_mnist.report.context import Context
-from paddle_mnist.report.summary import summary
+from paddle_mnist.report.summary import top
 from paddle_mnist.report.format import missing, pct, pm, table  # noqa: F401  (pct, pm: the notebooks import them from here)
-from paddle_mnist.report.performance import section_performance
+from paddle_mnist.report.performance import section_performance, section_speed
 from paddle_mnist.report.init import section_init
-from paddle_mnist.report.numpy_nets import section_numpy
+from paddle_mnist.report.numpy_nets import section_numpy, section_numpy_environment
 from paddle_mnist.report.practice import section_practice
 from paddle_mnist.report.scratch import section_trajectories
 from paddle_mnist.report.tryouts import is_tryouts, tryouts_report
@@ -90,20 +94,36 @@ def _model_section(ctx: Context, name: str, heading: str, target: str) -> str:
     out.append(f"![{rec['title']}]({link})\n")
     out.append(summary_table(rec) + "\n")
     if rec.get("model_summary"):
-        out.append(f"<details><summary>paddle.summary</summary>\n\n```\n{rec['model_summary'].strip()}\n```\n</details>\n")
+        out.append("Its layers and parameter counts (`paddle.summary`) are in [the appendix]"
+                   "(APPENDIX.md#model-summaries).\n")
     if rec["settings"].get("quick"):
         out.append("_These are `--quick` smoke-test results, not the full settings._\n")
     return "\n".join(out)
 
 
+def _quoted(name: str) -> str:
+    from paddle_mnist.report.answers import QUOTED
+
+    value, where = QUOTED[name]
+    return f"*quoted* from {where}: about {pct(value)}"
+
+
 def section_softmax(ctx: Context) -> str:
-    return _model_section(ctx, "softmax", "1.2.1 Softmax classifier (2.3)",
-                          "target 92.0-92.8%; the PaddlePaddle book reports 92.34%")
+    return _model_section(ctx, "softmax", "1.2.1 Softmax classifier (2.3)", "target 92.0-92.8%; " + _quoted("softmax"))
 
 
 def section_mlp(ctx: Context) -> str:
-    return _model_section(ctx, "mlp", "1.2.2 Fully connected network (2.4)",
-                          "target at least 98.0%; the PaddlePaddle book reports 97.66%, the course's own run 97.10%")
+    return _model_section(ctx, "mlp", "1.2.2 Fully connected network (2.4)", "target at least 98.0%; " + _quoted("mlp"))
+
+
+def section_models(ctx: Context) -> str:
+    """``## Model summaries`` (appendix): ``paddle.summary`` of the softmax classifier and the MLP."""
+    out = ["## Model summaries\n"]
+    for name in ("softmax", "mlp"):
+        rec = ctx.load(name)
+        if rec and rec.get("model_summary"):
+            out.append(f"**{rec['title']}** (`{name}`)\n\n```\n{rec['model_summary'].strip()}\n```\n")
+    return "\n".join(out) if len(out) > 1 else out[0] + "_No model summaries yet._\n"
 
 
 def section_reproducibility(ctx: Context) -> str:
@@ -122,14 +142,20 @@ def section_reproducibility(ctx: Context) -> str:
 
 
 def sections() -> list:
-    """The report's sections in the assignment's order."""
-    return [section_data, section_softmax, section_mlp, section_numpy, section_hparams, section_loss,
-            section_dropout, section_optimizers, section_trajectories, section_init, section_practice, section_claims,
-            section_performance, section_reproducibility]
+    """The report's sections in the assignment's order: the Paddle studies, then numpy from scratch."""
+    return [section_data, section_softmax, section_mlp, section_hparams, section_loss, section_dropout,
+            section_optimizers, section_numpy, section_speed, section_reproducibility]
+
+
+def appendix_sections() -> list:
+    """``reports/APPENDIX.md``: the other sources' studies, the claims ledger, performance, environment, models."""
+    return [section_trajectories, section_init, section_practice, section_claims, section_performance,
+            section_numpy_environment, section_models]
 
 
 def build_report(results_dir=None, out=None, figures_dir=None, bench_dir=None) -> Path:
-    """Write the report (and its figures) from the results files; return its path.
+    """Write the report, its appendix (``APPENDIX.md`` beside it) and its figures from the results files; return
+    the report's path.
 
     The reference report (``reports/REPORT.md``) comes from ``reports/results``; any other results folder writes
     next to itself (``RUNS_DIR/REPORT.md``): a quick reproduction's report, or, for a folder of try-outs that no
@@ -147,9 +173,17 @@ def build_report(results_dir=None, out=None, figures_dir=None, bench_dir=None) -
     bench_dir = Path(bench_dir) if bench_dir else REPORTS / "bench"
     ctx = Context(results_dir, figures_dir, bench_dir, out.parent)
     body = [section(ctx) for section in sections()]
-    parts = _head(ctx.load("reproduce"), results_dir, bench_dir) + [summary(ctx, body)] + body
-    parts.append(f"\n_Report written {_dt.datetime.now(_dt.timezone.utc).date().isoformat()}._\n")
-    atomic_write_text(out, "\n".join(parts))
+    extra = [section(ctx) for section in appendix_sections()]
+    date = f"\n_Written {_dt.datetime.now(_dt.timezone.utc).date().isoformat()}._\n"
+    head = _head(ctx.load("reproduce"), results_dir, bench_dir)
+    atomic_write_text(out, "\n".join(head + [top(ctx, body, extra)] + body + [date]))
+    atomic_write_text(out.parent / "APPENDIX.md", "\n".join(
+        ["# Appendix to the paddle_mnist report\n",
+         f"What [the report]({out.name}) leaves out to stay readable in one sitting: the studies of the other "
+         "sources (001-003), the claims ledger in full, the performance figures, the numpy environment and the "
+         f"model summaries. Generated with the report by `python -m paddle_mnist report` from `{shown(results_dir)}/` "
+         f"and `{shown(bench_dir)}/`; its terms are defined in [the report's glossary]({out.name}#glossary).\n"]
+        + extra + [date]))
     return out
 
 
@@ -159,7 +193,9 @@ def _head(repro: dict | None, results_dir: Path, bench_dir: Path) -> list[str]:
     head = ["# paddle_mnist report: handwritten digit recognition in PaddlePaddle"
             f"{' (--quick smoke test)' if quick else ''}\n",
             f"Generated by `python -m paddle_mnist report` from the files in `{shown(results_dir)}/` and "
-            f"`{shown(bench_dir)}/`; every number below was measured by the code. Regenerate everything with "
+            f"`{shown(bench_dir)}/`: every number was measured by the code, except those that name the document they "
+            "come from: a source's own printed figures (\"source 004 (one run)\") and those marked *quoted*. "
+            "Regenerate everything with "
             f"`python -m paddle_mnist reproduce{' --quick' if quick else ''}`.\n"]
     if quick:
         head.append(f"This is a quick reproduction (`reproduce --quick`: a few hundred steps per run on a subset, "

@@ -11,9 +11,9 @@ from paddle_mnist.report.format import pct, points, table
 from paddle_mnist.studies.claims import ARM_NAMES, ARMS, RESULT_NAMES, claims_ledger, decided_by, tally, targets
 from paddle_mnist.studies.stats import welch_from_summary
 
-NOTE = ("Each claim is judged first **as the seed ran it** (seed 000's §2.6/§2.7 claims on its own model: softmax "
-        "in `forward` then `F.cross_entropy`, SGD lr 0.1, 10 epochs, batch 100, one Dropout after fc1 — the `course` "
-        "study; other seeds' claims on their own setting as far as it can be rebuilt), then **done right** (the "
+NOTE = ("Each claim is judged first **as the source ran it** (source 000's §2.6/§2.7 claims on its own model: "
+        "softmax in `forward` then `F.cross_entropy`, SGD lr 0.1, 10 epochs, batch 100, one Dropout after fc1 — the `course` "
+        "study; other sources' claims on their own setting as far as it can be rebuilt), then **done right** (the "
         "corrected setup of the project's studies), which says whether the conclusion survives the fix; — = the "
         "claim has no such arm. "
         "Verdicts: **reproduced**, **contradicted**, **inconclusive (within seed noise)** or **not measured** "
@@ -89,7 +89,7 @@ def arm_cell(claim: dict, arm: str) -> str:
     res = claim["arms"][arm]
     if res is None:
         return "—"
-    setup = claim["course"] if arm == "seed" and claim["course"] else ""
+    setup = claim["course"] if arm == "source" and claim["course"] else ""
     return f"{verdict_text(res)}. {evidence(res)}" + (f" _Setup: {setup}._" if setup else "")
 
 
@@ -97,7 +97,7 @@ def claims_here(rec_name: str, rec: dict) -> str:
     rows = decided_by(rec_name, rec)
     if not rows:
         return ""
-    lines = ["Claims decided here (details in the ledger below):\n"]
+    lines = ["Claims decided here (evidence in [the ledger](APPENDIX.md#claims-ledger)):\n"]
     lines += [f"- {c['claim']} — {ARM_NAMES[a]}: {verdict_text(v)}" for c, a, v in rows]
     return "\n".join(lines) + "\n"
 
@@ -127,7 +127,7 @@ def _target_row(t: dict) -> list:
 def section_claims(ctx) -> str:
     records = {name: ctx.load(name) for name in RESULT_NAMES}
     out = ["## Claims ledger\n",
-           "Every checkable claim of the seed documents (file number and section; the seed's own words in "
+           "Every checkable claim of the source documents (file number and section; the source's own words in "
            "brackets), the rule that decides it, the measured evidence and the verdict.\n", NOTE + "\n"]
     ledger = claims_ledger(records)
     out.append(table(["#", "source", "claim (original)", "decision rule"] + [ARM_NAMES[a] for a in ARMS],

@@ -1,4 +1,4 @@
-"""The course arm in the report: seed 000's own setup (``studies.course``), shown first in sections 2.6-2.7.
+"""The course arm in the report: source 000's own setup (``studies.course``), shown first in sections 2.6-2.7.
 
 ``course_part(ctx, part)`` renders one part (``loss``, ``dropout``, ``optimizers``): its
 figure, a table and the sentences comparing the runs, each saying whether a difference
@@ -15,7 +15,7 @@ from paddle_mnist.studies.claims import decided_by
 from paddle_mnist.studies.course import part_record
 from paddle_mnist.studies.loss import DOUBLE_SOFTMAX_FLOOR
 
-HEAD = "### As the course ran it (seed 000's own setup)\n"
+HEAD = "### As the course ran it (source 000's own setup)\n"
 CLAIMS_OF = {"loss": ("loss-",), "dropout": ("dropout-",), "optimizers": ("opt-",)}
 
 
@@ -37,11 +37,11 @@ def _loss(rec: dict, a: dict) -> list[str]:
                     per_run(rec, "double_softmax", test_acc))
         out.append(f"The double-softmax loss cannot fall below ln(1 + 9/e) = {DOUBLE_SOFTMAX_FLOOR:.4f}: its lowest "
                    f"logged window was {num(ds['lowest_logged_loss_min'], 4)}, while the same net on logits went "
-                   f"down to {num(lg['lowest_logged_loss_min'], 4)}. Fixing the bug alone, under the seed's SGD 0.1 "
+                   f"down to {num(lg['lowest_logged_loss_min'], 4)}. Fixing the bug alone, under the source's SGD 0.1 "
                    f"and 10 epochs: {comparison_text(c)}.\n")
     if rg and rg.get("diverged"):
         d = rg["diverged"]
-        out.append(f"The one-output regressor with SGD at the seed's lr 0.1 diverged in {len(d)} of {rg['n_runs']} "
+        out.append(f"The one-output regressor with SGD at the source's lr 0.1 diverged in {len(d)} of {rg['n_runs']} "
                    f"runs (NaN/inf loss by step {max(x['step'] for x in d)}; last finite loss "
                    f"{d[0]['last_finite_loss']:.3g}): the squared error of an unbounded output and its gradient "
                    f"grow with the error itself. It is recorded as `diverged`; the done-right arm trains it with "
@@ -78,7 +78,7 @@ def _optimizers(rec: dict, a: dict) -> list[str]:
 
 
 def course_part(ctx, part: str) -> str:
-    """The course arm's part of a section: figure, table, comparisons and the seed-arm verdicts it decides."""
+    """The course arm's part of a section: figure, table, comparisons and the source-arm verdicts it decides."""
     from paddle_mnist.plots.studies import plot_dropout_study, plot_loss_study, plot_optimizer_curves
 
     rec = ctx.load("course")
@@ -94,11 +94,14 @@ def course_part(ctx, part: str) -> str:
         plot_optimizer_curves(sub, path, stages=("report",))
     seeds = ", ".join(str(s) for s in rec["settings"]["seeds"])
     body = {"loss": _loss, "dropout": _dropout, "optimizers": _optimizers}[part](sub, sub["analysis"])
-    out = [HEAD, f"{rec['description']} Seeds {seeds}.\n", f"![course arm, {part}]({link})\n", *body]
-    mine = [(c, v) for c, arm, v in decided_by("course", rec) if arm == "seed" and c["id"].startswith(CLAIMS_OF[part])]
+    setup = (f"{rec['description']} Seeds {seeds}.\n" if part == "loss" else
+             f"Source 000's own setup, as in section 2.6.1-2.6.2 above; seeds {seeds}.\n")
+    out = [HEAD, setup, f"![course arm, {part}]({link})\n", *body]
+    mine = [(c, v) for c, arm, v in decided_by("course", rec)
+            if arm == "source" and c["id"].startswith(CLAIMS_OF[part])]
     if mine:
-        out.append("Verdicts as the seed ran it (ledger below):\n")
+        out.append("Verdicts as the source ran it (evidence in [the ledger](APPENDIX.md#claims-ledger)):\n")
         out.append("\n".join(f"- {c['claim']} — {verdict_text(v)}" for c, v in mine) + "\n")
     if rec["settings"].get("quick"):
-        out.append("_These are `--quick` smoke-test results, not the seed's settings._\n")
+        out.append("_These are `--quick` smoke-test results, not the source's settings._\n")
     return "\n".join(out)

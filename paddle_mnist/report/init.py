@@ -26,10 +26,10 @@ def _fmt_acc(r) -> str:
 def section_init(ctx) -> str:
     from paddle_mnist.plots.scratch import plot_activation_functions, plot_init_accuracy
 
-    out = ["## Weight initialisation and activation functions (seeds 001, 003)\n"]
+    out = ["## Weight initialisation and activation functions (sources 001, 003)\n"]
     path, link = ctx.figure("activation_functions")
     plot_activation_functions(path)
-    out.append("The four activation functions of seed 001 with their derivatives (dashed). The sigmoid's slope is "
+    out.append("The four activation functions of source 001 with their derivatives (dashed). The sigmoid's slope is "
                "at most 0.25 and tanh's at most 1, both vanishing once |x| exceeds a few units; ReLU passes a slope "
                "of exactly 1 for positive inputs and 0 otherwise; softplus is a smooth ReLU whose derivative is the "
                "sigmoid.\n")
@@ -136,7 +136,7 @@ def _sigmoid_note(runs: list[dict], hidden: list) -> str | None:
     if all(r and r["status"] == "ok" and r["best_valid_acc"] < 0.2 for r in scaled):
         adam_best = max((r["best_valid_acc"] for r in runs if r["optimizer"] == "adam"
                          and r["activation"] == "sigmoid" and r["status"] == "ok"), default=None)
-        return (f"The sigmoid row under SGD is the vanishing gradient of seed 003's table: with Xavier or MSRA "
+        return (f"The sigmoid row under SGD is the vanishing gradient of source 003's table: with Xavier or MSRA "
                 f"weights the {len(hidden)}-layer sigmoid net is still at {pct(scaled[0]['best_valid_acc'], 1)} / "
                 f"{pct(scaled[1]['best_valid_acc'], 1)} after the budget, because the sigmoid's slope (at most "
                 f"0.25) shrinks the gradient at least fourfold per layer on its way back, so the first layers "
@@ -168,7 +168,7 @@ def _histogram_prose(hists: dict) -> str:
         parts.append(f"With N(0, 1) weights the sum over 784 inputs is large, so "
                      f"{100 * np.mean([h['saturated'] for h in sig['normal']]):.0f}% of sigmoid and "
                      f"{100 * np.mean([h['saturated'] for h in tanh['normal']]):.0f}% of tanh activations sit at the "
-                     f"flat ends (the U-shaped histograms of seed 003), where the derivative is almost 0.")
+                     f"flat ends (the U-shaped histograms of source 003), where the derivative is almost 0.")
     if "normal_small" in tanh and "normal_small" in relu:
         parts.append(f"With N(0, 0.01) the signal shrinks layer by layer: the std of tanh activations falls from "
                      f"{tanh['normal_small'][0]['std']:.2g} in layer 1 to {tanh['normal_small'][-1]['std']:.2g} in "
@@ -180,7 +180,7 @@ def _histogram_prose(hists: dict) -> str:
                      f"{tanh['xavier'][-1]['std']:.2f}) but lets ReLU activations shrink with depth (std "
                      f"{relu['xavier'][0]['std']:.2f} -> {relu['xavier'][-1]['std']:.2f}), because ReLU zeroes half "
                      f"of its inputs; MSRA's extra factor 2 compensates exactly (std {relu['msra'][0]['std']:.2f} -> "
-                     f"{relu['msra'][-1]['std']:.2f}), the pattern of seed 003's table.")
+                     f"{relu['msra'][-1]['std']:.2f}), the pattern of source 003's table.")
     return (" ".join(parts) + "\n") if parts else ""
 
 

@@ -1,9 +1,9 @@
-"""Report section for the ``numpy`` experiment: the assignment's net and seed 004's net with six numpy optimizers.
+"""Report section for the ``numpy`` experiment: the assignment's net and source 004's net with six numpy optimizers.
 
 ``section_numpy(ctx)`` returns markdown. Numbers are means ± std over the record's seeds;
 every sentence that compares two numbers says whether the difference is beyond seed noise
 (``report.claims.comparison_text``: the Welch t 95% interval over seeds, or against one
-printed figure of seed 004 the one-sample interval of ``claim_rules.compare_value``).
+printed figure of source 004 the one-sample interval of ``claim_rules.compare_value``).
 
     python -m paddle_mnist report
 """
@@ -73,9 +73,9 @@ def _best_variant(rec: dict) -> str | None:
     return max((v for v in scored if scored[v] is not None), key=lambda v: scored[v], default=None)
 
 
-def _vs_seed_004(runs: list[dict], ref: float) -> dict:
+def _vs_source_004(runs: list[dict], ref: float) -> dict:
     return compare_value("test accuracy", "acc", f"ours ({len(runs)} seed(s))", _per(runs, _test),
-                         "seed 004 (one run)", ref)
+                         "source 004 (one run)", ref)
 
 
 # ---------------------------------------------------------------- the assignment's net
@@ -198,7 +198,7 @@ def _optimizer_rows(rec: dict) -> list[list]:
         rows.append([v, NAMES.get(first["optimizer"], first["optimizer"]), f"{first['lr']:g}", first["init"],
                      f"{len(runs)}/{len(group)}" + ("" if len(runs) == len(group) else
                                                     f" ({', '.join(sorted({r['status'] for r in group}))})"),
-                     f"**{pm(t, ts)}**", pct(ref) if ref else "-", _short(_vs_seed_004(runs, ref)) if ref else "-",
+                     f"**{pm(t, ts)}**", pct(ref) if ref else "-", _short(_vs_source_004(runs, ref)) if ref else "-",
                      pm(va, vs), pm(tr, trs),
                      "n/a" if not runs else f"{100 * (mean(_per(runs, _gain)) or 0):+.2f} ({_gain_span(runs[0])[9:]})",
                      sci(mean(_per(runs, _last_rms))), _seconds(group)])
@@ -207,10 +207,10 @@ def _optimizer_rows(rec: dict) -> list[list]:
 
 def _optimizer_part(ctx, rec: dict) -> str:
     from paddle_mnist.plots.scratch import plot_numpy_optimizers
-    from paddle_mnist.studies.numpy_nets import SEED_004_ITERATIONS
+    from paddle_mnist.studies.numpy_nets import SOURCE_004_ITERATIONS
 
     runs = rec["runs"]
-    out = ["### The proper numpy net with six numpy optimizers, against seed 004\n"]
+    out = ["### The proper numpy net with six numpy optimizers, against source 004\n"]
     if not runs:
         return out[0] + "_No runs._\n"
     first, seeds = runs[0], rec["settings"].get("seeds", [])
@@ -220,20 +220,21 @@ def _optimizer_part(ctx, rec: dict) -> str:
     out.append(
         f"A {'-'.join(str(v) for v in first['sizes'])} ReLU net with softmax cross entropy, written in numpy "
         f"({first['dtype']}), batch {first['batch_size']}, {first['planned_iterations']:,} iterations ({epochs:g} "
-        f"epochs of the 50,000 training images), each optimizer of `numpy_optim` at seed 004's learning rate with "
+        f"epochs of the 50,000 training images), each optimizer of `numpy_optim` at source 004's learning rate with "
         f"Paddle's other defaults, from each of {len(seeds)} seed(s) ({', '.join(map(str, seeds))}); numbers are "
         f"means ± std over them. The final weights are scored on all of `valid` and, once, on `test`; the curves "
-        f"use the first {first['curve_valid']:,} valid images every {first['eval_every']} iterations. Seed 004 "
+        f"use the first {first['curve_valid']:,} valid images every {first['eval_every']} iterations. Source 004 "
         f"differs in ways that matter: it trained on 60,000 images (our train + valid), drew batches with "
         f"replacement, started from N(0, 0.01) weights (ours: Xavier uniform, Paddle's `Linear` default; the "
-        f"`momentum-init0.01` row repeats Momentum from seed 004's initialisation), used its own optimizer constants "
+        f"`momentum-init0.01` row repeats Momentum from source 004's initialisation), used its own optimizer constants "
         f"(RMSProp decay 0.999 and epsilon 1e-7 outside the root, where Paddle has rho 0.95 and 1e-6 inside; Adam "
-        f"epsilon 1e-7) and read its test accuracy at iteration {SEED_004_ITERATIONS[-1]:,}, from one run: its "
+        f"epsilon 1e-7) and read its test accuracy at iteration {SOURCE_004_ITERATIONS[-1]:,}, from one run: its "
         f"figures are compared as exact numbers (the one-sample t interval of our mean minus theirs).\n")
-    out.append(_pin_note(rec))
+    out.append("Every numpy job ran in a pinned environment, so its bits do not depend on the thread count or "
+               "the CPU's kernels ([the appendix](APPENDIX.md#numpy-environment) lists it).\n")
     out.append(f"![numpy optimizers]({link})\n")
-    out.append(table(["run", "optimizer", "lr", "init", "seeds ok", "test acc", "seed 004 test acc",
-                      "ours − seed 004 (95% interval, points)", "valid acc",
+    out.append(table(["run", "optimizer", "lr", "init", "seeds ok", "test acc", "source 004 test acc",
+                      "ours − source 004 (95% interval, points)", "valid acc",
                       f"train acc (first {first['train_acc_n']:,})",
                       "valid gain at the end (points)", "RMS parameter change per iteration at the end",
                       "time per run"], _optimizer_rows(rec)) + "\n")
@@ -246,8 +247,8 @@ def _optimizer_part(ctx, rec: dict) -> str:
 
 
 def _run_line(rec: dict, variant: str) -> str | None:
-    """One optimizer against seed 004 (None for a variant seed 004 has no figure for)."""
-    from paddle_mnist.studies.numpy_nets import SEED_004_CURVES
+    """One optimizer against source 004 (None for a variant source 004 has no figure for)."""
+    from paddle_mnist.studies.numpy_nets import SOURCE_004_CURVES
 
     group = [r for r in rec["runs"] if r["variant"] == variant]
     ref, opt = group[0].get("reference_test_acc"), group[0]["optimizer"]
@@ -256,23 +257,23 @@ def _run_line(rec: dict, variant: str) -> str | None:
         return None
     if not runs:
         return f"- **{name}**: {group[0]['status']}, no accuracy to compare."
-    c = _vs_seed_004(runs, ref)
+    c = _vs_source_004(runs, ref)
     text = [f"**{name}**: {pm(*mean_std(_per(runs, _test)))} over {len(runs)} seed(s); {comparison_text(c)}."]
     if opt in ("momentum", "nesterov"):
         text += _momentum_notes(rec, variant, name, ref, c)
     elif opt == "adagrad":
         text += _adagrad_notes(rec, runs, name)
     elif opt == "rmsprop":
-        tail = SEED_004_CURVES["rmsprop"][-6:]
-        text.append(f"Paddle's RMSProp averages squared gradients over about 20 steps (rho 0.95) where seed 004 "
-                    f"used about 1,000 (0.999), so its steps are noisier; seed 004's own RMSProp moved between "
+        tail = SOURCE_004_CURVES["rmsprop"][-6:]
+        text.append(f"Paddle's RMSProp averages squared gradients over about 20 steps (rho 0.95) where source 004 "
+                    f"used about 1,000 (0.999), so its steps are noisier; source 004's own RMSProp moved between "
                     f"{pct(min(tail))} and {pct(max(tail))} over its last six printed points (one run).")
     return "- " + " ".join(text)
 
 
 def _momentum_notes(rec: dict, variant: str, name: str, ref: float, vs_004: dict) -> list[str]:
-    """Why Momentum and Nesterov at seed 004's rate land where they do."""
-    from paddle_mnist.studies.numpy_nets import SEED_004_CURVES, SEED_004_ITERATIONS
+    """Why Momentum and Nesterov at source 004's rate land where they do."""
+    from paddle_mnist.studies.numpy_nets import SOURCE_004_CURVES, SOURCE_004_ITERATIONS
 
     runs, sgd = _ok(rec, variant), _ok(rec, "sgd")
     eff = runs[0]["lr"] / (1 - 0.9)
@@ -291,16 +292,16 @@ def _momentum_notes(rec: dict, variant: str, name: str, ref: float, vs_004: dict
         curve = per_epoch_mean(slow, "valid_acc")
         ours = ", ".join(f"{pct(a, 1)} at {i:,}" for i, a in zip(slow[0]["history"]["iteration"][:4], curve[:4]))
         theirs = ", ".join(f"{pct(a, 1)} at {i:,}" for i, a in
-                           zip(SEED_004_ITERATIONS[1:5], SEED_004_CURVES["momentum"][1:5]))
-        text.append(f"What held seed 004 lower is its N(0, 0.01) start: from those weights the signal reaching the "
+                           zip(SOURCE_004_ITERATIONS[1:5], SOURCE_004_CURVES["momentum"][1:5]))
+        text.append(f"What held source 004 lower is its N(0, 0.01) start: from those weights the signal reaching the "
                     f"output, and with it every gradient, is tiny, so the small step stalls for the first epochs. "
-                    f"Our Momentum runs from the same initialisation (`momentum-init0.01`) crawl like seed 004's "
+                    f"Our Momentum runs from the same initialisation (`momentum-init0.01`) crawl like source 004's "
                     f"(mean valid accuracy {ours} iterations, against {theirs}); "
                     + comparison_text(compare_value("test accuracy", "acc", "momentum-init0.01", _per(slow, _test),
-                                                    "seed 004's Momentum (one run)", ref)) + ".")
+                                                    "source 004's Momentum (one run)", ref)) + ".")
     else:
-        gap = max(abs(a - b) for a, b in zip(SEED_004_CURVES["nesterov"], SEED_004_CURVES["momentum"]))
-        text.append(f"Seed 004's Nesterov curve follows its Momentum curve to within {abs_points(gap)} at every "
+        gap = max(abs(a - b) for a, b in zip(SOURCE_004_CURVES["nesterov"], SOURCE_004_CURVES["momentum"]))
+        text.append(f"Source 004's Nesterov curve follows its Momentum curve to within {abs_points(gap)} at every "
                     f"printed iteration (one run each): the same N(0, 0.01) start held both back (see Momentum).")
     return text
 
@@ -333,12 +334,12 @@ def _best_note(rec: dict) -> str:
 
 
 def _claim(rec: dict) -> str:
-    """Seed 004's Adam claim as the ledger decides it from this record (``studies.claims``)."""
+    """Source 004's Adam claim as the ledger decides it from this record (``studies.claims``)."""
     row = next(c for c in claims_ledger({"numpy": rec}) if c["id"] == "numpy-adam")
     res = row["arms"]["right"]
     if res["verdict"] == "not measured":
         return ""
-    return (f"Seed 004's claim \"{row['claim']}\" ({row['rule']}): {verdict_text(res)}; "
+    return (f"Source 004's claim \"{row['claim']}\" ({row['rule']}): {verdict_text(res)}; "
             f"{comparison_text(res['comparisons'][0])}.\n")
 
 
@@ -377,9 +378,16 @@ def _paddle_side(ctx, rec: dict) -> str:
     return "\n".join(out)
 
 
+def section_numpy_environment(ctx) -> str:
+    """``## Numpy environment`` (appendix): the variables every numpy worker was started with, and what it ran on."""
+    rec = ctx.load("numpy")
+    out = ["## Numpy environment\n"]
+    return out[0] + (missing("numpy") if rec is None else _pin_note(rec))
+
+
 def section_numpy(ctx) -> str:
     rec = ctx.load("numpy")
-    out = ["## Numpy from scratch: the assignment's net and the six optimizers (1.2.2, seed 004)\n"]
+    out = ["## Numpy from scratch: the assignment's net and the six optimizers (1.2.2, source 004)\n"]
     if rec is None:
         return out[0] + missing("numpy")
     if rec.get("search"):

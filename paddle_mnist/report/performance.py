@@ -210,6 +210,9 @@ def _eval_part(e: dict) -> tuple[list[str], list[str]]:
            table(["valid scoring", "median", "min – max", "vs FLOP limit"], rows) + "\n"]
     if in_fit is False:
         missed.append(f"valid scoring in the engine {seconds(m('tuned_engine_in_fit'), 'ms')}, goal < 40 ms")
+    if g.get("engine_evaluate") is False:
+        missed.append(f"`engine.evaluate` from numpy on one thread {seconds(m('tuned_engine_evaluate'), 'ms')}, "
+                      f"goal < 40 ms")
     return out, missed
 
 
@@ -229,6 +232,32 @@ def _apps_part(a: dict) -> list[str]:
             f"{dist['speedup']:.2f}x the speed of one process, medians of {one['n']} runs each. On one machine the "
             f"processes share its cores and exchange every gradient after each step; the data-parallel path is "
             f"there for more machines or GPUs (`--nproc`, `paddle.distributed.launch --ips`).\n"]
+
+
+def missed_goals(ctx) -> list[str] | None:
+    """The performance goals the benchmark files miss (stretch goals apart); None when none was measured."""
+    b, e = ctx.bench("train"), ctx.bench("eval")
+    if b is None and e is None:
+        return None
+    return (_train_part(b)[1] if b else []) + (_eval_part(e)[1] if e else [])
+
+
+def section_speed(ctx) -> str:
+    """``## Speed and memory``: the goals' outcome in one paragraph; the figures are in the appendix."""
+    out = ["## Speed and memory\n"]
+    missed = missed_goals(ctx)
+    if missed is None:
+        return out[0] + "_No benchmarks yet: run `python -m paddle_mnist bench all`._\n"
+    b = ctx.bench("train")
+    first = next(iter(b["cases"].items()), None) if b else None
+    line = (f"One epoch of the {CASE_TITLES.get(first[0], first[0])} takes {seconds(_median(first[1], 'engine'))} "
+            f"in the engine ({ratio(first[1]['ratios']['engine_vs_torch'])} PyTorch's time). " if first and
+            first[1]["ratios"].get("engine_vs_torch") is not None else "")
+    verdict = ("Every performance goal that was measured is met (stretch goals apart)." if not missed else
+               f"{len(missed)} performance goal{'s' * (len(missed) != 1)} missed: " + "; ".join(missed) + ".")
+    out.append(line + verdict + " The figures, the profiler's tables and the environment they ran in are in "
+               "[the appendix](APPENDIX.md#performance).\n")
+    return "\n".join(out)
 
 
 def section_performance(ctx) -> str:

@@ -1,4 +1,4 @@
-"""The report section on seed 002's practices and seed 000's k-fold remark (``practice``), and the saddle-point part
+"""The report section on source 002's practices and source 000's k-fold remark (``practice``), and the saddle-point part
 of the trajectories section (000 §2.7).
 
 ``section_practice(ctx)`` and ``saddle_part(ctx, rec)`` return markdown. Every number comes from the results
@@ -39,7 +39,7 @@ def _fact(f: dict) -> str:
 def claim_block(records: dict, ids) -> str:
     """Each claim of ``ids``: its words, verdict and rule, then every comparison (with its interval) and fact."""
     lines = []
-    for c, arm, res in decided(claims_ledger(records)):  # these claims have the seed's own arm only
+    for c, arm, res in decided(claims_ledger(records)):  # these claims have the source's own arm only
         if c["id"] not in ids:
             continue
         lines.append(f"- **{c['claim']}** ({c['source']}: {c['original']}) — {verdict_text(res)}. "
@@ -187,7 +187,7 @@ def _kfold_part(ctx, rec) -> list[str]:
 
 def section_practice(ctx) -> str:
     rec = ctx.load("practice")
-    out = ["## Seed 002's practices and k-fold cross-validation (seeds 002, 000 §2.2)\n"]
+    out = ["## Source 002's practices and k-fold cross-validation (sources 002, 000 §2.2)\n"]
     if rec is None:
         return out[0] + missing("practice")
     seeds = rec["settings"]["seeds"]

@@ -20,7 +20,7 @@ def section_trajectories(ctx) -> str:
     from paddle_mnist.report.practice import saddle_part
 
     rec = ctx.load("trajectories")
-    out = ["## Optimizer trajectories on z = x²/10 + y² (seed 003)\n"]
+    out = ["## Optimizer trajectories on z = x²/10 + y² (source 003)\n"]
     if rec is None:
         return out[0] + missing("trajectories")
     runs = rec["runs"]

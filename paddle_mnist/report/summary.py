@@ -1,9 +1,8 @@
-"""The top of ``reports/REPORT.md``: a one-screen summary, the contents and a key to the seed references.
+"""The top of ``reports/REPORT.md``: the answers, the verdict tally, the glossary, the contents and the source key.
 
-The summary quotes the headline models (the variant with the best mean ``valid``
-accuracy, scored on the official test split: ``test``, which the course's data API
-calls ``eval``) and the tally of the claims ledger's verdicts; every
-figure comes from ``reports/results/*.json``.
+``top(ctx, main, appendix)`` takes the rendered sections of the report and of its
+appendix (``reports/APPENDIX.md``) and links the answers and the contents to their
+headings; every figure comes from ``reports/results/*.json``.
 
     python -m paddle_mnist report
 """
@@ -11,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from paddle_mnist.report.format import pct, pm
+from paddle_mnist.report.answers import GLOSSARY, answers, glossary
 
-SEED_KEY = [
+SOURCE_KEY = [
     ("000", "the coursework report being reproduced (Chinese): 1.1 data, 1.2 the softmax classifier, the "
             "784-200-200-10 net and a numpy net, 2.2 tuning on `valid`, 2.6 loss functions and dropout, "
             "2.7 optimizers; `000 §2.6.2` is its section 2.6.2"),
@@ -25,6 +24,11 @@ SEED_KEY = [
             "z = x²/10 + y²"),
     ("004", "a numpy notebook: the 784-300-300-10 ReLU net with six optimizers and its printed accuracies"),
 ]
+# what an answer links to: the first heading that starts with this text
+TARGETS = {"1.2.1": ("1.2.1", "§1.2.1"), "1.2.2": ("1.2.2", "§1.2.2"), "2.2": ("2.2", "§2.2"),
+           "2.6.1": ("2.6.1", "§2.6.1-2.6.2"), "2.6.3": ("2.6.3", "§2.6.3-2.6.4"), "2.7": ("2.7", "§2.7"),
+           "course": ("As the course ran it", "as the course ran it"), "numpy": ("Numpy from scratch", "numpy section"),
+           "ledger": ("Claims ledger", "the ledger")}
 
 
 def anchor(heading: str) -> str:
@@ -33,41 +37,52 @@ def anchor(heading: str) -> str:
     return "#" + text.replace(" ", "-")
 
 
-def headings(parts: list[str]) -> list[str]:
-    """The ``## `` headings of the rendered sections, in order."""
-    return [line[3:].strip() for part in parts for line in part.splitlines() if line.startswith("## ")]
+def headings(parts: list[str], level: str = "## ") -> list[str]:
+    """The headings of ``level`` (``## `` or ``### ``) of the rendered sections, in order."""
+    return [line[len(level):].strip() for part in parts for line in part.splitlines() if line.startswith(level)]
 
 
-def summary(ctx, parts: list[str]) -> str:
-    """Headline accuracies, the verdict tally and the contents, linked to the sections."""
-    from paddle_mnist.engine.runner import headline_variant
+def linker(main: list[str], appendix: list[str], appendix_name: str = "APPENDIX.md"):
+    """``see(key)``: a markdown link ``([label](#anchor))`` to the first heading that starts with ``TARGETS[key]``."""
+    found = [(h, "") for h in headings(main) + headings(main, "### ")]
+    found += [(h, appendix_name) for h in headings(appendix) + headings(appendix, "### ")]
+
+    def see(key: str) -> str:
+        start, label = TARGETS[key]
+        hit = next(((h, f) for h, f in found if h.startswith(start)), None)
+        return "" if hit is None else f"([{label}]({hit[1]}{anchor(hit[0])}))"
+    return see
+
+
+def tally_part(ledger: list[dict], see) -> str:
+    """``## Verdicts on the sources' claims``: what an arm, a verdict and provisional mean, then the tally."""
     from paddle_mnist.report.claims import tally_text
-    from paddle_mnist.studies.claims import ARMS, RESULT_NAMES, claims_ledger
+    from paddle_mnist.studies.claims import ARMS
 
-    heads = headings(parts)
-    link = {h.split(" ", 1)[0]: anchor(h) for h in heads}
-    out = ["## Summary\n"]
-    for name, what, sec in (("softmax", "Softmax classifier", "1.2.1"), ("mlp", "784-200-200-10 net", "1.2.2")):
-        rec = ctx.load(name)
-        if rec is None:
-            out.append(f"- {what}: no results yet (`python -m paddle_mnist train {name}`).")
-            continue
-        v = headline_variant(rec["summary"])
-        s = rec["summary"][v]
-        quick = " (`--quick` smoke test, not the reference)" if rec.get("settings", {}).get("quick") else ""
-        out.append(f"- [{what}]({link.get(sec, '')}), headline variant `{v}`: test accuracy "
-                   f"**{pm(s['test_acc_mean'], s['test_acc_std'])}** over {s['n_ok']} "
-                   f"seed{'s' if s['n_ok'] != 1 else ''} "
-                   f"(`valid` {pct(s['valid_acc_mean'])}){quick}.")
-    records = {n: ctx.load(n) for n in RESULT_NAMES}
-    if any(records.values()):
-        ledger = claims_ledger({k: v for k, v in records.items() if v})
-        link = next((anchor(h) for h in heads if h.startswith("Claims ledger")), "")
-        out.append(f"- [Claims ledger]({link}) of the seed documents' checkable claims, verdicts per arm:")
-        out += [f"  - {tally_text(ledger, a)}." for a in ARMS]
-    out.append("\n**Contents**\n")
-    out += [f"- [{h}]({anchor(h)})" for h in heads]
-    out.append("\n**Seed references.** The claims and settings come from the documents the project started "
-               "from, cited by number:\n")
-    out += [f"- `{num}`: {text}." for num, text in SEED_KEY]
+    out = ["## Verdicts on the sources' claims\n",
+           f"Every checkable claim of the sources is judged by a decision rule fixed in the code, on each arm it "
+           f"has {see('ledger')}. {GLOSSARY['arm']} {GLOSSARY['verdict']} {GLOSSARY['provisional']}\n"]
+    out += [f"- {tally_text(ledger, a)}." for a in ARMS]
     return "\n".join(out) + "\n"
+
+
+def top(ctx, main: list[str], appendix: list[str]) -> str:
+    """Answers, verdict tally, glossary, contents (report and appendix) and the source key."""
+    from paddle_mnist.studies.claims import RESULT_NAMES, claims_ledger
+
+    see = linker(main, appendix)
+    records = {n: ctx.load(n) for n in RESULT_NAMES}
+    ledger = claims_ledger({k: v for k, v in records.items() if v})
+    out = [answers(ctx, see, ledger)]
+    if any(records.values()):
+        out.append(tally_part(ledger, see))
+    out.append(glossary())
+    out.append("## Contents\n")
+    out.append("\n".join(f"- [{h}]({anchor(h)})" for h in headings(main)))
+    if appendix:
+        out.append("- [Appendix](APPENDIX.md): " + "; ".join(f"[{h}](APPENDIX.md{anchor(h)})"
+                                                           for h in headings(appendix)) + "\n")
+    out.append("**Source references.** The claims and settings come from the documents the project started "
+               "from, cited by number (\"source 000\", or `000 §2.6.2` for its section 2.6.2):\n")
+    out.append("\n".join(f"- `{num}`: {text}." for num, text in SOURCE_KEY) + "\n")
+    return "\n".join(out)

@@ -101,7 +101,7 @@ class Momentum(Optimizer):
 
     Paddle: ``v = mu * v + g;  p -= lr * v`` (velocity starts at 0, ``mu`` default 0.9).
 
-    Textbook forms: ``v = mu * v + lr * g; p -= v`` (seed 003, formula 1) or
+    Textbook forms: ``v = mu * v + lr * g; p -= v`` (source 003, formula 1) or
     ``v = mu * v - lr * g; p += v`` (Goodfellow et al.). Paddle keeps the learning
     rate out of the velocity; with a constant learning rate all three give the
     same path (Paddle's ``v`` is the textbook velocity divided by ``lr``), but
@@ -132,7 +132,7 @@ class Nesterov(Momentum):
     Textbook (Sutskever): ``v = mu * v - lr * grad(p + mu * v); p += v``, which
     needs the gradient at a look-ahead point. Paddle uses the usual
     reformulation with the gradient at the current point; for a constant
-    learning rate it equals the cs231n / seed-004 form
+    learning rate it equals the cs231n / source-004 form
     ``v_prev = v; v = mu * v - lr * g; p += -mu * v_prev + (1 + mu) * v``.
     """
 
@@ -292,7 +292,7 @@ class AdaDelta(Optimizer):
         Edx = rho * Edx + (1 - rho) * upd * upd                  # starts at 0
         p  -= lr * upd
 
-    The textbook rule (Zeiler 2012; seed 003) has no learning rate: ``p -= upd``,
+    The textbook rule (Zeiler 2012; source 003) has no learning rate: ``p -= upd``,
     i.e. Paddle's rule at ``lr=1``. In Paddle the rate multiplies the update, so
     ``lr=0`` leaves the parameters where they are (``textbook=True`` ignores ``lr``).
     """

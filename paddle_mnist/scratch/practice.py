@@ -1,4 +1,4 @@
-"""Numpy pieces of seed 002's practices and seed 000's k-fold remark: averages, splits, scaling, a lean classifier.
+"""Numpy pieces of source 002's practices and source 000's k-fold remark: averages, splits, scaling, a lean classifier.
 
 * ``ewa``: the exponentially weighted average ``v_t = beta v_{t-1} + (1 - beta) theta_t`` (``v_0 = 0``), with
   or without the bias correction ``v_t / (1 - beta^t)``; ``seasonal_series`` a seeded noisy year of daily
@@ -179,7 +179,7 @@ class SoftmaxRegression:
 
 
 def inverse_time_decay(lr0: float, decay_rate: float, epoch: int) -> float:
-    """Seed 002's decay ``lr0 / (1 + decay_rate * epoch)``, epochs counted from 0 (the first epoch runs at lr0)."""
+    """Source 002's decay ``lr0 / (1 + decay_rate * epoch)``, epochs counted from 0 (the first epoch runs at lr0)."""
     return lr0 / (1.0 + decay_rate * epoch)
 
 

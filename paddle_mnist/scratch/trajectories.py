@@ -1,10 +1,10 @@
-"""Optimizer trajectories on the toy loss ``z = x**2 / 10 + y**2`` (seed 003), and near a saddle point (seed 000).
+"""Optimizer trajectories on the toy loss ``z = x**2 / 10 + y**2`` (source 003), and near a saddle point (source 000).
 
 Each optimizer starts at ``(-7, 2)`` and takes 20 steps; the path is computed
 twice, with the numpy optimizers of ``paddle_mnist.scratch.optim`` and with the
 matching ``paddle.optimizer`` class on one float64 parameter of shape ``[2]``
 (``nesterov`` is ``paddle.optimizer.Momentum(use_nesterov=True)``), so the two
-implementations check each other. Learning rates are those of seed 003 (SGD
+implementations check each other. Learning rates are those of source 003 (SGD
 0.95, Momentum 0.1, RMSProp 0.5, Adam 0.5) plus AdaGrad 1.5 and Nesterov 0.1;
 every other hyperparameter is Paddle's default.
 
@@ -121,7 +121,7 @@ def run_trajectories(settings: dict | None = None, steps: int = STEPS, start=STA
     return out
 
 
-# ------------------------------------------------------------------ a saddle point (seed 000 §2.7)
+# ------------------------------------------------------------------ a saddle point (source 000 §2.7)
 SADDLE = {"lr": 0.01, "momentum": 0.9, "radius": 0.5, "steps": 200, "max_steps": 3000,
           "x_range": 0.3, "y_range": (1e-4, 1e-3)}
 

@@ -1,6 +1,6 @@
 """The studies, one module each; importing this package fills the experiment registry.
 
-``baseline`` (softmax, mlp), ``loss``, ``dropout``, ``optimizers``, ``course`` (seed
+``baseline`` (softmax, mlp), ``loss``, ``dropout``, ``optimizers``, ``course`` (source
 000's own setup), ``hparams``, ``numpy_nets``, ``trajectories``, ``init``, ``practice``
 register in this order (the order ``reproduce`` runs them); ``determinism`` is the
 same-seed check; ``claims``

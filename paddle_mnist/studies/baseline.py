@@ -24,7 +24,7 @@ def mlp() -> Experiment:
     return Experiment(
         name="mlp", title="Three-layer fully connected net", section="1.2.2 / 2.4",
         base=TrainConfig(model="mlp", hidden=(200, 200), activation="relu", optimizer="adam", lr=1e-3,
-                         epochs=10, batch_size=100),  # seed 000's training configuration (§2.6): 10 epochs
+                         epochs=10, batch_size=100),  # source 000's training configuration (§2.6): 10 epochs
         variants=(("adam", {}), ("adam-cosine", {"lr_schedule": "cosine"})),
         headline=True,
         description="784-200-200-10 ReLU MLP, cross entropy on logits, Adam 1e-3 with a constant learning rate "

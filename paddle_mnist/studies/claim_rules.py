@@ -64,7 +64,7 @@ def compare(metric, unit, a_label, a_vals, b_label, b_vals) -> dict:
 
 
 def compare_value(metric, unit, a_label, a_vals, b_label, value) -> dict:
-    """Our runs against one number from elsewhere taken as exact (e.g. a seed's single printed run): the one-sample
+    """Our runs against one number from elsewhere taken as exact (e.g. a source's single printed run): the one-sample
     t 95% interval of mean(a) − value (Welch's interval with an arm of no spread, df = n − 1)."""
     m, s = mean_std(a_vals)
     n = len(a_vals)
@@ -127,7 +127,7 @@ def from_checks(checks, n_min, **kw) -> dict:
     return result(v, checks=checks, n_min=n_min, **kw)
 
 
-# ---------------------------------------------------------------- 000 §2.6.2 and the seeds' README (loss)
+# ---------------------------------------------------------------- 000 §2.6.2 and the sources' README (loss)
 LOSS_MISSING = "the `loss` study (python -m paddle_mnist train loss)"
 COURSE_MISSING = "the `course` study (python -m paddle_mnist train course)"
 SE_RIGHT = (("square_error_onehot", "squared error (one-hot)"),
@@ -345,7 +345,7 @@ NUMPY_MISSING = "the `numpy` study's assignment-net search (python -m paddle_mni
 
 
 def _numpy_grid_vs_best(records, pick, label):
-    """Seed 000's own net (numpy, sigmoid, one output, squared error): its valid-split grid, by ``GRID_RULE``."""
+    """Source 000's own net (numpy, sigmoid, one output, squared error): its valid-split grid, by ``GRID_RULE``."""
     search = (records.get("numpy") or {}).get("search") or {}
     grid = [t for t in search.get("runs", []) if t.get("best_valid_acc") is not None]
     choice = search.get("choice")

@@ -1,7 +1,7 @@
 """Decision rules of the optimizer claims (000 §2.7, 001, 002, 004's numpy Adam), AdaDelta's rate (003), save/restore.
 
 Verdicts are data (see ``claim_rules``). ``adadelta_lr_zero()`` is the tiny deterministic
-measurement behind seed 003's claim; ``persistence.measure_save_restore`` writes the one
+measurement behind source 003's claim; ``persistence.measure_save_restore`` writes the one
 behind 001's.
 
     python -c "from paddle_mnist.studies.claim_rules_opt import adadelta_lr_zero; print(adadelta_lr_zero())"
@@ -13,7 +13,7 @@ import numpy as np
 from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, REPRODUCED, all_above, check, compare,
                                               compare_value, epoch1_train_loss, fact, final_train_loss, from_checks,
                                               not_measured, per_run, result, test_acc)
-from paddle_mnist.studies.numpy_nets import SEED_004
+from paddle_mnist.studies.numpy_nets import SOURCE_004
 from paddle_mnist.studies.stats import abs_roughness, mean_std
 
 OPT_MISSING = "the `optimizers` study (python -m paddle_mnist train optimizers)"
@@ -24,7 +24,7 @@ COURSE_OPT_MISSING = "the `course` study (python -m paddle_mnist train course)"
 
 
 def _report(records, *variants, course=False):
-    """The record holding ``variants``: the course arm's (seed 000's model) or the done-right ``optimizers``."""
+    """The record holding ``variants``: the course arm's (source 000's model) or the done-right ``optimizers``."""
     rec = records.get("course" if course else "optimizers")
     have = {r["variant"] for r in (rec or {}).get("runs", [])}
     return rec if rec and all(v in have for v in variants) else None
@@ -196,9 +196,9 @@ NUMPY_MISSING = "the `numpy` study over at least 2 seeds (python -m paddle_mnist
 
 def numpy_adam(records):
     """Reproduced if 98.21% lies inside the 95% t interval of our mean test accuracy or below it, contradicted if
-    above it: the interval of mean − 98.21% with seed 004's one run taken as exact (``compare_value``)."""
+    above it: the interval of mean − 98.21% with source 004's one run taken as exact (``compare_value``)."""
     ours = per_run(records.get("numpy"), "adam", test_acc)
-    c = compare_value("test accuracy", "acc", "numpy Adam 0.001", ours, "seed 004 (one run)", SEED_004["adam"])
+    c = compare_value("test accuracy", "acc", "numpy Adam 0.001", ours, "source 004 (one run)", SOURCE_004["adam"])
     if c["low"] is None:
         return not_measured(NUMPY_MISSING)
     return result(CONTRADICTED if c["high"] < 0 else REPRODUCED, [c], n_min=len(ours),  # our seeds

@@ -1,4 +1,4 @@
-"""Decision rules of seed 002's practice claims, seed 000 §2.2's k-fold remark and §2.7's saddle point (data only).
+"""Decision rules of source 002's practice claims, source 000 §2.2's k-fold remark and §2.7's saddle point (data only).
 
 Each rule reads the ``practice`` record (``studies.practice``) or the ``trajectories`` record's ``saddle`` part
 and returns a verdict dict built with ``claim_rules``' helpers; ``report.practice`` and ``report.claims`` render

@@ -1,9 +1,9 @@
-"""The claims ledger as data: every checkable claim of the seed documents, with the rule that decides it.
+"""The claims ledger as data: every checkable claim of the source documents, with the rule that decides it.
 
-Each ``Claim`` holds its id, seed file and section, the seed's own words (Chinese kept),
+Each ``Claim`` holds its id, source file and section, the source's own words (Chinese kept),
 an English translation, the condition, the metric, the decision rule in words and
 ``decide(records) -> verdict dict`` (``claim_rules``). A claim is judged on up to two
-arms: **seed** (the seed's own conditions, as far as they can be rebuilt: for seed
+arms: **source** (the source's own conditions, as far as they can be rebuilt: for source
 000's §2.6/§2.7 claims the ``course`` study, its double-softmax model with SGD 0.1)
 and **right** (the corrected setup the project uses). Verdicts: reproduced /
 contradicted / inconclusive (within seed noise) / not measured, marked provisional with
@@ -27,14 +27,14 @@ VERDICTS, NOT_MEASURED = R.VERDICTS, R.NOT_MEASURED
 # the records the ledger reads
 RESULT_NAMES = ("course", "loss", "dropout", "optimizers", "hparams", "numpy", "save_restore", "practice",
                 "trajectories")
-ARMS = ("seed", "right")  # the seed's own conditions first, then the corrected setup
-ARM_NAMES = {"seed": "as the seed ran it", "right": "done right"}
+ARMS = ("source", "right")  # the source's own conditions first, then the corrected setup
+ARM_NAMES = {"source": "as the source ran it", "right": "done right"}
 
 
 @dataclass(frozen=True)
 class Claim:
     id: str
-    seed: str
+    doc: str  # the source's file number ("000") or "README"
     section: str
     original: str
     translation: str
@@ -42,21 +42,21 @@ class Claim:
     metric: str
     rule: str
     decide: Callable[[dict], dict]  # the verdict on the arm ``arm``
-    arm: str = "seed"
-    course: str = ""  # seed 000's own setup, for a claim judged on both arms
+    arm: str = "source"
+    course: str = ""  # source 000's own setup, for a claim judged on both arms
     decide_course: Callable[[dict], dict] | None = None
 
     def arms(self, records: dict) -> dict:
-        """``{"seed": verdict or None, "right": verdict or None}``."""
+        """``{"source": verdict or None, "right": verdict or None}``."""
         out = dict.fromkeys(ARMS)
         out[self.arm] = self.decide(records)
         if self.decide_course is not None:
-            out["seed"] = self.decide_course(records)
+            out["source"] = self.decide_course(records)
         return out
 
     @property
     def source(self) -> str:
-        return f"{self.seed} {self.section}".strip()
+        return f"{self.doc} {self.section}".strip()
 
 
 def _pending(experiment: str) -> Callable[[dict], dict]:
@@ -77,7 +77,7 @@ DECIDE = {
     "input-standardise": P.input_standardise, "hp-kfold": P.hp_kfold, "opt-momentum-saddle": P.momentum_saddle,
     "numpy-adam": O.numpy_adam,
 }
-# the same claims on seed 000's own setup (the ``course`` study); AdaDelta's on 003's own (textbook) rule
+# the same claims on source 000's own setup (the ``course`` study); AdaDelta's on 003's own (textbook) rule
 _COURSE = {"loss-speed": R.loss_speed_course, "loss-acc": R.loss_acc_course, "loss-mean": R.loss_mean_course,
            "hp-lr": R.hp_lr_course, "hp-hidden": R.hp_hidden_course}
 _COURSE.update({k: partial(DECIDE[k], course=True) for k in (
@@ -99,14 +99,14 @@ CLAIMS = _build()
 
 
 def claims_ledger(records: dict) -> list[dict]:
-    """Every claim with its verdict per arm: ``id, source, claim, ..., arms = {"seed": v|None, "right": v|None}``.
+    """Every claim with its verdict per arm: ``id, source, claim, ..., arms = {"source": v|None, "right": v|None}``.
 
     ``records``: results records by name (``RESULT_NAMES``); a missing one gives ``not measured``.
     Each verdict dict holds the numbers (comparisons with Welch intervals, per-seed checks, facts).
     """
     out = []
     for c in CLAIMS:
-        out.append({"id": c.id, "source": c.source, "seed": c.seed, "section": c.section, "claim": c.translation,
+        out.append({"id": c.id, "source": c.source, "doc": c.doc, "section": c.section, "claim": c.translation,
                     "original": c.original, "condition": c.condition, "course": c.course, "metric": c.metric,
                     "rule": c.rule, "arms": c.arms(records)})
     return out
@@ -165,7 +165,7 @@ def targets(records: dict) -> list[dict]:
     course = (records.get("course") or {}).get("analysis", {}).get("loss", {})
     ds, lg = course.get("double_softmax"), course.get("logits")
     if ds and lg and ds["test_acc_mean"] is not None and lg["test_acc_mean"] is not None:
-        out.append(_cmp_target("double softmax visibly worse than logits on seed 000's setup (≥ 1 point)",
+        out.append(_cmp_target("double softmax visibly worse than logits on source 000's setup (≥ 1 point)",
                                "double softmax", ds, "logits", lg, lg["test_acc_mean"] - ds["test_acc_mean"] >= 0.01))
     drop = records.get("dropout")
     if drop:

@@ -1,8 +1,9 @@
-"""The claim records of the seed documents (data only): id, seed, section, original words, translation, condition,
-metric and decision rule; ``pending`` names the experiment that would decide a claim not measured yet.
+"""The claim records of the source documents (data only): id, doc (the source file), section, original
+words, translation, condition, metric and decision rule; ``pending`` names the experiment that would decide a
+claim not measured yet.
 
 ``studies.claims`` attaches each record's decide function. Chinese originals are quoted verbatim from
-/work/shared/seeds/000_*.txt, 002_*.txt and 003_*.txt.
+shared/sources/000_*.txt, 002_*.txt and 003_*.txt.
 
     python -c "from paddle_mnist.studies.claims_table import TABLE; print([r['id'] for r in TABLE])"
 """
@@ -10,16 +11,16 @@ from __future__ import annotations
 
 WELCH = ("the 95% Welch t interval over seeds of the difference of means; reproduced if it lies above 0, "
          "contradicted if below, otherwise inconclusive (within seed noise)")
-COURSE = ("seed 000's own setup (the `course` study): its 784-200-200-10 ReLU net with softmax in forward then "
+COURSE = ("source 000's own setup (the `course` study): its 784-200-200-10 ReLU net with softmax in forward then "
           "F.cross_entropy (double softmax), SGD lr 0.1, 10 epochs, batch 100")
 C000_26 = "done right (the `loss` study): logits, Adam 1e-3 with cosine decay, 10 epochs, batch 100"
 C000_264 = ("done right (the `dropout` study): logits, p = 0 / 0.2 / 0.5 after both hidden layers, Adam 1e-3, "
             "10 epochs, batch 100")
 COURSE_264 = COURSE + "; p = 0 vs one Dropout after fc1 at p = 0.5 (`dropout_prob` unstated: Paddle's default)"
-C000_27 = "done right (the `optimizers` study): logits, 5 epochs, batch 100, the seed's rates"
+C000_27 = "done right (the `optimizers` study): logits, 5 epochs, batch 100, the source's rates"
 COURSE_27 = COURSE + "; the §2.7 optimizer settings for 5 epochs (§2.7 states no epoch count)"
 C000_22 = "done right: the `hparams` grid (Paddle MLP on logits, SGD, 3 epochs, batch 100)"
-COURSE_22 = ("seed 000's own net (the `numpy` study's assignment search): numpy, sigmoid hidden layers, one output "
+COURSE_22 = ("source 000's own net (the `numpy` study's assignment search): numpy, sigmoid hidden layers, one output "
              "unit, squared error on the digit value, SGD, batch 20; lr 0.03 / 0.1 / 0.3 x 50 / 100 / 200 units, "
              "up to 6 epochs, chosen on valid")
 EWA_YEAR = ("002: daily temperatures, β 0.5 / 0.9 / 0.98; here a seeded noisy year per seed: 365 days of "
@@ -36,10 +37,10 @@ GRID_RULE = ("the grid's best valid accuracy minus the best under the claim; gri
              "interval contains 0 (no worse beyond seed noise), contradicted if it lies above 0")
 
 
-def _r(id, seed, section, original, translation, condition, metric, rule, pending=None, arm="seed", course=""):
-    """``arm``: where the row's verdict belongs: ``seed`` (the seed's own conditions, as far as they can be rebuilt)
-    or ``right`` (a corrected setup); ``course``: seed 000's own setup, for a claim judged on both arms."""
-    return {"id": id, "seed": seed, "section": section, "original": original, "translation": translation,
+def _r(id, doc, section, original, translation, condition, metric, rule, pending=None, arm="source", course=""):
+    """``arm``: where the row's verdict belongs: ``source`` (the source's own conditions, as far as they can be rebuilt)
+    or ``right`` (a corrected setup); ``course``: source 000's own setup, for a claim judged on both arms."""
+    return {"id": id, "doc": doc, "section": section, "original": original, "translation": translation,
             "condition": condition, "metric": metric, "rule": rule, "pending": pending, "arm": arm, "course": course}
 
 
@@ -80,7 +81,7 @@ TABLE = (
        "the train loss is measured with dropout active); p=0 minus each dropout rate",
        "every rate's difference by " + WELCH, arm="right", course=COURSE_264),
     _r("dropout-visible", "000", "§2.6.4", OVERFIT,
-       "The overfitting reduction is not visible in this (seed 000's) experiment.", C000_264,
+       "The overfitting reduction is not visible in this (source 000's) experiment.", C000_264,
        "the valid-loss rise from its minimum to the last epoch: p=0 minus each dropout rate (as in the overfitting "
        "claim)",
        "not visible = no rate reduces the rise beyond seed noise: reproduced unless a 95% Welch interval of the "

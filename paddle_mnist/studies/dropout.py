@@ -1,4 +1,4 @@
-"""Study 2.6.3-2.6.4, dropout, the done-right arm (seed 000's own is ``studies.course``): p = 0, 0.2, 0.5 after
+"""Study 2.6.3-2.6.4, dropout, the done-right arm (source 000's own is ``studies.course``): p = 0, 0.2, 0.5 after
 each hidden layer; curves, gaps and seconds per epoch.
 
     python -m paddle_mnist train dropout --quick
@@ -54,8 +54,8 @@ def dropout() -> Experiment:
         seeds=(0, 1, 2, 3, 4),
         quick=dict(QUICK, log_every=10),
         analyse=dropout_post,
-        description="The done-right arm of seed 000 §2.6.3-2.6.4: the 784-200-200-10 ReLU MLP on logits with dropout "
-                    "after each hidden layer at p = 0, 0.2 and 0.5; cross entropy, Adam 1e-3, batch 100, the seed's "
-                    "10 epochs. The seed's own setup (one Dropout after fc1, double softmax, SGD 0.1) is the "
+        description="The done-right arm of source 000 §2.6.3-2.6.4: the 784-200-200-10 ReLU MLP on logits with dropout "
+                    "after each hidden layer at p = 0, 0.2 and 0.5; cross entropy, Adam 1e-3, batch 100, the source's "
+                    "10 epochs. The source's own setup (one Dropout after fc1, double softmax, SGD 0.1) is the "
                     "`course` arm.",
     )

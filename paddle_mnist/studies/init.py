@@ -1,4 +1,4 @@
-"""The ``init`` study (seed 003): zero, N(0, 1), N(0, 0.01), Xavier and MSRA weights for sigmoid, tanh and ReLU MLPs.
+"""The ``init`` study (source 003): zero, N(0, 1), N(0, 0.01), Xavier and MSRA weights for sigmoid, tanh and ReLU MLPs.
 
 A short fixed budget per (optimizer, activation, init) through the engine, and
 histograms of every hidden layer's activations at initialisation on 1,000 real
@@ -109,7 +109,7 @@ def init_post(exp, runs, s) -> dict:
 @register
 def init() -> Experiment:
     return Experiment(
-        name="init", title="Weight initialisation: zero, N(0, 1), N(0, 0.01), Xavier, MSRA", section="seed 003",
+        name="init", title="Weight initialisation: zero, N(0, 1), N(0, 0.01), Xavier, MSRA", section="source 003",
         base=TrainConfig(model="mlp", hidden=(100, 100, 100, 100, 100), optimizer="sgd", lr=0.1, epochs=1,
                          max_steps=500, histograms=False),
         seeds=(0,),

@@ -1,6 +1,6 @@
 """Study 2.6.1-2.6.2, loss functions: cross entropy vs squared error (one-hot and the one-output regressor).
 
-The done-right arm; seed 000's own setup (double softmax, SGD 0.1) is ``studies.course``.
+The done-right arm; source 000's own setup (double softmax, SGD 0.1) is ``studies.course``.
 
     python -m paddle_mnist train loss --quick
 """
@@ -86,10 +86,10 @@ def loss() -> Experiment:
         seeds=(0, 1, 2, 3, 4),
         quick=dict(QUICK, log_every=10),
         analyse=loss_post,
-        description="The done-right arm of seed 000 §2.6.1-2.6.2: the 784-200-200 ReLU MLP on logits, trained with "
-                    "the headline MLP's recipe (Adam 1e-3 with a per-epoch cosine decay, batch 100) for the seed's "
+        description="The done-right arm of source 000 §2.6.1-2.6.2: the 784-200-200 ReLU MLP on logits, trained with "
+                    "the headline MLP's recipe (Adam 1e-3 with a per-epoch cosine decay, batch 100) for the source's "
                     "10 epochs; only the loss (and the output layer it needs) changes: cross entropy on logits; "
                     "square_error_cost between softmax probabilities and one-hot targets; the assignment's single "
-                    "output unit regressing the digit value (accuracy by rounding and clipping to 0-9). The seed's "
+                    "output unit regressing the digit value (accuracy by rounding and clipping to 0-9). The source's "
                     "own setup (double softmax, SGD 0.1) is the `course` arm.",
     )

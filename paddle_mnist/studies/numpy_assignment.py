@@ -1,4 +1,4 @@
-"""The assignment's own numpy net (seed 000, 1.2): sigmoid hidden layers, one output regressing the digit, SGD.
+"""The assignment's own numpy net (source 000, 1.2): sigmoid hidden layers, one output regressing the digit, SGD.
 
 Part of the ``numpy`` study (``studies.numpy_nets``): a grid of learning rate x hidden
 size x epochs at the first seed, chosen on ``valid`` only (``choose_point``); then the

@@ -1,8 +1,8 @@
-"""The ``numpy`` study: seed 004's numpy net with six numpy optimizers, and the assignment's own numpy net.
+"""The ``numpy`` study: source 004's numpy net with six numpy optimizers, and the assignment's own numpy net.
 
 * The proper net (784-300-300-10 ReLU, softmax cross entropy, batch 100,
   10,000 iterations, float32) trained with every numpy optimizer from each of
-  the seeds (0, 1, 2), next to seed 004's printed accuracies.
+  the seeds (0, 1, 2), next to source 004's printed accuracies.
 * The assignment's net (``studies.numpy_assignment``: sigmoid hidden layers, one
   output unit regressing the digit value, squared error, SGD, batch 20) tuned on
   ``valid`` over learning rate x hidden size x epochs at the first seed; the
@@ -35,13 +35,13 @@ from paddle_mnist.studies.numpy_assignment import weights_digest
 from paddle_mnist.studies.registry import register
 
 # ------------------------------------------------------------------ settings
-# The proper net of seed 004.
+# The proper net of source 004.
 PROPER = {"sizes": (784, 300, 300, 10), "activation": "relu", "batch_size": 100, "iterations": 10000,
           "eval_every": 500, "curve_valid": 2000, "train_acc_n": 10000}
 PROPER_QUICK = {**PROPER, "iterations": 300, "eval_every": 100, "curve_valid": 1000, "train_acc_n": 2000}
 
-# (label, optimizer, learning rate, initialisation); seed 004's learning rates, longest runs first.
-# "momentum-init0.01" repeats Momentum with seed 004's own N(0, 0.01) weights, to explain its 91.4%.
+# (label, optimizer, learning rate, initialisation); source 004's learning rates, longest runs first.
+# "momentum-init0.01" repeats Momentum with source 004's own N(0, 0.01) weights, to explain its 91.4%.
 OPTIMIZER_RUNS = (
     ("adam", "adam", 1e-3, "xavier"),
     ("rmsprop", "rmsprop", 1e-3, "xavier"),
@@ -52,10 +52,10 @@ OPTIMIZER_RUNS = (
     ("sgd", "sgd", 0.1, "xavier"),
 )
 
-# Seed 004's printed test accuracies, at iterations 0, 600, ..., 9,600 (after that iteration's update), on
+# Source 004's printed test accuracies, at iterations 0, 600, ..., 9,600 (after that iteration's update), on
 # 60,000 training images with N(0, 0.01) weights; batches drawn with replacement.
-SEED_004_ITERATIONS = tuple(range(0, 10000, 600))
-SEED_004_CURVES = {
+SOURCE_004_ITERATIONS = tuple(range(0, 10000, 600))
+SOURCE_004_CURVES = {
     "sgd": (0.0865, 0.8873, 0.9221, 0.9464, 0.9549, 0.9646, 0.9685, 0.9711, 0.9721, 0.9751, 0.9783, 0.9772, 0.9759,
             0.9783, 0.9782, 0.9783, 0.9784),
     "adagrad": (0.2231, 0.8645, 0.8829, 0.8919, 0.8967, 0.9008, 0.9036, 0.9068, 0.9089, 0.9093, 0.913, 0.9131,
@@ -70,7 +70,7 @@ SEED_004_CURVES = {
              0.9805, 0.9806, 0.981, 0.9821),
 }
 # The last printed value of each: Adam 98.21%, RMSProp 97.59%, SGD 97.84%, AdaGrad 91.91%, Momentum 91.36%, ...
-SEED_004 = {k: v[-1] for k, v in SEED_004_CURVES.items()}
+SOURCE_004 = {k: v[-1] for k, v in SOURCE_004_CURVES.items()}
 
 
 
@@ -83,7 +83,7 @@ def _batches(n: int, batch_size: int, rng: np.random.Generator):
 
 
 def _reinit_normal(net: NumpyMLP, std: float, seed: int) -> None:
-    """Seed 004's initialisation: weights ``std * N(0, 1)``, biases zero."""
+    """Source 004's initialisation: weights ``std * N(0, 1)``, biases zero."""
     rng = np.random.default_rng(seed)
     for k, v in net.params.items():
         v[...] = std * rng.standard_normal(v.shape) if k.endswith("weight") else 0.0
@@ -137,7 +137,7 @@ def train_numpy_net(job: dict) -> dict:
             "batch_size": s["batch_size"], "sizes": list(s["sizes"]), "dtype": "float32",
             "history": hist, "best_valid_acc": valid_acc, "valid_acc": valid_acc, "test_acc": test_acc,
             "train_acc": train_acc, "train_acc_n": s["train_acc_n"], "curve_valid": s["curve_valid"],
-            "reference_test_acc": SEED_004.get(job["label"]), "weights_digest": weights_digest(net.params),
+            "reference_test_acc": SOURCE_004.get(job["label"]), "weights_digest": weights_digest(net.params),
             "kind": "optimizer", "runtime": pinned_runtime(), "seconds": time.perf_counter() - started}
 
 
@@ -158,7 +158,7 @@ def train_numpy_net_safe(job: dict) -> dict:
                 "history": {"epoch": [], "iteration": [], "train_loss": [], "valid_acc": [], "update_rms": []},
                 "best_valid_acc": None, "valid_acc": None, "test_acc": None, "train_acc": None,
                 "train_acc_n": s["train_acc_n"], "curve_valid": s["curve_valid"],
-                "reference_test_acc": SEED_004.get(job["label"]), "kind": "optimizer", "seconds": 0.0}
+                "reference_test_acc": SOURCE_004.get(job["label"]), "kind": "optimizer", "seconds": 0.0}
 
 
 def run_numpy_job(job: dict) -> dict:
@@ -215,14 +215,14 @@ def numpy_plan(exp, s):
 def numpy() -> Experiment:
     return Experiment(
         name="numpy", title="The numpy nets: the assignment's sigmoid regressor and six numpy optimizers",
-        section="1.2.2 (numpy) / seed 004",
+        section="1.2.2 (numpy) / source 004",
         base=TrainConfig(model="mlp", hidden=(300, 300), optimizer="adam", lr=1e-3, batch_size=100),
         seeds=(0, 1, 2),
         plan=numpy_plan,
         settable=("device", "data_path"),
         description="Numpy from scratch, float32. (a) The 784-300-300-10 ReLU net with softmax cross entropy, "
-                    "batch 100, 10,000 iterations (20 epochs), trained with each numpy optimizer at seed 004's "
-                    "learning rates (SGD 0.1, the others 0.001), plus Momentum from seed 004's N(0, 0.01) weights; "
+                    "batch 100, 10,000 iterations (20 epochs), trained with each numpy optimizer at source 004's "
+                    "learning rates (SGD 0.1, the others 0.001), plus Momentum from source 004's N(0, 0.01) weights; "
                     "valid and eval scored once at the end; every run from seeds 0, 1 and 2. (b) The assignment's "
                     "net (sigmoid hidden layers, one output unit regressing the digit, squared error, SGD, batch "
                     "20): learning rate x hidden units x epochs chosen on valid at seed 0, the chosen point "

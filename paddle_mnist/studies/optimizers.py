@@ -16,8 +16,8 @@ from paddle_mnist.engine.experiment import QUICK, Experiment, Job, Stage
 from paddle_mnist.studies.registry import register
 from paddle_mnist.studies.stats import best_valid, run_summary, variants_in
 
-# Seed 000 §2.7's settings (also run on its own double-softmax model by ``studies.course``).
-SEED_000_SETTINGS = (
+# Source 000 §2.7's settings (also run on its own double-softmax model by ``studies.course``).
+SOURCE_000_SETTINGS = (
     ("sgd_0.01", {"optimizer": "sgd", "lr": 0.01}),
     ("sgd_0.0001", {"optimizer": "sgd", "lr": 0.0001}),
     ("sgd_0.9", {"optimizer": "sgd", "lr": 0.9}),
@@ -137,7 +137,7 @@ def optimizers() -> Experiment:
         name="optimizers", title="Optimizers: SGD, Momentum, Adagrad, RMSProp, Adam", section="2.7",
         base=TrainConfig(model="mlp", hidden=(200, 200), optimizer="sgd", lr=0.01, momentum=0.9, epochs=5,
                          histograms=False),
-        variants=(*SEED_000_SETTINGS, ("rmsprop_0.001", {"optimizer": "rmsprop", "lr": 0.001})),
+        variants=(*SOURCE_000_SETTINGS, ("rmsprop_0.001", {"optimizer": "rmsprop", "lr": 0.001})),
         seeds=(0, 1, 2, 3, 4),
         quick=dict(QUICK, log_every=10),
         plan=optimizers_plan,
@@ -145,7 +145,7 @@ def optimizers() -> Experiment:
         fixed={"optimizer": "sets the optimizer per run; use `train mlp --set optimizer=... --set lr=...`",
                "lr": "sets lr per optimizer; use `train mlp --set optimizer=... --set lr=...`",
                "score_eval": "scores eval on its report and tuned runs only, never on the sweep"},
-        description="The done-right arm of seed 000 §2.7 (its own, on the double-softmax model, is the `course` arm): "
+        description="The done-right arm of source 000 §2.7 (its own, on the double-softmax model, is the `course` arm): "
                     "784-200-200-10 ReLU MLP on logits, cross entropy, batch 100, 5 epochs: the report's settings (SGD 0.01, "
                     "0.0001, 0.9; Momentum 0.01 with momentum 0.9; Adagrad 0.01, 0.001; Adam 0.001, 0.01) plus "
                     "RMSProp 0.001; then per optimizer a one-seed sweep over a log grid of learning rates (2 epochs, "

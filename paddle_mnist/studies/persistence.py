@@ -1,4 +1,4 @@
-"""Seed 001's save/restore: a whole saved net vs a net rebuilt from its saved parameters, on real eval images.
+"""Source 001's save/restore: a whole saved net vs a net rebuilt from its saved parameters, on real eval images.
 
 001 saves a whole PyTorch net (``torch.save(net)``, i.e. pickling the module) and, apart,
 its parameters (``net.state_dict()``). Our safe loader refuses pickled Layers, so the

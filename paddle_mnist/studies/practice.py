@@ -1,4 +1,4 @@
-"""The ``practice`` study: seed 002's practices and seed 000 §2.2's k-fold remark, measured in numpy over seeds.
+"""The ``practice`` study: source 002's practices and source 000 §2.2's k-fold remark, measured in numpy over seeds.
 
 One stage of plain-function jobs (``Stage(fn=practice_job)``, run by ``engine.pool.parallel_map``), per seed:
 
@@ -281,7 +281,7 @@ def practice_plan(exp, s):
 @register
 def practice() -> Experiment:
     return Experiment(
-        name="practice", title="Seed 002's practices and k-fold cross-validation", section="seed 002; 000 §2.2",
+        name="practice", title="Source 002's practices and k-fold cross-validation", section="source 002; 000 §2.2",
         base=TrainConfig(), seeds=(0, 1, 2, 3, 4), plan=practice_plan, settable=OVERRIDABLE,
         description="Numpy, every arm over the same seeds. Exponentially weighted averages (beta 0.5, 0.9, 0.98) "
                     "of a noisy year of daily temperatures, with and without bias correction; softmax regression "

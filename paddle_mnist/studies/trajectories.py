@@ -1,5 +1,5 @@
-"""The ``trajectories`` study (seed 003): six optimizers on z = x^2/10 + y^2, in numpy and in ``paddle.optimizer``;
-and (seed 000 §2.7) SGD vs Momentum from seeded starts near the saddle of z = x^2 + y^4/4 - y^2/2.
+"""The ``trajectories`` study (source 003): six optimizers on z = x^2/10 + y^2, in numpy and in ``paddle.optimizer``;
+and (source 000 §2.7) SGD vs Momentum from seeded starts near the saddle of z = x^2 + y^4/4 - y^2/2.
 
     python -m paddle_mnist train trajectories
 """
@@ -61,7 +61,7 @@ def trajectories_post(exp, runs, s) -> dict:
 @register
 def trajectories() -> Experiment:
     return Experiment(
-        name="trajectories", title="Optimizer trajectories on z = x^2/10 + y^2", section="seed 003",
+        name="trajectories", title="Optimizer trajectories on z = x^2/10 + y^2", section="source 003",
         base=TrainConfig(), seeds=(0, 1, 2, 3, 4),
         plan=trajectories_plan,
         settable=("device",),
