@@ -97,7 +97,7 @@ def _device_arg(parser) -> None:
 
 
 def _check_parser(sub) -> None:
-    c = sub.add_parser("check", help="hold your own solution (a .py module or a notebook) against the reference")
+    c = sub.add_parser("check", **about("check"))
     c.add_argument("solution", help="your solution: a .py module, a notebook exported as .py, or an .ipynb")
     c.add_argument("--net", type=lambda s: [n for n in s.split(",") if n], default=None, metavar="NAME[,NAME]",
                    help="the paddle.nn.Layer classes to check (default: those with the course's 7,850 or 199,210 "
@@ -367,9 +367,9 @@ def cmd_check(args) -> int:
     return run(args)
 
 
-COMMANDS = {"check": cmd_check, "list": cmd_list, "prepare-data": cmd_prepare, "train": cmd_train, "reproduce": cmd_reproduce,
+COMMANDS = {"list": cmd_list, "prepare-data": cmd_prepare, "train": cmd_train, "reproduce": cmd_reproduce,
             "report": cmd_report, "predict": cmd_predict, "bench": cmd_bench, "dashboard": cmd_dashboard,
-            "export": cmd_export, "demo": cmd_demo, "evaluate": cmd_evaluate}
+            "export": cmd_export, "demo": cmd_demo, "evaluate": cmd_evaluate, "check": cmd_check}
 
 
 def main(argv=None) -> int:

@@ -16,6 +16,14 @@ import re
 SPLITS = {"valid": "valid", "test": "eval", "eval": "eval"}  # what a user types -> the data file's mode
 
 ABOUT = {
+    "check": ("hold your own solution (a .py module or a notebook) against the reference",
+              "Import your load_data, your paddle.nn.Layer nets and your optional train function by their course "
+              "names, run them in a child process with time and memory limits, and check the data API, the nets "
+              "(logits out, dropout off in eval mode, parameter counts) and a short training run against the "
+              "reference runs' seed band. Prints a report card and writes check.md and curves.png under "
+              "runs/check/<solution>/; exits 1 when a check failed.",
+              ["paddle-mnist check my_solution.py", "paddle-mnist check A1.ipynb --net Net,MyMLP",
+               "paddle-mnist check my_solution.py --loader my_loader --steps 200"]),
     "list": ("list experiments, models, losses and optimizers",
              "Print every registered experiment (its section, title, variants and seeds) in aligned columns, then "
              "the names a setting may take: models, losses, optimizers.",
