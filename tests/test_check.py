@@ -60,7 +60,7 @@ def test_a_mistake_is_flagged_by_its_check_and_nothing_else(name, tmp_path, monk
     assert flagged(card) == MISTAKES[name], [ln["hint"] for ln in card["lines"] if ln["status"] != "passed"]
     assert check.exit_code(card) == (1 if "failed" in MISTAKES[name].values() else 0)
     table = check.render_table(card)  # every line's link is in the one table of links
-    assert table.count("reports/REPORT.md#") == len(card["lines"])
+    assert table.count("reports/REPORT.md#") + table.count("reports/APPENDIX.md#") == len(card["lines"])
     assert all(text in table for text in measured_texts(name)), measured_texts(name)
 
 
@@ -91,6 +91,14 @@ def test_correct_solution_passes_end_to_end_in_a_child_process(tmp_path, capsys)
     assert len(rows) >= 25 and all(r.startswith("| passed") for r in rows)
     assert "train.curve" in md and "reports/REPORT.md#" in md and (out / "curves.png").stat().st_size > 5000
     assert "30 passed, 0 warned, 0 failed" in printed
+
+
+def test_the_course_script_passes_every_check():
+    """The project's own plain solution (``python -m paddle_mnist.course``) is a correct solution."""
+    card = check.check_solution(REPO / "paddle_mnist" / "course" / "mnist.py", steps=50, isolate=False, limits=QUICK)
+    assert flagged(card) == {}, [ln["hint"] for ln in card["lines"] if ln["status"] != "passed"]
+    assert {ln["subject"] for ln in card["lines"] if ln["check"] == "nets"} >= {"SoftmaxNet", "MLP"}
+    assert check.exit_code(card) == 0
 
 
 @pytest.mark.parametrize("name, group, message", [("crash", "train.group", "died of SIGSEGV"),
@@ -143,8 +151,8 @@ def test_a_notebook_keeps_its_definitions_and_drops_its_runs(tmp_path):
 
 
 def test_links_name_sections_of_the_report():
-    heads = [h.lstrip("#").strip() for h in (REPO / check.REPORT).read_text().splitlines() if h.startswith("#")]
-    anchors = {anchor(h) for h in heads}
+    anchors = {f"{name}#{anchor(h.lstrip('#').strip()).lstrip('#')}" for name in ("REPORT.md", "APPENDIX.md")
+               for h in (REPO / check.REPORTS_DIR / name).read_text().splitlines() if h.startswith("#")}
     assert set(check.LINKS.values()) <= anchors, set(check.LINKS.values()) - anchors
 
 

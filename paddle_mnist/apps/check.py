@@ -26,29 +26,30 @@ from paddle_mnist.paths import REPO, RESULTS, shown
 from paddle_mnist.plots.common import new_figure
 from paddle_mnist.records import atomic_write_bytes, atomic_write_text, read_json
 
-REPORT = "reports/REPORT.md"
-# The REPORT section that explains each kind of line: update the anchors here when the report's headings move.
+REPORTS_DIR = "reports"
+# The report section that explains each kind of line, as FILE#anchor under reports/ (REPORT.md, or APPENDIX.md for
+# what the report leaves out): update the anchors here when the report's headings move.
 LINKS = {
-    "load": "#summary",
-    "data": "#11-data",
-    "data_api": "#11-data",
-    "data_speed": "#11-data",
-    "input_scale": "#input-standardisation-002-12",
-    "shuffle": "#batch-mini-batch-and-stochastic-gradient-descent-002-3-5",
-    "nets": "#122-fully-connected-network-24",
-    "double_softmax": "#261-262-loss-functions-cross-entropy-vs-squared-error",
-    "labels": "#261-262-loss-functions-cross-entropy-vs-squared-error",
-    "dropout": "#263-264-dropout",
-    "lr": "#27-optimizers",
-    "nan": "#27-optimizers",
-    "train": "#122-fully-connected-network-24",
-    "curve": "#122-fully-connected-network-24",
+    "load": "REPORT.md#answers-to-the-assignment",
+    "data": "REPORT.md#11-data",
+    "data_api": "REPORT.md#11-data",
+    "data_speed": "REPORT.md#11-data",
+    "input_scale": "APPENDIX.md#input-standardisation-002-12",
+    "shuffle": "APPENDIX.md#batch-mini-batch-and-stochastic-gradient-descent-002-3-5",
+    "nets": "REPORT.md#122-fully-connected-network-24",
+    "double_softmax": "REPORT.md#261-262-loss-functions-cross-entropy-vs-squared-error",
+    "labels": "REPORT.md#261-262-loss-functions-cross-entropy-vs-squared-error",
+    "dropout": "REPORT.md#263-264-dropout",
+    "lr": "REPORT.md#27-optimizers",
+    "nan": "REPORT.md#27-optimizers",
+    "train": "REPORT.md#122-fully-connected-network-24",
+    "curve": "REPORT.md#122-fully-connected-network-24",
 }
 STATUSES = ("passed", "warned", "failed")
 
 
 def link(key: str) -> str:
-    return REPORT + LINKS[key]
+    return f"{REPORTS_DIR}/{LINKS[key]}"
 
 
 def double_softmax_reference(results_dir=RESULTS) -> dict:
@@ -181,14 +182,14 @@ def render_table(card: dict) -> str:
 
 
 def render_markdown(card: dict, out: Path) -> str:
-    rel = Path(os.path.relpath(REPO / REPORT, out.resolve())).as_posix()
+    rel = Path(os.path.relpath(REPO / REPORTS_DIR, out.resolve())).as_posix()
     esc = lambda s: s.replace("|", "\\|")  # noqa: E731
     text = [f"# check: {card['solution']}", "",
             f"{counts(card)}; {card['steps']} training steps; {card['seconds']:.1f} s. Exit status "
             f"{exit_code(card)} (1 when any line failed).", "",
             "| result | check | net | hint | explained in |", "|---|---|---|---|---|"]
     text += [f"| {ln['status']} | {ln['check']}.{ln['name']} | {ln['subject'] or '-'} | {esc(ln['hint'])} | "
-             f"[{LINKS[ln['link']]}]({rel}{LINKS[ln['link']]}) |" for ln in card["lines"]]
+             f"[{LINKS[ln['link']]}]({rel}/{LINKS[ln['link']]}) |" for ln in card["lines"]]
     if card["figures"]:
         text += ["", "![your training loss over the reference band](curves.png)", "",
                  "_Train loss (mean of each logged window) of your run, over the reference runs' seed band "
