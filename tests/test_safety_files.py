@@ -1,0 +1,167 @@
+"""Issue 22, "every file the program reads is untrusted": rows 3, 4, 9, 12, 15, 16 and the allow-list loader's fuzz.
+
+Each row is a crafted file fed to the code that reads it: one line of error (or a
+rebuilt record), never a traceback, a crash, or a silent wrong answer.
+
+    python -m pytest -q tests/test_safety_files.py
+"""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import pickletools
+import random
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paddle_mnist.engine.safe_load import safe_load, safe_loads
+from paddle_mnist.errors import PaddleMnistError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc)
+    assert "\n" not in text and text, text
+    return text
+
+
+# ---------------------------------------------------------------- row 4: the allow-list loader is bounded
+def _tuple_bomb(levels: int):
+    t = 1
+    for _ in range(levels):
+        t = (t, t)
+    return t
+
+
+def _list_bomb(levels: int):
+    t = [1]
+    for _ in range(levels):
+        t = [t, t]
+    return t
+
+
+BOMBS = {
+    "shared tuples (t=(t,t) x40), the issue's 190 bytes": pickle.dumps({"fc1.weight": _tuple_bomb(40)}, protocol=4),
+    "shared tuples as a dict key (hashing is 2**40)": b"\x80\x02}" + pickle.dumps(_tuple_bomb(40), 2)[2:-1] + b"K\x01s.",
+    "shared lists x40": pickle.dumps({"fc1.weight": _list_bomb(40)}, protocol=4),
+    "tuples nested 100,000 deep": b"\x80\x04N" + b"\x85" * 100_000 + b".",
+    "memo slot 2**31 (protocol 4)": b"\x80\x04N\x94r\xff\xff\xff\x7f.",
+    "memo slot 2**32-1 (protocol 2)": b"\x80\x02Nr\xff\xff\xff\xff.",
+    "an array of 10**10 bytes from _reconstruct": (
+        b"\x80\x02cnumpy._core.multiarray\n_reconstruct\ncnumpy\nndarray\n"
+        b"\x8a\x05\x00\xe4\x0bT\x02\x85C\x01b\x87R."),
+    "one array shared by 5,000 keys": pickle.dumps(dict.fromkeys(map(str, range(5000)), np.ones(1000, np.float32)),
+                                                   protocol=4),
+    "a list holding itself": pickle.dumps((lambda x: (x.append(x), x)[1])([]), protocol=4),
+    "a structured dtype": pickle.dumps(np.zeros(2, dtype=[("a", "f4"), ("b", "i4")]), protocol=4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BOMBS))
+def test_row4_crafted_pickles_are_refused_fast_in_bounded_memory(name, tmp_path):
+    path = tmp_path / "bomb.pdparams"
+    path.write_bytes(BOMBS[name])
+    started = time.perf_counter()
+    with pytest.raises(PaddleMnistError) as info:
+        safe_load(path)
+    seconds = time.perf_counter() - started
+    line = _one_line(info.value)
+    assert line.startswith(f"{path}: ") and "refused to load" in line, line
+    tracemalloc.start()  # memory in a second pass: tracing slows the loader several times
+    try:
+        with pytest.raises(PaddleMnistError):
+            safe_load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert seconds < 1.0 and peak < 100e6, (seconds, peak)
+
+
+def test_row4_shared_but_small_structures_still_load():
+    """A memo for shared objects: 2**15 uses of one tuple walk in time proportional to the distinct ones."""
+    t = _tuple_bomb(15)
+    got = safe_loads(pickle.dumps({"w": t, "a": np.arange(3.0)}, protocol=4))
+    assert got["w"] == t and got["a"].tolist() == [0.0, 1.0, 2.0]
+
+
+def _seeds() -> list[bytes]:
+    """Small pickles of every shape the loader admits, in every protocol."""
+    arr = np.arange(12, dtype=np.float32).reshape(3, 4)
+    objs = [{"fc1.weight": arr, "fc1.bias": np.zeros(4, np.float64), "StructuredToParameterName@@": {"fc1.weight": "l"}},
+            {"model": {"w": arr}, "epoch": 3, "history": {"valid_acc": [0.5, 0.75]}, "rng": [{"seed": 1}],
+             "opt": ("fc1.weight", arr), "t": (1, 2.5, "x", b"y", None, True, 1j)},
+            [np.float32(1.5), np.int64(7), np.dtype("f4"), [[1, 2], [3]], {"k": (2, [])}]]
+    return [pickle.dumps(o, protocol=p) for o in objs for p in range(6)]
+
+
+def _mutations(rng: random.Random, seeds: list[bytes], cases: int):
+    """Random bytes, random bytes after a pickle header, and mutated or spliced valid pickles."""
+    ops = [data[pos: pos + 12] for data in seeds for _op, _arg, pos in pickletools.genops(data)]
+    for i in range(cases):
+        kind = i % 6
+        if kind == 0:
+            yield rng.randbytes(rng.randrange(64))
+        elif kind == 1:
+            yield bytes([0x80, rng.randrange(6)]) + rng.randbytes(rng.randrange(64))
+        elif kind == 5:
+            yield b"\x80\x04" + b"".join(rng.choice(ops)[:rng.randrange(1, 12)] for _ in range(rng.randrange(30))) + b"."
+        else:
+            data = bytearray(rng.choice(seeds))
+            for _ in range(rng.randrange(1, 4)):
+                at = rng.randrange(len(data))
+                if kind == 2:
+                    data[at] = rng.randrange(256)
+                elif kind == 3:
+                    data[at:at] = rng.randbytes(rng.randrange(1, 9))
+                else:
+                    del data[at: at + rng.randrange(1, 9)]
+            yield bytes(data)
+
+
+def fuzz(cases: int = 12_000, seed: int = 22) -> dict:
+    """Run the fuzz in this process: ``{cases, loaded, seconds, slowest_s, rss_growth_mb, bad}``."""
+    import resource
+
+    rng, seeds = random.Random(seed), _seeds()
+    assert all(isinstance(safe_loads(s), (dict, list)) for s in seeds)  # the seeds themselves load
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out = {"cases": 0, "loaded": 0, "slowest_s": 0.0, "bad": []}
+    started = time.perf_counter()
+    for data in _mutations(rng, seeds, cases):
+        t0 = time.perf_counter()
+        try:
+            safe_loads(data, "f")
+            out["loaded"] += 1
+        except PaddleMnistError as exc:
+            if not str(exc).startswith("f: ") or "\n" in str(exc):
+                out["bad"].append(repr(exc)[:200])
+        except BaseException as exc:  # noqa: BLE001  (anything else is the failure this test looks for)
+            out["bad"].append(f"{type(exc).__name__}: {exc!s:.160} from {data[:60]!r}")
+        out["slowest_s"] = max(out["slowest_s"], time.perf_counter() - t0)
+        out["cases"] += 1
+    out["seconds"] = time.perf_counter() - started
+    out["rss_growth_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
+    return out
+
+
+def test_row4_fuzz_12000_random_and_mutated_pickles():
+    """Every case loads or gives one line; none takes 1 s or 100 MB. In a fresh process, so that its peak
+    memory is the fuzz's own (measured: 12,000 cases in ~1.5-3 s, peak growth under 1 MB)."""
+    code = "import json, test_safety_files as t; print(json.dumps(t.fuzz()))"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    print(f"fuzz: {out['cases']} cases in {out['seconds']:.2f} s, {out['loaded']} loaded, slowest "
+          f"{out['slowest_s'] * 1e3:.1f} ms, peak RSS growth {out['rss_growth_mb']:.1f} MB")
+    assert out["bad"] == [] and out["cases"] == 12_000
+    assert out["slowest_s"] < 1.0 and out["rss_growth_mb"] < 100
+    assert 0 < out["loaded"] < out["cases"]  # some mutations still load: the fuzz reaches past the header checks
