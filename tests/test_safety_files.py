@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import make_splits
 
 from paddle_mnist.engine.safe_load import safe_load, safe_loads
 from paddle_mnist.errors import PaddleMnistError
@@ -165,3 +166,42 @@ def test_row4_fuzz_12000_random_and_mutated_pickles():
     assert out["bad"] == [] and out["cases"] == 12_000
     assert out["slowest_s"] < 1.0 and out["rss_growth_mb"] < 100
     assert 0 < out["loaded"] < out["cases"]  # some mutations still load: the fuzz reaches past the header checks
+
+
+# ---------------------------------------------------------------- row 15: the data file's digest keys the cache
+def _same_size_rewrite(path: Path, splits: dict) -> None:
+    """Rewrite ``path`` in place (same inode) with ``splits``' labels shifted by one (same size), mtime set back."""
+    st = path.stat()
+    shifted = {m: (x, (np.asarray(y) + 1) % 10) for m, (x, y) in splits.items()}
+    text = json.dumps([[np.asarray(x).tolist(), np.asarray(y).tolist()] for x, y in shifted.values()])
+    assert len(text) == st.st_size
+    with open(path, "r+b") as fh:
+        fh.write(text.encode())
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_mtime_ns == st.st_mtime_ns and path.stat().st_size == st.st_size
+
+
+@pytest.mark.parametrize("racy", [True, False], ids=["rewritten at once", "rewritten later"])
+def test_row15_same_size_rewrite_with_mtime_set_back_is_seen(racy, tmp_path, monkeypatch):
+    from paddle_mnist.datafile import store
+
+    monkeypatch.setenv("PADDLE_MNIST_CACHE", str(tmp_path / "cache"))
+    if not racy:
+        monkeypatch.setattr(store, "RACY_NS", 0)  # trust identities at once: the change must show in them
+    splits = make_splits(seed=4)
+    data = tmp_path / "d.json"
+    data.write_text(json.dumps([[np.asarray(x).tolist(), np.asarray(y).tolist()] for x, y in splits.values()]))
+    store._VERIFIED.clear()
+    assert np.array_equal(store.read_arrays(data)["eval"][1], splits["eval"][1])
+    hashed = []
+    monkeypatch.setattr(store, "_file_sha256", lambda p, real=store._file_sha256: hashed.append(p.name) or real(p))
+    if not racy:
+        store._VERIFIED.clear()  # a new process: a warm load hashes nothing
+        assert np.array_equal(store.read_arrays(data)["eval"][1], splits["eval"][1]) and hashed == []
+        time.sleep(0.05)  # past the file clock's granularity, so the rewrite's ctime differs
+    _same_size_rewrite(data, splits)
+    store._VERIFIED.clear()
+    got = store.read_arrays(data)
+    assert data.name in hashed  # the changed identity made the data file be hashed again
+    for mode, (_x, y) in splits.items():
+        assert np.array_equal(got[mode][1], (np.asarray(y) + 1) % 10), mode
