@@ -205,3 +205,154 @@ def test_row15_same_size_rewrite_with_mtime_set_back_is_seen(racy, tmp_path, mon
     assert data.name in hashed  # the changed identity made the data file be hashed again
     for mode, (_x, y) in splits.items():
         assert np.array_equal(got[mode][1], (np.asarray(y) + 1) % 10), mode
+
+
+# ---------------------------------------------------------------- rows 3, 12: a crafted export folder
+HEADLINE_EXPORT = REPO / "reports" / "models" / "inference" / "mlp"
+
+
+def _export_copy(root: Path, meta_change=None, files: dict | None = None) -> Path:
+    """A copy of the committed MLP export with its meta changed by ``meta_change(meta)`` and extra ``files``."""
+    import shutil
+
+    folder = root / "mlp"
+    shutil.copytree(HEADLINE_EXPORT, folder)
+    meta = json.loads((folder / "inference.meta.json").read_text())
+    if meta_change is not None:
+        meta = meta_change(meta) or meta
+    (folder / "inference.meta.json").write_text(json.dumps(meta))
+    for name, make in (files or {}).items():
+        make(folder / name)
+    return folder
+
+
+def _set(path: str, value):
+    def change(meta):
+        *parents, last = path.split(".")
+        node = meta
+        for key in parents:
+            node = node[key]
+        node[last] = value
+    return change
+
+
+def _junk(size: int):
+    return lambda p: p.write_bytes(random.Random(size).randbytes(size))
+
+
+CRAFTED_EXPORTS = {  # row 3: paths out of the folder, programs Paddle would crash on; row 12: meta of the wrong shape
+    "row3 program a junk .pdmodel": (_set("program", "inference.pdmodel"), {"inference.pdmodel": _junk(3000)},
+                                     "program must be a plain .json file name"),
+    "row3 program ../../../etc/passwd": (_set("program", "../../../etc/passwd"), {}, "plain .json file name"),
+    "row3 program in a subfolder": (_set("program", "sub/inference.json"), {}, "plain .json file name"),
+    "row3 program absolute": (_set("program", "/etc/inference.json"), {}, "plain .json file name"),
+    "row3 params ../": (_set("params", "../inference.pdiparams"), {}, "plain .pdiparams file name"),
+    "row3 program a link": (_set("program", "link.json"),
+                            {"link.json": lambda p: p.symlink_to(HEADLINE_EXPORT / "inference.json")},
+                            "not a regular file"),
+    "row3 program junk bytes": (None, {"inference.json": _junk(3000)}, "not valid JSON"),
+    "row3 program JSON of another shape": (None, {"inference.json": lambda p: p.write_text('{"a": [1]}')},
+                                           "not a Paddle program"),
+    "row3 program nested 100,000 deep": (None, {"inference.json": lambda p: p.write_text("[" * 100_000)},
+                                         "not valid JSON"),
+    "row3 program missing": (None, {"inference.json": lambda p: p.unlink()}, "missing"),
+    "row12 no output": (lambda m: {k: v for k, v in m.items() if k != "output"}, {}, "has no 'output'"),
+    "row12 program a number": (_set("program", 5), {}, "program must be str"),
+    "row12 source.info a string": (_set("source.info", "mlp"), {}, "source.info must be an object"),
+    "row12 hidden a string": (_set("source.info.model_kwargs.hidden", "200"), {}, "hidden must be a list"),
+    "row12 output kind unknown": (_set("output.kind", "softmax"), {}, "output.kind must be"),
+    "row12 meta a list": (lambda m: [m], {}, "not a paddle-mnist-inference/1 description"),
+    "row12 meta junk": (None, {"inference.meta.json": _junk(500)}, "not valid JSON"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CRAFTED_EXPORTS))
+def test_rows3_12_crafted_export_is_one_line_before_paddle_parses(case, tmp_path):
+    from paddle_mnist.apps.export import InferenceModel
+
+    change, files, fragment = CRAFTED_EXPORTS[case]
+    folder = _export_copy(tmp_path, change, files)
+    with pytest.raises(PaddleMnistError) as info:
+        InferenceModel(folder)
+    assert fragment in _one_line(info.value), str(info.value)
+
+
+def test_rows3_12_predict_and_demo_refuse_a_crafted_export_in_one_line(tmp_path, capsys):
+    """The issue's reproduction: ``predict --engine inference`` and the demo on a junk ``.pdmodel`` program
+    (a segmentation fault inside Paddle before): one line, exit 1."""
+    from paddle_mnist.apps.cli import main
+    from paddle_mnist.apps.demo import load_models
+
+    change, files, fragment = CRAFTED_EXPORTS["row3 program a junk .pdmodel"]
+    folder = _export_copy(tmp_path, change, files)
+    image = tmp_path / "one.png"
+    from PIL import Image
+
+    digit = np.zeros((28, 28), np.uint8)
+    digit[6:22, 12:16] = 255  # a "1"
+    Image.fromarray(digit).save(image)
+    code = main(["predict", "--engine", "inference", "--model", str(folder), str(image)])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code not in (0, None) and len(err) == 1 and fragment in err[0], err
+    with pytest.raises(PaddleMnistError, match="plain .json file name"):
+        load_models(tmp_path)
+
+
+# ---------------------------------------------------------------- row 16: export --out over the user's files
+def test_row16_export_refuses_a_folder_of_the_users_files(tmp_path, capsys):
+    from paddle_mnist.apps.cli import main
+
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "inference.json").write_text("my own notes\n")
+    code = main(["export", "--model", str(REPO / "reports" / "models" / "softmax.pdparams"), "--out", str(out)])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code not in (0, None) and len(err) == 1 and "not an export of this program" in err[0], err
+    assert [p.name for p in out.iterdir()] == ["inference.json"]
+    assert (out / "inference.json").read_text() == "my own notes\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # no temporary folder left either
+
+
+def test_row16_export_replaces_a_previous_export_and_keeps_other_files(tmp_path):
+    from paddle_mnist.apps.export import export_model, read_meta
+
+    folder = _export_copy(tmp_path, files={"notes.txt": lambda p: p.write_text("mine")})
+    export_model(REPO / "reports" / "models" / "softmax.pdparams", folder)
+    assert read_meta(folder)["source"]["info"]["model"] == "softmax"
+    assert (folder / "notes.txt").read_text() == "mine"
+
+
+# ---------------------------------------------------------------- row 9: summaries and configs read back
+@pytest.mark.parametrize("field, value", [("best_valid_acc", [1]), ("test_acc", "y"), ("best_valid_acc", 7.5),
+                                          ("history", {"epoch": "x"}), ("steps", -3), ("seconds", None)])
+def test_row9_summary_of_the_wrong_type_is_rebuilt_with_one_line(field, value, tmp_path, capsys):
+    from paddle_mnist.engine import fit as engine
+    from paddle_mnist.engine.config import TrainConfig
+
+    data = tmp_path / "t.json"
+    data.write_text(json.dumps([[np.asarray(x).tolist(), np.asarray(y).tolist()]
+                                for x, y in make_splits(n_train=20, n_valid=10, n_eval=10).values()]))
+    cfg = TrainConfig(hidden=(8,), epochs=1, batch_size=10, data_path=str(data), device="cpu", histograms=False)
+    good = engine.fit(cfg, tmp_path / "r", progress=False)
+    summary = tmp_path / "r" / "summary.json"
+    summary.write_text(json.dumps({**json.loads(summary.read_text()), field: value}))
+    capsys.readouterr()
+    again = engine.fit(cfg, tmp_path / "r", resume=True, progress=False)
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and f"{summary}: {field}" in err[0] and "rebuilding" in err[0], err
+    assert again["test_acc"] == good["test_acc"] and json.loads(summary.read_text())[field] == good[field]
+
+
+@pytest.mark.parametrize("config, fragment", [({"config": {"model": "mlp", "hidden": [70000]}}, "parameters"),
+                                              ("[" * 100_000, "not a run's config"),
+                                              ([1, 2], "not a run's config")])
+def test_row9_run_config_used_as_a_model_is_checked(config, fragment, tmp_path):
+    from paddle_mnist.engine.checkpoint import load_model
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "best.pdparams").write_bytes(pickle.dumps({}))
+    (run / "config.json").write_text(config if isinstance(config, str) else json.dumps(config))
+    with pytest.raises(PaddleMnistError) as info:
+        load_model(run / "best.pdparams")
+    assert fragment in _one_line(info.value)
