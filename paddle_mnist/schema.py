@@ -5,9 +5,10 @@ too, never bools or non-finite numbers), ``None``, a ``Num(lo, hi)`` or ``Int(lo
 range, a ``ListOf(schema)``, an ``Either(a, b, ...)``, a ``Const(value)``, or a dict
 ``{key: schema}`` (a key ending in ``?`` may be missing; keys not named are allowed).
 ``check(value, schema, where)`` raises ``SchemaError`` (a ``PaddleMnistError``) naming
-the first field that does not fit, on one line::
+the first field that does not fit, on one line. ``apps.export.META_SCHEMA`` and
+``engine.resume.SUMMARY_SCHEMA`` are the schemas in use.
 
-    check(json.loads(text), {"test_acc?": Either(None, Num(0, 1))}, "run/summary.json")
+    python -c "from paddle_mnist.schema import *; check({'test_acc': 'y'}, {'test_acc': Num(0, 1)}, 'summary.json')"
 """
 from __future__ import annotations
 
