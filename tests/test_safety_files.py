@@ -207,6 +207,30 @@ def test_row15_same_size_rewrite_with_mtime_set_back_is_seen(racy, tmp_path, mon
         assert np.array_equal(got[mode][1], (np.asarray(y) + 1) % 10), mode
 
 
+def test_row15_cache_array_rewritten_later_is_seen_by_its_identity(tmp_path, monkeypatch):
+    """A cache array rewritten in place (same size, mtime set back) after it was trusted: its ctime changed,
+    so the next load hashes it, finds the damage and rebuilds the cache."""
+    from paddle_mnist.datafile import store
+
+    monkeypatch.setenv("PADDLE_MNIST_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(store, "RACY_NS", 0)
+    splits = make_splits(seed=5)
+    data = tmp_path / "d.json"
+    data.write_text(json.dumps([[np.asarray(x).tolist(), np.asarray(y).tolist()] for x, y in splits.values()]))
+    store._VERIFIED.clear()
+    store.read_arrays(data)
+    folder = next(p for p in (tmp_path / "cache").iterdir() if p.is_dir())
+    time.sleep(0.05)
+    labels = folder / "eval_y.npy"
+    st = labels.stat()
+    with open(labels, "r+b") as fh:
+        fh.seek(st.st_size - 8)
+        fh.write(np.int64(7).tobytes())
+    os.utime(labels, ns=(st.st_atime_ns, st.st_mtime_ns))
+    store._VERIFIED.clear()
+    assert np.array_equal(store.read_arrays(data)["eval"][1], splits["eval"][1])
+
+
 # ---------------------------------------------------------------- rows 3, 12: a crafted export folder
 HEADLINE_EXPORT = REPO / "reports" / "models" / "inference" / "mlp"
 
@@ -256,6 +280,8 @@ CRAFTED_EXPORTS = {  # row 3: paths out of the folder, programs Paddle would cra
     "row3 program nested 100,000 deep": (None, {"inference.json": lambda p: p.write_text("[" * 100_000)},
                                          "not valid JSON"),
     "row3 program missing": (None, {"inference.json": lambda p: p.unlink()}, "missing"),
+    "row3 params junk of the same size": (None, {"inference.pdiparams": _junk(796997)},
+                                          "cannot load the inference model"),
     "row12 no output": (lambda m: {k: v for k, v in m.items() if k != "output"}, {}, "has no 'output'"),
     "row12 program a number": (_set("program", 5), {}, "program must be str"),
     "row12 source.info a string": (_set("source.info", "mlp"), {}, "source.info must be an object"),

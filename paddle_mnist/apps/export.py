@@ -95,7 +95,11 @@ def _check_out_dir(out_dir: Path) -> None:
     for parent in out_dir.parents:
         if parent.exists() and not parent.is_dir():
             raise PaddleMnistError(f"{parent}: is a file, cannot create the folder {out_dir} inside it")
-    if out_dir.is_dir() and any(out_dir.iterdir()):
+    try:
+        holds_files = out_dir.is_dir() and any(out_dir.iterdir())
+    except OSError as exc:
+        raise PaddleMnistError(f"{out_dir}: cannot read the folder ({exc.strerror or exc})") from None
+    if holds_files:
         try:
             read_meta(out_dir)
         except PaddleMnistError:
