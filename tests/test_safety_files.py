@@ -303,6 +303,20 @@ def test_rows3_12_crafted_export_is_one_line_before_paddle_parses(case, tmp_path
     assert fragment in _one_line(info.value), str(info.value)
 
 
+def test_row3_a_program_of_another_output_shape_is_one_line(tmp_path):
+    import paddle
+
+    from paddle_mnist.apps.export import InferenceModel
+
+    folder = _export_copy(tmp_path)
+    with paddle.utils.unique_name.guard():
+        paddle.jit.save(paddle.nn.Linear(784, 3), str(folder / "inference"),
+                        input_spec=[paddle.static.InputSpec([None, 784], "float32", "x")])
+    with pytest.raises(PaddleMnistError) as info:
+        InferenceModel(folder).logits(np.zeros((2, 784), np.float32))
+    assert "expected [2, 10]" in _one_line(info.value)
+
+
 def test_rows3_12_predict_and_demo_refuse_a_crafted_export_in_one_line(tmp_path, capsys):
     """The issue's reproduction: ``predict --engine inference`` and the demo on a junk ``.pdmodel`` program
     (a segmentation fault inside Paddle before): one line, exit 1."""

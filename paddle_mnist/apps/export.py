@@ -277,7 +277,11 @@ class InferenceModel:
             self._input.reshape(list(x.shape))
             self._input.copy_from_cpu(x)
             self._predictor.run()
-            return np.array(self._output.copy_to_cpu(), copy=True)
+            out = np.array(self._output.copy_to_cpu(), copy=True)
+        if out.shape != (len(x), len(CLASSES)):  # a program that is not this package's export
+            raise PaddleMnistError(f"{self.dir / self.meta['program']}: the model gives output of shape "
+                                   f"{list(out.shape)}, expected [{len(x)}, {len(CLASSES)}]")
+        return out
 
     def probabilities(self, x) -> np.ndarray:
         out = self.logits(x).astype(np.float64)
