@@ -136,7 +136,7 @@ def fuzz(cases: int = 12_000, seed: int = 22) -> dict:
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     out = {"cases": 0, "loaded": 0, "slowest_s": 0.0, "bad": []}
     started = time.perf_counter()
-    for data in _mutations(rng, seeds, cases):
+    for data in [*BOMBS.values(), *_mutations(rng, seeds, cases)]:  # the crafted bombs count in the peak too
         t0 = time.perf_counter()
         try:
             safe_loads(data, "f")
@@ -163,7 +163,7 @@ def test_row4_fuzz_12000_random_and_mutated_pickles():
     out = json.loads(res.stdout.strip().splitlines()[-1])
     print(f"fuzz: {out['cases']} cases in {out['seconds']:.2f} s, {out['loaded']} loaded, slowest "
           f"{out['slowest_s'] * 1e3:.1f} ms, peak RSS growth {out['rss_growth_mb']:.1f} MB")
-    assert out["bad"] == [] and out["cases"] == 12_000
+    assert out["bad"] == [] and out["cases"] == 12_000 + len(BOMBS)
     assert out["slowest_s"] < 1.0 and out["rss_growth_mb"] < 100
     assert 0 < out["loaded"] < out["cases"]  # some mutations still load: the fuzz reaches past the header checks
 
