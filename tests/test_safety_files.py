@@ -7,6 +7,7 @@ rebuilt record), never a traceback, a crash, or a silent wrong answer.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pickle
@@ -35,24 +36,17 @@ def _one_line(exc: BaseException) -> str:
 
 
 # ---------------------------------------------------------------- row 4: the allow-list loader is bounded
-def _tuple_bomb(levels: int):
+def _tuple_bomb(levels: int, pair=lambda t: (t, t)):
     t = 1
     for _ in range(levels):
-        t = (t, t)
-    return t
-
-
-def _list_bomb(levels: int):
-    t = [1]
-    for _ in range(levels):
-        t = [t, t]
+        t = pair(t)
     return t
 
 
 BOMBS = {
     "shared tuples (t=(t,t) x40), the issue's 190 bytes": pickle.dumps({"fc1.weight": _tuple_bomb(40)}, protocol=4),
     "shared tuples as a dict key (hashing is 2**40)": b"\x80\x02}" + pickle.dumps(_tuple_bomb(40), 2)[2:-1] + b"K\x01s.",
-    "shared lists x40": pickle.dumps({"fc1.weight": _list_bomb(40)}, protocol=4),
+    "shared lists x40": pickle.dumps({"fc1.weight": _tuple_bomb(40, lambda t: [t, t])}, protocol=4),
     "tuples nested 100,000 deep": b"\x80\x04N" + b"\x85" * 100_000 + b".",
     "memo slot 2**31 (protocol 4)": b"\x80\x04N\x94r\xff\xff\xff\x7f.",
     "memo slot 2**32-1 (protocol 2)": b"\x80\x02Nr\xff\xff\xff\xff.",
@@ -169,14 +163,19 @@ def test_row4_fuzz_12000_random_and_mutated_pickles():
 
 
 # ---------------------------------------------------------------- row 15: the data file's digest keys the cache
+def _write_plain(path: Path, splits: dict) -> Path:
+    """``splits`` in the course layout as plain JSON (the loader takes it as it takes the gzip file)."""
+    path.write_text(json.dumps([[np.asarray(x).tolist(), np.asarray(y).tolist()] for x, y in splits.values()]))
+    return path
+
+
 def _same_size_rewrite(path: Path, splits: dict) -> None:
     """Rewrite ``path`` in place (same inode) with ``splits``' labels shifted by one (same size), mtime set back."""
     st = path.stat()
-    shifted = {m: (x, (np.asarray(y) + 1) % 10) for m, (x, y) in splits.items()}
-    text = json.dumps([[np.asarray(x).tolist(), np.asarray(y).tolist()] for x, y in shifted.values()])
+    text = _write_plain(path.with_suffix(".new"), {m: (x, (y + 1) % 10) for m, (x, y) in splits.items()}).read_bytes()
     assert len(text) == st.st_size
     with open(path, "r+b") as fh:
-        fh.write(text.encode())
+        fh.write(text)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert path.stat().st_mtime_ns == st.st_mtime_ns and path.stat().st_size == st.st_size
 
@@ -189,8 +188,7 @@ def test_row15_same_size_rewrite_with_mtime_set_back_is_seen(racy, tmp_path, mon
     if not racy:
         monkeypatch.setattr(store, "RACY_NS", 0)  # trust identities at once: the change must show in them
     splits = make_splits(seed=4)
-    data = tmp_path / "d.json"
-    data.write_text(json.dumps([[np.asarray(x).tolist(), np.asarray(y).tolist()] for x, y in splits.values()]))
+    data = _write_plain(tmp_path / "d.json", splits)
     store._VERIFIED.clear()
     assert np.array_equal(store.read_arrays(data)["eval"][1], splits["eval"][1])
     hashed = []
@@ -215,8 +213,7 @@ def test_row15_cache_array_rewritten_later_is_seen_by_its_identity(tmp_path, mon
     monkeypatch.setenv("PADDLE_MNIST_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(store, "RACY_NS", 0)
     splits = make_splits(seed=5)
-    data = tmp_path / "d.json"
-    data.write_text(json.dumps([[np.asarray(x).tolist(), np.asarray(y).tolist()] for x, y in splits.values()]))
+    data = _write_plain(tmp_path / "d.json", splits)
     store._VERIFIED.clear()
     store.read_arrays(data)
     folder = next(p for p in (tmp_path / "cache").iterdir() if p.is_dir())
@@ -262,13 +259,9 @@ def _export_copy(root: Path, meta_change=None, files: dict | None = None) -> Pat
 
 
 def _set(path: str, value):
-    def change(meta):
-        *parents, last = path.split(".")
-        node = meta
-        for key in parents:
-            node = node[key]
-        node[last] = value
-    return change
+    """A meta change: the field at dotted ``path`` set to ``value``."""
+    *parents, last = path.split(".")
+    return lambda meta: functools.reduce(dict.__getitem__, parents, meta).__setitem__(last, value)
 
 
 def _junk(size: int):
@@ -380,9 +373,7 @@ def test_row9_summary_of_the_wrong_type_is_rebuilt_with_one_line(field, value, t
     from paddle_mnist.engine import fit as engine
     from paddle_mnist.engine.config import TrainConfig
 
-    data = tmp_path / "t.json"
-    data.write_text(json.dumps([[np.asarray(x).tolist(), np.asarray(y).tolist()]
-                                for x, y in make_splits(n_train=20, n_valid=10, n_eval=10).values()]))
+    data = _write_plain(tmp_path / "t.json", make_splits(n_train=20, n_valid=10, n_eval=10))
     cfg = TrainConfig(hidden=(8,), epochs=1, batch_size=10, data_path=str(data), device="cpu", histograms=False)
     good = engine.fit(cfg, tmp_path / "r", progress=False)
     summary = tmp_path / "r" / "summary.json"
