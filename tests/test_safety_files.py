@@ -1,7 +1,6 @@
 """Issue 22, "every file the program reads is untrusted": rows 3, 4, 9, 12, 15, 16 and the allow-list loader's fuzz.
 
-Each row is a crafted file fed to the code that reads it: one line of error (or a
-rebuilt record), never a traceback, a crash, or a silent wrong answer.
+Each row is a crafted file fed to the code that reads it: one line of error (or a rebuilt record), never a crash.
 
     python -m pytest -q tests/test_safety_files.py
 """
