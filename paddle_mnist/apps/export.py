@@ -29,8 +29,10 @@ headline models live in ``reports/models/inference/{mlp,softmax}/``::
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
+import stat
 import tempfile
 import threading
 from pathlib import Path
@@ -38,8 +40,8 @@ from pathlib import Path
 import numpy as np
 
 from paddle_mnist.errors import PaddleMnistError
-
 from paddle_mnist.paths import MODELS, REPO
+from paddle_mnist.schema import Const, Either, Int, ListOf, Num, check
 PREFIX = "inference"  # inference.json, inference.pdiparams, inference.meta.json
 META_SUFFIX = ".meta.json"
 DEFAULT_EXPORT_ROOT = Path("runs") / "export"            # user runs: runs/export/<name>
@@ -55,6 +57,20 @@ PREPROCESSING = {
     "from_any_image": ("polarity from the border, paper level to 0 and strongest ink to 1, crop to the ink, "
                        "longer side scaled to 20 px (Lanczos), centre of mass moved to the centre of 28x28"),
 }
+
+
+MAX_META_BYTES = 1 << 20  # inference.meta.json (1.6 KB written)
+MAX_PROGRAM_BYTES = 64 << 20  # inference.json, the PIR program (3 KB for the MLP; the weights are apart)
+META_SCHEMA = {
+    "format": Const(FORMAT), "program": str, "params": str,
+    "input": {"name": str, "shape": list, "dtype": str},
+    "output": {"shape": list, "kind": Either(Const("logits"), Const("probabilities"))},
+    "classes": Const(CLASSES), "parameters": Int(0),
+    "source": {"model": str, "sidecar": str, "sha256": str,
+               "info": {"model?": str, "model_kwargs?": {"hidden?": ListOf(Int(1), 64)},
+                        "test_acc?": Either(None, Num(0, 1)), "best_valid_acc?": Either(None, Num(0, 1))}},
+}
+MEMBERS = {"program": ".json", "params": ".pdiparams"}  # Paddle 3 parses a .json program; never a .pdmodel
 
 
 def repo_relative(path) -> str:
@@ -74,11 +90,22 @@ def default_out_dir(model_path) -> Path:
 
 
 def _check_out_dir(out_dir: Path) -> None:
+    """``out_dir`` is missing, empty, or a previous export (its meta says so): never the user's own files."""
     if out_dir.exists() and not out_dir.is_dir():
         raise PaddleMnistError(f"{out_dir}: exists and is not a folder; pass --out with a folder path")
     for parent in out_dir.parents:
         if parent.exists() and not parent.is_dir():
             raise PaddleMnistError(f"{parent}: is a file, cannot create the folder {out_dir} inside it")
+    try:
+        holds_files = out_dir.is_dir() and any(out_dir.iterdir())
+    except OSError as exc:
+        raise PaddleMnistError(f"{out_dir}: cannot read the folder ({exc.strerror or exc})") from None
+    if holds_files:
+        try:
+            read_meta(out_dir)
+        except PaddleMnistError:
+            raise PaddleMnistError(f"{out_dir}: holds files that are not an export of this program; pass --out "
+                                   "with an empty or new folder (nothing was written)") from None
 
 
 def _meta(params: Path, sidecar: Path, info: dict, model, output_kind: str) -> dict:
@@ -104,8 +131,9 @@ def export_model(model_path, out_dir, info: dict | None = None) -> Path:
     the run's ``config.json``) into ``out_dir``; returns the meta file's path. ``info``: what the meta records
     as the source's description (default: the sidecar, or the model a run's config names).
 
-    A missing or broken model, a non-10-class model or an ``out_dir`` that is a
-    file raise ``PaddleMnistError``. Existing export files in ``out_dir`` are replaced.
+    A missing or broken model, a non-10-class model, an ``out_dir`` that is a file or
+    holds files but no export of this program raise ``PaddleMnistError`` before
+    anything is written. The files of a previous export in ``out_dir`` are replaced.
     """
     from paddle_mnist.engine.checkpoint import _read_sidecar, load_model
     from paddle_mnist.engine.checkpoint import model_paths as _model_paths
@@ -159,9 +187,8 @@ def export_headline_models() -> list[Path]:
 
 
 def read_meta(model_dir) -> dict:
-    """The ``inference.meta.json`` of an exported model folder; a clear error if it is not one."""
-    from paddle_mnist.records import read_json
-
+    """The ``inference.meta.json`` of an exported model folder, checked against ``META_SCHEMA`` (its ``program``
+    and ``params`` plain file names in the folder); a clear one-line error if it is not one."""
     model_dir = Path(model_dir)
     meta_path = model_dir / f"{PREFIX}{META_SUFFIX}"
     if model_dir.is_file():
@@ -174,10 +201,45 @@ def read_meta(model_dir) -> dict:
     if not meta_path.is_file():
         raise PaddleMnistError(f"{model_dir}: no {meta_path.name}, not an exported model folder (make one with: "
                                f"python -m paddle_mnist export --out {model_dir})")
-    meta = read_json(meta_path)
+    meta = _read_json(meta_path, MAX_META_BYTES)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise PaddleMnistError(f"{meta_path}: not a {FORMAT} description")
+    check(meta, META_SCHEMA, str(meta_path))
+    for key, suffix in MEMBERS.items():
+        name = meta[key]
+        if name != os.path.basename(name) or "\\" in name or "\0" in name or not name.endswith(suffix) \
+                or name.startswith("."):
+            raise PaddleMnistError(f"{meta_path}: {key} must be a plain {suffix} file name in the folder, got "
+                                   f"{json.dumps(name)[:80]}")
     return meta
+
+
+def _read_json(path: Path, limit: int):
+    """A JSON file of at most ``limit`` bytes, a regular file (not a link); one-line errors."""
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise PaddleMnistError(f"{path}: not a regular file (a link, a folder or a device)")
+        if st.st_size > limit:
+            raise PaddleMnistError(f"{path}: {st.st_size:,} bytes, over the {limit:,} a {path.name} may hold")
+        with open(path, "rb") as fh:
+            return json.loads(fh.read(limit + 1))
+    except FileNotFoundError:
+        raise PaddleMnistError(f"{path}: missing from the exported model folder") from None
+    except OSError as exc:
+        raise PaddleMnistError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, or nested too deeply
+        raise PaddleMnistError(f"{path}: not valid JSON ({type(exc).__name__})") from None
+
+
+def _check_program(path: Path) -> None:
+    """Paddle 3's JSON program, checked before Paddle parses it: size, JSON, its top-level shape."""
+    program = _read_json(path, MAX_PROGRAM_BYTES)
+    base = program.get("base_code") if isinstance(program, dict) else None
+    if not (isinstance(base, dict) and base.get("magic") == "pir" and type(base.get("version")) is int
+            and isinstance(program.get("program"), dict) and isinstance(program["program"].get("regions"), list)):
+        raise PaddleMnistError(f"{path}: not a Paddle program (expected JSON with base_code.magic 'pir' and "
+                               "program.regions)")
 
 
 class InferenceModel:
@@ -195,8 +257,9 @@ class InferenceModel:
         self.meta = read_meta(self.dir)
         program, params = self.dir / self.meta["program"], self.dir / self.meta["params"]
         for path in (program, params):
-            if not path.is_file():
-                raise PaddleMnistError(f"{path}: missing from the exported model folder")
+            if not path.is_file() or path.is_symlink():
+                raise PaddleMnistError(f"{path}: missing from the exported model folder (or not a regular file)")
+        _check_program(program)
         config = inference.Config(str(program), str(params))
         config.disable_gpu()
         config.set_cpu_math_library_num_threads(1)
@@ -221,7 +284,11 @@ class InferenceModel:
             self._input.reshape(list(x.shape))
             self._input.copy_from_cpu(x)
             self._predictor.run()
-            return np.array(self._output.copy_to_cpu(), copy=True)
+            out = np.array(self._output.copy_to_cpu(), copy=True)
+        if out.shape != (len(x), len(CLASSES)):  # a program that is not this package's export
+            raise PaddleMnistError(f"{self.dir / self.meta['program']}: the model gives output of shape "
+                                   f"{list(out.shape)}, expected [{len(x)}, {len(CLASSES)}]")
+        return out
 
     def probabilities(self, x) -> np.ndarray:
         out = self.logits(x).astype(np.float64)

@@ -195,7 +195,7 @@ def check(path: str | Path, idx_dir=None, source=None) -> dict:
 
     files, origin = fetch_idx(idx_dir, source)
     splits = splits_from_idx(files)
-    arrays = read_arrays(path)
+    arrays = read_arrays(path, verify=True)  # the cache hashed in full, whatever its files' identities say
     problems = []
     for mode, (pixels, labels) in splits.items():
         x, y = arrays[mode]

@@ -1,13 +1,17 @@
 """The data file, parsed once and cached: ``read_arrays(path)`` for ``engine.batches.load_data`` and everything else.
 
 ``mnist.json.gz`` is parsed once (a vectorised parser, a few seconds) and the
-arrays are cached as ``.npy`` files keyed by the JSON file's content hash, so a
-warm ``load_data`` memory-maps them in milliseconds. The cache is rebuilt
-automatically when the file changes. The cache is verified: ``checksums.json``
-holds each array file's size and SHA-256; sizes are compared on every load and
-hashes on a folder's first load in a process. A damaged cache is rebuilt
-atomically (a new folder renamed in place of the old); a read-only cache falls
-back to arrays in memory.
+arrays are cached as ``.npy`` files in a folder named by the data file's SHA-256, so
+a warm ``load_data`` memory-maps them in milliseconds. The threat model is accidents
+(a file edited, replaced or damaged; a full disk), not an attacker who can write the
+cache. A file's identity (device, inode, size, ``mtime_ns``, ``ctime_ns``) is recorded
+when it is hashed: the data file is re-hashed, and each array re-checked against
+``checksums.json`` (size and SHA-256), only when its identity changed (a same-size
+rewrite with its mtime set back still changes ``ctime``) or it had changed within
+``RACY_NS`` of its hash; sizes and identities are compared on every load, in
+microseconds, and ``read_arrays(verify=True)`` (``prepare-data --check``) hashes all.
+A damaged cache is rebuilt atomically (a new folder renamed in place of the old); a
+read-only cache falls back to arrays in memory.
 
     python -m paddle_mnist bench data
 """
@@ -20,6 +24,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import zlib
 from pathlib import Path
 
@@ -178,8 +183,23 @@ def parse_file(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 # ---------------------------------------------------------------- cache
-def _cache_dir_for(path: Path) -> Path:
-    """The cache folder for ``path``'s content; the hash is re-computed only when size or mtime change."""
+RACY_NS = 2 * 10**9  # a file changed this close to its hash (clock and timestamp granularity) is hashed again
+
+
+def _identity(st: os.stat_result) -> list[int]:
+    """A file's identity: it changes whenever the file is replaced or written (``ctime`` cannot be set back)."""
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _trusted(entry, st: os.stat_result) -> bool:
+    """``entry`` (``{"identity", "hashed_ns", ...}``) still describes the file: same identity, and the file had
+    not changed for ``RACY_NS`` when it was hashed (so a change after the hash shows in its ``ctime``)."""
+    return (isinstance(entry, dict) and entry.get("identity") == _identity(st)
+            and isinstance(entry.get("hashed_ns"), int) and st.st_ctime_ns < entry["hashed_ns"] - RACY_NS)
+
+
+def _cache_dir_for(path: Path, full: bool = False) -> Path:
+    """The cache folder for ``path``'s content digest; re-hashed when the file's identity changes."""
     st = path.stat()
     index_file = cache_root() / "index.json"
     key = str(path.resolve())
@@ -190,12 +210,12 @@ def _cache_dir_for(path: Path) -> Path:
     if not isinstance(index, dict):  # not ours (a list, a number): ignored, then replaced
         index = {}
     entry = index.get(key)
-    if isinstance(entry, dict) and entry.get("size") == st.st_size and entry.get("mtime_ns") == st.st_mtime_ns \
-            and isinstance(entry.get("sha256"), str) and len(entry["sha256"]) == 64:
+    if not full and _trusted(entry, st) and isinstance(entry.get("sha256"), str) and len(entry["sha256"]) == 64:
         digest = entry["sha256"]
     else:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        index[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}
+        hashed_ns = time.time_ns()
+        digest = _file_sha256(path)
+        index[key] = {"identity": _identity(st), "hashed_ns": hashed_ns, "sha256": digest}
         try:
             write_json(index_file, index)
         except OSError:
@@ -205,6 +225,7 @@ def _cache_dir_for(path: Path) -> Path:
 
 CHECKSUMS = "checksums.json"
 _VERIFIED: set[str] = set()  # cache folders whose hashes were checked in this process
+_NAMES = [f"{m}_{k}.npy" for m in MODES for k in "xy"]
 
 
 def _file_sha256(path: Path) -> str:
@@ -215,6 +236,16 @@ def _file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _checksums(folder: Path) -> dict:
+    """``{name: {"size", "sha256", "identity", "hashed_ns"}}`` of the array files in ``folder``, hashed now."""
+    sums = {}
+    for name in _NAMES:
+        hashed_ns, st = time.time_ns(), (folder / name).stat()
+        sums[name] = {"size": st.st_size, "sha256": _file_sha256(folder / name), "identity": _identity(st),
+                      "hashed_ns": hashed_ns}
+    return sums
+
+
 def _save_cache(folder: Path, arrays) -> None:
     """Write the arrays and their checksums to a new folder, then swap it in for ``folder`` (rename aside, rename
     in, remove the old). A read-only or full cache leaves nothing behind; the arrays stay in memory."""
@@ -222,12 +253,10 @@ def _save_cache(folder: Path, arrays) -> None:
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
-        sums = {}
         for mode, (x, y) in arrays.items():
-            for name, a in ((f"{mode}_x.npy", x), (f"{mode}_y.npy", y)):
-                np.save(tmp / name, a)
-                sums[name] = {"size": (tmp / name).stat().st_size, "sha256": _file_sha256(tmp / name)}
-        write_json(tmp / CHECKSUMS, sums)
+            np.save(tmp / f"{mode}_x.npy", x)
+            np.save(tmp / f"{mode}_y.npy", y)
+        write_json(tmp / CHECKSUMS, _checksums(tmp))  # renaming the folder keeps the files' identities
         if folder.exists():
             aside = Path(tempfile.mkdtemp(prefix=".old-", dir=folder.parent))
             os.replace(folder, aside / "old")
@@ -242,21 +271,38 @@ def _save_cache(folder: Path, arrays) -> None:
                 shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _load_cache(folder: Path):
+def _verify(folder: Path, sums: dict, full: bool = False) -> bool:
+    """Sizes always; the SHA-256 of each array only when its identity changed (or ``full``). A file that
+    hashes right gets its new identity recorded, so the next load is cheap again."""
+    stats = {n: (folder / n).stat() for n in _NAMES}
+    if any(stats[n].st_size != sums[n].get("size") for n in _NAMES):
+        return False
+    if str(folder) in _VERIFIED and not full:
+        return True
+    stale = [n for n in _NAMES if full or not _trusted(sums[n], stats[n])]
+    if not stale:
+        return True
+    fresh = _checksums(folder)
+    if any(fresh[n]["sha256"] != sums[n].get("sha256") for n in _NAMES):
+        return False
+    try:
+        write_json(folder / CHECKSUMS, fresh)
+    except OSError:
+        pass  # a read-only cache: verified again next time
+    _VERIFIED.add(str(folder))
+    return True
+
+
+def _load_cache(folder: Path, full: bool = False):
     """The cached arrays, memory-mapped, or ``None`` when the folder is missing, incomplete or damaged."""
     try:
         sums = read_json(folder / CHECKSUMS)
     except (OSError, PaddleMnistError):
         return None
-    names = [f"{m}_{k}.npy" for m in MODES for k in "xy"]
     try:
-        if not isinstance(sums, dict) or any(not isinstance(sums.get(n), dict)
-                                             or (folder / n).stat().st_size != sums[n].get("size") for n in names):
+        if not isinstance(sums, dict) or any(not isinstance(sums.get(n), dict) for n in _NAMES) \
+                or not _verify(folder, sums, full):
             return _damaged(folder)
-        if str(folder) not in _VERIFIED:
-            if any(_file_sha256(folder / n) != sums[n].get("sha256") for n in names):
-                return _damaged(folder)
-            _VERIFIED.add(str(folder))
         return {m: (np.load(folder / f"{m}_x.npy", mmap_mode="r"), np.load(folder / f"{m}_y.npy", mmap_mode="r"))
                 for m in MODES}
     except (OSError, ValueError):
@@ -270,16 +316,21 @@ def _damaged(folder: Path) -> None:
     return None
 
 
-def read_arrays(path: str | Path | None = None, *, cache: bool = True) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """All three splits as arrays; from the binary cache when the file is unchanged."""
+def read_arrays(path: str | Path | None = None, *, cache: bool = True,
+                verify: bool = False) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """All three splits as arrays; from the binary cache when the file is unchanged.
+
+    ``verify``: hash the data file and every cache array in full, whatever their identities say
+    (``prepare-data --check``).
+    """
     path = Path(path) if path is not None else default_path()
     if not path.is_file():
         raise FileNotFoundError(f"data file not found: {path} (build it with: {PREPARE_HINT}, "
                                 "or point PADDLE_MNIST_DATA at a copy)")
     if not cache:
         return parse_file(path)
-    folder = _cache_dir_for(path)
-    arrays = _load_cache(folder)
+    folder = _cache_dir_for(path, verify)
+    arrays = _load_cache(folder, verify)
     if arrays is None:
         arrays = parse_file(path)
         _save_cache(folder, arrays)

@@ -222,8 +222,9 @@ def _from_run_config(path: Path) -> tuple[str, dict]:
 
     try:
         cfg = from_dict(read_json(path)["config"])
-    except (KeyError, TypeError, ValueError, ConfigError) as exc:
+    except (KeyError, TypeError, ValueError, RecursionError, ConfigError) as exc:
         raise PaddleMnistError(f"{path}: not a run's config ({exc})") from None
+    _check_size(path, cfg.model, cfg.model_kwargs())  # the limits a sidecar gets
     return cfg.model, cfg.model_kwargs()
 
 

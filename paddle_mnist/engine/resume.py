@@ -4,8 +4,9 @@
 ``(None, finished record)`` to skip, or raises ``ResumeMismatch`` naming the keys
 that differ (a longer ``--epochs`` of a constant schedule extends a finished run,
 recorded as ``epochs_extended_from``; ``extension_source`` finds the shorter run a
-new run folder continues). A damaged ``summary.json`` counts as missing:
-the run resumes from its checkpoint and writes a new one.
+new run folder continues). A damaged ``summary.json``, or one that does not
+fit ``SUMMARY_SCHEMA`` (types, ranges), counts as missing: the run resumes from its
+checkpoint and writes a new one.
 
     python -m paddle_mnist train mlp --seeds 0 --resume
 """
@@ -16,23 +17,42 @@ from pathlib import Path
 
 from paddle_mnist.engine.checkpoint import CHECKPOINT, load_state
 from paddle_mnist.engine.config import TrainConfig
-from paddle_mnist.records import read_json
 from paddle_mnist.errors import PaddleMnistError
+from paddle_mnist.records import read_json
+from paddle_mnist.schema import Const, Either, Int, ListOf, Num, SchemaError, check
+
+
+_LOSS = Either(None, Num(finite=False))  # NaN or infinite once a run diverged
+_ACC = Either(None, Num(0, 1))
+SUMMARY_SCHEMA = {  # what engine.fit.finish writes; a summary.json that does not fit is rebuilt
+    "status": Either(Const("ok"), Const("diverged")), "config": dict, "seed": int, "device": str,
+    "threads": Either(None, Int(0)), "parameters": Int(0), "steps": Int(0), "steps_per_epoch": Int(0),
+    "history": {"epoch": ListOf(Int(0)), **{k: ListOf(_LOSS) for k in ("train_loss?", "train_acc?", "valid_loss?",
+                                                                        "valid_acc?", "lr?", "seconds?")}},
+    "iterations": {"step": ListOf(Int(0)), "train_loss": ListOf(_LOSS)},
+    "best_valid_acc": _ACC, "best_epoch": Either(None, Int(0)), "test_acc": _ACC, "test_loss": _LOSS,
+    "eval_scored": bool, "diverged_step": Either(None, Int(0)), "last_finite_loss": _LOSS,
+    "checkpoint": Either(None, str), "seconds": Num(0), "epochs_extended_from?": Either(None, Int(0)),
+}
 
 
 def read_summary(run_dir: Path) -> dict | None:
-    """A finished run's ``summary.json`` (``None`` when missing or damaged: then it is rebuilt from the checkpoint).
+    """A finished run's ``summary.json`` checked against ``SUMMARY_SCHEMA`` (``None`` when missing, damaged or
+    not fitting: then it is rebuilt from the checkpoint, with one line on stderr saying so).
 
     Its ``checkpoint`` is always the run's own ``best.pdparams``, whatever the file says.
     """
+    path = run_dir / "summary.json"
     try:
-        done = read_json(run_dir / "summary.json")
-    except (OSError, PaddleMnistError):
-        if (run_dir / "summary.json").exists():
-            print(f"{run_dir / 'summary.json'}: damaged; rebuilding it from the checkpoint", file=sys.stderr)
+        done = read_json(path)
+        if isinstance(done, dict) and done.get("status") in ("ok", "diverged"):  # else not a finished run's
+            check(done, SUMMARY_SCHEMA, str(path))
+    except (OSError, PaddleMnistError, ValueError, RecursionError) as exc:
+        if path.exists():
+            why = str(exc) if isinstance(exc, SchemaError) else f"{path}: damaged"
+            print(f"{why}; rebuilding it from the checkpoint", file=sys.stderr)
         return None
-    if not isinstance(done, dict) or done.get("status") not in ("ok", "diverged") \
-            or not isinstance(done.get("config"), dict):
+    if not isinstance(done, dict) or done.get("status") not in ("ok", "diverged"):
         return None
     best = run_dir / "best.pdparams"
     done["checkpoint"] = str(best) if best.is_file() and done.get("best_epoch") is not None else None

@@ -8,6 +8,9 @@ names (``os.system``, ``eval``...) the moment it is opened. This module holds:
   scalars, ``OrderedDict`` and plain containers; any other name in the file is refused,
   before any object is built, with a one-line ``PaddleMnistError``. Tensors come back as
   numpy arrays, which ``Layer.set_state_dict`` and ``Optimizer.set_state_dict`` accept.
+  Work and memory are bounded (``engine.pickle_scan``): objects, depth and opcodes are
+  capped before unpickling, shared objects are walked once, arrays may not outgrow the
+  file. ``safe_loads(data)`` does the same for bytes already read.
 - ``safe_save(obj, path)``: writes tensors as numpy arrays (laid out as ``paddle.save``
   lays them out, so ``paddle.load`` reads the file too) and Paddle RNG states as plain
   data, atomically.
@@ -24,14 +27,18 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import pickle
-import pickletools
 import sys
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
+from paddle_mnist.engine.pickle_scan import MAX_DEPTH, MAX_OBJECTS, NOT_PLAIN as _NOT_PLAIN, Refused as _Refused
+from paddle_mnist.engine.pickle_scan import check_build as _check_build, checked_dtype as _checked_dtype
+from paddle_mnist.engine.pickle_scan import checked_reconstruct as _checked_reconstruct, printable as _printable, scan
 from paddle_mnist.errors import PaddleMnistError, RefusedFile
 from paddle_mnist.records import atomic_write_bytes
 
@@ -39,25 +46,10 @@ NAME_TABLE = "StructuredToParameterName@@"  # paddle.save's {key: tensor name} t
 BIG_PARAM_INFO = "UnpackBigParamInfor@@"  # paddle.save's record of >1 GiB arrays split into slices
 PROTOCOL = 4  # paddle.save's default pickle protocol
 _GENERATOR_STATE = ("paddle.base.libpaddle", "GeneratorState")
-_NOT_PLAIN = "which is not plain data (arrays, dicts, lists, numbers)"
 _ATOMS = (str, bytes, bytearray, int, float, complex, bool, type(None))
-_STRING_OPS = {"STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "BINUNICODE", "SHORT_BINUNICODE",
-               "BINUNICODE8"}
-_NEVER_OPS = {"PERSID", "BINPERSID", "EXT1", "EXT2", "EXT4"}  # references resolved outside the file
+MAX_FILE_BYTES = 4 << 30  # a larger weights or checkpoint file is refused unread (50M parameters take 200 MB)
+ARRAY_SLACK = 1 << 16  # arrays may hold the file's size in bytes plus this (each shared use counted)
 _PY2_MODULES = {"__builtin__": "builtins"}  # how pickle protocols 0-2 spell it
-
-
-class _Refused(Exception):
-    """Raised while reading; ``safe_load`` turns it into a ``PaddleMnistError`` naming the file."""
-
-    def __init__(self, what: str):
-        super().__init__(what)
-        self.what = what
-
-
-def _printable(text) -> str:
-    """``text`` on one line (escapes newlines and control characters), at most 200 characters."""
-    return str(text).encode("unicode_escape").decode("ascii")[:200]
 
 
 def _refuse_name(module, name) -> _Refused:
@@ -107,100 +99,133 @@ def _resolve(module, name):
     return target
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
-    """Resolves only allow-listed names, from a fixed table: it never imports anything."""
+class _RestrictedUnpickler(pickle._Unpickler):
+    """Resolves only allow-listed names, from a fixed table: it never imports anything. The Python unpickler
+    (not the C one) so that ``BUILD`` is checked and the memo is a dict (a slot number allocates nothing)."""
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+
+    def __init__(self, data: bytes, max_bytes: int):
+        super().__init__(io.BytesIO(data), encoding="latin1")
+        self.max_bytes = max_bytes
 
     def find_class(self, module, name):
-        return _resolve(module, name)
+        target = _resolve(module, name)
+        if target is np.dtype:
+            return _checked_dtype
+        if target is _allowed()[("numpy._core.multiarray", "_reconstruct")]:
+            return functools.partial(_checked_reconstruct, target, self.max_bytes)
+        return target
 
     def persistent_load(self, pid):
         raise _Refused(f"the file holds a persistent reference, {_NOT_PLAIN}")
 
+    def load_build(self):
+        _check_build(self.stack[-2] if len(self.stack) > 1 else None, self.stack[-1] if self.stack else None,
+                     (_LegacyGeneratorState,))
+        super().load_build()
 
-def _scan(data: bytes) -> None:
-    """Refuse a file that names anything off the allow-list before any object is built.
-
-    Reads the opcodes only. ``STACK_GLOBAL`` takes its names from the stack; they are
-    followed through memo look-ups as a pickler writes them; anything more contrived is
-    still caught by ``_RestrictedUnpickler.find_class``.
-    """
-    memo, pushed = {}, [None, None]
-    for op, arg, _pos in pickletools.genops(data):
-        name = op.name
-        if name in ("GLOBAL", "INST"):
-            _resolve(*arg.split(" ", 1))
-        elif name == "STACK_GLOBAL" and all(isinstance(s, str) for s in pushed[-2:]):
-            _resolve(pushed[-2], pushed[-1])
-        elif name in _NEVER_OPS:
-            raise _Refused(f"the file uses the pickle opcode {name}, {_NOT_PLAIN}")
-        if name in _STRING_OPS:
-            pushed.append(arg)
-        elif name in ("GET", "BINGET", "LONG_BINGET"):
-            pushed.append(memo.get(arg))
-        elif name == "MEMOIZE":
-            memo[len(memo)] = pushed[-1]
-        elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
-            memo[arg] = pushed[-1]
-        elif name not in ("FRAME", "PROTO"):
-            pushed.append(None)
-        del pushed[:-2]
+    dispatch[pickle.BUILD[0]] = load_build
 
 
-def _pack_big_params(obj):
+def _pack_big_params(obj, max_bytes: int):
     """Join the slices ``paddle.save`` cut >1 GiB arrays into (pickle protocols 2 and 3)."""
     if isinstance(obj, dict) and BIG_PARAM_INFO in obj:
         info = obj.pop(BIG_PARAM_INFO)
         for key, part in info.items():
             slices = [obj.pop(name) for name in part["slices"]]
+            if not all(type(a) is np.ndarray for a in slices) or sum(a.nbytes for a in slices) > max_bytes:
+                raise _Refused("the file's big-array slices are not arrays the file can hold")
             obj[key] = np.concatenate(slices).reshape(part["OriginShape"])
     return obj
 
 
-def _walk(obj, convert: bool, seen: dict):
-    """Check every object is plain data; ``(name, array)`` pairs (tensors) -> arrays when ``convert``."""
-    kind = type(obj)
-    if kind in _ATOMS or isinstance(obj, (np.generic, np.dtype)):
-        return obj
-    if kind is np.ndarray:
-        if obj.dtype.hasobject:
-            raise _Refused(f"the file holds an array of Python objects, {_NOT_PLAIN}")
-        return obj
-    if id(obj) in seen:
-        return seen[id(obj)]
-    if kind is _LegacyGeneratorState:
-        return obj.plain  # AttributeError (a corrupted file) when the state never came
-    if kind in (dict, OrderedDict, list):
-        seen[id(obj)] = obj
-        for key in (range(len(obj)) if kind is list else list(obj)):
-            obj[key] = _walk(obj[key], convert, seen)
-        return obj
-    if kind is tuple:
-        if convert and len(obj) == 2 and type(obj[0]) is str and type(obj[1]) is np.ndarray:
-            return _walk(obj[1], convert, seen)  # how paddle.save writes a tensor inside a structure
-        return tuple(_walk(v, convert, seen) for v in obj)
-    if kind in (set, frozenset):
-        return kind(_walk(v, convert, seen) for v in obj)
-    raise _Refused(f"the file holds a {_printable(kind.__module__)}.{_printable(kind.__qualname__)}, {_NOT_PLAIN}")
+_BUSY = object()  # a container the walk is inside of
 
 
-def _finish(obj):
+class _Walk:
+    """Checks every object is plain data, counting objects and array bytes as a full copy would hold them
+    (a shared object counted at each use, in time proportional to the distinct objects)."""
+
+    def __init__(self, convert: bool, max_bytes: int):
+        self.convert, self.max_bytes = convert, max_bytes
+        self.objects = self.bytes = 0
+        self.seen = {}  # id -> (object, result, objects, bytes); the object kept alive so no id is reused
+
+    def charge(self, objects: int, nbytes: int = 0) -> None:
+        self.objects, self.bytes = self.objects + objects, self.bytes + nbytes
+        if self.objects > MAX_OBJECTS:
+            raise _Refused(f"it holds more than {MAX_OBJECTS:,} objects (shared ones counted at each use)")
+        if self.bytes > self.max_bytes:
+            raise _Refused("its arrays hold more bytes than the file (shared ones counted at each use)")
+
+    def __call__(self, obj, depth: int = 0):
+        kind = type(obj)
+        if kind in _ATOMS or isinstance(obj, (np.generic, np.dtype)):
+            dtype = obj if isinstance(obj, np.dtype) else getattr(obj, "dtype", None)
+            if dtype is not None and (dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None):
+                raise _Refused(f"the file holds a numpy object or record scalar, {_NOT_PLAIN}")
+            self.charge(1)
+            return obj
+        if kind is np.ndarray:
+            if obj.dtype.hasobject or obj.dtype.fields is not None or obj.dtype.subdtype is not None:
+                raise _Refused(f"the file holds an array of Python objects or records, {_NOT_PLAIN}")
+            self.charge(1, obj.nbytes)
+            return obj
+        if depth > MAX_DEPTH:
+            raise _Refused(f"it nests containers more than {MAX_DEPTH} deep")
+        known = self.seen.get(id(obj))
+        if known is not None:
+            if known[1] is _BUSY:
+                raise _Refused(f"the file holds a container inside itself, {_NOT_PLAIN}")
+            self.charge(known[2], known[3])
+            return known[1]
+        objects, nbytes = self.objects, self.bytes
+        self.seen[id(obj)] = (obj, _BUSY, 0, 0)
+        result = self._container(obj, kind, depth)
+        self.charge(1)
+        self.seen[id(obj)] = (obj, result, self.objects - objects, self.bytes - nbytes)
+        return result
+
+    def _container(self, obj, kind, depth: int):
+        if kind is _LegacyGeneratorState:
+            return obj.plain  # AttributeError (a corrupted file) when the state never came
+        if kind in (dict, OrderedDict, list):
+            for key in (range(len(obj)) if kind is list else list(obj)):
+                obj[key] = self(obj[key], depth + 1)
+            return obj
+        if kind is tuple:
+            if self.convert and len(obj) == 2 and type(obj[0]) is str and type(obj[1]) is np.ndarray:
+                return self(obj[1], depth + 1)  # how paddle.save writes a tensor inside a structure
+            return tuple(self(v, depth + 1) for v in obj)
+        if kind in (set, frozenset):
+            return kind(self(v, depth + 1) for v in obj)
+        raise _Refused(f"the file holds a {_printable(kind.__module__)}.{_printable(kind.__qualname__)}, "
+                       f"{_NOT_PLAIN}")
+
+
+def _finish(obj, max_bytes: int):
     """What ``paddle.load(path, return_numpy=True)`` makes of the unpickled object, checked."""
-    obj = _pack_big_params(obj)
+    obj = _pack_big_params(obj, max_bytes)
     if isinstance(obj, dict) and NAME_TABLE in obj:  # a state dict: arrays at the top, names aside
         del obj[NAME_TABLE]
-        return _walk(obj, False, {})
-    return _walk(obj, True, {})
+        return _Walk(False, max_bytes)(obj)
+    return _Walk(True, max_bytes)(obj)
 
 
 def _read(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size > MAX_FILE_BYTES:  # refused unread
+                raise RefusedFile(f"{path}: refused to load: larger than {MAX_FILE_BYTES >> 30} GiB")
+            data = fh.read()
     except FileNotFoundError:
         raise PaddleMnistError(f"{path}: file not found") from None
     except IsADirectoryError:
         raise PaddleMnistError(f"{path}: is a folder, not a weights or checkpoint file") from None
     except OSError as exc:
         raise PaddleMnistError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return data
 
 
 def safe_load(path):
@@ -208,21 +233,32 @@ def safe_load(path):
 
     Reads like ``paddle.load(path, return_numpy=True)`` (a state dict's name table is
     dropped; tensors nested in a checkpoint come back as arrays) but admits only plain
-    data. A file naming anything else, or a truncated/corrupted file, raises a one-line
-    ``PaddleMnistError`` naming it; no code from the file runs.
+    data, within bounds (``engine.pickle_scan``: objects, depth, opcodes; arrays no
+    larger than the file). A file naming anything else, past a bound, or truncated or
+    corrupted raises a one-line ``PaddleMnistError`` naming it; no code from the file runs.
     """
     path = Path(path)
-    data = _read(path)
+    return safe_loads(_read(path), path)
+
+
+def safe_loads(data: bytes, name="<bytes>"):
+    """``safe_load`` of a file's bytes already read; errors name ``name``."""
+    if len(data) > MAX_FILE_BYTES:
+        raise RefusedFile(f"{name}: refused to load: larger than {MAX_FILE_BYTES >> 30} GiB")
+    max_bytes = len(data) + ARRAY_SLACK
     try:
-        _scan(data)
-        return _finish(_RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load())
+        with warnings.catch_warnings():  # protocol 0 strings with stray backslashes warn, then read
+            warnings.simplefilter("ignore", DeprecationWarning)
+            scan(data, _resolve)
+            obj = _RestrictedUnpickler(data, max_bytes).load()
+        return _finish(obj, max_bytes)
     except _Refused as exc:
-        raise RefusedFile(f"{path}: refused to load: {exc.what}") from None
+        raise RefusedFile(f"{name}: refused to load: {exc.what}") from None
     except RecursionError:
-        raise RefusedFile(f"{path}: refused to load: nested too deeply") from None
+        raise RefusedFile(f"{name}: refused to load: nested too deeply") from None
     except Exception as exc:  # pickle raises assorted types for truncated or foreign files
         detail = _printable(f"{type(exc).__name__}: {exc}")
-        raise PaddleMnistError(f"{path}: corrupted or truncated, not a weights or checkpoint file ({detail})") from None
+        raise PaddleMnistError(f"{name}: corrupted or truncated, not a weights or checkpoint file ({detail})") from None
 
 
 def _is_generator_state(obj) -> bool:
