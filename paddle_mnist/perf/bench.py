@@ -78,7 +78,7 @@ def _epoch_seconds(gen) -> float:
 def warm_first_batch_fresh(path, repeats: int = 7) -> dict:
     """Seconds from ``load_data('train', 100)`` to its first batch in fresh processes, cache warm (numpy and
     the package imported first, as in any command): the cost every command and worker pays."""
-    body = ("import numpy.random\nfrom paddle_mnist.course.data import load_data\nt0 = time.perf_counter()\n"
+    body = ("import numpy.random\nfrom paddle_mnist.engine.batches import load_data\nt0 = time.perf_counter()\n"
             f"next(load_data('train', 100, path={path!r})())\nout = {{'first': time.perf_counter() - t0}}")
     _probe(body)  # makes sure the cache is warm
     return stats(_probe(body)["first"] for _ in range(repeats))
