@@ -338,7 +338,7 @@ def test_rows3_12_predict_and_demo_refuse_a_crafted_export_in_one_line(tmp_path,
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert code not in (0, None) and len(err) == 1 and fragment in err[0], err
     with pytest.raises(PaddleMnistError, match="plain .json file name"):
-        load_models(tmp_path)
+        load_models([folder])  # demo --model FOLDER
 
 
 # ---------------------------------------------------------------- row 16: export --out over the user's files

@@ -10,6 +10,7 @@ values in [0, 1], reshuffling, order, the last short batch, the values themselve
 from __future__ import annotations
 
 import builtins
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +32,7 @@ def counting_opens(data_file: Path):
     targets, original, count = {name, name.removesuffix(".gz")}, builtins.open, [0]
 
     def spy(file, *args, **kwargs):
-        if isinstance(file, (str, Path)) and Path(file).name in targets:
+        if isinstance(file, (str, Path)) and Path(file).name in targets and not _from_the_store():
             count[0] += 1
         return original(file, *args, **kwargs)
 
@@ -40,6 +41,17 @@ def counting_opens(data_file: Path):
         yield count
     finally:
         builtins.open = original
+
+
+def _from_the_store() -> bool:
+    """Whether the project's own data store is the caller (it re-hashes a file whose timestamps are too fresh to
+    trust): those reads are the reference's, not the student's."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "paddle_mnist.datafile.store":
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _arrays(batch):
