@@ -138,11 +138,11 @@ def untrained(rec, *variants, setting="") -> list[dict]:
         runs = [r for r in (rec or {}).get("runs", []) if r["variant"] == v]
         bad = [r for r in runs if r["status"] != "ok"]
         if bad:
-            kinds = ", ".join(sorted({r["status"] for r in bad}))
+            kinds = " / ".join(sorted({r["status"] for r in bad}))
             steps = sorted({r["diverged_step"] for r in bad if r.get("diverged_step") is not None})
             at = f" (NaN/inf loss at step {', '.join(str(x) for x in steps)})" if steps else ""
-            out.append(fact(f"{v}{setting}: {kinds} in {len(bad)}/{len(runs)} seeds{at}; runs that did not train "
-                            "decide nothing", len(bad)))
+            out.append(fact(f"{v}{setting}", f"{kinds} in {len(bad)}/{len(runs)} seeds{at}, so it decides nothing",
+                            "text"))
     return out
 
 
@@ -246,6 +246,13 @@ def valid_loss_rise(r):
     return vl[-1] - min(vl)
 
 
+def mean_rise(rec, variant):
+    """The valid-loss rise of ``variant`` as the ledger and the dropout tables state it: the mean over seeds of each
+    seed's rise (``valid_loss_rise``), not the rise of the mean curve; None without ok runs."""
+    vals = per_run(rec, variant, valid_loss_rise)
+    return sum(vals) / len(vals) if vals else None
+
+
 def dropout_speed(records, course=False):
     rec, kw = _arm(records, course)
     return _drop_compare(rec, "seconds per epoch", "s", _seconds, dropout_first=False, **kw)
@@ -341,7 +348,11 @@ NUMPY_UNITS = ("rates in source 000's units: this net's gradient is 2·diff/n wh
 def _numpy_grid_vs_best(records, pick, label):
     """Source 000's own net (numpy, sigmoid, one output, squared error): its valid-split grid, by ``GRID_RULE``."""
     search = (records.get("numpy") or {}).get("search") or {}
-    grid = [t for t in search.get("runs", []) if t.get("best_valid_acc") is not None]
+    grid = [t for t in search.get("runs", []) if t.get("best_valid_acc") is not None and t.get("status", "ok") == "ok"]
+    stopped = [t for t in search.get("runs", []) if t.get("status", "ok") != "ok"]
+    facts = [fact("grid points that did not train (stopped as collapsed to the mean label), so decide nothing",
+                  ", ".join(f"source lr {t['lr'] * NUMPY_LR_TO_SOURCE:g} x {t['hidden']} units: {t['status']}"
+                            for t in stopped), "text")] if stopped else []
     choice = search.get("choice")
     seeds = [r["valid_acc"] for r in (search.get("eval") or {}).get("runs", []) if r.get("valid_acc") is not None]
     if not grid or not choice or len(seeds) < 2:
@@ -349,14 +360,13 @@ def _numpy_grid_vs_best(records, pick, label):
     rates = "/".join(f"{x * NUMPY_LR_TO_SOURCE:g}" for x in sorted({t["lr"] for t in grid}))
     mine = [t["best_valid_acc"] for t in grid if pick(t, choice)]
     if not mine:
-        return not_measured(f"{NUMPY_MISSING} with {label} in its grid (its rates in the source's units: {rates}; "
-                            f"{NUMPY_UNITS})")
+        return not_measured(f"{NUMPY_MISSING} with {label} in its grid (its rates are the source's {rates})")
     _, sd = mean_std(seeds)
     c = compare_summary("best valid accuracy (single-seed grid points; spread from the chosen point's seeds; "
                         + NUMPY_UNITS + ")", "acc",
                         f"grid best (source lr {choice['lr'] * NUMPY_LR_TO_SOURCE:g}, {choice['hidden']} units)",
                         choice["valid_acc"], label, max(mine), sd, len(seeds) - 1)
-    return _tuning(c)
+    return _tuning(c, facts)
 
 
 def hp_lr_course(records):

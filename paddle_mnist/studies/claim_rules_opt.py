@@ -50,7 +50,7 @@ RISES = "share of logged train losses after epoch 1 that rose from the previous 
 
 def sgd_large(records, course=False):
     """Oscillation: the share of logged train losses (50-step means) after epoch 1 that rose, SGD 0.9 minus 0.01."""
-    return _pair(records, "sgd_0.9", "sgd_0.01", RISES, "raw", rise_share, course)
+    return _pair(records, "sgd_0.9", "sgd_0.01", RISES, "share", rise_share, course)
 
 
 def _did_not_fall(records, variant, course=False):
@@ -85,7 +85,7 @@ def adam_rate(records, course=False):
 
 def momentum(records, course=False):
     """Less oscillation at the same rate: the share of rising logged losses, SGD 0.01 minus Momentum 0.01."""
-    return _pair(records, "sgd_0.01", "momentum_0.01", RISES, "raw", rise_share, course)
+    return _pair(records, "sgd_0.01", "momentum_0.01", RISES, "share", rise_share, course)
 
 
 def _tuned(records):

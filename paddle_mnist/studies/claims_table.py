@@ -212,7 +212,7 @@ TABLE = (
        "Welch 95% interval over seeds of the imbalance, raw minus standardised: reproduced if it lies above 0, "
        "contradicted if below, otherwise inconclusive", arm="own"),
     _r("adadelta-lr0", "003", "optimizer trajectories",
-       "AdaDelta即使把学习率设置为0,也不会影响,因为有内置的学习率策略",
+       "AdaDelta即使把学习率设置为0，也不会影响，因为有内置的学习率策略",
        "AdaDelta is unaffected even if the learning rate is set to 0 (it has a built-in rate).",
        "003: its own framework's AdaDelta; here paddle.optimizer.Adadelta (numpy copy, parity-tested)",
        "largest parameter move after 10 steps at lr = 0 (and of the textbook rule, which has no rate)",

@@ -157,16 +157,6 @@ def welch_interval(a, b):
     return welch_from_summary(ma, sa, len(a), mb, sb, len(b))
 
 
-def abs_roughness(run: dict):
-    """Mean |change| between consecutive logged train losses after the first epoch (in loss units; None if < 3)."""
-    it = run.get("iterations") or {}
-    spe = run.get("steps_per_epoch") or 0
-    pts = [v for s, v in zip(it.get("step", []), it.get("train_loss", [])) if s > spe and math.isfinite(v)]
-    if len(pts) < 3:
-        return None
-    return statistics.fmean(abs(b - a) for a, b in zip(pts, pts[1:]))
-
-
 def rise_share(run: dict):
     """Oscillation: the share of consecutive logged train losses after the first epoch where the loss rose (None if < 3).
 
