@@ -124,3 +124,43 @@ def test_dropout_rise_is_one_number_in_the_table_and_the_ledger(records):
     row = next(line for line in (REPO / "reports" / "REPORT.md").read_text().splitlines()
                if line.startswith("| dropout_0 |"))
     assert f"| {c['mean_a']:+.4f} |" in row
+
+
+# ---------------------------------------------------------------- reproduce --only
+def test_reproduce_only_refuses_an_unknown_study_in_one_line(tmp_path, capsys):
+    from paddle_mnist.apps.cli import build_parser
+
+    with pytest.raises(SystemExit) as e:
+        build_parser().parse_args(["reproduce", "--only", "mlp,nosuch", "--runs-dir", str(tmp_path / "runs")])
+    err = capsys.readouterr().err.strip()
+    assert e.value.code == 2 and "\n" not in err and "unknown experiment 'nosuch'" in err and "softmax" in err
+    assert not (tmp_path / "runs").exists()
+    assert build_parser().parse_args(["reproduce", "--only", "trajectories,mlp"]).only == ["mlp", "trajectories"]
+
+
+def test_reproduce_only_reruns_the_named_study_and_prints_its_time(tmp_path):
+    """A --quick rerun of one cheap study (trajectories, numpy toy losses, a few seconds): only its results file,
+    its measured seconds in reproduce.json and in the closing table, then the report."""
+    from paddle_mnist.apps.reproduce import reproduce
+
+    lines = []
+    out, failed = reproduce(quick=True, only=["trajectories"], runs_dir=tmp_path, log=lines.append)
+    results = tmp_path / "quick" / "results"
+    assert not failed and out == tmp_path / "quick" / "REPORT.md" and out.is_file()
+    assert sorted(p.name for p in results.glob("*.json")) == ["data.json", "reproduce.json", "trajectories.json"]
+    timing = json.loads((results / "reproduce.json").read_text())
+    assert list(timing["experiment_seconds"]) == ["trajectories"] and timing["experiment_seconds"]["trajectories"] > 0
+    table = lines[-1].splitlines()[1:]  # under its title line
+    assert table[0].split()[:4] == ["experiment", "runs", "failed", "wall"]
+    assert table[1].split()[0] == "trajectories" and re.fullmatch(r"\d+m\d\ds", table[1].split()[3])
+
+
+def test_reproduce_only_keeps_the_last_full_run_total(tmp_path):
+    from paddle_mnist.apps.reproduce import _timings
+    from paddle_mnist.records import write_json
+
+    write_json(tmp_path / "reproduce.json", {"quick": False, "wall_seconds": 2142.8, "experiments": ["mlp", "loss"],
+                                             "experiment_seconds": {"mlp": 66.0, "loss": 182.0}, "cpu_count": 2})
+    t = _timings(tmp_path, False, ["loss"], {"loss": 170.0}, 175.0)
+    assert t["wall_seconds"] == 2142.8 and t["experiment_seconds"] == {"mlp": 66.0, "loss": 170.0}
+    assert t["last_only"]["experiments"] == ["loss"] and t["last_only"]["wall_seconds"] == 175.0
