@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from paddle_mnist.report.claims import noise_text
 from paddle_mnist.report.format import pct, pm, points
+from paddle_mnist.studies.claim_rules import NUMPY_LR_TO_SOURCE
 from paddle_mnist.studies.stats import welch_from_summary
 
 GLOSSARY = {
@@ -197,7 +198,9 @@ def _numpy(ctx, see) -> str | None:
     best = max(rec["summary"], key=lambda v: rec["summary"][v]["valid_acc_mean"] or 0)
     b = rec["summary"][best]
     return (f"**And the numpy net from scratch?** The assignment's own (sigmoid hidden layers, one output regressing "
-            f"the digit, squared error), at its best `valid` point (lr {c['lr']:g}, {c['hidden']} units, "
+            f"the digit, squared error), at its best `valid` point (lr {c['lr']:g}, which is the source's "
+            f"{c['lr'] * NUMPY_LR_TO_SOURCE:g}: its loss gradient is 2(y − t)/n where the source's code uses (y − t)/n; "
+            f"{c['hidden']} units, "
             f"{c['epochs']} epochs), scores **{pm(e['acc'], e.get('acc_std'))}** on `eval` over {_seeds(e['n'])}; the "
             f"same numpy code with ten softmax outputs and `{best}` (best on `valid`) scores {_acc(b)} "
             f"{see('numpy')}.")
