@@ -3,7 +3,9 @@
 A verdict is a dict ``{verdict, provisional, n_min, comparisons, checks, facts, experiment}``;
 ``report.claims`` turns it into sentences. This module holds the shared helpers and the
 rules of the loss, dropout and hyperparameter claims (000 §2.2, §2.6); the optimizer,
-AdaDelta and save/restore rules are in ``claim_rules_opt``.
+AdaDelta and save/restore rules are in ``claim_rules_opt``. A run whose status is not ``ok``
+decides nothing (``untrained``: the claim is not measured, the divergence a finding); a metric
+that is one value in every run gives ``untestable here``.
 
     python -c "from paddle_mnist.studies.claim_rules import compare; print(compare('x', 'raw', 'a', [1, 2, 3], 'b', [0, 0.5, 1]))"
 """
@@ -288,8 +290,8 @@ HP_MISSING = "the `hparams` study (python -m paddle_mnist train hparams)"
 
 
 def _tuning(c, facts=()):
-    """Three outcomes for "X suits": reproduced if the claimed setting is at most ``TUNING_MARGIN`` below the grid's best
-    beyond seed noise (the interval's top at or under the margin), contradicted if more than the margin below it
+    """Three outcomes for "X suits": reproduced if the claimed setting is at most ``TUNING_MARGIN`` below the grid's
+    best beyond seed noise (the interval's top at or under the margin), contradicted if more than the margin below it
     (the interval's bottom above the margin), else inconclusive (the interval is too wide to tell)."""
     v = REPRODUCED if c["high"] <= TUNING_MARGIN else CONTRADICTED if c["low"] > TUNING_MARGIN else INCONCLUSIVE
     return result(v, [c], facts=facts, n_min=1)
@@ -339,7 +341,7 @@ def _units_150_200(t, c):
 
 
 NUMPY_MISSING = "the `numpy` study's assignment-net search (python -m paddle_mnist train numpy)"
-# the numpy net's loss gradient is 2·diff/n, source 000's diff/n: its lr x 2 is the source's (its 0.1 = the source's 0.2)
+# the numpy net's loss gradient is 2·diff/n, source 000's diff/n: its lr x 2 is the source's (0.1 here = 0.2 there)
 NUMPY_LR_TO_SOURCE = 2.0
 NUMPY_UNITS = ("rates in source 000's units: this net's gradient is 2·diff/n where the source's is diff/n, so its "
                "lr x 2 is the source's")

@@ -42,8 +42,8 @@ GRID_RULE = ("the grid's best valid accuracy minus the best under the claim; gri
 
 
 def _r(id, doc, section, original, translation, condition, metric, rule, pending=None, arm="source", course=""):
-    """``arm``: where the row's verdict belongs: ``source`` (the source's own conditions, as far as they can be rebuilt),
-    ``right`` (a corrected setup) or ``own`` (the project's own test of a source's general statement); ``course``:
+    """``arm``: where the row's verdict belongs: ``source`` (the source's own conditions, as far as they can be
+    rebuilt), ``right`` (a corrected setup) or ``own`` (the project's own test of a source's general statement); ``course``:
     source 000's own setup, for a claim judged on both arms."""
     return {"id": id, "doc": doc, "section": section, "original": original, "translation": translation,
             "condition": condition, "metric": metric, "rule": rule, "pending": pending, "arm": arm, "course": course}

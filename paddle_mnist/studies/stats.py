@@ -158,7 +158,8 @@ def welch_interval(a, b):
 
 
 def rise_share(run: dict):
-    """Oscillation: the share of consecutive logged train losses after the first epoch where the loss rose (None if < 3).
+    """Oscillation: the share of consecutive logged train losses after the first epoch where the loss rose (None if
+    fewer than 3).
 
     A steady descent scores 0 however fast it falls; a loss that goes up and down scores near 0.5.
     """
