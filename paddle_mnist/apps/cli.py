@@ -26,6 +26,17 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+def _only(known):
+    def parse(text: str) -> list[str]:
+        from paddle_mnist.apps.reproduce import only_names
+
+        try:
+            return only_names(text, known)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     from paddle_mnist.studies import EXPERIMENTS
 
@@ -55,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--resume", action="store_true", help="continue unfinished runs, skip finished ones")
     r.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1,
                    help="parallel training processes (default: the number of CPU cores)")
+    r.add_argument("--only", type=_only(list(EXPERIMENTS)), default=None, metavar="EXP[,EXP]",
+                   help="rerun only these studies (their results files), then the report (default: every study)")
 
     rep = sub.add_parser("report", **about("report"))
     rep.add_argument("--results-dir", default=None, help="results folder (default: reports/results)")
@@ -269,7 +282,7 @@ def cmd_reproduce(args) -> int:
     from paddle_mnist.apps.reproduce import reproduce
 
     _, failed = reproduce(quick=args.quick, runs_dir=args.runs_dir, device=args.device, resume=args.resume,
-                          workers=args.workers)  # its closing summary says where the report and results went
+                          workers=args.workers, only=args.only)  # its closing summary says where the report and results went
     if failed:
         return _fail(f"{len(failed)} run(s) failed: {', '.join(failed)}")
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from paddle_mnist.report.claims import noise_text
 from paddle_mnist.report.format import pct, pm, points
+from paddle_mnist.studies.claim_rules import NUMPY_LR_TO_SOURCE
 from paddle_mnist.studies.stats import welch_from_summary
 
 GLOSSARY = {
@@ -22,13 +23,16 @@ GLOSSARY = {
                   "noise* otherwise (runs that differ only in their seed vary that much by chance).",
     "Welch interval": "The *95% Welch interval* of a difference of two means is the range that holds the true "
                       "difference with 95% confidence, computed from each group's mean, standard deviation and "
-                      "number of seeds without assuming equal spreads (t quantile from a table up to 30 degrees of "
-                      "freedom, a Cornish-Fisher series above).",
+                      "number of seeds without assuming equal spreads (the exact Student t quantile at Welch's "
+                      "degrees of freedom, from scipy).",
     "quoted": "A number marked *quoted* was not measured here: it is copied from the document named beside it.",
-    "arm": "An *arm* is one way of running a claim's experiment: **as the source ran it** (the source's own setup, "
-           "bugs included, as far as it can be rebuilt) or **done right** (the project's corrected setup).",
+    "arm": "An *arm* is one kind of ledger row, counted apart: **as the source ran it** (the source's own experiment "
+           "and settings, bugs included, as far as they can be rebuilt), **done right** (the project's corrected "
+           "setup) or **the project's own test of a source's general statement** (an experiment the source did not "
+           "run).",
     "verdict": "A claim's *verdict* is **reproduced**, **contradicted** or **inconclusive (within seed noise)** by "
-               "the decision rule written beside it in the ledger, or **not measured**.",
+               "the decision rule written beside it in the ledger, **untestable here** when its metric is one value "
+               "in every run, or **not measured** (also when a run it needs did not train).",
     "provisional": "A verdict is *provisional* when it rests on fewer than 5 seeds per arm.",
 }
 # Figures from elsewhere, each with where it comes from; the report prints them marked as quoted.
@@ -180,7 +184,7 @@ def _course(ctx, see) -> str | None:
              "784-200-200-10 net with a softmax in `forward` before `F.cross_entropy` "
              f"(SGD lr {ds['lr']:g}, batch {cfg.get('batch_size', '?')}, {cfg.get('epochs', '?')} epochs)")
     floor = (f"its loss never falls below ln(1 + 9/e) = {DOUBLE_SOFTMAX_FLOOR:.4f} (lowest logged "
-             f"{ds['lowest_logged_loss_min']:.4f})")
+             f"window over all seeds {ds['lowest_logged_loss_min']:.4f})")
     fix = f"Removing the extra softmax alone gives {_acc(lg)}: {noise_text(lg, ds)}."
     return f"{setup} scores {_acc(ds)} over {_seeds(ds['n_ok'])}{spread} {see('course')}; {floor}. {fix}"
 
@@ -194,7 +198,9 @@ def _numpy(ctx, see) -> str | None:
     best = max(rec["summary"], key=lambda v: rec["summary"][v]["valid_acc_mean"] or 0)
     b = rec["summary"][best]
     return (f"**And the numpy net from scratch?** The assignment's own (sigmoid hidden layers, one output regressing "
-            f"the digit, squared error), at its best `valid` point (lr {c['lr']:g}, {c['hidden']} units, "
+            f"the digit, squared error), at its best `valid` point (lr {c['lr']:g}, which is the source's "
+            f"{c['lr'] * NUMPY_LR_TO_SOURCE:g}: its loss gradient is 2(y − t)/n where the source's code uses (y − t)/n; "
+            f"{c['hidden']} units, "
             f"{c['epochs']} epochs), scores **{pm(e['acc'], e.get('acc_std'))}** on `eval` over {_seeds(e['n'])}; the "
             f"same numpy code with ten softmax outputs and `{best}` (best on `valid`) scores {_acc(b)} "
             f"{see('numpy')}.")

@@ -11,16 +11,37 @@ from paddle_mnist.report.format import pct, points, table
 from paddle_mnist.studies.claims import ARM_NAMES, ARMS, RESULT_NAMES, claims_ledger, decided_by, tally, targets
 from paddle_mnist.studies.stats import welch_from_summary
 
-NOTE = ("Each claim is judged first **as the source ran it** (source 000's §2.6/§2.7 claims on its own model: "
-        "softmax in `forward` then `F.cross_entropy`, SGD lr 0.1, 10 epochs, batch 100, one Dropout after fc1 — the `course` "
-        "study; other sources' claims on their own setting as far as it can be rebuilt), then **done right** (the "
-        "corrected setup of the project's studies), which says whether the conclusion survives the fix; — = the "
-        "claim has no such arm. "
-        "Verdicts: **reproduced**, **contradicted**, **inconclusive (within seed noise)** or **not measured** "
-        "(the experiment that would decide it is named). A difference between two groups of runs counts only when "
-        "its 95% "
-        "Welch t interval over seeds (t quantile from a table for df ≤ 30, a Cornish-Fisher series above) "
-        "excludes zero. Verdicts resting on fewer than 5 seeds per arm are marked *provisional*.")
+NOTE = ("Three kinds of row, counted apart in the tally: **as the source ran it** (the source's own experiment and "
+        "settings: source 000's §2.6/§2.7 claims on its own model, softmax in `forward` then `F.cross_entropy`, SGD "
+        "lr 0.1, 10 epochs, batch 100, one Dropout after fc1 — the `course` study; other sources' claims on their "
+        "own setting as far as it can be rebuilt), **done right** (the corrected setup of the project's studies), "
+        "which says whether the conclusion survives the fix, and **the project's own test of a source's general "
+        "statement** (an experiment the source did not run: the saddle point, k-fold, the weighted averages, ...); "
+        "— = the claim has no such row. "
+        "Verdicts: **reproduced**, **contradicted**, **inconclusive (within seed noise)**, **untestable here** "
+        "(the metric is one value in every run of every compared arm, so it cannot show a difference) or **not "
+        "measured** (the experiment that would decide it is named). A run that did not train (diverged or failed) "
+        "decides nothing: a claim that would compare against it is not measured, and the divergence is recorded as "
+        "a finding. A difference between two groups of runs counts only when its 95% Welch t interval over seeds "
+        "(the exact Student t quantile, `scipy.stats.t.ppf`, at Welch's degrees of freedom) excludes zero. "
+        "Verdicts resting on fewer than 5 seeds per arm are marked *provisional*.")
+DEFINITIONS = (
+    ("oscillates", "the share of logged train losses (50-step window means) after epoch 1 that rose from the "
+                   "previous one: 0 for a steady descent however steep, about 0.5 for a loss that only jitters"),
+    ("fast (Adam)", "the train loss after epoch 1 of tuned Adam against every other tuned optimizer the runs hold "
+                    "(SGD, Momentum, Adagrad, RMSProp): fast only if below each of them beyond seed noise"),
+    ("suits (a tuning choice)", "the claimed setting's best valid accuracy at most 1 point below the grid's best: "
+                                "reproduced if the interval's top is at or under +1 point, contradicted if its "
+                                "bottom is above +1 point, inconclusive when the interval is too wide to tell; on "
+                                "source 000's numpy net the rates are in the source's units (this net's gradient "
+                                "is 2·diff/n, the source's diff/n, so its lr x 2 is the source's)"),
+    ("overfitting", "the valid-loss rise from its minimum to the last epoch, per seed, then the mean over seeds "
+                    "(the same number in the dropout tables)"),
+    ("did not lower the loss", "the final-epoch train loss at least 0.9 x the first logged loss, per seed"),
+    ("lowest logged loss", "the lowest 50-step window mean of the train loss, the mean over seeds unless the label "
+                           "says otherwise"),
+)
+WORDS = "**What each measured word means here.** " + "; ".join(f"*{w}*: {d}" for w, d in DEFINITIONS) + "."
 
 
 def _val(x, unit):
@@ -29,7 +50,7 @@ def _val(x, unit):
     if isinstance(x, bool):
         return "yes" if x else "no"
     return {"acc": lambda v: pct(v), "loss": lambda v: f"{v:.4f}", "s": lambda v: f"{v:.2f} s",
-            "sci": lambda v: f"{v:.2e}"}.get(unit, lambda v: f"{v:g}")(x)
+            "sci": lambda v: f"{v:.2e}", "share": lambda v: f"{v:.2f}", "text": str}.get(unit, lambda v: f"{v:g}")(x)
 
 
 def _diff(x, unit):
@@ -37,6 +58,8 @@ def _diff(x, unit):
         return points(x)
     if unit == "sci":
         return f"{x:+.2e}"
+    if unit == "share":
+        return f"{x:+.2f}"
     return f"{x:+.4f}" if unit == "loss" else (f"{x:+.2f} s" if unit == "s" else f"{x:+g}")
 
 
@@ -128,11 +151,13 @@ def section_claims(ctx) -> str:
     records = {name: ctx.load(name) for name in RESULT_NAMES}
     out = ["## Claims ledger\n",
            "Every checkable claim of the source documents (file number and section; the source's own words in "
-           "brackets), the rule that decides it, the measured evidence and the verdict.\n", NOTE + "\n"]
+           "brackets), the rule that decides it, the measured evidence and the verdict.\n", NOTE + "\n",
+           WORDS + "\n"]
     ledger = claims_ledger(records)
     out.append(table(["#", "source", "claim (original)", "decision rule"] + [ARM_NAMES[a] for a in ARMS],
                      claims_rows(ledger)) + "\n")
-    out.append("Tally: " + "; ".join(tally_text(ledger, a) for a in ARMS) + ".\n")
+    out.append("Tally, each kind of row counted apart:\n\n" + "\n".join(f"- {tally_text(ledger, a)}." for a in ARMS)
+               + "\n")
     tg = targets(records)
     if tg:
         out.append("**Targets** (test split)\n")

@@ -39,7 +39,7 @@ def _fact(f: dict) -> str:
 def claim_block(records: dict, ids) -> str:
     """Each claim of ``ids``: its words, verdict and rule, then every comparison (with its interval) and fact."""
     lines = []
-    for c, arm, res in decided(claims_ledger(records)):  # these claims have the source's own arm only
+    for c, arm, res in decided(claims_ledger(records)):  # these claims have one row each (the project's own test)
         if c["id"] not in ids:
             continue
         lines.append(f"- **{c['claim']}** ({c['source']}: {c['original']}) — {verdict_text(res)}. "

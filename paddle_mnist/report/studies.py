@@ -11,7 +11,7 @@ from __future__ import annotations
 from paddle_mnist.report.format import missing, num, pct, pm, points, table
 from paddle_mnist.report.claims import claims_here, comparison_text, noise_text, section_claims
 from paddle_mnist.report.course import course_part
-from paddle_mnist.studies.claim_rules import compare, final_train_loss, per_run, test_acc
+from paddle_mnist.studies.claim_rules import compare, final_train_loss, mean_rise, per_run, test_acc
 
 STUDIES = ("loss", "dropout", "optimizers", "hparams")
 
@@ -133,12 +133,12 @@ def section_dropout(ctx) -> str:
     for v, s in a.items():
         rows.append([v, pm(s["test_acc_mean"], s["test_acc_std"]), num(s["final_train_loss"], 4),
                      num(s["final_valid_loss"], 4), f"{num(s['min_valid_loss'], 4)} (epoch {s['min_valid_loss_epoch']})",
-                     f"{s['valid_loss_rise']:+.4f}" if s["valid_loss_rise"] is not None else "n/a",
+                     f"{mean_rise(rec, v):+.4f}" if mean_rise(rec, v) is not None else "n/a",
                      f"{s['final_loss_gap']:+.4f}" if s["final_loss_gap"] is not None else "n/a",
                      points(s["final_acc_gap"]), _reach(s, "0.97"),
                      f"{num(s['seconds_per_epoch_mean'], 2)} ± {num(s['seconds_per_epoch_std'], 2)} s"])
     out.append(table(["variant", "test acc (mean ± std)", "final train loss", "final valid loss",
-                      "lowest valid loss", "valid-loss rise to the end", "gap valid − train loss",
+                      "lowest valid loss (mean curve)", "valid-loss rise to the end (mean over seeds)", "gap valid − train loss",
                       "gap train − valid acc", "97% valid at", "seconds per epoch"], rows) + "\n")
     base_v = next((v for v, s in a.items() if s["dropout"] == 0.0), None)
     base = a.get(base_v)
@@ -147,10 +147,11 @@ def section_dropout(ctx) -> str:
         others = [(v, s) for v, s in a.items() if s["dropout"] > 0]
         txt = (f"Without dropout the train loss falls to {num(base['final_train_loss'], 4)} by epoch {epochs}, while "
                f"the valid loss bottoms at {num(base['min_valid_loss'], 4)} in epoch {base['min_valid_loss_epoch']} "
-               f"and then rises by {base['valid_loss_rise']:+.4f} (means over seeds). ")
+               f"(means over seeds); each seed's valid loss then rises from its own minimum by "
+               f"{mean_rise(rec, base_v):+.4f} on average. ")
         for v, s in others:
             txt += (f"With p = {s['dropout']:g} the valid loss ends at {num(s['final_valid_loss'], 4)} (rise "
-                    f"{s['valid_loss_rise']:+.4f}); " + "; ".join(
+                    f"{mean_rise(rec, v):+.4f}); " + "; ".join(
                         comparison_text(compare(m, u, f"p={s['dropout']:g}", per_run(rec, v, fn), "p=0",
                                                 per_run(rec, base_v, fn)))
                         for m, u, fn in (("test accuracy", "acc", test_acc), ("seconds per epoch", "s", _epoch_s),

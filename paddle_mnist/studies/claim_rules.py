@@ -3,7 +3,9 @@
 A verdict is a dict ``{verdict, provisional, n_min, comparisons, checks, facts, experiment}``;
 ``report.claims`` turns it into sentences. This module holds the shared helpers and the
 rules of the loss, dropout and hyperparameter claims (000 §2.2, §2.6); the optimizer,
-AdaDelta and save/restore rules are in ``claim_rules_opt``.
+AdaDelta and save/restore rules are in ``claim_rules_opt``. A run whose status is not ``ok``
+decides nothing (``untrained``: the claim is not measured, the divergence a finding); a metric
+that is one value in every run gives ``untestable here``.
 
     python -c "from paddle_mnist.studies.claim_rules import compare; print(compare('x', 'raw', 'a', [1, 2, 3], 'b', [0, 0.5, 1]))"
 """
@@ -11,12 +13,13 @@ from __future__ import annotations
 
 import math
 
-from paddle_mnist.studies.loss import DOUBLE_SOFTMAX_FLOOR
 from paddle_mnist.studies.stats import mean_std, welch_from_summary, welch_interval
 
 REPRODUCED, CONTRADICTED = "reproduced", "contradicted"
 INCONCLUSIVE, NOT_MEASURED = "inconclusive (within seed noise)", "not measured"
-VERDICTS = (REPRODUCED, CONTRADICTED, INCONCLUSIVE, NOT_MEASURED)
+UNTESTABLE = "untestable here"  # the metric cannot vary: one value in every run of every compared arm
+VERDICTS = (REPRODUCED, CONTRADICTED, INCONCLUSIVE, UNTESTABLE, NOT_MEASURED)
+TUNING_MARGIN = 0.01  # "suits": at most 1 point of valid accuracy below the grid's best (beyond seed noise)
 MIN_SEEDS = 5  # fewer seeds per arm than this: the verdict is marked provisional
 
 
@@ -60,6 +63,7 @@ def compare(metric, unit, a_label, a_vals, b_label, b_vals) -> dict:
         out["diff"] = ma - mb
     if ci:
         out.update(low=ci["low"], high=ci["high"], df=ci["df"], beyond_noise=ci["low"] > 0 or ci["high"] < 0)
+    out["constant"] = len(a_vals) >= 2 and len(b_vals) >= 2 and len(set(a_vals) | set(b_vals)) == 1
     return out
 
 
@@ -110,6 +114,8 @@ def all_above(comparisons, **kw) -> dict:
     missing = kw.pop("missing", "at least 2 seeds per arm")
     if not comparisons or any(c["low"] is None for c in comparisons):
         return not_measured(missing, **kw)
+    if all(c.get("constant") for c in comparisons):  # zero variance, one value everywhere: nothing to compare
+        return result(UNTESTABLE, comparisons, **kw)
     if any(c["high"] < 0 for c in comparisons):
         return result(CONTRADICTED, comparisons, **kw)
     if all(c["low"] > 0 for c in comparisons):
@@ -127,45 +133,49 @@ def from_checks(checks, n_min, **kw) -> dict:
     return result(v, checks=checks, n_min=n_min, **kw)
 
 
-# ---------------------------------------------------------------- 000 §2.6.2 and the sources' README (loss)
+def untrained(rec, *variants, setting="") -> list[dict]:
+    """A finding per variant with a run that did not train (status not ``ok``): "diverged in 5/5 seeds ..."."""
+    out = []
+    for v in variants:
+        runs = [r for r in (rec or {}).get("runs", []) if r["variant"] == v]
+        bad = [r for r in runs if r["status"] != "ok"]
+        if bad:
+            kinds = " / ".join(sorted({r["status"] for r in bad}))
+            steps = sorted({r["diverged_step"] for r in bad if r.get("diverged_step") is not None})
+            at = f" (NaN/inf loss at step {', '.join(str(x) for x in steps)})" if steps else ""
+            out.append(fact(f"{v}{setting}", f"{kinds} in {len(bad)}/{len(runs)} seeds{at}, so it decides nothing",
+                            "text"))
+    return out
+
+
+def unless_untrained(rec, variants, decide, **kw):
+    """``decide()`` when every run of ``variants`` trained, else ``not measured`` with the finding."""
+    bad = untrained(rec, *variants, **kw)
+    if bad:
+        return not_measured("runs that train at this setting (none committed)", facts=bad)
+    return decide()
+
+
+# ---------------------------------------------------------------- 000 §2.6.2 (loss)
 LOSS_MISSING = "the `loss` study (python -m paddle_mnist train loss)"
 COURSE_MISSING = "the `course` study (python -m paddle_mnist train course)"
 SE_RIGHT = (("square_error_onehot", "squared error (one-hot)"),
             ("square_error_regression", "squared error (one-output regression)"))
 SE_COURSE = (("regression", "squared error (one-output regression)"),)
+COURSE_SETTING = " (the one-output regressor at source 000's SGD lr 0.1)"
 
 
-def diverged_runs(rec, variant) -> list[dict]:
-    return [r for r in (rec or {}).get("runs", []) if r["variant"] == variant and r["status"] == "diverged"]
-
-
-def _all_diverged(rec, variant) -> bool:
-    runs = [r for r in (rec or {}).get("runs", []) if r["variant"] == variant]
-    return bool(runs) and all(r["status"] == "diverged" for r in runs)
-
-
-def diverged_fact(rec, variant, label) -> dict:
-    d = diverged_runs(rec, variant)
-    steps = sorted({r["diverged_step"] for r in d})
-    return fact(f"{label}: runs that diverged (NaN/inf loss), at step {', '.join(str(x) for x in steps)}",
-                len(d))
-
-
-def _ce_vs_se(rec, ce, others, metric, fn, missing):
-    """Cross entropy minus each squared-error arm; an arm whose every run diverged counts as beaten."""
+def _ce_vs_se(rec, ce, others, metric, fn, missing, setting=""):
+    """Cross entropy minus each squared-error arm; an arm with a run that did not train is not compared, and a
+    claim about both losses is not decided on a loss that never trained (``untrained``)."""
     if not rec:
         return not_measured(missing)
-    comps, facts, beaten = [], [], 0
-    for v, label in others:
-        if _all_diverged(rec, v):
-            beaten += 1
-            facts.append(diverged_fact(rec, v, label))
-            continue
-        comps.append(compare(metric, "acc", "cross entropy", per_run(rec, ce, fn), label, per_run(rec, v, fn)))
-    if not comps:  # every squared-error arm diverged
-        n = len(ok_runs(rec, ce))
-        return result(REPRODUCED, facts=facts, n_min=n) if n else not_measured(missing, facts)
-    return all_above(comps, facts=facts, missing=missing)
+    bad = untrained(rec, ce, *(v for v, _ in others), setting=setting)
+    if bad:
+        return not_measured("runs that train at this setting (none committed)", facts=bad)
+    comps = [compare(metric, "acc", "cross entropy", per_run(rec, ce, fn), label, per_run(rec, v, fn))
+             for v, label in others]
+    return all_above(comps, missing=missing)
 
 
 def _epoch1_acc(r):
@@ -179,7 +189,7 @@ def loss_speed(records):
 
 def loss_speed_course(records):
     return _ce_vs_se(records.get("course"), "double_softmax", SE_COURSE, "valid accuracy after epoch 1",
-                     _epoch1_acc, COURSE_MISSING)
+                     _epoch1_acc, COURSE_MISSING, COURSE_SETTING)
 
 
 def loss_acc(records):
@@ -187,48 +197,8 @@ def loss_acc(records):
 
 
 def loss_acc_course(records):
-    return _ce_vs_se(records.get("course"), "double_softmax", SE_COURSE, "test accuracy", test_acc, COURSE_MISSING)
-
-
-def loss_floor(records):
-    """On the course arm (the only one with a double softmax); the fixed net's lowest loss is a fact."""
-    rec = records.get("course")
-    ds = (rec or {}).get("analysis", {}).get("loss", {}).get("double_softmax")
-    if not ds or ds.get("lowest_logged_loss_min") is None:
-        return not_measured(COURSE_MISSING)
-    low = ds["lowest_logged_loss_min"]
-    c = check("lowest logged double-softmax train loss (window mean), over all seeds", low, DOUBLE_SOFTMAX_FLOOR,
-              low >= DOUBLE_SOFTMAX_FLOOR - 1e-3, "loss")
-    fixed = rec["analysis"]["loss"].get("logits") or {}
-    facts = [fact("the same net on logits (the fix): lowest logged loss", fixed.get("lowest_logged_loss_min"),
-                  "loss")] if fixed else []
-    return from_checks([c], n_min=ds["n_ok"], facts=facts)
-
-
-def _learns_mean(rec, variant, var, missing):
-    if not rec or not var:
-        return not_measured(missing)
-    if _all_diverged(rec, variant):  # a diverged regressor answers nothing, the mean included
-        return result(CONTRADICTED, facts=[diverged_fact(rec, variant, "one-output regressor")],
-                      n_min=len(diverged_runs(rec, variant)))
-    checks = [check(f"{r['name']}: final-epoch train loss", final_train_loss(r), 0.5 * var,
-                    final_train_loss(r) > 0.5 * var, "loss") for r in ok_runs(rec, variant)]
-    facts = [fact("label variance (loss of always answering the mean)", var, "loss")]
-    return from_checks(checks, n_min=len(checks), facts=facts)
-
-
-def _label_variance(rec):
-    return (rec or {}).get("reference", {}).get("labels", {}).get("variance")
-
-
-def loss_mean(records):
-    rec = records.get("loss")
-    return _learns_mean(rec, "square_error_regression", _label_variance(rec), LOSS_MISSING)
-
-
-def loss_mean_course(records):
-    rec = records.get("course")
-    return _learns_mean(rec, "regression", _label_variance(rec), COURSE_MISSING)
+    return _ce_vs_se(records.get("course"), "double_softmax", SE_COURSE, "test accuracy", test_acc, COURSE_MISSING,
+                     COURSE_SETTING)
 
 
 # ---------------------------------------------------------------- 000 §2.6.4 (dropout)
@@ -246,6 +216,9 @@ def _drop_compare(rec, metric, unit, fn, dropout_first, part=False, missing=DROP
     base, drops = _drop_arms(rec, part)
     if not base or not drops:
         return not_measured(missing)
+    bad = untrained(rec, base, *(k for k, _ in drops))
+    if bad:
+        return not_measured("runs that train at this setting (none committed)", facts=bad)
     b = per_run(rec, base, fn)
     comps = [compare(metric, unit, *((lab, per_run(rec, k, fn), "p=0", b) if dropout_first else
                                      ("p=0", b, lab, per_run(rec, k, fn)))) for k, lab in drops]
@@ -275,6 +248,13 @@ def valid_loss_rise(r):
     return vl[-1] - min(vl)
 
 
+def mean_rise(rec, variant):
+    """The valid-loss rise of ``variant`` as the ledger and the dropout tables state it: the mean over seeds of each
+    seed's rise (``valid_loss_rise``), not the rise of the mean curve; None without ok runs."""
+    vals = per_run(rec, variant, valid_loss_rise)
+    return sum(vals) / len(vals) if vals else None
+
+
 def dropout_speed(records, course=False):
     rec, kw = _arm(records, course)
     return _drop_compare(rec, "seconds per epoch", "s", _seconds, dropout_first=False, **kw)
@@ -299,7 +279,7 @@ def dropout_generalise(records, course=False):
 def dropout_visible(records, course=False):
     """Not visible: the overfitting comparison does not show a reduction beyond seed noise."""
     res = dropout_overfit(records, course)
-    if res["verdict"] == NOT_MEASURED:
+    if res["verdict"] in (NOT_MEASURED, UNTESTABLE):
         return res
     seen = any(c["low"] is not None and c["low"] > 0 for c in res["comparisons"])
     return result(CONTRADICTED if seen else REPRODUCED, res["comparisons"])
@@ -309,7 +289,22 @@ def dropout_visible(records, course=False):
 HP_MISSING = "the `hparams` study (python -m paddle_mnist train hparams)"
 
 
-def _grid_vs_best(records, pick, label):
+def _tuning(c, facts=()):
+    """Three outcomes for "X suits": reproduced if the claimed setting is at most ``TUNING_MARGIN`` below the grid's
+    best beyond seed noise (the interval's top at or under the margin), contradicted if more than the margin below it
+    (the interval's bottom above the margin), else inconclusive (the interval is too wide to tell)."""
+    v = REPRODUCED if c["high"] <= TUNING_MARGIN else CONTRADICTED if c["low"] > TUNING_MARGIN else INCONCLUSIVE
+    return result(v, [c], facts=facts, n_min=1)
+
+
+def _best_minus(table, key, choice, rate):
+    """Per hidden size: the grid best's rate minus ``rate`` (single runs), for the facts of the learning-rate claim."""
+    at = {t["hidden"]: t[key] for t in table if abs(t["lr"] - rate) < 1e-12}
+    best = {t["hidden"]: t[key] for t in table if abs(t["lr"] - choice["lr"]) < 1e-12}
+    return [best[h] - at[h] for h in sorted(at) if h in best and best[h] is not None and at[h] is not None]
+
+
+def _grid_vs_best(records, pick, label, rate=None):
     rec = records.get("hparams")
     a = (rec or {}).get("analysis", {})
     table, choice, final = [t for t in a.get("grid", []) if t["valid_acc"] is not None], a.get("choice"), a.get("final")
@@ -321,12 +316,16 @@ def _grid_vs_best(records, pick, label):
     c = compare_summary("best valid accuracy (single-seed grid points; spread from the chosen setting's seeds)",
                         "acc", f"grid best (lr {choice['lr']:g}, {choice['hidden']} units)", choice["valid_acc"],
                         label, max(mine), final["valid_acc_std"], final["n_ok"] - 1)
-    verdict = CONTRADICTED if c["beyond_noise"] else REPRODUCED
-    return result(verdict, [c], n_min=1)
+    facts = []
+    if rate is not None and abs(choice["lr"] - rate) > 1e-12:
+        d = _best_minus(table, "valid_acc", choice, rate)
+        facts = [fact(f"hidden sizes where lr {choice['lr']:g} beats lr {rate:g} on valid (single runs), of "
+                      f"{len(d)}; differences {', '.join(f'{x * 100:+.2f}' for x in d)} points", sum(x > 0 for x in d))]
+    return _tuning(c, facts)
 
 
 def hp_lr(records):
-    return _grid_vs_best(records, _at_lr_01, "best at lr 0.1")
+    return _grid_vs_best(records, _at_lr_01, "best at lr 0.1", rate=0.1)
 
 
 def hp_hidden(records):
@@ -342,29 +341,43 @@ def _units_150_200(t, c):
 
 
 NUMPY_MISSING = "the `numpy` study's assignment-net search (python -m paddle_mnist train numpy)"
+# the numpy net's loss gradient is 2·diff/n, source 000's diff/n: its lr x 2 is the source's (0.1 here = 0.2 there)
+NUMPY_LR_TO_SOURCE = 2.0
+NUMPY_UNITS = ("rates in source 000's units: this net's gradient is 2·diff/n where the source's is diff/n, so its "
+               "lr x 2 is the source's")
 
 
 def _numpy_grid_vs_best(records, pick, label):
     """Source 000's own net (numpy, sigmoid, one output, squared error): its valid-split grid, by ``GRID_RULE``."""
     search = (records.get("numpy") or {}).get("search") or {}
-    grid = [t for t in search.get("runs", []) if t.get("best_valid_acc") is not None]
+    grid = [t for t in search.get("runs", []) if t.get("best_valid_acc") is not None and t.get("status", "ok") == "ok"]
+    stopped = [t for t in search.get("runs", []) if t.get("status", "ok") != "ok"]
+    facts = [fact("grid points that did not train (stopped as collapsed to the mean label), so decide nothing",
+                  ", ".join(f"source lr {t['lr'] * NUMPY_LR_TO_SOURCE:g} x {t['hidden']} units: {t['status']}"
+                            for t in stopped), "text")] if stopped else []
     choice = search.get("choice")
     seeds = [r["valid_acc"] for r in (search.get("eval") or {}).get("runs", []) if r.get("valid_acc") is not None]
     if not grid or not choice or len(seeds) < 2:
         return not_measured(NUMPY_MISSING + " with the chosen point over 2+ seeds")
+    rates = "/".join(f"{x * NUMPY_LR_TO_SOURCE:g}" for x in sorted({t["lr"] for t in grid}))
     mine = [t["best_valid_acc"] for t in grid if pick(t, choice)]
     if not mine:
-        return not_measured(f"{NUMPY_MISSING} with {label} in its grid")
+        return not_measured(f"{NUMPY_MISSING} with {label} in its grid (its rates are the source's {rates})")
     _, sd = mean_std(seeds)
-    c = compare_summary("best valid accuracy (single-seed grid points; spread from the chosen point's seeds)", "acc",
-                        f"grid best (lr {choice['lr']:g}, {choice['hidden']} units)", choice["valid_acc"], label,
-                        max(mine), sd, len(seeds) - 1)
-    return result(CONTRADICTED if c["beyond_noise"] else REPRODUCED, [c], n_min=1)
+    c = compare_summary("best valid accuracy (single-seed grid points; spread from the chosen point's seeds; "
+                        + NUMPY_UNITS + ")", "acc",
+                        f"grid best (source lr {choice['lr'] * NUMPY_LR_TO_SOURCE:g}, {choice['hidden']} units)",
+                        choice["valid_acc"], label, max(mine), sd, len(seeds) - 1)
+    return _tuning(c, facts)
 
 
 def hp_lr_course(records):
-    return _numpy_grid_vs_best(records, _at_lr_01, "best at lr 0.1")
+    return _numpy_grid_vs_best(records, _at_source_lr_01, "best at the source's lr 0.1 (0.05 in this net's units)")
 
 
 def hp_hidden_course(records):
-    return _numpy_grid_vs_best(records, _units_150_200, "best with 150-200 units")
+    return _numpy_grid_vs_best(records, _units_150_200, "best with 150-200 units (the grid has 200 only)")
+
+
+def _at_source_lr_01(t, c):
+    return abs(t["lr"] * NUMPY_LR_TO_SOURCE - 0.1) < 1e-12

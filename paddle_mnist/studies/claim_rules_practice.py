@@ -11,16 +11,20 @@ from __future__ import annotations
 import math
 
 from paddle_mnist.studies.claim_rules import (CONTRADICTED, REPRODUCED, all_above, compare, fact, not_measured, ok_runs,
-                                              per_run, result)
+                                              per_run, result, untrained)
 
 PRACTICE_MISSING = "the `practice` study (python -m paddle_mnist train practice)"
 SADDLE_MISSING = "the `trajectories` study's saddle runs (python -m paddle_mnist train trajectories)"
 
 
 def _rec(records, *variants):
+    """``(record, None)`` when every run of ``variants`` trained, else ``(None, the not-measured verdict)``."""
     rec = records.get("practice")
     have = {r["variant"] for r in (rec or {}).get("runs", []) if r["status"] == "ok"}
-    return rec if rec and all(v in have for v in variants) else None
+    if not rec or not all(v in have for v in variants):
+        return None, not_measured(PRACTICE_MISSING)
+    bad = untrained(rec, *variants)
+    return (None, not_measured("runs that train at this setting (none committed)", facts=bad)) if bad else (rec, None)
 
 
 # ---------------------------------------------------------------- 002 §7: exponentially weighted averages
@@ -30,9 +34,9 @@ def _beta(rec, beta, key):
 
 def ewa_smooth(records):
     """Roughness falls and lag grows from beta 0.5 to 0.9 to 0.98 (bias-corrected averages, days 60-365)."""
-    rec = _rec(records, "ewa")
-    if not rec:
-        return not_measured(PRACTICE_MISSING)
+    rec, stop = _rec(records, "ewa")
+    if stop:
+        return stop
     pairs = ((0.5, 0.9), (0.9, 0.98))
     comps = [compare("roughness (mean absolute day-to-day change of the average, °F)", "raw", f"β={lo:g}",
                      _beta(rec, lo, "roughness"), f"β={hi:g}", _beta(rec, hi, "roughness")) for lo, hi in pairs]
@@ -43,9 +47,9 @@ def ewa_smooth(records):
 
 def ewa_bias(records):
     """For every beta: the first 10 values are further from the noise-free curve without the correction."""
-    rec = _rec(records, "ewa")
-    if not rec:
-        return not_measured(PRACTICE_MISSING)
+    rec, stop = _rec(records, "ewa")
+    if stop:
+        return stop
     comps = [compare(f"β={beta:g}: mean absolute error of the first 10 values (°F)", "raw", "uncorrected",
                      _beta(rec, beta, "first_error"), "corrected", _beta(rec, beta, "first_error_corrected"))
              for beta in (0.5, 0.9, 0.98)]
@@ -71,9 +75,9 @@ def gd_per_second(rec) -> dict:
 def gd_batch(records):
     """Fast: lower loss per second than batch and stochastic, fewer seconds per epoch than stochastic;
     between: the per-step losses jitter less than stochastic's and more than batch's."""
-    rec = _rec(records, "gd-batch", "gd-mini-batch", "gd-stochastic")
-    if not rec:
-        return not_measured(PRACTICE_MISSING)
+    rec, stop = _rec(records, "gd-batch", "gd-mini-batch", "gd-stochastic")
+    if stop:
+        return stop
     at = gd_per_second(rec)
     when = "train loss when mini-batch has trained one epoch (same wall time)"
     jit = "jitter (mean absolute second difference of the per-step batch losses, second half of the steps)"
@@ -98,9 +102,9 @@ def gd_batch(records):
 # ---------------------------------------------------------------- 002 §11: learning-rate decay
 def lr_decay(records):
     """Decided by the final train loss (constant minus decayed); test accuracy reported alongside."""
-    rec = _rec(records, "lr-constant", "lr-decayed")
-    if not rec:
-        return not_measured(PRACTICE_MISSING)
+    rec, stop = _rec(records, "lr-constant", "lr-decayed")
+    if stop:
+        return stop
     loss = compare("final train loss (whole train split)", "loss", "constant rate",
                    per_run(rec, "lr-constant", lambda r: r["final_train_loss"]), "decayed rate",
                    per_run(rec, "lr-decayed", lambda r: r["final_train_loss"]))
@@ -114,9 +118,9 @@ def lr_decay(records):
 # ---------------------------------------------------------------- 002 §12: input standardisation
 def input_standardise(records):
     """Decided by the gradient imbalance (raw minus standardised); train loss reported alongside."""
-    rec = _rec(records, "input-raw", "input-standardised")
-    if not rec:
-        return not_measured(PRACTICE_MISSING)
+    rec, stop = _rec(records, "input-raw", "input-standardised")
+    if stop:
+        return stop
     imb = compare("gradient imbalance (absolute log10 of RMS grad of fc1 over RMS grad of the last layer, first steps)", "raw",
                   "raw inputs", per_run(rec, "input-raw", lambda r: r["imbalance"]), "standardised",
                   per_run(rec, "input-standardised", lambda r: r["imbalance"]))
@@ -133,9 +137,9 @@ def input_standardise(records):
 # ---------------------------------------------------------------- 000 §2.2: k-fold instead of a validation set
 def hp_kfold(records):
     """Reproduced unless the k-fold protocol's test accuracy lies below the hold-out protocol's beyond seed noise."""
-    rec = _rec(records, "kfold")
-    if not rec:
-        return not_measured(PRACTICE_MISSING)
+    rec, stop = _rec(records, "kfold")
+    if stop:
+        return stop
     runs = ok_runs(rec, "kfold")
     protocol = compare("test accuracy of the final model", "acc", "5-fold CV (retrained on the whole subset)",
                        per_run(rec, "kfold", lambda r: r["kfold_test_acc"]), "held-out split (trained without it)",

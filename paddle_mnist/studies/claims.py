@@ -3,11 +3,12 @@
 Each ``Claim`` holds its id, source file and section, the source's own words (Chinese kept),
 an English translation, the condition, the metric, the decision rule in words and
 ``decide(records) -> verdict dict`` (``claim_rules``). A claim is judged on up to two
-arms: **source** (the source's own conditions, as far as they can be rebuilt: for source
-000's §2.6/§2.7 claims the ``course`` study, its double-softmax model with SGD 0.1)
-and **right** (the corrected setup the project uses). Verdicts: reproduced /
-contradicted / inconclusive (within seed noise) / not measured, marked provisional with
-fewer than 5 seeds per arm. No prose here: ``report.claims`` renders it.
+arms, counted apart: **source** (the source's own experiment and settings, as far as they can be
+rebuilt: for source 000's §2.6/§2.7 claims the ``course`` study, its double-softmax model with SGD 0.1),
+**right** (the corrected setup the project uses) and **own** (the project's own test of a source's general
+statement: saddle, k-fold, EWA, ...). Verdicts: reproduced / contradicted / inconclusive (within seed noise) /
+untestable here (the metric is one value in every run) / not measured (also when a run it needs did not train),
+marked provisional with fewer than 5 seeds per arm. No prose here: ``report.claims`` renders it.
 
     python -c "from paddle_mnist.studies.claims import CLAIMS; print(len(CLAIMS))"
 """
@@ -27,8 +28,9 @@ VERDICTS, NOT_MEASURED = R.VERDICTS, R.NOT_MEASURED
 # the records the ledger reads
 RESULT_NAMES = ("course", "loss", "dropout", "optimizers", "hparams", "numpy", "save_restore", "practice",
                 "trajectories")
-ARMS = ("source", "right")  # the source's own conditions first, then the corrected setup
-ARM_NAMES = {"source": "as the source ran it", "right": "done right"}
+ARMS = ("source", "right", "own")  # the source's own experiment, the corrected setup, the project's own test
+ARM_NAMES = {"source": "as the source ran it", "right": "done right",
+             "own": "the project's own test of a source's general statement"}
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class Claim:
     decide_course: Callable[[dict], dict] | None = None
 
     def arms(self, records: dict) -> dict:
-        """``{"source": verdict or None, "right": verdict or None}``."""
+        """``{"source": verdict or None, "right": verdict or None, "own": verdict or None}``."""
         out = dict.fromkeys(ARMS)
         out[self.arm] = self.decide(records)
         if self.decide_course is not None:
@@ -66,9 +68,9 @@ def _pending(experiment: str) -> Callable[[dict], dict]:
 
 
 DECIDE = {
-    "loss-speed": R.loss_speed, "loss-acc": R.loss_acc, "loss-floor": R.loss_floor, "loss-mean": R.loss_mean,
+    "loss-speed": R.loss_speed, "loss-acc": R.loss_acc,
     "dropout-speed": R.dropout_speed, "dropout-loss": R.dropout_loss, "dropout-overfit": R.dropout_overfit,
-    "dropout-visible": R.dropout_visible, "dropout-generalise": R.dropout_generalise,
+    "dropout-visible": partial(R.dropout_visible, course=True), "dropout-generalise": R.dropout_generalise,
     "opt-sgd-small": O.sgd_small, "opt-sgd-large": O.sgd_large, "opt-adagrad": O.adagrad_stuck,
     "opt-adagrad-rate": O.adagrad_rate, "opt-adam": O.adam_stuck, "opt-adam-rate": O.adam_rate,
     "opt-momentum": O.momentum, "opt-adam-fastest": O.adam_fast_well, "opt-advanced": O.advanced_not_better,
@@ -78,10 +80,10 @@ DECIDE = {
     "numpy-adam": O.numpy_adam,
 }
 # the same claims on source 000's own setup (the ``course`` study); AdaDelta's on 003's own (textbook) rule
-_COURSE = {"loss-speed": R.loss_speed_course, "loss-acc": R.loss_acc_course, "loss-mean": R.loss_mean_course,
+_COURSE = {"loss-speed": R.loss_speed_course, "loss-acc": R.loss_acc_course,
            "hp-lr": R.hp_lr_course, "hp-hidden": R.hp_hidden_course}
 _COURSE.update({k: partial(DECIDE[k], course=True) for k in (
-    "dropout-speed", "dropout-loss", "dropout-overfit", "dropout-visible", "dropout-generalise", "opt-sgd-small",
+    "dropout-speed", "dropout-loss", "dropout-overfit", "dropout-generalise", "opt-sgd-small",
     "opt-sgd-large", "opt-adagrad", "opt-adagrad-rate", "opt-adam", "opt-adam-rate", "opt-momentum", "adadelta-lr0")})
 
 
@@ -99,7 +101,7 @@ CLAIMS = _build()
 
 
 def claims_ledger(records: dict) -> list[dict]:
-    """Every claim with its verdict per arm: ``id, source, claim, ..., arms = {"source": v|None, "right": v|None}``.
+    """Every claim with its verdict per arm: ``id, source, claim, ..., arms = {arm: v|None for arm in ARMS}``.
 
     ``records``: results records by name (``RESULT_NAMES``); a missing one gives ``not measured``.
     Each verdict dict holds the numbers (comparisons with Welch intervals, per-seed checks, facts).
@@ -132,6 +134,14 @@ def tally(ledger: list[dict]) -> dict:
         out[arm] = {"counts": {k: n for k in VERDICTS if (n := sum(v["verdict"] == k for v in rows))},
                     "provisional": sum(v["provisional"] for v in rows), "claims": len(rows)}
     return out
+
+
+def verdict_changes(old: list[dict], new: list[dict]) -> list[tuple[str, str, str, str]]:
+    """``(claim id, arm, old verdict, new verdict)`` for every arm whose verdict differs (a missing one is ``—``)."""
+    before = {(c["id"], a): v["verdict"] for c, a, v in decided(old)}
+    after = {(c["id"], a): v["verdict"] for c, a, v in decided(new)}
+    return [(i, a, before.get((i, a), "—"), after.get((i, a), "—")) for i, a in dict.fromkeys([*before, *after])
+            if before.get((i, a)) != after.get((i, a))]
 
 
 def _cmp_target(label, a_label, a, b_label, b, met):

@@ -1,9 +1,10 @@
 """The claim records of the source documents (data only): id, doc (the source file), section, original
 words, translation, condition, metric and decision rule; ``pending`` names the experiment that would decide a
-claim not measured yet.
+claim not measured yet; ``arm`` the kind of row: ``source`` (the source's own experiment and settings), ``right``
+(the corrected setup) or ``own`` (the project's own test of a source's general statement).
 
-``studies.claims`` attaches each record's decide function. Chinese originals are quoted verbatim from
-shared/sources/000_*.txt, 002_*.txt and 003_*.txt.
+``studies.claims`` attaches each record's decide function. Originals are quoted verbatim from
+shared/sources/000_*.txt to 004_*.txt (tests/test_verdicts.py finds each in its source).
 
     python -c "from paddle_mnist.studies.claims_table import TABLE; print([r['id'] for r in TABLE])"
 """
@@ -22,7 +23,9 @@ COURSE_27 = COURSE + "; the §2.7 optimizer settings for 5 epochs (§2.7 states 
 C000_22 = "done right: the `hparams` grid (Paddle MLP on logits, SGD, 3 epochs, batch 100)"
 COURSE_22 = ("source 000's own net (the `numpy` study's assignment search): numpy, sigmoid hidden layers, one output "
              "unit, squared error on the digit value, SGD, batch 20; lr 0.03 / 0.1 / 0.3 x 50 / 100 / 200 units, "
-             "up to 6 epochs, chosen on valid")
+             "up to 6 epochs, chosen on valid. Units: this net's loss gradient is 2·diff/n where source 000's is "
+             "diff/n, so its lr 0.03 / 0.1 / 0.3 are the source's 0.06 / 0.2 / 0.6 (the source's 0.1 is 0.05 here, "
+             "not in the grid); of 150-200 units only 200 is in the grid")
 EWA_YEAR = ("002: daily temperatures, β 0.5 / 0.9 / 0.98; here a seeded noisy year per seed: 365 days of "
             "55 − 20 cos(2π(d − 15)/365) °F plus Gaussian noise of std 6 °F")
 SAME_ADAGRAD = "左图对应的学习率为 0.01 , 可以看到loss没有下降"
@@ -33,13 +36,15 @@ STUCK_RULE = ("per seed: the loss did not fall if the final-epoch train loss is 
               "loss (or the run diverged); reproduced if that holds in every seed, contradicted if in none, "
               "otherwise inconclusive")
 GRID_RULE = ("the grid's best valid accuracy minus the best under the claim; grid points are single runs, their "
-             "spread is the chosen setting's valid std over its seeds (t with n-1 df); reproduced if the 95% "
-             "interval contains 0 (no worse beyond seed noise), contradicted if it lies above 0")
+             "spread is the chosen setting's valid std over its seeds (t with n-1 df); suits = at most 1 point "
+             "below the best: reproduced if the 95% interval's top is at or under +1 point, contradicted if its "
+             "bottom is above +1 point, otherwise inconclusive (the interval is too wide to tell)")
 
 
 def _r(id, doc, section, original, translation, condition, metric, rule, pending=None, arm="source", course=""):
-    """``arm``: where the row's verdict belongs: ``source`` (the source's own conditions, as far as they can be rebuilt)
-    or ``right`` (a corrected setup); ``course``: source 000's own setup, for a claim judged on both arms."""
+    """``arm``: where the row's verdict belongs: ``source`` (the source's own conditions, as far as they can be
+    rebuilt), ``right`` (a corrected setup) or ``own`` (the project's own test of a source's general statement); ``course``:
+    source 000's own setup, for a claim judged on both arms."""
     return {"id": id, "doc": doc, "section": section, "original": original, "translation": translation,
             "condition": condition, "metric": metric, "rule": rule, "pending": pending, "arm": arm, "course": course}
 
@@ -55,19 +60,6 @@ TABLE = (
        "test accuracy: cross entropy minus squared error (one-hot, and the one-output regressor)",
        "both differences, each by " + WELCH,
        arm="right", course=COURSE + "; its one-output regressor (no one-hot squared error there)"),
-    _r("loss-floor", "README", "known bugs",
-       "the loss is `F.cross_entropy`, whose default `use_softmax=True` applies softmax again: the loss can't fall "
-       "below about 1.46", "The double-softmax loss cannot fall below ln(1 + 9/e) ≈ 1.46.",
-       COURSE + " (the fix, logits, removes the floor)", "lowest logged train loss (50-step window mean)",
-       "reproduced if it stays at or above the floor (1e-3 allowance), contradicted otherwise"),
-    _r("loss-mean", "README", "known bugs",
-       "The squared-error variant regresses the digit value with one output unit, so it mostly learns the mean label.",
-       "The single-output squared-error regressor mostly learns the mean label.",
-       "done right (the `loss` study): the one-output regressor with float labels, Adam 1e-3 with cosine decay, "
-       "10 epochs",
-       "final-epoch train loss per seed against the label variance (the loss of always answering the mean)",
-       "per seed: holds if the final train loss is above half the label variance; reproduced if in every seed, "
-       "contradicted if in none", arm="right", course=COURSE + "; its one-output regressor on the float labels"),
     _r("dropout-speed", "000", "§2.6.4",
        "加快训练速度: 因为它降低了每个样本对模型参数的贡献, 使得每个批次的计算更加高效。",
        "Dropout speeds up training (each batch is computed more efficiently).", C000_264,
@@ -81,11 +73,12 @@ TABLE = (
        "the train loss is measured with dropout active); p=0 minus each dropout rate",
        "every rate's difference by " + WELCH, arm="right", course=COURSE_264),
     _r("dropout-visible", "000", "§2.6.4", OVERFIT,
-       "The overfitting reduction is not visible in this (source 000's) experiment.", C000_264,
-       "the valid-loss rise from its minimum to the last epoch: p=0 minus each dropout rate (as in the overfitting "
-       "claim)",
+       "The overfitting reduction is not visible in this (source 000's) experiment.", COURSE_264,
+       "the valid-loss rise from its minimum to the last epoch, per seed: p=0 minus p=0.5 (as in the overfitting "
+       "claim); a claim about source 000's own experiment, so judged on its setup only",
        "not visible = no rate reduces the rise beyond seed noise: reproduced unless a 95% Welch interval of the "
-       "reduction lies above 0 (then contradicted: it is visible)", arm="right", course=COURSE_264),
+       "reduction lies above 0 (then contradicted: it is visible); untestable here when the rise is one value in "
+       "every run"),
     _r("dropout-generalise", "000", "§2.6.4", "提高泛化能力。", "Dropout improves generalisation.", C000_264,
        "test accuracy: each dropout rate minus p=0", "every rate's difference by " + WELCH,
        arm="right", course=COURSE_264),
@@ -94,9 +87,11 @@ TABLE = (
        "final-epoch train loss: SGD 0.0001 minus SGD 0.01", WELCH, arm="right", course=COURSE_27),
     _r("opt-sgd-large", "000", "§2.7", "学习率太大: 会震荡, 如图三",
        "SGD with too large a learning rate (0.9) oscillates.", C000_27,
-       "absolute roughness: mean |change| between consecutive logged train losses (50-step means) after epoch 1, "
-       "in loss units; SGD 0.9 minus SGD 0.01",
-       "reproduced if any SGD 0.9 run diverges; otherwise " + WELCH, arm="right", course=COURSE_27),
+       "oscillation = the share of logged train losses (50-step window means) after epoch 1 that rose from the "
+       "previous one (0 for a steady descent however steep, about 0.5 for a loss that only jitters); SGD 0.9 minus "
+       "SGD 0.01",
+       WELCH + "; a run that diverged decides nothing (the row is then not measured, the divergence a finding)",
+       arm="right", course=COURSE_27),
     _r("opt-adagrad", "000", "§2.7", SAME_ADAGRAD, "Adagrad at 0.01 does not lower the loss.", C000_27,
        "final-epoch train loss vs the first logged loss, per seed", STUCK_RULE, arm="right", course=COURSE_27),
     _r("opt-adagrad-rate", "000", "§2.7",
@@ -109,10 +104,12 @@ TABLE = (
        arm="right", course=COURSE_27),
     _r("opt-adam-rate", "000", "§2.7", ADAM_000, "Adam at 0.001 works better than at 0.01.", C000_27,
        "test accuracy: Adam 0.001 minus Adam 0.01", WELCH, arm="right", course=COURSE_27),
-    _r("opt-momentum", "000, 002", "§2.7; 002 §8",
+    _r("opt-momentum", "000", "§2.7",
        "Momentum:引入物理\"动量\"的概念,累积速度,减少震荡,使参数更新的方向更稳定。",
-       "Momentum accelerates SGD (same learning rate 0.01).", C000_27,
-       "train loss after epoch 1: SGD 0.01 minus Momentum 0.01", WELCH, arm="right", course=COURSE_27),
+       "Momentum brings in physical momentum: it accumulates velocity, reduces oscillation and makes the direction "
+       "of the updates more stable.", C000_27,
+       "oscillation as in the large-rate claim (the share of logged train losses after epoch 1 that rose), at §2.7's "
+       "shared rate 0.01: SGD 0.01 minus Momentum 0.01", WELCH, arm="right", course=COURSE_27),
     _r("opt-momentum-saddle", "000", "§2.7", "由于累加梯度信息,可以冲出鞍点。",
        "Momentum escapes saddle points by accumulating gradients.",
        "000: Momentum among the optimizers; here numpy SGD vs Momentum (0.9), both lr 0.01, on the toy "
@@ -122,15 +119,16 @@ TABLE = (
        "escapes = distance from the saddle after 200 steps",
        "two Welch 95% intervals over the starts: steps to leave, SGD minus Momentum, and distance after 200 "
        "steps, Momentum minus SGD; reproduced if both lie above 0, contradicted if either lies below 0, "
-       "otherwise inconclusive"),
+       "otherwise inconclusive", arm="own"),
     _r("opt-adam-fastest", "001", "D. Adam",
        "实验证明, 大多数时候, 使用 adam 都能又快又好的达到目标, 迅速收敛.",
        "Most of the time Adam reaches the goal fast and well (converges quickly).",
        "001: a 1-10-1 regression net, batch 32, LR 0.01; here the tuned MLP runs of the optimizers study",
-       "fast: train loss after epoch 1, tuned SGD minus tuned Adam; well: test accuracy, Adam minus the best "
-       "other tuned optimizer",
-       "reproduced if fast lies above 0 and well does not lie below 0 (95% Welch intervals); contradicted if "
-       "either lies below 0; otherwise inconclusive (within seed noise)", arm="right"),
+       "fast: train loss after epoch 1, each other tuned optimizer the runs hold (SGD, Momentum, Adagrad, RMSProp) "
+       "minus tuned Adam; well: test accuracy, Adam minus the best other tuned optimizer",
+       "reproduced if every fast interval lies above 0 (Adam ahead of every rival) and well does not lie below 0 "
+       "(95% Welch intervals); contradicted if any lies below 0; otherwise inconclusive (within seed noise)",
+       arm="right"),
     _r("opt-advanced", "001", "optimizer comparison",
        "不过从这个结果中我们看到, Adam 的效果似乎比 RMSprop 要差一点. 所以说并不是越先进的优化器, 结果越佳.",
        "A more advanced optimizer is not always better (Adam did a little worse than RMSprop).",
@@ -141,8 +139,8 @@ TABLE = (
     _r("hp-lr", "000", "§2.2", LR_HIDDEN, "A learning rate of 0.1 suits this task.", C000_22,
        "valid accuracy: grid best minus best at lr 0.1", GRID_RULE, arm="right", course=COURSE_22),
     _r("hp-hidden", "000", "§2.2", LR_HIDDEN, "150-200 hidden units suit this task.", C000_22,
-       "valid accuracy: grid best minus best with 150-200 units at the chosen rate", GRID_RULE, arm="right",
-       course=COURSE_22),
+       "valid accuracy: grid best minus best with 150-200 units at the chosen rate (done right: 150 and 200 in the "
+       "grid; source's net: 200 only)", GRID_RULE, arm="right", course=COURSE_22),
     _r("hp-kfold", "000", "§2.2", "验证集不是必须的,如果数据过少,可以使用**k折交叉验证**,从而不用验证集。",
        "A validation set is not required: with little data, k-fold cross-validation can replace it.",
        "000: a validation split for tuning; here the learning rate (0.01 / 0.03 / 0.1 / 0.3 / 1) of softmax "
@@ -153,7 +151,7 @@ TABLE = (
        "train); alongside: both choices retrained on all 1,000, and how often each picks the rate with the best "
        "test accuracy",
        "Welch 95% interval over seeds of k-fold minus hold-out test accuracy: reproduced if it does not lie "
-       "below 0 (k-fold no worse beyond seed noise), contradicted if it does"),
+       "below 0 (k-fold no worse beyond seed noise), contradicted if it does", arm="own"),
     _r("save-restore", "001", "saving and restoring",
        "torch.save(net1, 'net.pkl')  # 保存整个网络 / torch.save(net1.state_dict(), 'net_params.pkl')   "
        "# 只保存网络中的参数 (速度快, 占内存少)",
@@ -161,7 +159,7 @@ TABLE = (
        "001: torch.save(net) vs torch.save(net.state_dict()); here Paddle's whole-net export "
        "(reports/models/inference/mlp) vs mlp.pdparams loaded into a fresh dygraph net",
        "largest absolute output difference on 300 eval images, and whether the predicted labels agree",
-       "reproduced if the max difference is at most 1e-5 and every label agrees, contradicted otherwise"),
+       "reproduced if the max difference is at most 1e-5 and every label agrees, contradicted otherwise", arm="own"),
     _r("ewa-smooth", "002", "§7", "当取权重值 β=0.98 时,可以得到图中更为平滑的绿色曲线。而当取权重值β=0.5 时,得到图中噪点更多的黄色曲线。"
        "β越大相当于求取平均利用的天数越多,曲线自然就会越平滑而且越滞后。",
        "A larger beta gives a smoother and more delayed exponentially weighted average.",
@@ -171,14 +169,14 @@ TABLE = (
        "and the noise-free curve on day t − k, over days 60-365",
        "four Welch 95% intervals over seeds: roughness β 0.5 minus 0.9 and 0.9 minus 0.98, lag β 0.98 minus 0.9 "
        "and 0.9 minus 0.5; reproduced if all lie above 0, contradicted if any lies below 0, otherwise "
-       "inconclusive"),
-    _r("ewa-bias", "002", "§7", "由于移动指数平均在迭代开始的初期会导致和开始的值有较大的差异,所以我们需要对上面求得的几个值做偏差修正。",
+       "inconclusive", arm="own"),
+    _r("ewa-bias", "002", "§10", "由于移动指数平均在迭代开始的初期会导致和开始的值有较大的差异,所以我们需要对上面求得的几个值做偏差修正。",
        "Early values of an exponentially weighted average are biased; bias correction fixes them.",
        EWA_YEAR + "; v_t = βv_(t−1) + (1 − β)θ_t from v_0 = 0, corrected v_t / (1 − β^t)",
        "error of the first values = mean |average − noise-free curve| over days 1-10, without and with the "
        "correction, per β",
        "three Welch 95% intervals over seeds (one per β) of uncorrected minus corrected error; reproduced if all "
-       "lie above 0, contradicted if any lies below 0, otherwise inconclusive"),
+       "lie above 0, contradicted if any lies below 0, otherwise inconclusive", arm="own"),
     _r("gd-batch", "002", "§3-5",
        "因此,选择一个合适的大小进行 Mini-batch 梯度下降,可以实现快速学习,也应用了向量化带来的好处,且成本函数的下降处于前两者之间。",
        "Mini-batch gradient descent learns fast with vectorisation; its cost curve lies between batch and "
@@ -193,7 +191,7 @@ TABLE = (
        "five Welch 95% intervals over seeds: loss at that wall time, batch minus mini-batch and stochastic minus "
        "mini-batch; seconds per epoch, stochastic minus mini-batch; jitter, stochastic minus mini-batch and "
        "mini-batch minus batch; reproduced if all lie above 0, contradicted if any lies below 0, otherwise "
-       "inconclusive"),
+       "inconclusive", arm="own"),
     _r("lr-decay", "002", "§11",
        "如果随着时间慢慢减少学习率 α 的大小,在初期 α 较大时,下降的步长较大,能以较快的速度进行梯度下降;而后期逐步减小 α 的值,即减小步长,有助于算法的收敛,更容易接近最优解。",
        "Decaying the learning rate helps convergence and gets closer to the optimum.",
@@ -202,7 +200,7 @@ TABLE = (
        "closer to the optimum = lower final train loss (cross entropy over all 50,000 training images after the "
        "last epoch); test accuracy alongside",
        "Welch 95% interval over seeds of the final train loss, constant minus decayed: reproduced if it lies "
-       "above 0, contradicted if below, otherwise inconclusive"),
+       "above 0, contradicted if below, otherwise inconclusive", arm="own"),
     _r("input-standardise", "002", "§12", "对网络输入的特征进行标准化,能够缓解梯度消失或者梯度爆炸",
        "Standardising the inputs mitigates vanishing or exploding gradients.",
        "002: inputs with mean 0, std 1; here a numpy 784-64-64-64-10 sigmoid net, SGD 0.1, batch 100, 300 steps, "
@@ -212,9 +210,9 @@ TABLE = (
        "averaged over the first 20 steps (0 when the input layer's gradient is as large as the output layer's); "
        "train loss after 300 steps (every 10th training image) alongside",
        "Welch 95% interval over seeds of the imbalance, raw minus standardised: reproduced if it lies above 0, "
-       "contradicted if below, otherwise inconclusive"),
+       "contradicted if below, otherwise inconclusive", arm="own"),
     _r("adadelta-lr0", "003", "optimizer trajectories",
-       "AdaDelta即使把学习率设置为0,也不会影响,因为有内置的学习率策略",
+       "AdaDelta即使把学习率设置为0，也不会影响，因为有内置的学习率策略",
        "AdaDelta is unaffected even if the learning rate is set to 0 (it has a built-in rate).",
        "003: its own framework's AdaDelta; here paddle.optimizer.Adadelta (numpy copy, parity-tested)",
        "largest parameter move after 10 steps at lr = 0 (and of the textbook rule, which has no rate)",
