@@ -144,7 +144,7 @@ def _grid_notes(s: dict) -> list[str]:
     if at_end:
         out.append(f"{len(at_end)} of {len(ok)} grid points were still improving at epoch {g['max_epochs']} (their "
                    f"best epoch is the last), so more epochs would have raised every number here; the course's grid "
-                   f"went to 20 epochs, which the 20-minute reproduction budget does not allow.\n")
+                   f"went to 20 epochs, which the 40-minute budget of a full reproduction on 2 cores does not allow.\n")
     out.append("The course's own code took the gradient of the *half* squared error (`delta3 = y_pred - y_true`, "
                "divided by the batch size); `NumpyMLP` uses `mean((out - y)^2)`, whose gradient is twice as large, "
                "so a learning rate here equals twice that rate in the course's code. Its grid was lr 0-1, 50-700 "
