@@ -1,9 +1,11 @@
 """Thin helpers for ``notebooks/``: load a results file (or run the experiment ``--quick`` and say so),
 the data-exploration figures, and ``execute_notebooks`` to (re)run the notebook set headless.
 
-Notebooks define no training or plotting logic of their own: they call these
-functions, ``paddle_mnist.plots.common`` and the study plot modules. Like ``plots``,
-every figure is a ``matplotlib.figure.Figure`` built without pyplot.
+Each study notebook first shows the few lines of plain Paddle its section is about
+(from ``paddle_mnist.course.mnist``, editable, trained for a few hundred steps), then
+redraws the reference figures from the results with these functions,
+``paddle_mnist.plots.common`` and the study plot modules. Like ``plots``, every
+figure is a ``matplotlib.figure.Figure`` built without pyplot.
 
 ``PADDLE_MNIST_NOTEBOOK_QUICK=1`` (set by the notebook tests) makes notebooks
 ignore ``reports/results`` and use ``--quick`` results under
