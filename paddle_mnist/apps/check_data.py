@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from paddle_mnist import load_data as reference
+from paddle_mnist.engine.batches import load_data as reference
 from paddle_mnist.apps.check_source import error_text, line
 from paddle_mnist.datafile.store import read_arrays
 

@@ -17,7 +17,7 @@ import random
 
 import numpy as np
 
-from paddle_mnist import load_data as reference_load_data
+from paddle_mnist.engine.batches import load_data as reference_load_data
 from paddle_mnist.apps.check_nets import dropout_rates, forward
 from paddle_mnist.apps.check_source import MODEL_NAMES, build_net, error_text, line, takes_model
 from paddle_mnist.datafile.store import read_arrays

@@ -330,7 +330,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from paddle_mnist.perf.bench import run_bench
+    from paddle_mnist.bench.run import run_bench
 
     if args.what in ("data", "all"):
         from paddle_mnist.datafile.store import read_arrays

@@ -24,7 +24,7 @@ from paddle_mnist.records import read_json
 from paddle_mnist.report.context import source_names
 
 from paddle_mnist.paths import NOTEBOOKS, REPO, RESULTS
-from paddle_mnist.report.format import num  # noqa: F401  (the notebooks call nh.num)
+from paddle_mnist.format import num  # noqa: F401  (the notebooks call nh.num)
 QUICK_ENV = "PADDLE_MNIST_NOTEBOOK_QUICK"
 RUNS_ENV = "PADDLE_MNIST_NOTEBOOK_RUNS"
 SPLIT_SOURCE = {"train": "official training images 1-50,000", "valid": "official training images 50,001-60,000",
@@ -131,7 +131,7 @@ def claims_table(name: str, record: dict, prefix: tuple = ("",), ids=None) -> st
     ``ids``: exactly those claims, every arm they have, whatever their verdict.
     """
     from paddle_mnist.report.claims import evidence, verdict_text
-    from paddle_mnist.report.format import table
+    from paddle_mnist.format import table
     from paddle_mnist.studies.claims import ARM_NAMES, claims_ledger, decided, decided_by
 
     if ids is not None:
@@ -157,7 +157,7 @@ def data_summary(log=print) -> dict:
 
 def split_table(summary: dict) -> str:
     """A markdown table of the splits: images, source, label counts, pixel statistics."""
-    from paddle_mnist.report.format import table
+    from paddle_mnist.format import table
 
     rows = [[m, f"{s['n']:,}", SPLIT_SOURCE.get(m, ""), " ".join(str(c) for c in s["label_counts"]),
              f"{s['pixel_mean']:.4f}", f"{s['pixel_std']:.4f}", f"{s['ink_fraction']:.3f}"]

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from paddle_mnist.format import pct
+
 TRAIN_SIZE = 50_000  # the train split of mnist.json.gz
 
 
@@ -172,7 +174,7 @@ def runs_table(record: dict) -> str:
     for r in record.get("runs", []):
         ckpt = r.get("checkpoint")
         folder = shown(Path(ckpt).parent) if ckpt else r.get("name", "?")
-        rows.append((folder, _pct(r.get("best_valid_acc")), _pct(r.get("test_acc")),
+        rows.append((folder, pct(r.get("best_valid_acc"), none="-"), pct(r.get("test_acc"), none="-"),
                      Path(ckpt).name if ckpt else f"- ({r.get('status', '?')})"))
     headline = (record.get("settings") or {}).get("headline_model")
     return table(("run folder", "best valid", "test acc", "model file"), rows, right=(1, 2)) + \
@@ -189,7 +191,3 @@ def table(header, rows, right=()) -> str:
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
     return "\n".join(line(cells).rstrip() for cells in [tuple(map(str, header)), *rows])
-
-
-def _pct(x) -> str:
-    return "-" if x is None else f"{100 * x:.2f}%"

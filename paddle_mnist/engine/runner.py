@@ -41,7 +41,8 @@ from paddle_mnist.records import (LinkRefused, RunInUse, atomic_write_text, chec
                                   file_lock, own_folder, read_json, run_lock, write_json)
 from paddle_mnist.errors import PaddleMnistError
 from paddle_mnist.perf.env import train_threads
-from paddle_mnist.studies.stats import summarise
+from paddle_mnist.engine.run_stats import summarise
+from paddle_mnist.format import pct
 
 from paddle_mnist.paths import REPORTS, shown
 
@@ -92,6 +93,11 @@ def _copy_headline(exp, runs: list[dict], models_dir: Path, runs_dir: Path, tag:
     return shown(dst)
 
 
+def _run_lock(folder):
+    """``records.run_lock``: in a data-parallel run process 0 holds each lock for every process."""
+    return run_lock(folder, held_elsewhere=not distributed.is_main())
+
+
 def _below(path: Path, root: Path) -> bool:
     try:
         path.relative_to(root)
@@ -119,7 +125,7 @@ def _run_one(job: dict) -> dict:
     from paddle_mnist.engine.fit import fit
 
     cfg, run_dir, vdl_dir = job["config"], Path(job["run_dir"]), Path(job["vdl_dir"])
-    with run_lock(run_dir):
+    with _run_lock(run_dir):
         if not job["resume"] and distributed.is_main():  # process 0 clears; the others share its folders
             clear_run(run_dir)
             clear_logs(vdl_dir, job["root"])
@@ -147,7 +153,7 @@ def _own_run(call) -> dict:
     record made with the same job settings instead of training again."""
     fn, job, run_dir, resume = call
     run_dir, settings = Path(run_dir), json.loads(json.dumps(job, default=str))
-    with run_lock(run_dir):
+    with _run_lock(run_dir):
         if resume:
             try:
                 kept = read_json(run_dir / "record.json")
@@ -191,7 +197,7 @@ def _preflight(jobs: list[dict]) -> None:
             extension_source(job["config"], run_dir)  # a run whose schedule cannot be extended stops here
         if not run_dir.is_dir() and not run_dir.is_symlink():
             continue
-        with run_lock(run_dir):  # a linked run folder or lock: refused before anything is cleared
+        with _run_lock(run_dir):  # a linked run folder or lock: refused before anything is cleared
             if not job["resume"] and distributed.is_main():  # what a fresh start would clear
                 check_clearable(run_dir)
             elif job["resume"]:
@@ -244,7 +250,7 @@ def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, res
              "extra": extra[0] if extra else {}}
             for run_name, label, cfg, *extra in configs]
     own_folder(exp_runs, runs_dir)  # a link anywhere below the runs dir: refused before anything is made
-    with run_lock(exp_runs):  # one command per experiment folder: a second one stops at once
+    with _run_lock(exp_runs):  # one command per experiment folder: a second one stops at once
         _preflight(jobs)
         return _run_jobs(name, jobs, workers, log, on_result)
 
@@ -278,7 +284,7 @@ def _done_with(result: dict, done) -> dict:
 
 
 def _log_result(name: str, r: dict, log) -> None:
-    log(f"[{name}] {r['name']}: {r['status']} valid={_pct(r['best_valid_acc'])} test={_pct(r['test_acc'])}")
+    log(f"[{name}] {r['name']}: {r['status']} valid={pct(r['best_valid_acc'], none='-')} test={pct(r['test_acc'], none='-')}")
 
 
 def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, overrides: dict | None = None,
@@ -365,10 +371,6 @@ def _failed(cfg, exc) -> dict:
     return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "config": cfg.to_dict(),
             "seed": cfg.seed, "history": {"epoch": []}, "best_valid_acc": None, "test_acc": None,
             "seconds": 0.0, "checkpoint": None}
-
-
-def _pct(x) -> str:
-    return "-" if x is None else f"{100 * x:.2f}%"
 
 
 def load_results(name: str, results_dir=None) -> dict:

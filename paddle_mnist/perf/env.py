@@ -45,9 +45,13 @@ def cpu_settings(vendor: str, environ=os.environ) -> dict[str, str]:
     return {k: v for k, v in wanted.items() if k not in environ}
 
 
+ADDED: dict[str, str] = {}  # what ``apply_cpu_settings`` added to this process's environment
+
+
 def apply_cpu_settings() -> dict[str, str]:
     added = cpu_settings(cpu_vendor())
     os.environ.update(added)
+    ADDED.update(added)
     return added
 
 

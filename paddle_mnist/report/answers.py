@@ -10,7 +10,7 @@ definitions the report uses where a term first appears and again in its glossary
 from __future__ import annotations
 
 from paddle_mnist.report.claims import noise_text
-from paddle_mnist.report.format import pct, pm, points
+from paddle_mnist.format import pct, pm, points
 from paddle_mnist.studies.stats import welch_from_summary
 
 GLOSSARY = {

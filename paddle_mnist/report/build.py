@@ -8,7 +8,7 @@ listed by ``sections()`` or ``appendix_sections()``; each
 reads JSON written by the code, draws its figures with ``plots`` and fills its
 prose from those numbers. A missing results file gives a line saying which
 command produces it. Sections take a ``report.context.Context`` and format
-their numbers with ``report.format``; they never import this module.
+their numbers with ``format``; they never import this module.
 
     python -m paddle_mnist report
 """
@@ -22,7 +22,7 @@ from paddle_mnist.records import atomic_write_text
 from paddle_mnist.paths import REPORTS, shown
 from paddle_mnist.report.context import Context
 from paddle_mnist.report.summary import top
-from paddle_mnist.report.format import missing, pct, pm, table  # noqa: F401  (pct, pm: the notebooks import them from here)
+from paddle_mnist.format import missing, pct, pm, table  # noqa: F401  (pct, pm: the notebooks import them from here)
 from paddle_mnist.report.performance import section_performance, section_speed
 from paddle_mnist.report.init import section_init
 from paddle_mnist.report.numpy_nets import section_numpy, section_numpy_environment

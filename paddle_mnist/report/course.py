@@ -9,7 +9,7 @@ is beyond seed noise (Welch 95% interval over seeds, ``studies.claim_rules.compa
 from __future__ import annotations
 
 from paddle_mnist.report.claims import comparison_text, verdict_text
-from paddle_mnist.report.format import num, pm, pct, table
+from paddle_mnist.format import num, pm, pct, table
 from paddle_mnist.studies.claim_rules import compare, per_run, test_acc, valid_loss_rise
 from paddle_mnist.studies.claims import decided_by
 from paddle_mnist.studies.course import part_record

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from paddle_mnist.report.format import abs_points, missing, pct, table
+from paddle_mnist.format import abs_points, missing, pct, table
 from paddle_mnist.report.scratch import NAMES, quick_note
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from paddle_mnist.report.claims import comparison_text, verdict_text
-from paddle_mnist.report.format import abs_points, missing, pct, pm, points, sci, table
-from paddle_mnist.report.format import quick_note
+from paddle_mnist.format import abs_points, missing, pct, pm, points, sci, table
+from paddle_mnist.format import quick_note
 from paddle_mnist.report.scratch import NAMES
 from paddle_mnist.studies.claim_rules import compare, compare_value
 from paddle_mnist.studies.claims import claims_ledger

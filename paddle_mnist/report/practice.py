@@ -11,7 +11,7 @@ beyond seed noise. Figures are drawn by ``plots.practice`` and ``plots.scratch``
 from __future__ import annotations
 
 from paddle_mnist.report.claims import comparison_text, verdict_text
-from paddle_mnist.report.format import missing, num, pct, pm, quick_note, table
+from paddle_mnist.format import missing, num, pct, pm, quick_note, table
 from paddle_mnist.studies.claims import claims_ledger, decided
 from paddle_mnist.studies.stats import mean_std
 

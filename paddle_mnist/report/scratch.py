@@ -9,7 +9,7 @@ numbers in the prose come from the results record (``ctx.load``), figures are dr
 """
 from __future__ import annotations
 
-from paddle_mnist.report.format import missing, quick_note, table
+from paddle_mnist.format import missing, quick_note, table
 
 NAMES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad", "rmsprop": "RMSProp",
          "adam": "Adam"}

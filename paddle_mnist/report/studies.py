@@ -8,7 +8,7 @@ written by ``studies``), and the ledger section from ``report.claims``.
 """
 from __future__ import annotations
 
-from paddle_mnist.report.format import missing, num, pct, pm, points, table
+from paddle_mnist.format import missing, num, pct, pm, points, table
 from paddle_mnist.report.claims import claims_here, comparison_text, noise_text, section_claims
 from paddle_mnist.report.course import course_part
 from paddle_mnist.studies.claim_rules import compare, final_train_loss, per_run, test_acc

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from paddle_mnist.paths import shown
 from paddle_mnist.records import read_json
-from paddle_mnist.report.format import pct, table
+from paddle_mnist.format import pct, table
 
 NOT_RECORDS = ("data", "reproduce", "determinism", "save_restore")  # results files that hold no runs to compare
 

@@ -178,7 +178,7 @@ def adadelta_rate(records, course=False):
 def save_restore(records):
     rec = records.get("save_restore")
     if not rec:
-        return not_measured("save_restore (python -c 'from paddle_mnist.studies.persistence import "
+        return not_measured("save_restore (python -c 'from paddle_mnist.apps.persistence import "
                             "measure_save_restore; measure_save_restore()')")
     m = rec["analysis"]
     c = check(f"largest absolute output difference over {m['n_images']} eval images, exported whole net vs "

@@ -7,7 +7,7 @@ its parameters (``net.state_dict()``). Our safe loader refuses pickled Layers, s
 ``reports/models/mlp.pdparams`` loaded into a freshly built dygraph net. The record
 (``reports/results/save_restore.json``) feeds the claims ledger.
 
-    python -c "from paddle_mnist.studies.persistence import measure_save_restore; print(measure_save_restore())"
+    python -c "from paddle_mnist.apps.persistence import measure_save_restore; print(measure_save_restore())"
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 ``worker_profile`` profiles the engine's per-step work on one case;
 ``worker_eval`` times scoring ``valid`` as ``engine.evaluate`` does it, as one
 kept tensor (1 and 2 threads) and in PyTorch. Both run in fresh processes
-started by ``perf.bench_workers``.
+started by ``bench.workers``.
 
     python -m paddle_mnist bench eval
 """
@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 
-from paddle_mnist.perf.flops import case_name
-from paddle_mnist.perf.measure import mkl_info, train_arrays
+from paddle_mnist.bench.flops import case_name
+from paddle_mnist.bench.measure import mkl_info, train_arrays
 
 
 class _Null:

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from paddle_mnist.paths import MODELS, REPO
-from paddle_mnist.perf.measure import BENCH_DIR, machine, stats
+from paddle_mnist.bench.measure import BENCH_DIR, machine, stats
 from paddle_mnist.records import write_json
 
 

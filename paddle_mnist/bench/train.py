@@ -31,8 +31,8 @@ step (the engine's per-step operations, averaged over several steps) shows
 where the time goes.
 
 This module orchestrates and writes the files; the workers it starts live in
-``perf.bench_workers`` and ``perf.bench_profile``, the FLOP counts in
-``perf.flops``, the shared measurements in ``perf.measure``.
+``bench.workers`` and ``bench.profile``, the FLOP counts in
+``bench.flops``, the shared measurements in ``bench.measure``.
 
     python -m paddle_mnist bench train
 """
@@ -46,9 +46,9 @@ from pathlib import Path
 
 from paddle_mnist.records import write_json
 from paddle_mnist.paths import shown
-from paddle_mnist.perf.bench_workers import _spawn
-from paddle_mnist.perf.flops import SIZES, batch_sizes, case_name
-from paddle_mnist.perf.measure import BENCH_DIR, machine, stats
+from paddle_mnist.bench.workers import _spawn
+from paddle_mnist.bench.flops import SIZES, batch_sizes, case_name
+from paddle_mnist.bench.measure import BENCH_DIR, machine, stats
 
 CASES = (("mlp", 100), ("mlp", 32), ("softmax", 100))
 # goals of issue 7: engine epoch / PyTorch epoch, per case

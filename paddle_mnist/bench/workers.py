@@ -1,11 +1,11 @@
 """The benchmark workers: each runs in a fresh interpreter, measures one thing and prints one marked JSON line.
 
-``_spawn(spec, env_kind)`` starts ``python -c "from paddle_mnist.perf.bench_workers
+``_spawn(spec, env_kind)`` starts ``python -c "from paddle_mnist.bench.workers
 import _worker; _worker()" '<spec>'`` in the environment ``_env_for(env_kind)``
 (Paddle tuned, as installed, one thread, or GEMM on one thread); ``_worker``
 dispatches on ``spec["kind"]`` through ``WORKERS``: ``loop`` (a plain Paddle or
 PyTorch epoch), ``engine`` (``engine.fit``, instrumented from outside), ``gemm``
-(``perf.flops``), ``profile`` and ``eval`` (``perf.bench_profile``).
+(``bench.flops``), ``profile`` and ``eval`` (``bench.profile``).
 
     python -m paddle_mnist bench train
 """
@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from paddle_mnist.perf.bench_profile import worker_eval, worker_profile
-from paddle_mnist.perf.flops import SIZES, batch_sizes, case_name, worker_gemm
-from paddle_mnist.perf.measure import REPO, mkl_info, peak_rss_mb, train_arrays
+from paddle_mnist.bench.profile import worker_eval, worker_profile
+from paddle_mnist.bench.flops import SIZES, batch_sizes, case_name, worker_gemm
+from paddle_mnist.bench.measure import REPO, mkl_info, peak_rss_mb, train_arrays
+from paddle_mnist.perf import env as cpu_env
 
 MARK = "BENCH_RESULT "
 
@@ -31,11 +32,9 @@ MARK = "BENCH_RESULT "
 # ---------------------------------------------------------------- subprocess plumbing
 def _env_for(kind: str) -> dict:
     """The environment of a worker: ``tuned`` (the package's defaults) or ``as_installed`` (Paddle's)."""
-    import paddle_mnist
-
     env = dict(os.environ)
     env.pop("PADDLE_MNIST_TUNED", None)
-    for key in paddle_mnist.CPU_SETTINGS:  # let the worker's own import apply them again
+    for key in cpu_env.ADDED:  # let the worker's own import apply them again
         env.pop(key, None)
     if kind == "as_installed":
         env.pop("MKL_DEBUG_CPU_TYPE", None)
@@ -55,7 +54,7 @@ def _env_summary(env: dict) -> dict:
 
 def _spawn(spec: dict, env_kind: str) -> dict:
     """Run ``_worker(spec)`` in a fresh interpreter; its result dict (the marked last line of stdout)."""
-    code = "from paddle_mnist.perf.bench_workers import _worker; _worker()"
+    code = "from paddle_mnist.bench.workers import _worker; _worker()"
     proc = subprocess.run([sys.executable, "-c", code, json.dumps(spec)], capture_output=True, text=True,
                           cwd=REPO, env=_env_for(env_kind))
     lines = [line for line in proc.stdout.splitlines() if line.startswith(MARK)]

@@ -3,7 +3,7 @@
 ``stats`` (median, min, max of repetitions), ``machine`` (CPU, cores, versions),
 ``peak_rss_mb`` (this process's own peak memory), ``mkl_info`` (the MKL that
 Paddle loads) and ``train_arrays`` (the training split for a benchmark worker),
-shared by ``perf.bench`` (data), ``perf.bench_train`` and its workers.
+shared by ``bench.run`` (data), ``bench.train`` and its workers.
 
     python -m paddle_mnist bench data
 """
