@@ -148,6 +148,22 @@ def test_an_upward_import_is_found(layers, mods, tmp_path):
         "paddle_mnist.engine.fake:4 imports paddle_mnist.apps.cli: layer 8 -> layer 1"]
 
 
+def test_function_level_imports_have_a_reason(mods):
+    sources = {module_name(p): p.read_text() for p in PKG.rglob("*.py")}
+    bad, deferred = unreasoned_imports(mods, sources)
+    print(f"{deferred} function-level imports, each of a heavy dependency its module's '# deferred:' names")
+    assert bad == []
+
+
+def test_a_function_level_import_without_a_reason_is_found():
+    src = "# deferred: paddle (first use)\nimport json\n\ndef f():\n    import paddle\n    import csv\n"
+    bad, deferred = unreasoned_imports({"paddle_mnist.x": ast.parse(src)}, {"paddle_mnist.x": src})
+    assert deferred == 1 and len(bad) == 1 and bad[0].startswith("paddle_mnist.x:6 imports csv")
+    none = "def f():\n    import paddle\n"
+    bad, _ = unreasoned_imports({"paddle_mnist.y": ast.parse(none)}, {"paddle_mnist.y": none})
+    assert bad == ["paddle_mnist.y: 1 function-level import(s) and 0 '# deferred:' comments"]
+
+
 def test_the_command_line_starts_without_paddle():
     """``--help`` and ``list`` stay fast: importing the CLI does not import Paddle."""
     code = "import sys, paddle_mnist.apps.cli; print('paddle' in sys.modules)"

@@ -12,8 +12,14 @@ import os
 import sys
 from pathlib import Path
 
-from paddle_mnist.apps.cli_args import device_name, positive_float, positive_int, seed_list, check_paths
-from paddle_mnist.apps.cli_help import SPLITS, about, set_keys, version
+from paddle_mnist.apps.cli_args import check_paths, check_train, device_name, positive_float, positive_int, seed_list
+from paddle_mnist.apps.cli_help import SPLITS, about, experiments_table, plan_text, set_keys, version
+from paddle_mnist.engine.device import set_device
+from paddle_mnist.records import read_json
+from paddle_mnist.errors import PaddleMnistError
+from paddle_mnist.paths import REPORTS
+from paddle_mnist.apps.dashboard import serve
+# deferred: paddle, numpy (CLI start-up: --help loads neither; each command imports what it runs)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -164,8 +170,6 @@ def _train_args(t) -> None:
 
 
 def cmd_list(args) -> int:
-    from paddle_mnist.apps.cli_help import experiments_table
-
     print(experiments_table())
     return 0
 
@@ -199,10 +203,7 @@ def _overrides(args) -> dict:
 
 
 def cmd_train(args) -> int:
-    from paddle_mnist.apps.cli_args import check_train
     from paddle_mnist.datafile.store import read_arrays
-    from paddle_mnist.engine.device import set_device
-    from paddle_mnist.apps.cli_help import plan_text
     from paddle_mnist.apps.progress import runs_table
     from paddle_mnist.engine.experiment import QUICK, Settings, planned_jobs
     from paddle_mnist.studies import get_experiment, run_experiment
@@ -287,10 +288,6 @@ def cmd_report(args) -> int:
 def _check_results(results_dir) -> None:
     """Every results file a report reads must be a JSON object whose ``runs`` (if any) is a list of run objects and
     ``summary`` (if any) an object: the wrong shape is one line naming the file, not a traceback from the report."""
-    from paddle_mnist.records import read_json
-    from paddle_mnist.errors import PaddleMnistError
-    from paddle_mnist.paths import REPORTS
-
     folder = results_dir if results_dir is not None else REPORTS / "results"
     if folder.exists() and not folder.is_dir():
         raise PaddleMnistError(f"--results-dir {folder}: is a file, not a folder")
@@ -342,8 +339,6 @@ def cmd_bench(args) -> int:
 
 
 def cmd_dashboard(args) -> int:
-    from paddle_mnist.apps.dashboard import serve
-
     return serve(args.runs_dir, args.host, args.port)
 
 
@@ -374,7 +369,6 @@ COMMANDS = {"list": cmd_list, "prepare-data": cmd_prepare, "train": cmd_train, "
 
 def main(argv=None) -> int:
     from paddle_mnist.engine.config import ConfigError
-    from paddle_mnist.errors import PaddleMnistError
 
     try:
         args = build_parser().parse_args(argv)

@@ -11,21 +11,21 @@ import os
 import time
 from pathlib import Path
 
+from paddle_mnist.apps.export import export_headline_models
+from paddle_mnist.apps.progress import Tracker, plan_of, summary_table
+from paddle_mnist.engine.experiment import Settings
+from paddle_mnist.datafile.store import read_arrays, summarize
+from paddle_mnist.engine.device import set_device
+from paddle_mnist.records import write_json
+from paddle_mnist.paths import RESULTS, shown
+from paddle_mnist.report.build import build_report
+from paddle_mnist.studies import EXPERIMENTS, run_experiment
+from paddle_mnist.studies.determinism import check_determinism
+
 
 def reproduce(*, quick: bool = False, runs_dir="runs", device: str = "auto", resume: bool = False,
               workers: int = 1, log=print) -> tuple[Path, list[str]]:
     """Run everything; return the report's path and the names of failed runs."""
-    from paddle_mnist.apps.export import export_headline_models
-    from paddle_mnist.apps.progress import Tracker, plan_of, summary_table
-    from paddle_mnist.engine.experiment import Settings
-    from paddle_mnist.datafile.store import read_arrays, summarize
-    from paddle_mnist.engine.device import set_device
-    from paddle_mnist.records import write_json
-    from paddle_mnist.paths import RESULTS, shown
-    from paddle_mnist.report.build import build_report
-    from paddle_mnist.studies import EXPERIMENTS, run_experiment
-    from paddle_mnist.studies.determinism import check_determinism
-
     read_arrays()
     set_device(device)
     started, failed = time.perf_counter(), []

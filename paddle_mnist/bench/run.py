@@ -25,6 +25,10 @@ import numpy as np
 from paddle_mnist.records import write_json
 from paddle_mnist.paths import shown
 from paddle_mnist.bench.measure import BENCH_DIR, REPO, machine, stats
+from paddle_mnist.engine.batches import load_data
+from paddle_mnist.datafile.store import default_path
+from paddle_mnist.bench.train import bench_eval, bench_train
+from paddle_mnist.bench.apps import bench_apps, bench_predict
 
 
 def assignment_load_data(mode="train", batch_size=100, datafile="data/mnist.json.gz"):
@@ -86,9 +90,6 @@ def warm_first_batch_fresh(path, repeats: int = 7) -> dict:
 
 def bench_data(path=None, repeats: int = 5, assignment_repeats: int = 3, out_dir=BENCH_DIR) -> Path:
     """Assignment-style loader vs ours: load call, one epoch of batches, peak memory; writes data.json."""
-    from paddle_mnist.engine.batches import load_data
-    from paddle_mnist.datafile.store import default_path
-
     path = str(Path(path) if path else default_path())
     res = {"command": "python -m paddle_mnist bench data", "machine": machine(), "data_file": shown(path)}
     # ours, cold: a fresh cache folder per repetition, fresh process
@@ -144,18 +145,12 @@ def run_bench(what: str = "all", repeats: int = 5) -> list[Path]:
     if what in ("data", "all"):
         paths.append(bench_data(repeats=repeats))
     if what in ("train", "eval", "all"):
-        from paddle_mnist.bench.train import bench_eval, bench_train
-
         if what in ("train", "all"):
             paths.append(bench_train(repeats=repeats))
         if what in ("eval", "all"):
             paths.append(bench_eval(repeats=repeats))
     if what in ("apps", "all"):
-        from paddle_mnist.bench.apps import bench_apps
-
         paths.append(bench_apps(rounds=max(1, min(repeats, 3))))
     if what in ("predict", "all"):
-        from paddle_mnist.bench.apps import bench_predict
-
         paths.append(bench_predict())
     return paths

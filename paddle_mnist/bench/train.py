@@ -49,6 +49,7 @@ from paddle_mnist.paths import shown
 from paddle_mnist.bench.workers import _spawn
 from paddle_mnist.bench.flops import SIZES, batch_sizes, case_name
 from paddle_mnist.bench.measure import BENCH_DIR, machine, stats
+from paddle_mnist.datafile.store import read_arrays
 
 CASES = (("mlp", 100), ("mlp", 32), ("softmax", 100))
 # goals of issue 7: engine epoch / PyTorch epoch, per case
@@ -216,8 +217,6 @@ def bench_train(repeats: int = 5, out_dir=BENCH_DIR, *, tiny: bool = False, data
     ``tiny=True`` times only a few batches of each epoch (for tests): the file has
     the same layout, but its figures say nothing about speed.
     """
-    from paddle_mnist.datafile.store import read_arrays
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     max_batches = 4 if tiny else None
@@ -272,8 +271,6 @@ def bench_train(repeats: int = 5, out_dir=BENCH_DIR, *, tiny: bool = False, data
 def bench_eval(repeats: int = 5, out_dir=BENCH_DIR, *, tiny: bool = False, data_path=None,
                include_torch: bool = True, two_threads: bool = True, log=print) -> Path:
     """Scoring ``valid`` (10,000) with the MLP: engine.evaluate vs one kept tensor vs batches of 100; eval.json."""
-    from paddle_mnist.datafile.store import read_arrays
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     n_valid = len(read_arrays(data_path)["valid"][1])

@@ -25,6 +25,12 @@ from paddle_mnist.bench.profile import worker_eval, worker_profile
 from paddle_mnist.bench.flops import SIZES, batch_sizes, case_name, worker_gemm
 from paddle_mnist.bench.measure import REPO, mkl_info, peak_rss_mb, train_arrays
 from paddle_mnist.perf import env as cpu_env
+from paddle_mnist.engine.config import TrainConfig
+from paddle_mnist.engine.losses import get_loss
+from paddle_mnist.perf.tuned import step_kit
+from paddle_mnist.engine.optimizers import build_optimizer
+from paddle_mnist.engine import fit as engine, vdl
+# deferred: paddle, torch (in the worker process that times them; torch is optional)
 
 MARK = "BENCH_RESULT "
 
@@ -81,11 +87,7 @@ def _paddle_loop(model_name: str, batch_size: int, seed: int):
     """A plain Paddle training epoch: the package's model, loss and optimizer, no engine."""
     import paddle
 
-    from paddle_mnist.engine.config import TrainConfig
-    from paddle_mnist.engine.losses import get_loss
-    from paddle_mnist.perf.tuned import step_kit
     from paddle_mnist.engine.nets import build_model
-    from paddle_mnist.engine.optimizers import build_optimizer
 
     paddle.seed(seed)
     cfg = TrainConfig(model=model_name, batch_size=batch_size, seed=seed, device="cpu")
@@ -194,8 +196,6 @@ def _instrument(events: list, marks: list) -> None:
     checkpoint write; ``marks`` the end of each epoch's resume checkpoint.
     """
     from paddle_mnist.engine import loop as core
-    from paddle_mnist.engine import fit as engine
-    from paddle_mnist.engine import vdl
 
     def timed(what, fn):
         def wrapper(*args, **kwargs):
@@ -244,9 +244,6 @@ def worker_engine(spec: dict) -> dict:
     VisualDL epoch logging, ``metrics.csv`` and the checkpoint writes are timed by
     wrapping the engine's module-level helpers.
     """
-    from paddle_mnist.engine import fit as engine
-    from paddle_mnist.engine.config import TrainConfig
-
     events, marks = [], []  # events: (what, t_end, duration)
     _instrument(events, marks)
     model_name, bs = spec["case"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from paddle_mnist.perf.tuned import lean_cross_entropy
+# deferred: paddle (loaded on first use, so importing this module stays light)
 
 
 @dataclass(frozen=True)

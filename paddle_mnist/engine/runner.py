@@ -31,20 +31,27 @@ import sys
 import time
 import traceback
 from pathlib import Path
+import contextlib
+import io
 
 from paddle_mnist.engine import distributed
 from paddle_mnist.engine.config import from_dict
 from paddle_mnist.engine.experiment import Experiment, Settings, Stage, drive, named
 from paddle_mnist.engine.pool import parallel_map
-from paddle_mnist.engine.checkpoint import load_state
+from paddle_mnist.engine.checkpoint import CHECKPOINT, ResumeMismatch, load_state, resume_check, write_model
 from paddle_mnist.records import (LinkRefused, RunInUse, atomic_write_text, check_clearable, clear_logs, clear_run,
                                   file_lock, own_folder, read_json, run_lock, write_json)
-from paddle_mnist.errors import PaddleMnistError
+from paddle_mnist.errors import PaddleMnistError, RefusedFile
 from paddle_mnist.perf.env import train_threads
 from paddle_mnist.engine.run_stats import summarise
 from paddle_mnist.format import pct
 
 from paddle_mnist.paths import REPORTS, shown
+from paddle_mnist.engine.fit import fit
+from paddle_mnist.engine.resume import extension_source, read_summary
+from paddle_mnist.engine.overrides import run_tag, tagged
+from paddle_mnist.engine.vdl import hparam_keys
+# deferred: paddle (loaded on first use, so importing this module stays light)
 
 
 def results_dir_for(quick: bool, runs_dir: Path, record: bool = False) -> Path:
@@ -74,8 +81,6 @@ def _copy_headline(exp, runs: list[dict], models_dir: Path, runs_dir: Path, tag:
     Chosen on ``valid`` only; the same rule as ``headline_variant`` (report and notebooks).
     Only a run's own ``best.pdparams`` in its run folder under ``runs_dir`` is ever copied.
     """
-    from paddle_mnist.engine.checkpoint import write_model
-
     variant = headline_variant(summarise(runs))
     ok = [r for r in runs if r["status"] == "ok" and r.get("checkpoint") and r["variant"] == variant]
     if not ok:
@@ -120,10 +125,6 @@ def _run_one(job: dict) -> dict:
 
     The run folder is locked first, so a second command on the same run stops before touching it.
     """
-    from paddle_mnist.engine.checkpoint import ResumeMismatch
-    from paddle_mnist.errors import RefusedFile
-    from paddle_mnist.engine.fit import fit
-
     cfg, run_dir, vdl_dir = job["config"], Path(job["run_dir"]), Path(job["vdl_dir"])
     with _run_lock(run_dir):
         if not job["resume"] and distributed.is_main():  # process 0 clears; the others share its folders
@@ -186,10 +187,6 @@ def _write_error(run_dir: Path, text: str) -> str:
 
 def _preflight(jobs: list[dict]) -> None:
     """Before any run starts: every run folder free, and ``--resume`` only over the same configs."""
-    from paddle_mnist.engine.checkpoint import resume_check
-    from paddle_mnist.engine.checkpoint import CHECKPOINT
-    from paddle_mnist.engine.resume import extension_source, read_summary
-
     for job in jobs:
         run_dir = Path(job["run_dir"])
         own_folder(job["vdl_dir"], job["root"], make=False)  # a linked VisualDL folder: refused now
@@ -238,8 +235,6 @@ def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, res
     (``engine.overrides.run_tag``) names the overrides in each run's folder and record name; ``on_result(record)``
     is called as each run ends (``apps.progress``).
     """
-    from paddle_mnist.engine.overrides import tagged
-
     configs = [(tagged(c[0], tag), *c[1:]) for c in configs]
     runs_dir = Path(runs_dir)
     exp_runs = runs_dir / ("quick" if quick else "") / name / subdir
@@ -256,8 +251,6 @@ def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, res
 
 
 def _run_jobs(name: str, jobs: list[dict], workers: int, log, on_result) -> list[dict]:
-    from paddle_mnist.engine.vdl import hparam_keys
-
     hparams = hparam_keys()  # the same keys for every run, so runs of different commands compare
     parallel = workers > 1 and len(jobs) > 1
     threads = train_threads(workers if parallel else 1)  # the cores shared among the worker processes
@@ -297,8 +290,6 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
     ``reports/models``; otherwise results and the headline model go under ``runs_dir`` (a try-out).
     ``tag_runs=True`` (``train``) names the runs and the results file after the overrides (``engine.overrides``).
     """
-    from paddle_mnist.engine.overrides import run_tag
-
     s = Settings.resolve(exp, seeds, quick, overrides)
     tag = run_tag(exp, s) if tag_runs else ""
     results_dir = Path(results_dir) if results_dir else results_dir_for(quick, Path(runs_dir), record)
@@ -354,9 +345,6 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
 
 def model_summary(cfg) -> str:
     """The ``paddle.summary`` table of the model a config builds."""
-    import contextlib
-    import io
-
     import paddle
 
     from paddle_mnist.engine.nets import build_model
