@@ -10,9 +10,10 @@ them alike and every ratio is taken from the same run:
   same 784-200-200-10 ReLU net (or 784-10), Adam 1e-3, the same batches in the
   same order (``np.random.RandomState(seed)``, one permutation per epoch, as
   ``engine.fit`` draws them). Skipped with a note when torch is not installed.
-* ``paddle_as_installed`` -- the same plain loop in Paddle with
+* ``paddle_as_installed`` -- the same epoch in Paddle, a plain loop: ``engine.loop.train_epoch`` with the
+  plain pieces (``paddle.to_tensor``, zero-filled gradients) and nothing of ``engine.fit`` around it, with
   ``PADDLE_MNIST_TUNED=0`` and no ``MKL_DEBUG_CPU_TYPE`` (Paddle's defaults).
-* ``paddle_tuned`` -- the same loop with the package's settings (``_env.py``);
+* ``paddle_tuned`` -- the same loop with the package's settings (``perf.env``);
   ``paddle_tuned_2threads`` is that loop after ``core.set_num_threads(2)``.
 * ``engine`` -- the project's own ``engine.fit`` (progress bar, VisualDL,
   checkpoints, ``valid`` scored every epoch) at its defaults (two MKL threads on

@@ -84,27 +84,25 @@ def _worker() -> None:
 
 # ---------------------------------------------------------------- the training workers
 def _paddle_loop(model_name: str, batch_size: int, seed: int):
-    """A plain Paddle training epoch: the package's model, loss and optimizer, no engine."""
+    """A plain Paddle training epoch: the package's model, loss and optimizer, stepped by the engine's own loop
+    (``engine.loop.train_epoch``) with the plain pieces (``paddle.to_tensor`` copies, zero-filled gradients, the
+    loss read with ``float``) and no ``engine.fit`` around it (no evaluation, logging or checkpoints)."""
     import paddle
 
+    from paddle_mnist.engine.loop import train_epoch
     from paddle_mnist.engine.nets import build_model
 
     paddle.seed(seed)
     cfg = TrainConfig(model=model_name, batch_size=batch_size, seed=seed, device="cpu")
     model = build_model(cfg.model, **cfg.model_kwargs())
     opt = build_optimizer(cfg.optimizer, model.parameters(), cfg)
-    loss_fn = step_kit("cpu").loss(get_loss(cfg.loss)).fn  # the engine's (tuned) loss
+    loss = step_kit("cpu").loss(get_loss(cfg.loss))  # the engine's (tuned) loss
 
     def run(x, y, order, n_batches):
         value = float("nan")
-        for k in range(n_batches):
-            idx = order[k * batch_size:(k + 1) * batch_size]
-            out = model(paddle.to_tensor(x[idx]))
-            batch_loss = loss_fn(out, paddle.to_tensor(y[idx]))
-            batch_loss.backward()
-            opt.step()
-            opt.clear_grad()
-            value = float(batch_loss)
+        batches = ((x[idx], y[idx]) for idx in (order[k * batch_size:(k + 1) * batch_size] for k in range(n_batches)))
+        for value, _, _ in train_epoch(model, batches, loss, opt, to_tensor=paddle.to_tensor, value_of=float):
+            pass
         return value
 
     return run
