@@ -206,7 +206,8 @@ def cmd_train(args) -> int:
     from paddle_mnist.datafile.store import read_arrays
     from paddle_mnist.apps.progress import runs_table
     from paddle_mnist.engine.experiment import QUICK, Settings, planned_jobs
-    from paddle_mnist.studies import get_experiment, run_experiment
+    from paddle_mnist.engine.runner import run_experiment
+    from paddle_mnist.studies import get_experiment
 
     exp = get_experiment(args.experiment)
     seeds = args.seeds or ((args.seed,) if args.seed is not None else None)
@@ -229,7 +230,7 @@ def cmd_train(args) -> int:
         return _fail(f"{who} on the first {subset} training images; the data file has {len(arrays['train'][1])}: "
                      f"{how}")
     set_device(args.device or "auto")  # so does a GPU asked of a CPU build
-    record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=overrides,
+    record = run_experiment(exp, settings=s, quick=args.quick,
                             runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume,
                             workers=args.workers, record=args.record, tag_runs=True)
     print(runs_table(record))
