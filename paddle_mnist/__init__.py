@@ -17,6 +17,7 @@ from scratch), ``perf`` and ``apps``; see docs/ARCHITECTURE.md.
 import warnings
 
 from paddle_mnist.perf.env import apply_cpu_settings
+# deferred: numpy, paddle (`import paddle_mnist` loads neither: the course's blocks on first use)
 
 # Paddle warns about a missing ccache (used only to build C++ extensions) on every import.
 warnings.filterwarnings("ignore", message="No ccache found")

@@ -15,6 +15,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+try:
+    from platformdirs import user_data_dir as _platform_data_dir
+except ImportError:  # optional: the XDG default is used without it
+    _platform_data_dir = None
+
 PACKAGE = Path(__file__).resolve().parent
 CHECKOUT = (PACKAGE.parent / "pyproject.toml").is_file() and (PACKAGE.parent / "reports").is_dir()
 REPO = PACKAGE.parent if CHECKOUT else Path.cwd()
@@ -23,12 +28,10 @@ REPO = PACKAGE.parent if CHECKOUT else Path.cwd()
 def user_data_dir() -> Path:
     """``platformdirs.user_data_dir("paddle_mnist")`` if installed, else ``$XDG_DATA_HOME/paddle_mnist``
     (default ``~/.local/share/paddle_mnist``)."""
-    try:
-        from platformdirs import user_data_dir as _user_data_dir
-    except ImportError:
+    if _platform_data_dir is None:
         base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
         return Path(base) / "paddle_mnist"
-    return Path(_user_data_dir("paddle_mnist", appauthor=False))
+    return Path(_platform_data_dir("paddle_mnist", appauthor=False))
 
 
 DATA_FILE = REPO / "data" / "mnist.json.gz" if CHECKOUT else user_data_dir() / "mnist.json.gz"

@@ -171,16 +171,15 @@ def _open_lock(path: Path) -> int:
 
 
 @contextlib.contextmanager
-def run_lock(folder: str | Path):
+def run_lock(folder: str | Path, *, held_elsewhere: bool = False):
     """Hold ``folder/.lock`` exclusively (without waiting) while the block runs; ``RunInUse`` if another process does.
 
-    In a data-parallel run (``train --nproc``) process 0 holds the locks; the other processes share its folders.
+    ``held_elsewhere=True``: another process holds the lock for this one (in a data-parallel run, ``train --nproc``,
+    process 0 holds the locks and the other processes share its folders); the folder is checked, not locked.
     A ``folder`` (or ``.lock``) that is a link is ``LinkRefused`` before anything is made or written.
     """
-    from paddle_mnist.engine.distributed import is_main
-
     folder = own_folder(folder)
-    if not is_main():
+    if held_elsewhere:
         yield
         return
     key = str(folder.resolve())

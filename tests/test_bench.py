@@ -16,8 +16,9 @@ import pytest
 from conftest import REPO, make_splits, write_course_file
 
 from paddle_mnist.perf import env as _env
-from paddle_mnist.perf import bench_train as bt
-from paddle_mnist.perf import bench_workers, flops
+from paddle_mnist.bench import train as bt
+from paddle_mnist.bench import flops
+from paddle_mnist.bench import workers as bench_workers
 from paddle_mnist.report.context import Context
 
 CASES = ["mlp_b100", "mlp_b32", "softmax_b100"]
@@ -188,11 +189,11 @@ def test_peak_rss_is_the_childs_own_not_the_parents():
 
     import numpy as np
 
-    from paddle_mnist.perf.measure import peak_rss_mb
+    from paddle_mnist.bench.measure import peak_rss_mb
 
     ballast = np.ones(400 * 2**20 // 8)  # 400 MB resident in this (parent) process
     assert peak_rss_mb() > 400
-    code = "from paddle_mnist.perf.measure import peak_rss_mb; print(peak_rss_mb())"
+    code = "from paddle_mnist.bench.measure import peak_rss_mb; print(peak_rss_mb())"
     child = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert 0 < child < 200, child
     del ballast

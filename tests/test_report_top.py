@@ -13,7 +13,7 @@ from pathlib import Path
 
 from paddle_mnist.report.answers import GLOSSARY
 from paddle_mnist.report.context import Context, source_names
-from paddle_mnist.report.format import pct, pm
+from paddle_mnist.format import pct, pm
 from paddle_mnist.report.performance import section_speed
 
 REPO = Path(__file__).resolve().parents[1]

@@ -19,9 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import resource
 
 from paddle_mnist.apps.check_source import error_text, find_pieces, load_namespace
 from paddle_mnist.engine.pool import die_with_parent
+from paddle_mnist.apps import check_data, check_nets, check_train
 
 LIMITS = {"load": 60.0, "data": 120.0, "nets": 60.0, "train": 240.0}  # seconds per group
 
@@ -43,8 +45,6 @@ class Worker:
         self.pieces = find_pieces(self.ns, nets=spec.get("net"), loader=spec.get("loader"))
 
     def run(self, group: dict) -> dict:
-        from paddle_mnist.apps import check_data, check_nets, check_train
-
         if group["check"] == "data":
             return check_data.run(self.ns, self.pieces, self.spec)
         if group["check"] == "nets":
@@ -149,8 +149,6 @@ class Isolated:
 
 
 def _limit_memory(gb) -> None:
-    import resource
-
     if gb:
         size = int(gb * 2**30)
         resource.setrlimit(resource.RLIMIT_AS, (size, size))

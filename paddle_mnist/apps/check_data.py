@@ -2,7 +2,7 @@
 
 Runs in the child process of ``check`` (it calls the student's code). Each line compares what the
 student's loader yields with ``datafile.store.read_arrays`` (the file's arrays) and
-``course.data.load_data`` (the reference loader): the generator-function API, shapes and dtypes,
+``engine.batches.load_data`` (the reference loader): the generator-function API, shapes and dtypes,
 values in [0, 1], reshuffling, order, the last short batch, the values themselves and the time.
 
     python -m paddle_mnist check my_solution.py
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from paddle_mnist import load_data as reference
+from paddle_mnist.engine.batches import load_data as reference
 from paddle_mnist.apps.check_source import error_text, line
 from paddle_mnist.datafile.store import read_arrays
 

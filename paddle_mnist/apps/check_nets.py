@@ -14,6 +14,7 @@ import numpy as np
 
 from paddle_mnist.apps.check_source import build_net, error_text, line
 from paddle_mnist.datafile.store import read_arrays
+# deferred: paddle (loaded on first use, so importing this module stays light)
 
 CHECK = "nets"
 COURSE_SIZES = {7850: "784-10", 199210: "784-200-200-10"}

@@ -15,8 +15,10 @@ import inspect
 import json
 import sys
 from pathlib import Path
+import types
 
 from paddle_mnist.errors import PaddleMnistError
+# deferred: paddle (loaded on first use, so importing this module stays light)
 
 MODULE_NAME = "student_solution"
 NOTEBOOK_MARKERS = ("# %%", "# In[", "# coding: utf-8\n\n# In[")
@@ -82,8 +84,6 @@ def _definitions(tree: ast.Module) -> ast.Module:
 
 def load_namespace(path) -> dict:
     """Execute the solution (notebooks: only their definitions) as module ``student_solution``; its globals."""
-    import types
-
     code, _ = read_source(path)
     folder = str(Path(path).resolve().parent)
     if folder not in sys.path:

@@ -17,10 +17,11 @@ import random
 
 import numpy as np
 
-from paddle_mnist import load_data as reference_load_data
+from paddle_mnist.engine.batches import load_data as reference_load_data
 from paddle_mnist.apps.check_nets import dropout_rates, forward
 from paddle_mnist.apps.check_source import MODEL_NAMES, build_net, error_text, line, takes_model
 from paddle_mnist.datafile.store import read_arrays
+# deferred: paddle (loaded on first use, so importing this module stays light)
 
 CHECK = "train"
 OPT_NAMES = ("opt", "optimizer", "optim")

@@ -12,8 +12,14 @@ import os
 import sys
 from pathlib import Path
 
-from paddle_mnist.apps.cli_args import device_name, positive_float, positive_int, seed_list, check_paths
-from paddle_mnist.apps.cli_help import SPLITS, about, set_keys, version
+from paddle_mnist.apps.cli_args import check_paths, check_train, device_name, positive_float, positive_int, seed_list
+from paddle_mnist.apps.cli_help import SPLITS, about, experiments_table, plan_text, set_keys, version
+from paddle_mnist.engine.device import set_device
+from paddle_mnist.records import read_json
+from paddle_mnist.errors import PaddleMnistError
+from paddle_mnist.paths import REPORTS
+from paddle_mnist.apps.dashboard import serve
+# deferred: paddle, numpy (CLI start-up: --help loads neither; each command imports what it runs)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -177,8 +183,6 @@ def _train_args(t) -> None:
 
 
 def cmd_list(args) -> int:
-    from paddle_mnist.apps.cli_help import experiments_table
-
     print(experiments_table())
     return 0
 
@@ -212,13 +216,11 @@ def _overrides(args) -> dict:
 
 
 def cmd_train(args) -> int:
-    from paddle_mnist.apps.cli_args import check_train
     from paddle_mnist.datafile.store import read_arrays
-    from paddle_mnist.engine.device import set_device
-    from paddle_mnist.apps.cli_help import plan_text
     from paddle_mnist.apps.progress import runs_table
     from paddle_mnist.engine.experiment import QUICK, Settings, planned_jobs
-    from paddle_mnist.studies import get_experiment, run_experiment
+    from paddle_mnist.engine.runner import run_experiment
+    from paddle_mnist.studies import get_experiment
 
     exp = get_experiment(args.experiment)
     seeds = args.seeds or ((args.seed,) if args.seed is not None else None)
@@ -241,7 +243,7 @@ def cmd_train(args) -> int:
         return _fail(f"{who} on the first {subset} training images; the data file has {len(arrays['train'][1])}: "
                      f"{how}")
     set_device(args.device or "auto")  # so does a GPU asked of a CPU build
-    record = run_experiment(args.experiment, seeds=seeds, quick=args.quick, overrides=overrides,
+    record = run_experiment(exp, settings=s, quick=args.quick,
                             runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume,
                             workers=args.workers, record=args.record, tag_runs=True)
     print(runs_table(record))
@@ -300,10 +302,6 @@ def cmd_report(args) -> int:
 def _check_results(results_dir) -> None:
     """Every results file a report reads must be a JSON object whose ``runs`` (if any) is a list of run objects and
     ``summary`` (if any) an object: the wrong shape is one line naming the file, not a traceback from the report."""
-    from paddle_mnist.records import read_json
-    from paddle_mnist.errors import PaddleMnistError
-    from paddle_mnist.paths import REPORTS
-
     folder = results_dir if results_dir is not None else REPORTS / "results"
     if folder.exists() and not folder.is_dir():
         raise PaddleMnistError(f"--results-dir {folder}: is a file, not a folder")
@@ -343,7 +341,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from paddle_mnist.perf.bench import run_bench
+    from paddle_mnist.bench.run import run_bench
 
     if args.what in ("data", "all"):
         from paddle_mnist.datafile.store import read_arrays
@@ -355,8 +353,6 @@ def cmd_bench(args) -> int:
 
 
 def cmd_dashboard(args) -> int:
-    from paddle_mnist.apps.dashboard import serve
-
     return serve(args.runs_dir, args.host, args.port)
 
 
@@ -387,7 +383,6 @@ COMMANDS = {"list": cmd_list, "prepare-data": cmd_prepare, "train": cmd_train, "
 
 def main(argv=None) -> int:
     from paddle_mnist.engine.config import ConfigError
-    from paddle_mnist.errors import PaddleMnistError
 
     try:
         args = build_parser().parse_args(argv)

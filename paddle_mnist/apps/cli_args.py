@@ -9,6 +9,10 @@ import argparse
 import os
 from pathlib import Path
 
+from paddle_mnist.errors import ConfigError, PaddleMnistError
+from paddle_mnist.records import check_output_path
+# deferred: numpy, paddle (CLI start-up: --help loads neither)
+
 
 def positive_int(text: str) -> int:
     try:
@@ -44,7 +48,6 @@ def check_train(args, settings, jobs) -> None:
     """``train``'s checks beyond each config's own (``engine.config``), before any run folder is made: one seed
     option, seeds in range, the data file, the batch split over ``--nproc`` processes, the results folder."""
     from paddle_mnist.engine.config import MAX_SEED, check_data_path
-    from paddle_mnist.errors import ConfigError
 
     if args.seed is not None and args.seeds:
         raise ConfigError("give --seed N or --seeds A,B,..., not both")
@@ -64,8 +67,6 @@ def check_train(args, settings, jobs) -> None:
 
 def check_folder(path, option: str) -> None:
     """A folder the program will write into: a folder (or absent) under a writable existing folder."""
-    from paddle_mnist.errors import PaddleMnistError
-
     p = Path(path)
     if p.exists() and not p.is_dir():
         raise PaddleMnistError(f"{option} {path}: is a file, not a folder")
@@ -88,9 +89,6 @@ _WRITTEN = {"prepare-data": "out", "report": "out"}  # commands whose --out is a
 
 def check_paths(args) -> None:
     """Path options given empty are errors (never the default); a written file must not be a folder or a device."""
-    from paddle_mnist.records import check_output_path
-    from paddle_mnist.errors import PaddleMnistError
-
     for name in _PATH_OPTIONS:
         value = getattr(args, name, None)
         if value is not None and not str(value).strip():

@@ -37,8 +37,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+import errno
+import functools
+import os
 
 from paddle_mnist.errors import PaddleMnistError
+from paddle_mnist.engine.pool import die_with_parent
 
 LOGDIR = "vdl"  # relative to the runs folder, which is the server's working directory
 SERVER = Path(__file__).with_name("vdl_server.py")  # VisualDL's own server, its hyper-parameter metrics rounded
@@ -73,8 +77,6 @@ _ANY = ("0.0.0.0", "::", "")
 def check_bind(host: str, port: int) -> None:
     """A ``PaddleMnistError`` saying what is wrong unless a server can listen on ``host:port`` now:
     a port out of range, a host that does not resolve or is not this machine's, or a port in use."""
-    import errno
-
     if not 1 <= int(port) <= 65535:
         raise PaddleMnistError(f"--port {port}: out of range (1-65535)")
     try:
@@ -131,10 +133,6 @@ def start_dashboard(runs_dir="runs", host: str = "127.0.0.1", port: int = 8040, 
 
     ``log`` is a file object for the server's output (default: discarded).
     """
-    import functools
-    import os
-
-    from paddle_mnist.engine.pool import die_with_parent
 
     runs_dir = Path(runs_dir)
     check_bind(host, port)

@@ -26,11 +26,15 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+import errno
 
 import numpy as np
 
 from paddle_mnist.errors import PaddleMnistError
 from paddle_mnist.paths import MODELS
+from paddle_mnist.apps.model_arg import open_model, resolve_model
+from paddle_mnist.apps.predict import preprocess_image
+# deferred: flask, werkzeug, PIL (the web demo's server, only when it serves)
 
 STATIC = Path(__file__).resolve().parent / "demo_static"
 DEFAULT_MODEL_DIR = MODELS / "inference"
@@ -56,8 +60,6 @@ class UploadError(PaddleMnistError):
 def load_models(models=None, device: str | None = None) -> dict:
     """``{name: apps.model_arg.Runnable}`` for each of ``models`` (default: the exported ``mlp`` and ``softmax``
     under ``reports/models/inference``); two models of one name are told apart by a suffix."""
-    from paddle_mnist.apps.model_arg import open_model, resolve_model
-
     given = list(models) if models else [DEFAULT_MODEL_DIR / name for name in DEMO_MODELS]
     refs = [resolve_model(m) for m in given]  # every argument checked before any model is loaded
     out = {}
@@ -78,8 +80,6 @@ def decoded_bytes(width: int, height: int, mode: str) -> int:
 def preprocess_bytes(data: bytes) -> np.ndarray:
     """An uploaded image's bytes -> float32 [784] via ``predict.preprocess_image``; ``UploadError`` if unusable."""
     from PIL import Image
-
-    from paddle_mnist.apps.predict import preprocess_image
 
     if not data:
         raise UploadError("empty upload: no image data received")
@@ -184,8 +184,6 @@ def network_warning(host: str) -> str | None:
 def _listen(host: str, port: int):
     """A listening socket on ``host:port``; a port out of range, a host that is not an address of this
     machine or a port in use is a one-line error."""
-    import errno
-
     if not 0 <= int(port) <= 65535:
         raise PaddleMnistError(f"--port {port}: out of range (1-65535)")
     try:

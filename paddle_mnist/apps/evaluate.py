@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from paddle_mnist.apps.model_arg import open_model, resolve_model
+from paddle_mnist.datafile.store import read_arrays
+from paddle_mnist.engine.vdl import confusion_matrix
+from paddle_mnist.errors import PaddleMnistError
+
 SPLITS = ("valid", "eval")
 
 
@@ -19,11 +24,6 @@ def evaluate_model(model, split: str = "valid", data_path=None, device: str | No
 
     A model without 10 outputs is refused in one line before the split is read.
     """
-    from paddle_mnist.apps.model_arg import open_model, resolve_model
-    from paddle_mnist.datafile.store import read_arrays
-    from paddle_mnist.engine.vdl import confusion_matrix
-    from paddle_mnist.errors import PaddleMnistError
-
     if split not in SPLITS:
         raise PaddleMnistError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
     runnable = open_model(resolve_model(model), device)

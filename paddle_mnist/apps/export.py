@@ -40,8 +40,11 @@ from pathlib import Path
 import numpy as np
 
 from paddle_mnist.errors import PaddleMnistError
-from paddle_mnist.paths import MODELS, REPO
+from paddle_mnist.paths import MODELS, REPO, REPORTS
 from paddle_mnist.schema import Const, Either, Int, ListOf, Num, check
+from paddle_mnist.engine.checkpoint import _read_sidecar, load_model, model_paths as _model_paths
+from paddle_mnist.records import read_json, write_json
+# deferred: paddle (loaded on first use, so importing this module stays light)
 PREFIX = "inference"  # inference.json, inference.pdiparams, inference.meta.json
 META_SUFFIX = ".meta.json"
 DEFAULT_EXPORT_ROOT = Path("runs") / "export"            # user runs: runs/export/<name>
@@ -84,8 +87,6 @@ def repo_relative(path) -> str:
 
 def default_out_dir(model_path) -> Path:
     """``runs/export/<name>`` where ``<name>`` is the model file's stem (``mlp`` for ``mlp.pdparams``)."""
-    from paddle_mnist.engine.checkpoint import model_paths as _model_paths
-
     return DEFAULT_EXPORT_ROOT / _model_paths(model_path)[0].stem
 
 
@@ -135,10 +136,6 @@ def export_model(model_path, out_dir, info: dict | None = None) -> Path:
     holds files but no export of this program raise ``PaddleMnistError`` before
     anything is written. The files of a previous export in ``out_dir`` are replaced.
     """
-    from paddle_mnist.engine.checkpoint import _read_sidecar, load_model
-    from paddle_mnist.engine.checkpoint import model_paths as _model_paths
-    from paddle_mnist.records import read_json, write_json
-
     out_dir = Path(out_dir)
     _check_out_dir(out_dir)
     import paddle
@@ -180,8 +177,6 @@ def export_model(model_path, out_dir, info: dict | None = None) -> Path:
 def export_headline_models() -> list[Path]:
     """Export ``reports/models/{mlp,softmax}.pdparams`` into ``reports/models/inference/{mlp,softmax}/``
     (under the working folder when installed: never into the package)."""
-    from paddle_mnist.paths import REPORTS
-
     root = REPORTS / "models"
     return [export_model(root / f"{name}.pdparams", root / "inference" / name) for name in ("mlp", "softmax")]
 

@@ -25,6 +25,11 @@ import numpy as np
 
 from paddle_mnist.errors import PaddleMnistError
 from paddle_mnist.paths import MODELS
+from paddle_mnist.engine.checkpoint import load_model, model_paths, _read_sidecar
+from paddle_mnist.apps.export import DEFAULT_EXPORT_ROOT, InferenceModel, read_meta, export_model
+from paddle_mnist.records import read_json
+from paddle_mnist.engine.device import set_device
+# deferred: paddle (loaded on first use, so importing this module stays light)
 
 META = "inference.meta.json"
 RUN_WEIGHTS = "best.pdparams"
@@ -79,8 +84,6 @@ def resolve_model(given=None, *, default: str = "mlp", engine: str | None = None
     ``engine``: ``"inference"`` wants an exported folder, ``"dygraph"`` a model file, ``None`` either.
     ``exports=False`` (``export`` itself) refuses an exported folder.
     """
-    from paddle_mnist.engine.checkpoint import model_paths
-
     text = default if given is None else str(given)
     if not text.strip():
         raise PaddleMnistError("--model is empty; give a name (mlp, softmax), a run folder or a model file")
@@ -101,8 +104,6 @@ def resolve_model(given=None, *, default: str = "mlp", engine: str | None = None
 
 
 def _check_engine(ref: ModelRef, engine: str | None, exports: bool) -> None:
-    from paddle_mnist.apps.export import DEFAULT_EXPORT_ROOT
-
     if ref.kind == "export" and not exports:
         raise PaddleMnistError(f"{ref.path}: is already an exported model; give the run folder, .pdparams file "
                                "or name it was exported from")
@@ -119,10 +120,6 @@ def describe(ref: ModelRef) -> dict:
     """What a model file says of itself: its sidecar ``X.json``, or for a run's ``best.pdparams`` the
     ``{"model", "model_kwargs", "loss", "experiment", "run", "test_acc"}`` its ``config.json`` and
     ``summary.json`` give (an exported folder: its meta's ``source.info``)."""
-    from paddle_mnist.apps.export import read_meta
-    from paddle_mnist.engine.checkpoint import _read_sidecar, model_paths
-    from paddle_mnist.records import read_json
-
     if ref.kind == "export":
         info = (read_meta(ref.path).get("source") or {}).get("info")
         return info if isinstance(info, dict) else {}
@@ -162,8 +159,6 @@ def use_device(requested: str | None, ref: ModelRef) -> str:
 
     An exported model runs through ``paddle.inference`` on the CPU: asking it for a GPU is refused.
     """
-    from paddle_mnist.engine.device import set_device
-
     if ref.kind == "export":
         if requested not in (None, "auto", "cpu"):
             raise PaddleMnistError(f"--device {requested}: exported models ({ref.path}) run on the CPU here; use "
@@ -200,14 +195,10 @@ def open_model(ref: ModelRef, device: str | None = None) -> Runnable:
     use_device(device, ref)
     info = describe(ref)
     if ref.kind == "export":
-        from paddle_mnist.apps.export import InferenceModel
-
         model = InferenceModel(ref.path)
         runnable = Runnable(ref, info, model.logits, model.meta["output"]["kind"])
     else:
         import paddle
-
-        from paddle_mnist.engine.checkpoint import load_model
 
         net = load_model(ref.path)
 
@@ -225,8 +216,6 @@ def export_given(given=None, out_dir=None, device: str | None = None) -> Path:
     """``export --model GIVEN``: resolve ``given`` (a name, a run folder or a model file; not an export), put
     Paddle on ``device`` and export it into ``out_dir`` (default ``runs/export/<name>``) with its description
     (a run folder's: its config, experiment, run and test accuracy). Returns the meta file's path."""
-    from paddle_mnist.apps.export import DEFAULT_EXPORT_ROOT, export_model
-
     ref = resolve_model(given, exports=False)
     out = Path(out_dir) if out_dir is not None else DEFAULT_EXPORT_ROOT / ref.name
     use_device(device, ref)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+import argparse
 
 import numpy as np
 
@@ -26,7 +27,14 @@ from paddle_mnist.records import read_json
 from paddle_mnist.report.context import source_names
 
 from paddle_mnist.paths import NOTEBOOKS, REPO, RESULTS
-from paddle_mnist.report.format import num  # noqa: F401  (the notebooks call nh.num)
+from paddle_mnist.format import num  # noqa: F401  (the notebooks call nh.num)
+from paddle_mnist.engine.runner import headline_variant, results_dir_for
+from paddle_mnist.studies import run_experiment
+from paddle_mnist.report.claims import evidence, verdict_text
+from paddle_mnist.format import table
+from paddle_mnist.studies.claims import ARM_NAMES, claims_ledger, decided, decided_by
+from paddle_mnist.datafile.store import read_arrays, summarize
+# deferred: nbformat, nbclient, jupytext (only when notebooks are built or run)
 QUICK_ENV = "PADDLE_MNIST_NOTEBOOK_QUICK"
 RUNS_ENV = "PADDLE_MNIST_NOTEBOOK_RUNS"
 SPLIT_SOURCE = {"train": "official training images 1-50,000", "valid": "official training images 50,001-60,000",
@@ -60,9 +68,6 @@ def results_or_quick(name: str, *, fresh: bool = False, needs: str | None = None
     (unless ``fresh``) or trained now with ``runner.run_experiment(name, quick=True)``.
     Always says which.
     """
-    from paddle_mnist.engine.runner import results_dir_for
-    from paddle_mnist.studies import run_experiment
-
     if not in_quick_mode():
         path = RESULTS / f"{name}.json"
         record = source_names(read_json(path)) if path.is_file() else None  # older prose named sources as seeds
@@ -101,8 +106,6 @@ def settings_note(record: dict, epochs: bool = True) -> str:
 
 def headline(record: dict) -> tuple[str, dict]:
     """The variant with the best mean ``valid`` accuracy (never ``eval``) and its summary row."""
-    from paddle_mnist.engine.runner import headline_variant
-
     best = headline_variant(record["summary"])
     return best, record["summary"][best]
 
@@ -132,10 +135,6 @@ def claims_table(name: str, record: dict, prefix: tuple = ("",), ids=None) -> st
     ``prefix``: only claims whose id starts with one of these (the course record decides three sections' claims);
     ``ids``: exactly those claims, every arm they have, whatever their verdict.
     """
-    from paddle_mnist.report.claims import evidence, verdict_text
-    from paddle_mnist.report.format import table
-    from paddle_mnist.studies.claims import ARM_NAMES, claims_ledger, decided, decided_by
-
     if ids is not None:
         chosen = [(c, a, v) for c, a, v in decided(claims_ledger({name: record})) if c["id"] in ids]
     else:
@@ -147,8 +146,6 @@ def claims_table(name: str, record: dict, prefix: tuple = ("",), ids=None) -> st
 
 def data_summary(log=print) -> dict:
     """``reports/results/data.json`` when it exists (not in quick mode), else ``data.summarize()``."""
-    from paddle_mnist.datafile.store import summarize
-
     path = RESULTS / "data.json"
     if path.is_file() and not in_quick_mode():
         log(f"data: summary from {_shown(path)}")
@@ -159,8 +156,6 @@ def data_summary(log=print) -> dict:
 
 def split_table(summary: dict) -> str:
     """A markdown table of the splits: images, source, label counts, pixel statistics."""
-    from paddle_mnist.report.format import table
-
     rows = [[m, f"{s['n']:,}", SPLIT_SOURCE.get(m, ""), " ".join(str(c) for c in s["label_counts"]),
              f"{s['pixel_mean']:.4f}", f"{s['pixel_std']:.4f}", f"{s['ink_fraction']:.3f}"]
             for m, s in summary["splits"].items()]
@@ -178,8 +173,6 @@ def balance_facts(summary: dict, split: str = "train") -> dict:
 
 # ------------------------------------------------------------------ data-exploration figures
 def _arrays(arrays):
-    from paddle_mnist.datafile.store import read_arrays
-
     return arrays if arrays is not None else read_arrays()
 
 
@@ -317,8 +310,6 @@ def _keep_cell_ids(nb, ipynb: Path) -> None:
 
 def main(argv=None) -> int:
     """``python -m paddle_mnist.apps.notebooks [--quick] [--runs DIR] [NN_name ...]``: re-execute notebooks."""
-    import argparse
-
     p = argparse.ArgumentParser(prog="python -m paddle_mnist.apps.notebooks",
                                 description="Execute notebooks/NN_*.py headless and save the paired .ipynb with "
                                             "outputs (from reports/results; --quick runs where a file is missing).")

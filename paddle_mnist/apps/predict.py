@@ -32,6 +32,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+import stat
 
 import numpy as np
 
@@ -40,6 +41,9 @@ from paddle_mnist.engine.checkpoint import model_paths, save_model  # noqa: F401
 from paddle_mnist.errors import PaddleMnistError
 
 from paddle_mnist.paths import MODELS
+from paddle_mnist.apps.model_arg import open_model, resolve_model
+from paddle_mnist.records import atomic_write_bytes
+# deferred: PIL (image files, only when one is read)
 
 DEFAULT_MODEL = MODELS / "mlp.pdparams"
 TRAIN_HINT = "python -m paddle_mnist train mlp"
@@ -59,8 +63,6 @@ MAX_PIXELS = 40_000_000  # images over 40 megapixels are refused before their pi
 
 def _check_file(path: Path) -> None:
     """Refuse what is not a regular file (a FIFO would block, a device never ends) before opening it."""
-    import stat
-
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -307,8 +309,6 @@ def predict_images(paths, model=None, engine: str | None = None, device: str | N
 
 def _probabilities(batch: np.ndarray, model, engine: str | None, device: str | None = None) -> np.ndarray:
     """[N, 10] class probabilities of preprocessed images (``apps.model_arg``: one way to load any model)."""
-    from paddle_mnist.apps.model_arg import open_model, resolve_model
-
     return open_model(resolve_model(model, engine=engine), device).probabilities(batch)
 
 
@@ -336,8 +336,6 @@ def predict_each(paths, model=None, engine: str | None = None, save_input=None,
     others are still classified. ``save_input``: a folder for the 28x28 PNGs the model sees (``<name>.28x28.png``).
     The model is resolved (a bad ``--model`` is one line) before any image is read.
     """
-    from paddle_mnist.apps.model_arg import open_model, resolve_model
-
     ref = resolve_model(model, engine=engine)
     paths, good, errors, vectors = [str(p) for p in paths], [], {}, []
     for path in paths:
@@ -359,8 +357,6 @@ def _save_inputs(paths, vectors, folder: Path) -> None:
     """Each 28x28 input as ``folder/<name>.28x28.png``, written atomically (a temporary file renamed over it:
     a full disk leaves no empty PNG); a name that is a link is refused before anything is written."""
     from PIL import Image
-
-    from paddle_mnist.records import atomic_write_bytes
 
     names = []
     for i, path in enumerate(paths):

@@ -15,6 +15,13 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from collections import Counter
+
+from paddle_mnist.format import pct
+from paddle_mnist.engine.experiment import planned_jobs
+from paddle_mnist.studies.claims import ARM_NAMES, RESULT_NAMES, claims_ledger, decided
+from paddle_mnist.engine.runner import headline_variant
+from paddle_mnist.paths import shown
 
 TRAIN_SIZE = 50_000  # the train split of mnist.json.gz
 
@@ -111,8 +118,6 @@ class Tracker:
 
 def plan_of(experiments, settings_for) -> dict:
     """``{name: [Planned per run]}`` from each experiment's dry-run plan."""
-    from paddle_mnist.engine.experiment import planned_jobs
-
     return {exp.name: [Planned(job.name, run_kind(job.config, exp.name), planned_steps(job.config))
                        for _, job in planned_jobs(exp, settings_for(exp))] for exp in experiments}
 
@@ -135,9 +140,6 @@ def summary_table(records: dict, wall: float, where: dict) -> str:
 
 def verdict_tally(records: dict) -> str:
     """``as the source ran it: 7 reproduced, ...; done right: ...`` over the claims these records decide."""
-    from collections import Counter
-
-    from paddle_mnist.studies.claims import ARM_NAMES, RESULT_NAMES, claims_ledger, decided
 
     studies = {n: records[n] for n in RESULT_NAMES if records.get(n)}
     if not studies:
@@ -151,8 +153,6 @@ def verdict_tally(records: dict) -> str:
 
 
 def _headline(rec: dict) -> str:
-    from paddle_mnist.engine.runner import headline_variant
-
     variant = headline_variant(rec.get("summary") or {})
     runs = [r for r in rec.get("runs", []) if r.get("best_valid_acc") is not None
             and (variant is None or r.get("variant") == variant)]
@@ -166,13 +166,11 @@ def _headline(rec: dict) -> str:
 
 def runs_table(record: dict) -> str:
     """``train``'s closing table: each run's folder, best valid and test accuracy, and its model file."""
-    from paddle_mnist.paths import shown
-
     rows = []
     for r in record.get("runs", []):
         ckpt = r.get("checkpoint")
         folder = shown(Path(ckpt).parent) if ckpt else r.get("name", "?")
-        rows.append((folder, _pct(r.get("best_valid_acc")), _pct(r.get("test_acc")),
+        rows.append((folder, pct(r.get("best_valid_acc"), none="-"), pct(r.get("test_acc"), none="-"),
                      Path(ckpt).name if ckpt else f"- ({r.get('status', '?')})"))
     headline = (record.get("settings") or {}).get("headline_model")
     return table(("run folder", "best valid", "test acc", "model file"), rows, right=(1, 2)) + \
@@ -189,7 +187,3 @@ def table(header, rows, right=()) -> str:
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
     return "\n".join(line(cells).rstrip() for cells in [tuple(map(str, header)), *rows])
-
-
-def _pct(x) -> str:
-    return "-" if x is None else f"{100 * x:.2f}%"

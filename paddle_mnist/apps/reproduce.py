@@ -12,6 +12,17 @@ import os
 import time
 from pathlib import Path
 
+from paddle_mnist.apps.export import export_headline_models
+from paddle_mnist.apps.progress import Tracker, plan_of, summary_table
+from paddle_mnist.engine.experiment import Settings
+from paddle_mnist.datafile.store import read_arrays, summarize
+from paddle_mnist.engine.device import set_device
+from paddle_mnist.records import read_json, write_json
+from paddle_mnist.paths import RESULTS, shown
+from paddle_mnist.report.build import build_report
+from paddle_mnist.studies import EXPERIMENTS, run_experiment
+from paddle_mnist.studies.determinism import check_determinism
+
 
 def only_names(text: str, known) -> list[str]:
     """``--only``'s ``EXP[,EXP]`` as a list in the registry's order; ``ValueError`` (one line) for an unknown name."""
@@ -26,8 +37,6 @@ def only_names(text: str, known) -> list[str]:
 def _timings(results_dir: Path, quick: bool, names: list[str], seconds: dict, wall: float) -> dict:
     """``reproduce.json``: a full run's record, or with ``--only`` the last full one with the named studies' seconds
     updated (its total stays the full run's; ``last_only`` says what was rerun)."""
-    from paddle_mnist.records import read_json
-
     path = results_dir / "reproduce.json"
     if names is None or not path.is_file():
         return {"quick": quick, "wall_seconds": wall, "experiments": list(seconds), "experiment_seconds": seconds,
@@ -41,17 +50,6 @@ def _timings(results_dir: Path, quick: bool, names: list[str], seconds: dict, wa
 def reproduce(*, quick: bool = False, runs_dir="runs", device: str = "auto", resume: bool = False,
               workers: int = 1, only: list[str] | None = None, log=print) -> tuple[Path, list[str]]:
     """Run everything (or the experiments in ``only``); return the report's path and the names of failed runs."""
-    from paddle_mnist.apps.export import export_headline_models
-    from paddle_mnist.apps.progress import Tracker, plan_of, summary_table
-    from paddle_mnist.engine.experiment import Settings
-    from paddle_mnist.datafile.store import read_arrays, summarize
-    from paddle_mnist.engine.device import set_device
-    from paddle_mnist.records import write_json
-    from paddle_mnist.paths import RESULTS, shown
-    from paddle_mnist.report.build import build_report
-    from paddle_mnist.studies import EXPERIMENTS, run_experiment
-    from paddle_mnist.studies.determinism import check_determinism
-
     names = list(EXPERIMENTS) if only is None else only_names(",".join(only), list(EXPERIMENTS))
     read_arrays()
     set_device(device)

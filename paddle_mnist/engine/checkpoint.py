@@ -19,8 +19,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+import tempfile
 
 from paddle_mnist.errors import PaddleMnistError
+from paddle_mnist.engine.safe_load import safe_load, safe_save
+from paddle_mnist.records import atomic_write_bytes, read_json, write_json
+from paddle_mnist.engine.config import ConfigError, from_dict
+# deferred: paddle (loaded on first use, so importing this module stays light)
 
 CHECKPOINT = "checkpoint.pdckpt"  # a run folder's resume checkpoint
 
@@ -95,8 +100,6 @@ def resume_check(saved: dict | None, current: dict, where) -> int | None:
 
 def save_state(obj, path) -> None:
     """A state dict or checkpoint to ``path``: tensors as numpy arrays, atomically (``safe_load.safe_save``)."""
-    from paddle_mnist.engine.safe_load import safe_save
-
     try:
         safe_save(obj, path)
     except PaddleMnistError as exc:  # a full or read-only disk stays an OSError, so the command stops on it
@@ -110,8 +113,6 @@ def load_state(path):
     """What ``save_state`` (or ``paddle.save``) wrote, read with the allow-list unpickler: a file that names
     anything but arrays and plain containers is refused (``RefusedFile``) before any of it runs; a corrupted
     one is a one-line error."""
-    from paddle_mnist.engine.safe_load import safe_load
-
     return safe_load(path)
 
 
@@ -122,10 +123,7 @@ def write_model(weights: Path, dst: Path, cfg, info: dict) -> Path:
     ``cfg`` builds (keys and shapes) before any of them is written: a planted payload or foreign weights stop
     here (one line), nothing copied.
     """
-    import tempfile
-
     from paddle_mnist.engine.nets import build_model
-    from paddle_mnist.records import atomic_write_bytes, write_json
 
     data = Path(weights).read_bytes()
     with tempfile.NamedTemporaryFile(prefix="paddle_mnist-check-", suffix=".pdparams") as private:
@@ -160,8 +158,6 @@ def save_model(model, model_name: str, model_kwargs: dict | None, path) -> Path:
 
     Both files are written atomically (complete or absent). Returns the ``.pdparams`` path.
     """
-    from paddle_mnist.records import write_json
-
     params, sidecar = model_paths(path)
     save_state(model.state_dict(), params)
     write_json(sidecar, {"model": model_name, "model_kwargs": dict(model_kwargs or {})})
@@ -170,7 +166,6 @@ def save_model(model, model_name: str, model_kwargs: dict | None, path) -> Path:
 
 def _read_sidecar(sidecar: Path) -> tuple[str, dict]:
     from paddle_mnist.engine.nets import MODELS
-    from paddle_mnist.records import read_json
 
     run_config = sidecar.parent / "config.json"
     if not sidecar.is_file() and sidecar.name == "best.json" and run_config.is_file():
@@ -217,9 +212,6 @@ def _check_size(sidecar: Path, name: str, kwargs: dict) -> None:
 
 def _from_run_config(path: Path) -> tuple[str, dict]:
     """The model a run folder's ``config.json`` describes (its ``best.pdparams`` has no sidecar)."""
-    from paddle_mnist.engine.config import ConfigError, from_dict
-    from paddle_mnist.records import read_json
-
     try:
         cfg = from_dict(read_json(path)["config"])
     except (KeyError, TypeError, ValueError, RecursionError, ConfigError) as exc:

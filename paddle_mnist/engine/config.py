@@ -17,6 +17,7 @@ from pathlib import Path
 from dataclasses import dataclass, fields
 
 from paddle_mnist.errors import ConfigError
+from paddle_mnist.engine.losses import LOSSES
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class TrainConfig:
         check_values(self)
 
     def model_kwargs(self) -> dict:
-        """Keyword arguments for ``models.build_model(self.model, ...)``."""
+        """Keyword arguments for ``engine.nets.build_model(self.model, ...)``."""
         kwargs = {"double_softmax": self.double_softmax, "init": self.init}
         if self.model == "mlp":
             kwargs.update(hidden=tuple(self.hidden), activation=self.activation, dropout=self.dropout,
@@ -106,8 +107,6 @@ def check_values(cfg: TrainConfig) -> None:
 
 def _check_output(cfg: TrainConfig) -> None:
     """One output for the regression loss; at least one per class for the others (a softmax model has 10)."""
-    from paddle_mnist.engine.losses import LOSSES
-
     want = LOSSES[cfg.loss].out_features if cfg.loss in LOSSES else CLASSES
     if cfg.model != "mlp":
         return

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from paddle_mnist.errors import PaddleMnistError
+# deferred: paddle (loaded on first use, so importing this module stays light)
 
 
 def choose_device(requested: str, compiled_with_cuda: bool, gpu_count: int) -> str:

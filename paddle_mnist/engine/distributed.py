@@ -36,10 +36,16 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+import ctypes
+import signal
+import fcntl
+import struct
 
 import numpy as np
 
 from paddle_mnist.errors import PaddleMnistError
+from paddle_mnist.paths import REPO
+# deferred: paddle (loaded on first use, so importing this module stays light)
 
 _READY = {"init": False}
 
@@ -60,9 +66,6 @@ def is_main() -> bool:
 
 def die_with_parent() -> None:
     """In a launched process: be killed when the launcher dies (Linux ``PR_SET_PDEATHSIG``), so no orphan trains on."""
-    import ctypes
-    import signal
-
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):
@@ -117,8 +120,6 @@ USER_NAMED_HOST = ("PADDLE_MASTER", "PADDLE_NNODES", "MASTER_ADDR")  # a multi-n
 def launch_command(train_args: list[str], nproc: int, log_dir: Path, device: str = "auto",
                    environ=None) -> tuple[list[str], dict, bool]:
     """``(command, environment, private network)`` that runs ``train <train_args>`` in ``nproc`` processes."""
-    from paddle_mnist.paths import REPO
-
     if nproc < 2:
         raise PaddleMnistError("--nproc needs at least 2 processes (1 is a plain run)")
     env = dict(os.environ if environ is None else environ)
@@ -176,10 +177,6 @@ def _free(port: int) -> bool:
 def private_network() -> None:
     """Move this (single-threaded, about to exec) process into new user and network namespaces whose only
     interface is loopback, keeping its user and group ids; ``OSError`` where the system refuses."""
-    import ctypes
-    import fcntl
-    import struct
-
     uid, gid = os.getuid(), os.getgid()
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     if libc.unshare(0x10000000 | 0x40000000) != 0:  # CLONE_NEWUSER | CLONE_NEWNET

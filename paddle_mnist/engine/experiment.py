@@ -21,6 +21,7 @@ from typing import Callable
 
 from paddle_mnist.engine.config import TrainConfig
 from paddle_mnist.errors import ConfigError
+from paddle_mnist.engine.overrides import run_name
 
 QUICK = {"epochs": 2, "train_subset": 5000, "valid_subset": 2000}
 
@@ -169,8 +170,6 @@ def placeholder(job: Job) -> dict:
 
 def named(exp: Experiment, s: Settings, stage: Stage) -> list:
     """``stage``'s jobs named as ``train`` names its run folders (``engine.overrides.run_name``: from each config)."""
-    from paddle_mnist.engine.overrides import run_name
-
     if stage.fn is not None:
         return list(stage.jobs)
     return [dataclasses.replace(j, name=run_name(exp, s, j.name, j.config)) for j in stage.jobs]

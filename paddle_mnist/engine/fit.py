@@ -22,12 +22,22 @@ import numpy as np
 
 from paddle_mnist.datafile.store import read_arrays
 from paddle_mnist.engine import distributed
-from paddle_mnist.engine.checkpoint import CHECKPOINT, load_state, save_state
+from paddle_mnist.engine.checkpoint import (CHECKPOINT, KEYS_STRUCTURED, load_state, optimizer_state_in, save_state,
+                                            optimizer_state_out)
 from paddle_mnist.engine.resume import resume_state
 from paddle_mnist.engine.config import TrainConfig
 from paddle_mnist.engine.epoch_line import EpochLine
 from paddle_mnist.records import run_lock, write_csv, write_json
 from paddle_mnist.errors import PaddleMnistError
+from paddle_mnist.engine.batches import load_data
+from paddle_mnist.engine.losses import get_loss
+from paddle_mnist.engine.device import set_device
+from paddle_mnist.engine.optimizers import build_optimizer
+from paddle_mnist.perf.env import train_threads
+from paddle_mnist.perf.tuned import step_kit
+from paddle_mnist.engine.vdl import RunLogger
+from paddle_mnist.engine.safe_load import plain_to_rng_state
+# deferred: paddle (loaded on first use, so importing this module stays light)
 
 METRIC_COLUMNS = ["epoch", "train_loss", "train_acc", "valid_loss", "valid_acc", "lr", "seconds"]
 HISTORY_KEYS = METRIC_COLUMNS
@@ -76,13 +86,7 @@ def setup(config: TrainConfig, threads: int | None) -> Run:
     """Device, threads, seed, then model, loss, optimizer and data, in that order (the seed fixes the weights)."""
     import paddle
 
-    from paddle_mnist.engine.batches import load_data
-    from paddle_mnist.engine.losses import get_loss
     from paddle_mnist.engine.nets import build_model
-    from paddle_mnist.engine.device import set_device
-    from paddle_mnist.engine.optimizers import build_optimizer
-    from paddle_mnist.perf.env import train_threads
-    from paddle_mnist.perf.tuned import step_kit
 
     device = set_device(config.device)
     threads = train_threads() if threads == 0 else threads
@@ -114,8 +118,6 @@ def setup(config: TrainConfig, threads: int | None) -> Run:
 
 def restore(run: Run, state: dict, where) -> Progress:
     """Model, optimizer (renamed to this process's parameters), history, record and RNG states."""
-    from paddle_mnist.engine.checkpoint import KEYS_STRUCTURED, optimizer_state_in
-
     run.model.set_state_dict(state["model"])
     run.opt.set_state_dict(optimizer_state_in(state["optimizer"], run.model,
                                               state.get("optimizer_keys") == KEYS_STRUCTURED, where))
@@ -167,8 +169,6 @@ def train_one_epoch(run: Run, p: Progress, epoch: int, logger, show) -> dict | N
 def end_epoch(run: Run, p: Progress, row: dict, run_dir: Path, logger) -> None:
     """History, learning-rate schedule, best weights, metrics.csv and the resume checkpoint."""
     import paddle
-
-    from paddle_mnist.engine.checkpoint import KEYS_STRUCTURED, optimizer_state_out
 
     for k in HISTORY_KEYS:
         p.history[k].append(row[k])
@@ -257,8 +257,6 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
 
 
 def _train(config, run_dir: Path, state, experiment, vdl_dir, progress, threads, hparams) -> dict:
-    from paddle_mnist.engine.vdl import RunLogger
-
     run = setup(config, threads)
     run.name = f"{experiment}/{run_dir.name}" if experiment else run_dir.name
     p = restore(run, state, run_dir / CHECKPOINT) if state is not None else Progress()
@@ -276,8 +274,6 @@ def _train(config, run_dir: Path, state, experiment, vdl_dir, progress, threads,
 
 def _fit_elsewhere(config, run_dir: Path, *, resume: bool, threads) -> dict:
     """A data-parallel process other than 0: the same decision and steps, its files in a scratch folder."""
-    from paddle_mnist.engine.vdl import RunLogger
-
     state, done = resume_state(config, run_dir) if resume else (None, None)  # as process 0 decides
     if done is not None:
         return done
@@ -297,8 +293,6 @@ def _rng_state():
 
 def _set_rng_state(state) -> None:
     import paddle
-
-    from paddle_mnist.engine.safe_load import plain_to_rng_state
 
     random.setstate(_tuples(state["random"]))
     np.random.set_state(tuple(state["numpy"]))

@@ -8,6 +8,9 @@ parameters) called without Paddle's per-step Python bookkeeping; same numbers.
 """
 from __future__ import annotations
 
+from paddle_mnist.perf.tuned import adam_class
+# deferred: paddle (loaded on first use, so importing this module stays light)
+
 
 def _wd(cfg):
     return cfg.weight_decay or None
@@ -46,8 +49,6 @@ def rmsprop(params, cfg, lr):
 
 
 def adam(params, cfg, lr):
-    from paddle_mnist.perf.tuned import adam_class
-
     return adam_class()(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
 
 

@@ -21,6 +21,9 @@ from pathlib import Path
 
 from paddle_mnist.engine.config import TrainConfig, _hints
 from paddle_mnist.errors import ConfigError
+from paddle_mnist.engine.losses import LOSSES
+from paddle_mnist.engine.optimizers import OPTIMIZERS, SCHEDULES
+# deferred: paddle (loaded on first use, so importing this module stays light)
 
 # settings that change how a run is run or logged, not what it learns: never part of a run's name
 UNNAMED = ("device", "log_every", "histograms", "seed")
@@ -125,9 +128,7 @@ def merge(file_settings: dict, sets: dict, flags: dict) -> dict:
 
 def _choices() -> dict:
     """The named settings and their registries (models, losses, optimizers, ...)."""
-    from paddle_mnist.engine.losses import LOSSES
     from paddle_mnist.engine.nets import ACTIVATIONS, INITIALIZERS, MODELS
-    from paddle_mnist.engine.optimizers import OPTIMIZERS, SCHEDULES
 
     return {"model": list(MODELS), "loss": list(LOSSES), "optimizer": list(OPTIMIZERS),
             "activation": list(ACTIVATIONS), "init": list(INITIALIZERS), "lr_schedule": list(SCHEDULES)}

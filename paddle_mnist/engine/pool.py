@@ -15,6 +15,11 @@ import contextlib
 import os
 import signal
 import sys
+import ctypes
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+from paddle_mnist.perf.numpy_pin import openblas_libraries
 
 _PR_SET_PDEATHSIG = 1
 
@@ -24,7 +29,6 @@ def die_with_parent(parent_pid: int | None = None) -> None:
     ``preexec_fn``); if the parent ``parent_pid`` is already gone, exit now. Elsewhere: nothing."""
     if not sys.platform.startswith("linux"):
         return
-    import ctypes
 
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
@@ -71,9 +75,6 @@ _OPENBLAS_CALLS = (("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num
 
 def _openblas_handles() -> list:
     """``(set_num_threads, get_num_threads)`` of every OpenBLAS library loaded in this process (Linux)."""
-    import ctypes
-
-    from paddle_mnist.perf.numpy_pin import openblas_libraries
 
     handles = []
     for path in openblas_libraries():
@@ -123,8 +124,6 @@ def parallel_map(fn, jobs: list, workers: int = 1, on_done=None, env: dict | Non
     if env is None and (workers <= 1 or len(jobs) <= 1):
         with blas_threads(1):
             return [_done(fn(job), on_done) for job in jobs]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
     n = max(1, min(workers, len(jobs)))
     with child_env({**SINGLE_THREAD, **(env or {})}), \

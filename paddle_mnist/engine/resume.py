@@ -15,11 +15,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from paddle_mnist.engine.checkpoint import CHECKPOINT, load_state
+from paddle_mnist.engine.checkpoint import CHECKPOINT, ResumeMismatch, load_state, resume_check, save_state
 from paddle_mnist.engine.config import TrainConfig
 from paddle_mnist.errors import PaddleMnistError
 from paddle_mnist.records import read_json
 from paddle_mnist.schema import Const, Either, Int, ListOf, Num, SchemaError, check
+from paddle_mnist.engine import distributed
 
 
 _LOSS = Either(None, Num(finite=False))  # NaN or infinite once a run diverged
@@ -61,8 +62,6 @@ def read_summary(run_dir: Path) -> dict | None:
 
 def resume_state(config: TrainConfig, run_dir: Path):
     """``(checkpoint state or None, finished record or None)`` for ``--resume``; a changed config is an error."""
-    from paddle_mnist.engine.checkpoint import ResumeMismatch, resume_check
-
     done = read_summary(run_dir)
     ckpt = run_dir / CHECKPOINT
     state = load_state(ckpt) if ckpt.is_file() else None
@@ -97,8 +96,6 @@ def extension_source(config: TrainConfig, run_dir: Path) -> Path | None:
     (``sgd-epochs2-seed0``), so ``--resume --epochs 3`` finds ``sgd-epochs2-seed0`` and writes
     ``sgd-epochs3-seed0``, leaving the 2-epoch run as it was. Only a constant learning rate extends: a schedule
     over the epoch count (cosine) would change its horizon, so that is a ``ResumeMismatch``."""
-    from paddle_mnist.engine.checkpoint import ResumeMismatch
-
     run_dir = Path(run_dir)
     if (run_dir / "summary.json").is_file() or (run_dir / CHECKPOINT).is_file() or not run_dir.parent.is_dir():
         return None
@@ -124,9 +121,6 @@ def extension_source(config: TrainConfig, run_dir: Path) -> Path | None:
 
 def _extended(source: Path, run_dir: Path) -> dict:
     """``source``'s checkpoint, to continue in ``run_dir``, with its best weights copied there (checked loads)."""
-    from paddle_mnist.engine import distributed
-    from paddle_mnist.engine.checkpoint import ResumeMismatch, save_state
-
     state = load_state(source / CHECKPOINT)
     if not isinstance(state, dict) or "record" not in state or not isinstance(state.get("epoch"), int):
         raise ResumeMismatch(f"{source / CHECKPOINT}: not a resume checkpoint; rerun without --resume")

@@ -31,19 +31,27 @@ import sys
 import time
 import traceback
 from pathlib import Path
+import contextlib
+import io
 
 from paddle_mnist.engine import distributed
 from paddle_mnist.engine.config import from_dict
 from paddle_mnist.engine.experiment import Experiment, Settings, Stage, drive, named
 from paddle_mnist.engine.pool import parallel_map
-from paddle_mnist.engine.checkpoint import load_state
+from paddle_mnist.engine.checkpoint import CHECKPOINT, ResumeMismatch, load_state, resume_check, write_model
 from paddle_mnist.records import (LinkRefused, RunInUse, atomic_write_text, check_clearable, clear_logs, clear_run,
                                   file_lock, own_folder, read_json, run_lock, write_json)
-from paddle_mnist.errors import PaddleMnistError
+from paddle_mnist.errors import PaddleMnistError, RefusedFile
 from paddle_mnist.perf.env import train_threads
-from paddle_mnist.studies.stats import summarise
+from paddle_mnist.engine.run_stats import summarise
+from paddle_mnist.format import pct
 
 from paddle_mnist.paths import REPORTS, shown
+from paddle_mnist.engine.fit import fit
+from paddle_mnist.engine.resume import extension_source, read_summary
+from paddle_mnist.engine.overrides import run_tag, tagged
+from paddle_mnist.engine.vdl import hparam_keys
+# deferred: paddle (loaded on first use, so importing this module stays light)
 
 
 def results_dir_for(quick: bool, runs_dir: Path, record: bool = False) -> Path:
@@ -73,8 +81,6 @@ def _copy_headline(exp, runs: list[dict], models_dir: Path, runs_dir: Path, tag:
     Chosen on ``valid`` only; the same rule as ``headline_variant`` (report and notebooks).
     Only a run's own ``best.pdparams`` in its run folder under ``runs_dir`` is ever copied.
     """
-    from paddle_mnist.engine.checkpoint import write_model
-
     variant = headline_variant(summarise(runs))
     ok = [r for r in runs if r["status"] == "ok" and r.get("checkpoint") and r["variant"] == variant]
     if not ok:
@@ -90,6 +96,11 @@ def _copy_headline(exp, runs: list[dict], models_dir: Path, runs_dir: Path, tag:
                 {"experiment": exp.name, "variant": variant, "run": best["name"],
                  "best_valid_acc": best["best_valid_acc"], "test_acc": best["test_acc"]})
     return shown(dst)
+
+
+def _run_lock(folder):
+    """``records.run_lock``: in a data-parallel run process 0 holds each lock for every process."""
+    return run_lock(folder, held_elsewhere=not distributed.is_main())
 
 
 def _below(path: Path, root: Path) -> bool:
@@ -114,12 +125,8 @@ def _run_one(job: dict) -> dict:
 
     The run folder is locked first, so a second command on the same run stops before touching it.
     """
-    from paddle_mnist.engine.checkpoint import ResumeMismatch
-    from paddle_mnist.errors import RefusedFile
-    from paddle_mnist.engine.fit import fit
-
     cfg, run_dir, vdl_dir = job["config"], Path(job["run_dir"]), Path(job["vdl_dir"])
-    with run_lock(run_dir):
+    with _run_lock(run_dir):
         if not job["resume"] and distributed.is_main():  # process 0 clears; the others share its folders
             clear_run(run_dir)
             clear_logs(vdl_dir, job["root"])
@@ -147,7 +154,7 @@ def _own_run(call) -> dict:
     record made with the same job settings instead of training again."""
     fn, job, run_dir, resume = call
     run_dir, settings = Path(run_dir), json.loads(json.dumps(job, default=str))
-    with run_lock(run_dir):
+    with _run_lock(run_dir):
         if resume:
             try:
                 kept = read_json(run_dir / "record.json")
@@ -180,10 +187,6 @@ def _write_error(run_dir: Path, text: str) -> str:
 
 def _preflight(jobs: list[dict]) -> None:
     """Before any run starts: every run folder free, and ``--resume`` only over the same configs."""
-    from paddle_mnist.engine.checkpoint import resume_check
-    from paddle_mnist.engine.checkpoint import CHECKPOINT
-    from paddle_mnist.engine.resume import extension_source, read_summary
-
     for job in jobs:
         run_dir = Path(job["run_dir"])
         own_folder(job["vdl_dir"], job["root"], make=False)  # a linked VisualDL folder: refused now
@@ -191,7 +194,7 @@ def _preflight(jobs: list[dict]) -> None:
             extension_source(job["config"], run_dir)  # a run whose schedule cannot be extended stops here
         if not run_dir.is_dir() and not run_dir.is_symlink():
             continue
-        with run_lock(run_dir):  # a linked run folder or lock: refused before anything is cleared
+        with _run_lock(run_dir):  # a linked run folder or lock: refused before anything is cleared
             if not job["resume"] and distributed.is_main():  # what a fresh start would clear
                 check_clearable(run_dir)
             elif job["resume"]:
@@ -232,8 +235,6 @@ def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, res
     (``engine.overrides.run_tag``) names the overrides in each run's folder and record name; ``on_result(record)``
     is called as each run ends (``apps.progress``).
     """
-    from paddle_mnist.engine.overrides import tagged
-
     configs = [(tagged(c[0], tag), *c[1:]) for c in configs]
     runs_dir = Path(runs_dir)
     exp_runs = runs_dir / ("quick" if quick else "") / name / subdir
@@ -244,14 +245,12 @@ def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, res
              "extra": extra[0] if extra else {}}
             for run_name, label, cfg, *extra in configs]
     own_folder(exp_runs, runs_dir)  # a link anywhere below the runs dir: refused before anything is made
-    with run_lock(exp_runs):  # one command per experiment folder: a second one stops at once
+    with _run_lock(exp_runs):  # one command per experiment folder: a second one stops at once
         _preflight(jobs)
         return _run_jobs(name, jobs, workers, log, on_result)
 
 
 def _run_jobs(name: str, jobs: list[dict], workers: int, log, on_result) -> list[dict]:
-    from paddle_mnist.engine.vdl import hparam_keys
-
     hparams = hparam_keys()  # the same keys for every run, so runs of different commands compare
     parallel = workers > 1 and len(jobs) > 1
     threads = train_threads(workers if parallel else 1)  # the cores shared among the worker processes
@@ -278,22 +277,23 @@ def _done_with(result: dict, done) -> dict:
 
 
 def _log_result(name: str, r: dict, log) -> None:
-    log(f"[{name}] {r['name']}: {r['status']} valid={_pct(r['best_valid_acc'])} test={_pct(r['test_acc'])}")
+    log(f"[{name}] {r['name']}: {r['status']} valid={pct(r['best_valid_acc'], none='-')} test={pct(r['test_acc'], none='-')}")
 
 
 def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, overrides: dict | None = None,
                    runs_dir="runs", results_dir=None, models_dir=None, resume: bool = False,
                    progress: bool | None = None, workers: int = 1, log=print, record: bool = False,
-                   on_result=None, tag_runs: bool = False) -> dict:
+                   on_result=None, tag_runs: bool = False, settings: Settings | None = None) -> dict:
     """Run every stage of ``exp.plan``; write and return its results record (``paddle_mnist.studies`` names them).
+
+    ``settings``: the ``Settings`` the caller resolved already (``train`` checks and plans with them first);
+    otherwise they are resolved here from ``seeds``, ``quick`` and ``overrides``.
 
     ``record=True`` (``reproduce``, ``train --record``) writes the reference ``reports/results`` and
     ``reports/models``; otherwise results and the headline model go under ``runs_dir`` (a try-out).
     ``tag_runs=True`` (``train``) names the runs and the results file after the overrides (``engine.overrides``).
     """
-    from paddle_mnist.engine.overrides import run_tag
-
-    s = Settings.resolve(exp, seeds, quick, overrides)
+    s = settings if settings is not None else Settings.resolve(exp, seeds, quick, overrides)
     tag = run_tag(exp, s) if tag_runs else ""
     results_dir = Path(results_dir) if results_dir else results_dir_for(quick, Path(runs_dir), record)
     models_dir = Path(models_dir) if models_dir else (None if quick else results_dir.parent / "models")
@@ -348,9 +348,6 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
 
 def model_summary(cfg) -> str:
     """The ``paddle.summary`` table of the model a config builds."""
-    import contextlib
-    import io
-
     import paddle
 
     from paddle_mnist.engine.nets import build_model
@@ -365,10 +362,6 @@ def _failed(cfg, exc) -> dict:
     return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "config": cfg.to_dict(),
             "seed": cfg.seed, "history": {"epoch": []}, "best_valid_acc": None, "test_acc": None,
             "seconds": 0.0, "checkpoint": None}
-
-
-def _pct(x) -> str:
-    return "-" if x is None else f"{100 * x:.2f}%"
 
 
 def load_results(name: str, results_dir=None) -> dict:

@@ -36,11 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
-from paddle_mnist.engine.pickle_scan import MAX_DEPTH, MAX_OBJECTS, NOT_PLAIN as _NOT_PLAIN, Refused as _Refused
-from paddle_mnist.engine.pickle_scan import check_build as _check_build, checked_dtype as _checked_dtype
-from paddle_mnist.engine.pickle_scan import checked_reconstruct as _checked_reconstruct, printable as _printable, scan
+from paddle_mnist.engine.pickle_scan import (MAX_DEPTH, MAX_OBJECTS, NOT_PLAIN as _NOT_PLAIN, Refused as _Refused, check_build as _check_build, checked_dtype as _checked_dtype, checked_reconstruct as _checked_reconstruct, printable as _printable, scan)
 from paddle_mnist.errors import PaddleMnistError, RefusedFile
 from paddle_mnist.records import atomic_write_bytes
+# deferred: paddle (loaded on first use, so importing this module stays light)
 
 NAME_TABLE = "StructuredToParameterName@@"  # paddle.save's {key: tensor name} table of a state dict
 BIG_PARAM_INFO = "UnpackBigParamInfor@@"  # paddle.save's record of >1 GiB arrays split into slices

@@ -18,7 +18,14 @@ misclassified test digits are labelled matplotlib figures.
 """
 from __future__ import annotations
 
+from dataclasses import fields
+from pathlib import Path
+import time
+
 import numpy as np
+
+from paddle_mnist.engine.config import TrainConfig
+# deferred: paddle, visualdl, matplotlib (only when a run logs)
 
 # per-epoch tags; ``train/loss`` itself is logged every ``log_every`` steps
 METRIC_TAGS = {"train_loss": "train/epoch_loss", "train_acc": "train/acc", "valid_loss": "valid/loss",
@@ -34,9 +41,6 @@ NO_HIDDEN_LAYER = ("hidden", "activation", "dropout_after")  # settings a softma
 
 def hparam_keys() -> list[str]:
     """Every ``TrainConfig`` field but the plumbing: the hyperparameters every run logs, in the config's order."""
-    from dataclasses import fields
-
-    from paddle_mnist.engine.config import TrainConfig
 
     return [f.name for f in fields(TrainConfig) if f.name not in PLUMBING]
 
@@ -115,8 +119,6 @@ def digit_grid(images: np.ndarray, captions=(), cols: int = 8) -> np.ndarray:
 
 def display_name(logdir) -> str:
     """The run's name on the dashboard: its folder under ``vdl/`` (``mlp/adam-seed0``, ``quick-mlp/adam-seed0``)."""
-    from pathlib import Path
-
     parts = Path(logdir).parts
     below = [i for i, part in enumerate(parts) if part == "vdl"]
     return "/".join(parts[below[-1] + 1:] if below and below[-1] + 1 < len(parts) else parts[-2:])
@@ -202,8 +204,6 @@ def pr_counts(labels, scores, thresholds: int = 50) -> dict:
 
 def _add_pr_curve(writer, tag: str, labels, scores, step: int) -> None:
     """``LogWriter.add_pr_curve`` without its ``np.float`` (gone in numpy 2): the counts, then the raw record."""
-    import time
-
     from visualdl.component.base_component import pr_curve_raw
 
     c = pr_counts(labels, scores)

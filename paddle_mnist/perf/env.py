@@ -14,6 +14,9 @@ off. ``train_threads`` picks the MKL thread count of a training process.
 from __future__ import annotations
 
 import os
+import ctypes
+
+from paddle_mnist.errors import PaddleMnistError
 
 
 def cpu_vendor(cpuinfo: str | None = None) -> str:
@@ -45,9 +48,13 @@ def cpu_settings(vendor: str, environ=os.environ) -> dict[str, str]:
     return {k: v for k, v in wanted.items() if k not in environ}
 
 
+ADDED: dict[str, str] = {}  # what ``apply_cpu_settings`` added to this process's environment
+
+
 def apply_cpu_settings() -> dict[str, str]:
     added = cpu_settings(cpu_vendor())
     os.environ.update(added)
+    ADDED.update(added)
     return added
 
 
@@ -64,8 +71,6 @@ def train_threads(workers: int = 1, cpu_count: int | None = None, environ=os.env
     chosen = environ.get("PADDLE_MNIST_THREADS", "").strip()
     if chosen:
         if not chosen.isdigit() or int(chosen) < 1:
-            from paddle_mnist.errors import PaddleMnistError
-
             raise PaddleMnistError(f"PADDLE_MNIST_THREADS={chosen!r}: expected a positive integer")
         return int(chosen)
     if not tuned_enabled(environ) or environ.get("MKL_NUM_THREADS"):
@@ -89,8 +94,6 @@ def keep_freed_memory() -> bool:
     if _MALLOC_TUNED:
         return True
     try:
-        import ctypes
-
         libc = ctypes.CDLL("libc.so.6")
         # M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3 (malloc.h)
         _MALLOC_TUNED = bool(libc.mallopt(-1, 256 * 1024 * 1024)) and bool(libc.mallopt(-3, 32 * 1024 * 1024))

@@ -23,6 +23,8 @@ through ctypes, numpy's active SIMD features), so a record can show the pin took
 from __future__ import annotations
 
 import os
+import ctypes
+# deferred: numpy (its SIMD pin must be set before numpy loads; read here only to report it)
 
 CORETYPE = "Haswell"
 THREADS = "1"
@@ -87,8 +89,6 @@ def openblas_libraries() -> list[str]:
 
 def openblas_info(path: str) -> dict | None:
     """``{library, core, threads, config}`` of one loaded OpenBLAS, through ctypes; ``None`` if it is not one."""
-    import ctypes
-
     try:
         lib = ctypes.CDLL(path)
     except OSError:

@@ -19,10 +19,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from typing import Callable
+import functools
 
 import numpy as np
 
 from paddle_mnist.perf.env import tuned_enabled
+# deferred: paddle (loaded on first use, so importing this module stays light)
 
 
 def as_tensor(a, share: bool = True):
@@ -65,8 +67,6 @@ def adam_class():
     Both run Paddle's fused ``merged_adam_`` kernel (``use_multi_tensor=True``), whose
     rounding the results carry; the per-parameter kernel rounds differently in the last bits.
     """
-    import functools
-
     import paddle
 
     if not tuned_enabled():
@@ -85,11 +85,9 @@ class StepKit:
     tuned: bool
 
     def loss(self, loss):
-        """``loss`` with the lean cross entropy when tuned (the same bits)."""
-        from paddle_mnist.engine.losses import cross_entropy
-
-        if self.tuned and loss.fn is cross_entropy:
-            return dataclasses.replace(loss, fn=lean_cross_entropy)
+        """``loss`` (an ``engine.losses.Loss``) with its lean form when tuned (the same bits)."""
+        if self.tuned and loss.lean is not None:
+            return dataclasses.replace(loss, fn=loss.lean)
         return loss
 
 

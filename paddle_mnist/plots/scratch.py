@@ -1,6 +1,6 @@
 """Figures of the ``numpy``, ``trajectories`` and ``init`` experiments, drawn from their results records.
 
-Same conventions as ``plots.py``: each function returns a
+Same conventions as ``plots.studies``: each function returns a
 ``matplotlib.figure.Figure`` built without pyplot and saves it when ``out`` is
 given; nothing is retrained (the activation-function figure needs no record).
 
@@ -11,6 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from paddle_mnist.plots.common import COLORS, new_figure, save
+from paddle_mnist.scratch.trajectories import saddle_loss
+from paddle_mnist.studies.init import INIT_LABELS
+from paddle_mnist.studies.numpy_nets import SOURCE_004_CURVES, SOURCE_004_ITERATIONS
+# deferred: matplotlib (only when a figure is drawn)
 
 ACTIVATION_FUNCTIONS = ("relu", "sigmoid", "tanh", "softplus")
 
@@ -81,8 +85,6 @@ def plot_trajectories(record: dict, out=None):
 
 def plot_saddle(record: dict, out=None):
     """SGD and Momentum paths near the saddle of z = x² + y⁴/4 − y²/2, and their distance from it per step."""
-    from paddle_mnist.scratch.trajectories import saddle_loss
-
     sad = record.get("saddle") or {"runs": [], "settings": {"radius": 0.5}}
     fig, (a1, a2) = new_figure(2, 1, size=(4.8, 3.6))
     xs, ys = np.meshgrid(np.linspace(-1.1, 1.1, 221), np.linspace(-1.3, 1.3, 261))
@@ -119,8 +121,6 @@ def _circle(radius: float):
 # --------------------------------------------------------------------- init
 def plot_init_histograms(record: dict, out=None):
     """Rows: activations; columns: initialisations; every hidden layer's activation histogram at init."""
-    from paddle_mnist.studies.init import INIT_LABELS
-
     hists = record["histograms"]
     acts = list(hists)
     inits = list(hists[acts[0]])
@@ -156,8 +156,6 @@ def plot_init_histograms(record: dict, out=None):
 
 def plot_init_accuracy(record: dict, out=None):
     """Valid accuracy after the short budget: one panel per optimizer, bars per (activation, init)."""
-    from paddle_mnist.studies.init import INIT_LABELS
-
     runs = record["runs"]
     opts = list(dict.fromkeys(r["optimizer"] for r in runs))
     acts = list(dict.fromkeys(r["activation"] for r in runs))
@@ -199,8 +197,6 @@ def plot_numpy_optimizers(record: dict, out=None):
 
     The valid-error panel also shows source 004's printed test error (thin dotted, same colour).
     """
-    from paddle_mnist.studies.numpy_nets import SOURCE_004_CURVES, SOURCE_004_ITERATIONS
-
     fig, (a1, a2) = new_figure(2, size=(6.0, 4.2))
     groups = {}
     for r in record["runs"]:

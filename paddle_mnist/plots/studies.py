@@ -15,6 +15,7 @@ import numpy as np
 from paddle_mnist.plots.common import COLORS, band, new_figure, runs_of, save, variants_of
 from paddle_mnist.studies.loss import DOUBLE_SOFTMAX_FLOOR
 from paddle_mnist.studies.stats import THRESHOLDS
+# deferred: matplotlib (only when a figure is drawn)
 
 LOSS_NAMES = {"cross_entropy": "cross entropy", "square_error_onehot": "squared error (softmax vs one-hot)",
               "square_error_regression": "squared error (digit value)"}

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from paddle_mnist.plots.common import COLORS, new_figure, save
+# deferred: matplotlib (only when a figure is drawn)
 
 
 def plot_tryouts(runs: list[tuple[str, dict]], out=None):

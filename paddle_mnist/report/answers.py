@@ -10,9 +10,11 @@ definitions the report uses where a term first appears and again in its glossary
 from __future__ import annotations
 
 from paddle_mnist.report.claims import noise_text
-from paddle_mnist.report.format import pct, pm, points
+from paddle_mnist.format import pct, pm, points
 from paddle_mnist.studies.claim_rules import NUMPY_LR_TO_SOURCE
 from paddle_mnist.studies.stats import welch_from_summary
+from paddle_mnist.engine.runner import headline_variant
+from paddle_mnist.studies.loss import DOUBLE_SOFTMAX_FLOOR
 
 GLOSSARY = {
     "seed": "A *seed* is the random seed that fixes a run's initial weights and batch order; each result is the mean "
@@ -57,8 +59,6 @@ def _seeds(n: int) -> str:
 
 
 def _accuracy(ctx, see) -> str | None:
-    from paddle_mnist.engine.runner import headline_variant
-
     sm, ml = ctx.load("softmax"), ctx.load("mlp")
     if not sm or not ml:
         return None
@@ -168,8 +168,6 @@ def _hidden(ctx, see, ledger) -> str | None:
 
 
 def _course(ctx, see) -> str | None:
-    from paddle_mnist.studies.loss import DOUBLE_SOFTMAX_FLOOR
-
     rec = ctx.load("course")
     a = (rec or {}).get("analysis", {}).get("loss", {})
     ds, lg = a.get("double_softmax"), a.get("logits")

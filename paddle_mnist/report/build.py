@@ -8,7 +8,7 @@ listed by ``sections()`` or ``appendix_sections()``; each
 reads JSON written by the code, draws its figures with ``plots`` and fills its
 prose from those numbers. A missing results file gives a line saying which
 command produces it. Sections take a ``report.context.Context`` and format
-their numbers with ``report.format``; they never import this module.
+their numbers with ``format``; they never import this module.
 
     python -m paddle_mnist report
 """
@@ -22,14 +22,19 @@ from paddle_mnist.records import atomic_write_text
 from paddle_mnist.paths import REPORTS, shown
 from paddle_mnist.report.context import Context
 from paddle_mnist.report.summary import top
-from paddle_mnist.report.format import missing, pct, pm, table  # noqa: F401  (pct, pm: the notebooks import them from here)
+from paddle_mnist.format import missing, pct, pm, table  # noqa: F401  (pct, pm: the notebooks import them from here)
 from paddle_mnist.report.performance import section_performance, section_speed
 from paddle_mnist.report.init import section_init
 from paddle_mnist.report.numpy_nets import section_numpy, section_numpy_environment
 from paddle_mnist.report.practice import section_practice
 from paddle_mnist.report.scratch import section_trajectories
 from paddle_mnist.report.tryouts import is_tryouts, tryouts_report
-from paddle_mnist.report.studies import section_claims, section_dropout, section_hparams, section_loss, section_optimizers
+from paddle_mnist.report.studies import (section_claims, section_dropout, section_hparams, section_loss,
+                                         section_optimizers)
+from paddle_mnist.engine.runner import headline_variant
+from paddle_mnist.plots.common import plot_learning_curves
+from paddle_mnist.report.claims import noise_text
+from paddle_mnist.report.answers import QUOTED
 
 
 def summary_table(record: dict) -> str:
@@ -69,10 +74,6 @@ def section_data(ctx: Context) -> str:
 
 
 def _model_section(ctx: Context, name: str, heading: str, target: str) -> str:
-    from paddle_mnist.engine.runner import headline_variant
-    from paddle_mnist.plots.common import plot_learning_curves
-    from paddle_mnist.report.claims import noise_text
-
     rec = ctx.load(name)
     out = [f"## {heading}\n"]
     if rec is None:
@@ -102,8 +103,6 @@ def _model_section(ctx: Context, name: str, heading: str, target: str) -> str:
 
 
 def _quoted(name: str) -> str:
-    from paddle_mnist.report.answers import QUOTED
-
     value, where = QUOTED[name]
     return f"*quoted* from {where}: about {pct(value)}"
 

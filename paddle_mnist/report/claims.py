@@ -7,7 +7,7 @@ Every sentence that compares two numbers says whether the difference is beyond s
 """
 from __future__ import annotations
 
-from paddle_mnist.report.format import pct, points, table
+from paddle_mnist.format import pct, points, table
 from paddle_mnist.studies.claims import ARM_NAMES, ARMS, RESULT_NAMES, claims_ledger, decided_by, tally, targets
 from paddle_mnist.studies.stats import welch_from_summary
 

@@ -9,11 +9,12 @@ is beyond seed noise (Welch 95% interval over seeds, ``studies.claim_rules.compa
 from __future__ import annotations
 
 from paddle_mnist.report.claims import comparison_text, verdict_text
-from paddle_mnist.report.format import num, pm, pct, table
+from paddle_mnist.format import num, pm, pct, table
 from paddle_mnist.studies.claim_rules import compare, mean_rise, per_run, test_acc, valid_loss_rise
 from paddle_mnist.studies.claims import decided_by
 from paddle_mnist.studies.course import part_record
 from paddle_mnist.studies.loss import DOUBLE_SOFTMAX_FLOOR
+from paddle_mnist.plots.studies import plot_dropout_study, plot_loss_study, plot_optimizer_curves
 
 HEAD = "### As the course ran it (source 000's own setup)\n"
 CLAIMS_OF = {"loss": ("loss-",), "dropout": ("dropout-",), "optimizers": ("opt-",)}
@@ -80,8 +81,6 @@ def _optimizers(rec: dict, a: dict) -> list[str]:
 
 def course_part(ctx, part: str) -> str:
     """The course arm's part of a section: figure, table, comparisons and the source-arm verdicts it decides."""
-    from paddle_mnist.plots.studies import plot_dropout_study, plot_loss_study, plot_optimizer_curves
-
     rec = ctx.load("course")
     if rec is None:
         return HEAD + "_Not run yet: `python -m paddle_mnist train course`._\n"

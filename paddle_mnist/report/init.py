@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from paddle_mnist.report.format import abs_points, missing, pct, table
+from paddle_mnist.format import abs_points, missing, pct, table
 from paddle_mnist.report.scratch import NAMES, quick_note
+from paddle_mnist.plots.scratch import plot_activation_functions, plot_init_accuracy, plot_init_histograms
+from paddle_mnist.studies.init import INIT_LABELS
 
 
 def _fmt_acc(r) -> str:
@@ -24,8 +26,6 @@ def _fmt_acc(r) -> str:
 
 
 def section_init(ctx) -> str:
-    from paddle_mnist.plots.scratch import plot_activation_functions, plot_init_accuracy
-
     out = ["## Weight initialisation and activation functions (sources 001, 003)\n"]
     path, link = ctx.figure("activation_functions")
     plot_activation_functions(path)
@@ -72,9 +72,6 @@ def _find(runs: list[dict], opt: str, act: str, init: str):
 
 def _histogram_part(ctx, rec: dict, hidden: list) -> list[str]:
     """The activation histograms at initialisation: figure, table and prose."""
-    from paddle_mnist.plots.scratch import plot_init_histograms
-    from paddle_mnist.studies.init import INIT_LABELS
-
     out = []
     hists = rec.get("histograms", {})
     path, link = ctx.figure("init_histograms")
@@ -95,8 +92,6 @@ def _histogram_part(ctx, rec: dict, hidden: list) -> list[str]:
 
 def _winners_part(runs: list[dict]) -> list[str]:
     """Valid accuracy per (optimizer, activation, init) with each row's winner, and the winners per activation."""
-    from paddle_mnist.studies.init import INIT_LABELS
-
     out = []
     opts = list(dict.fromkeys(r["optimizer"] for r in runs))
     acts = list(dict.fromkeys(r["activation"] for r in runs))
@@ -149,8 +144,6 @@ def _sigmoid_note(runs: list[dict], hidden: list) -> str | None:
 
 def _diverged_note(runs: list[dict]) -> str | None:
     """The runs whose loss became NaN or infinite."""
-    from paddle_mnist.studies.init import INIT_LABELS
-
     diverged = [r for r in runs if r["status"] == "diverged"]
     if diverged:
         return ("Diverged (the loss became NaN or infinite): " + ", ".join(

@@ -12,12 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from paddle_mnist.report.claims import comparison_text, verdict_text
-from paddle_mnist.report.format import abs_points, missing, pct, pm, points, sci, table
-from paddle_mnist.report.format import quick_note
+from paddle_mnist.format import abs_points, missing, pct, pm, points, quick_note, sci, table
 from paddle_mnist.report.scratch import NAMES
 from paddle_mnist.studies.claim_rules import compare, compare_value
 from paddle_mnist.studies.claims import claims_ledger
 from paddle_mnist.studies.stats import mean, mean_std, per_epoch_mean, variants_in
+from paddle_mnist.plots.scratch import plot_assignment_search, plot_numpy_optimizers
+from paddle_mnist.studies.numpy_nets import SOURCE_004_CURVES, SOURCE_004_ITERATIONS
 
 
 # ---------------------------------------------------------------- per-run numbers
@@ -80,8 +81,6 @@ def _vs_source_004(runs: list[dict], ref: float) -> dict:
 
 # ---------------------------------------------------------------- the assignment's net
 def _assignment_part(ctx, rec: dict) -> str:
-    from paddle_mnist.plots.scratch import plot_assignment_search
-
     s = rec["search"]
     g, c, e, b = s["grid"], s["choice"], s["eval"], s["baseline"]
     out = ["### The assignment's net: sigmoid, squared error, one output unit\n"]
@@ -206,9 +205,6 @@ def _optimizer_rows(rec: dict) -> list[list]:
 
 
 def _optimizer_part(ctx, rec: dict) -> str:
-    from paddle_mnist.plots.scratch import plot_numpy_optimizers
-    from paddle_mnist.studies.numpy_nets import SOURCE_004_ITERATIONS
-
     runs = rec["runs"]
     out = ["### The proper numpy net with six numpy optimizers, against source 004\n"]
     if not runs:
@@ -248,8 +244,6 @@ def _optimizer_part(ctx, rec: dict) -> str:
 
 def _run_line(rec: dict, variant: str) -> str | None:
     """One optimizer against source 004 (None for a variant source 004 has no figure for)."""
-    from paddle_mnist.studies.numpy_nets import SOURCE_004_CURVES
-
     group = [r for r in rec["runs"] if r["variant"] == variant]
     ref, opt = group[0].get("reference_test_acc"), group[0]["optimizer"]
     runs, name = _ok(rec, variant), f"{NAMES[opt]} {group[0]['lr']:g}"
@@ -273,8 +267,6 @@ def _run_line(rec: dict, variant: str) -> str | None:
 
 def _momentum_notes(rec: dict, variant: str, name: str, ref: float, vs_004: dict) -> list[str]:
     """Why Momentum and Nesterov at source 004's rate land where they do."""
-    from paddle_mnist.studies.numpy_nets import SOURCE_004_CURVES, SOURCE_004_ITERATIONS
-
     runs, sgd = _ok(rec, variant), _ok(rec, "sgd")
     eff = runs[0]["lr"] / (1 - 0.9)
     text = [f"Paddle's momentum (`v = 0.9 v + g; p -= lr * v`) moves by lr / (1 - 0.9) = {eff:g} times the gradient "

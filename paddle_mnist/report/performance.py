@@ -8,7 +8,7 @@ figures miss is said to be missed.
 """
 from __future__ import annotations
 
-from paddle_mnist.report.format import goal, ratio, seconds, seconds_range, table
+from paddle_mnist.format import goal, ratio, seconds, seconds_range, table
 
 CASE_TITLES = {"mlp_b100": "MLP 784-200-200-10, batch 100", "mlp_b32": "MLP 784-200-200-10, batch 32",
                "softmax_b100": "softmax regression 784-10, batch 100"}

@@ -11,9 +11,12 @@ beyond seed noise. Figures are drawn by ``plots.practice`` and ``plots.scratch``
 from __future__ import annotations
 
 from paddle_mnist.report.claims import comparison_text, verdict_text
-from paddle_mnist.report.format import missing, num, pct, pm, quick_note, table
+from paddle_mnist.format import missing, num, pct, pm, quick_note, table
 from paddle_mnist.studies.claims import claims_ledger, decided
 from paddle_mnist.studies.stats import mean_std
+from paddle_mnist.plots.practice import (GD_ARMS, plot_ewa, plot_gd_batch, plot_input_standardise, plot_kfold,
+                                         plot_lr_decay)
+from paddle_mnist.plots.scratch import plot_saddle
 
 EWA_IDS, GD_IDS, LR_IDS, INPUT_IDS, KFOLD_IDS = ("ewa-smooth", "ewa-bias"), ("gd-batch",), ("lr-decay",), \
     ("input-standardise",), ("hp-kfold",)
@@ -64,8 +67,6 @@ def _runs(rec, variant):
 
 # ------------------------------------------------------------------ parts
 def _ewa_part(ctx, rec) -> list[str]:
-    from paddle_mnist.plots.practice import plot_ewa
-
     runs, setup = _runs(rec, "ewa"), rec["setup"]["ewa"]
     out = ["### Exponentially weighted averages (002 §7)\n"]
     if not runs:
@@ -90,8 +91,6 @@ def _ewa_part(ctx, rec) -> list[str]:
 
 
 def _gd_part(ctx, rec) -> list[str]:
-    from paddle_mnist.plots.practice import GD_ARMS, plot_gd_batch
-
     out = ["### Batch, mini-batch and stochastic gradient descent (002 §3-5)\n"]
     setup = rec["setup"]["gd"]
     n = next((r["batch_size"] for r in _runs(rec, "gd-batch")), None)
@@ -119,8 +118,6 @@ def _gd_part(ctx, rec) -> list[str]:
 
 
 def _lr_part(ctx, rec) -> list[str]:
-    from paddle_mnist.plots.practice import plot_lr_decay
-
     setup = rec["setup"]["lr"]
     out = ["### Learning-rate decay (002 §11)\n"]
     out.append(f"Mini-batch SGD (batch {setup['batch_size']}) of softmax regression for {setup['epochs']} epochs "
@@ -136,8 +133,6 @@ def _lr_part(ctx, rec) -> list[str]:
 
 
 def _input_part(ctx, rec) -> list[str]:
-    from paddle_mnist.plots.practice import plot_input_standardise
-
     setup = rec["setup"]["input"]
     out = ["### Input standardisation (002 §12)\n"]
     std = _runs(rec, "input-standardised")
@@ -164,8 +159,6 @@ def _input_part(ctx, rec) -> list[str]:
 
 
 def _kfold_part(ctx, rec) -> list[str]:
-    from paddle_mnist.plots.practice import plot_kfold
-
     setup, runs = rec["setup"]["kfold"], _runs(rec, "kfold")
     out = ["### k-fold cross-validation instead of a validation split (000 §2.2)\n"]
     out.append(f"Per seed a different {setup['n']:,}-image subset of train; the learning rate of softmax "
@@ -205,8 +198,6 @@ def section_practice(ctx) -> str:
 # ------------------------------------------------------------------ 000 §2.7 (in the trajectories section)
 def saddle_part(ctx, rec) -> str:
     """SGD vs Momentum near the saddle of z = x² + y⁴/4 − y²/2 (the ``trajectories`` record's ``saddle``)."""
-    from paddle_mnist.plots.scratch import plot_saddle
-
     out = ["### A saddle point: SGD vs Momentum (000 §2.7)\n"]
     sad = rec.get("saddle")
     if not sad or not sad.get("runs"):

@@ -9,16 +9,15 @@ numbers in the prose come from the results record (``ctx.load``), figures are dr
 """
 from __future__ import annotations
 
-from paddle_mnist.report.format import missing, quick_note, table
+from paddle_mnist.format import missing, quick_note, table
+from paddle_mnist.plots.scratch import plot_trajectories
+from paddle_mnist.report.practice import saddle_part
 
 NAMES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad", "rmsprop": "RMSProp",
          "adam": "Adam"}
 
 
 def section_trajectories(ctx) -> str:
-    from paddle_mnist.plots.scratch import plot_trajectories
-    from paddle_mnist.report.practice import saddle_part
-
     rec = ctx.load("trajectories")
     out = ["## Optimizer trajectories on z = x²/10 + y² (source 003)\n"]
     if rec is None:

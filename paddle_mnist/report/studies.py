@@ -8,10 +8,12 @@ written by ``studies``), and the ledger section from ``report.claims``.
 """
 from __future__ import annotations
 
-from paddle_mnist.report.format import missing, num, pct, pm, points, table
+from paddle_mnist.format import missing, num, pct, pm, points, table
 from paddle_mnist.report.claims import claims_here, comparison_text, noise_text, section_claims
 from paddle_mnist.report.course import course_part
 from paddle_mnist.studies.claim_rules import compare, final_train_loss, mean_rise, per_run, test_acc
+from paddle_mnist.plots.studies import (plot_dropout_study, plot_hparams, plot_loss_study, plot_optimizer_curves,
+                                        plot_optimizer_sweeps)
 
 STUDIES = ("loss", "dropout", "optimizers", "hparams")
 
@@ -76,8 +78,6 @@ def _loss_notes(a: dict, lab: dict) -> list[str]:
 
 # ---------------------------------------------------------------- 2.6.1-2.6.2
 def section_loss(ctx) -> str:
-    from paddle_mnist.plots.studies import plot_loss_study
-
     rec = ctx.load("loss")
     out = ["## 2.6.1-2.6.2 Loss functions: cross entropy vs squared error\n"]
     if rec is None:
@@ -114,8 +114,6 @@ def section_loss(ctx) -> str:
 
 # ---------------------------------------------------------------- 2.6.3-2.6.4
 def section_dropout(ctx) -> str:
-    from paddle_mnist.plots.studies import plot_dropout_study
-
     rec = ctx.load("dropout")
     out = ["## 2.6.3-2.6.4 Dropout\n"]
     if rec is None:
@@ -190,8 +188,6 @@ def _tuned_part(a: dict) -> list[str]:
 
 # ---------------------------------------------------------------- 2.7
 def section_optimizers(ctx) -> str:
-    from paddle_mnist.plots.studies import plot_optimizer_curves, plot_optimizer_sweeps
-
     rec = ctx.load("optimizers")
     out = ["## 2.7 Optimizers\n"]
     if rec is None:
@@ -238,8 +234,6 @@ def section_optimizers(ctx) -> str:
 
 # ---------------------------------------------------------------- 2.2
 def section_hparams(ctx) -> str:
-    from paddle_mnist.plots.studies import plot_hparams
-
     rec = ctx.load("hparams")
     out = ["## 2.2 Hyperparameter tuning on the validation split\n"]
     if rec is None:

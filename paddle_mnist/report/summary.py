@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 
 from paddle_mnist.report.answers import GLOSSARY, answers, glossary
+from paddle_mnist.report.claims import tally_text
+from paddle_mnist.studies.claims import ARMS, RESULT_NAMES, claims_ledger
 
 SOURCE_KEY = [
     ("000", "the coursework report being reproduced (Chinese): 1.1 data, 1.2 the softmax classifier, the "
@@ -56,9 +58,6 @@ def linker(main: list[str], appendix: list[str], appendix_name: str = "APPENDIX.
 
 def tally_part(ledger: list[dict], see) -> str:
     """``## Verdicts on the sources' claims``: what an arm, a verdict and provisional mean, then the tally."""
-    from paddle_mnist.report.claims import tally_text
-    from paddle_mnist.studies.claims import ARMS
-
     out = ["## Verdicts on the sources' claims\n",
            f"Every checkable claim of the sources is judged by a decision rule fixed in the code, on each arm it "
            f"has {see('ledger')}. {GLOSSARY['arm']} {GLOSSARY['verdict']} {GLOSSARY['provisional']}\n"]
@@ -68,8 +67,6 @@ def tally_part(ledger: list[dict], see) -> str:
 
 def top(ctx, main: list[str], appendix: list[str]) -> str:
     """Answers, verdict tally, glossary, contents (report and appendix) and the source key."""
-    from paddle_mnist.studies.claims import RESULT_NAMES, claims_ledger
-
     see = linker(main, appendix)
     records = {n: ctx.load(n) for n in RESULT_NAMES}
     ledger = claims_ledger({k: v for k, v in records.items() if v})

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
+import os
 
 from paddle_mnist.paths import shown
 from paddle_mnist.records import read_json
-from paddle_mnist.report.format import pct, table
+from paddle_mnist.format import pct, table
+from paddle_mnist.plots.tryouts import plot_tryouts
 
 NOT_RECORDS = ("data", "reproduce", "determinism", "save_restore")  # results files that hold no runs to compare
 
@@ -42,9 +44,6 @@ def run_label(rec: dict, run: dict) -> str:
 
 def tryouts_report(results_dir: Path, figures_dir: Path, report_dir: Path) -> str:
     """The markdown of the try-outs report (its curves saved under ``figures_dir``)."""
-    import os
-
-    from paddle_mnist.plots.tryouts import plot_tryouts
 
     records = tryout_records(results_dir)
     runs = sorted(((run_label(rec, r), r, stem) for stem, rec in records.items() for r in rec["runs"]),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from paddle_mnist.scratch.optim import NUMPY_OPTIMIZERS
+# deferred: paddle (loaded on first use, so importing this module stays light)
 
 START = (-7.0, 2.0)
 STEPS = 20

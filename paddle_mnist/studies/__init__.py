@@ -21,12 +21,11 @@ from paddle_mnist.studies import trajectories  # noqa: F401
 from paddle_mnist.studies import init  # noqa: F401
 from paddle_mnist.studies import practice  # noqa: F401
 from paddle_mnist.studies.registry import EXPERIMENTS, get_experiment
+from paddle_mnist.engine.runner import run_experiment as run
 
 
 def run_experiment(name: str, **kwargs) -> dict:
     """``engine.runner.run_experiment`` of the registered experiment ``name``."""
-    from paddle_mnist.engine.runner import run_experiment as run
-
     return run(get_experiment(name), **kwargs)
 
 

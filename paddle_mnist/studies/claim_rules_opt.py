@@ -15,6 +15,7 @@ from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, REPROD
                                               not_measured, per_run, result, test_acc, unless_untrained)
 from paddle_mnist.studies.numpy_nets import SOURCE_004
 from paddle_mnist.studies.stats import mean_std, rise_share
+from paddle_mnist.scratch.optim import AdaDelta
 
 OPT_MISSING = "the `optimizers` study (python -m paddle_mnist train optimizers)"
 FALL_RATIO = 0.9  # "the loss did not fall": final-epoch train loss >= 0.9 x the first logged loss
@@ -137,8 +138,6 @@ def adadelta_lr_zero(steps: int = 10, seed: int = 0) -> dict:
 
     The numpy rule is checked against ``paddle.optimizer.Adadelta`` by tests/test_adadelta.py.
     """
-    from paddle_mnist.scratch.optim import AdaDelta
-
     rng = np.random.default_rng(seed)
     p0, grads = rng.normal(size=(3, 4)), [rng.normal(size=(3, 4)) for _ in range(steps)]
     moves = {}
@@ -168,7 +167,7 @@ def adadelta_rate(records, course=False):
 def save_restore(records):
     rec = records.get("save_restore")
     if not rec:
-        return not_measured("save_restore (python -c 'from paddle_mnist.studies.persistence import "
+        return not_measured("save_restore (python -c 'from paddle_mnist.apps.persistence import "
                             "measure_save_restore; measure_save_restore()')")
     m = rec["analysis"]
     c = check(f"largest absolute output difference over {m['n_images']} eval images, exported whole net vs "

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-from paddle_mnist.studies import claim_rules as R
-from paddle_mnist.studies import claim_rules_opt as O
-from paddle_mnist.studies import claim_rules_practice as P
+from paddle_mnist.studies import claim_rules as R, claim_rules_opt as O, claim_rules_practice as P
 from paddle_mnist.studies.claims_table import TABLE
 from paddle_mnist.studies.stats import welch_from_summary
 

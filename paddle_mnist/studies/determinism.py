@@ -19,6 +19,7 @@ from paddle_mnist.engine.experiment import Settings
 from paddle_mnist.records import write_json
 from paddle_mnist.paths import RESULTS
 from paddle_mnist.studies.registry import get_experiment
+from paddle_mnist.engine.fit import fit
 
 
 def check_determinism(runs_dir="runs", results_dir=None, experiment: str = "mlp", seed: int = 0) -> dict:
@@ -28,8 +29,6 @@ def check_determinism(runs_dir="runs", results_dir=None, experiment: str = "mlp"
     second one thread, as a parallel worker does: ``MKL_CBWR=AUTO,STRICT`` must
     make them agree to the bit.
     """
-    from paddle_mnist.engine.fit import fit
-
     exp = get_experiment(experiment)
     cfg = dataclasses.replace(Settings.resolve(exp, (seed,), quick=True).config(exp, exp.variants[0][1]), seed=seed)
     results = []

@@ -16,6 +16,7 @@ from paddle_mnist.datafile.store import read_arrays
 from paddle_mnist.engine.config import TrainConfig
 from paddle_mnist.engine.experiment import Experiment, Job, Stage
 from paddle_mnist.studies.registry import register
+# deferred: paddle (loaded on first use, so importing this module stays light)
 
 INIT_SCHEMES = ("zero", "normal", "normal_small", "xavier", "msra")
 INIT_LABELS = {"zero": "zero", "normal": "N(0, 1)", "normal_small": "N(0, 0.01)", "xavier": "Xavier",

@@ -7,11 +7,13 @@ The done-right arm; source 000's own setup (double softmax, SGD 0.1) is ``studie
 from __future__ import annotations
 
 import math
+import numpy as np
 
 from paddle_mnist.engine.config import TrainConfig
 from paddle_mnist.engine.experiment import QUICK, Experiment
 from paddle_mnist.studies.registry import register
 from paddle_mnist.studies.stats import THRESHOLDS, mean as _mean, mean_std, reach_summary, variants_in
+from paddle_mnist.datafile.store import read_arrays
 
 # Cross entropy after a softmax output: the best case puts probability 1 on the true class,
 # so the loss is -log(e / (e + 9)) = ln(1 + 9/e).
@@ -20,9 +22,6 @@ DOUBLE_SOFTMAX_FLOOR = math.log(1.0 + 9.0 / math.e)
 
 def label_stats(data_path: str = "", train_subset: int = 0) -> dict:
     """Mean, variance and second moment of the train labels, and the accuracy of always predicting round(mean)."""
-    import numpy as np
-
-    from paddle_mnist.datafile.store import read_arrays
 
     y = np.asarray(read_arrays(data_path or None)["train"][1], dtype=np.float64)
     if train_subset:

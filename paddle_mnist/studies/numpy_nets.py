@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import traceback
 
 import numpy as np
 
@@ -146,7 +147,6 @@ def train_numpy_net_safe(job: dict) -> dict:
     try:
         return train_numpy_net(job)
     except Exception as exc:  # one failed run is recorded; the others go on
-        import traceback
 
         traceback.print_exc()
         s = job["settings"]

@@ -7,27 +7,9 @@ from __future__ import annotations
 import math
 import statistics
 
+from paddle_mnist.engine.run_stats import mean, mean_std, ok_runs, summarise, variants_in  # noqa: F401  (re-exported)
+
 THRESHOLDS = (0.95, 0.97)
-
-
-def mean_std(values):
-    values = [float(v) for v in values if v is not None and math.isfinite(v)]
-    if not values:
-        return None, None
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
-
-
-def mean(values):
-    return mean_std(values)[0]
-
-
-def ok_runs(runs, variant=None, stage=None):
-    return [r for r in runs if r["status"] == "ok" and (variant is None or r["variant"] == variant)
-            and (stage is None or r.get("stage") == stage)]
-
-
-def variants_in(runs) -> list[str]:
-    return list(dict.fromkeys(r["variant"] for r in runs))
 
 
 def first_reach(run: dict, threshold: float):
@@ -77,22 +59,6 @@ def per_epoch_mean(runs, key):
     n = min(len(s) for s in series)
     return [statistics.fmean(s[i] for s in series) for i in range(n)]
 
-
-
-def summarise(runs: list[dict]) -> dict:
-    """Per variant: test accuracy mean/std over seeds, valid accuracy, epochs, seconds, status counts."""
-    out = {}
-    for label in variants_in(runs):
-        group = [r for r in runs if r["variant"] == label]
-        ok = [r for r in group if r["status"] == "ok"]
-        t_mean, t_std = mean_std([r["test_acc"] for r in ok])
-        v_mean, v_std = mean_std([r["best_valid_acc"] for r in ok])
-        s_mean, _ = mean_std([r["seconds"] for r in group])
-        out[label] = {"test_acc_mean": t_mean, "test_acc_std": t_std, "valid_acc_mean": v_mean,
-                      "valid_acc_std": v_std, "seconds_mean": s_mean, "n_runs": len(group), "n_ok": len(ok),
-                      "statuses": sorted({r["status"] for r in group}),
-                      "epochs": max((len(r["history"]["epoch"]) for r in group), default=0)}
-    return out
 
 
 def run_summary(group: list[dict]) -> dict:

@@ -1,11 +1,11 @@
 """The benchmark workers: each runs in a fresh interpreter, measures one thing and prints one marked JSON line.
 
-``_spawn(spec, env_kind)`` starts ``python -c "from paddle_mnist.perf.bench_workers
+``_spawn(spec, env_kind)`` starts ``python -c "from paddle_mnist.bench.workers
 import _worker; _worker()" '<spec>'`` in the environment ``_env_for(env_kind)``
 (Paddle tuned, as installed, one thread, or GEMM on one thread); ``_worker``
 dispatches on ``spec["kind"]`` through ``WORKERS``: ``loop`` (a plain Paddle or
 PyTorch epoch), ``engine`` (``engine.fit``, instrumented from outside), ``gemm``
-(``perf.flops``), ``profile`` and ``eval`` (``perf.bench_profile``).
+(``bench.flops``), ``profile`` and ``eval`` (``bench.profile``).
 
     python -m paddle_mnist bench train
 """
@@ -21,9 +21,16 @@ from pathlib import Path
 
 import numpy as np
 
-from paddle_mnist.perf.bench_profile import worker_eval, worker_profile
-from paddle_mnist.perf.flops import SIZES, batch_sizes, case_name, worker_gemm
-from paddle_mnist.perf.measure import REPO, mkl_info, peak_rss_mb, train_arrays
+from paddle_mnist.bench.profile import worker_eval, worker_profile
+from paddle_mnist.bench.flops import SIZES, batch_sizes, case_name, worker_gemm
+from paddle_mnist.bench.measure import REPO, mkl_info, peak_rss_mb, train_arrays
+from paddle_mnist.perf import env as cpu_env
+from paddle_mnist.engine.config import TrainConfig
+from paddle_mnist.engine.losses import get_loss
+from paddle_mnist.perf.tuned import step_kit
+from paddle_mnist.engine.optimizers import build_optimizer
+from paddle_mnist.engine import fit as engine, vdl
+# deferred: paddle, torch (in the worker process that times them; torch is optional)
 
 MARK = "BENCH_RESULT "
 
@@ -31,11 +38,9 @@ MARK = "BENCH_RESULT "
 # ---------------------------------------------------------------- subprocess plumbing
 def _env_for(kind: str) -> dict:
     """The environment of a worker: ``tuned`` (the package's defaults) or ``as_installed`` (Paddle's)."""
-    import paddle_mnist
-
     env = dict(os.environ)
     env.pop("PADDLE_MNIST_TUNED", None)
-    for key in paddle_mnist.CPU_SETTINGS:  # let the worker's own import apply them again
+    for key in cpu_env.ADDED:  # let the worker's own import apply them again
         env.pop(key, None)
     if kind == "as_installed":
         env.pop("MKL_DEBUG_CPU_TYPE", None)
@@ -55,7 +60,7 @@ def _env_summary(env: dict) -> dict:
 
 def _spawn(spec: dict, env_kind: str) -> dict:
     """Run ``_worker(spec)`` in a fresh interpreter; its result dict (the marked last line of stdout)."""
-    code = "from paddle_mnist.perf.bench_workers import _worker; _worker()"
+    code = "from paddle_mnist.bench.workers import _worker; _worker()"
     proc = subprocess.run([sys.executable, "-c", code, json.dumps(spec)], capture_output=True, text=True,
                           cwd=REPO, env=_env_for(env_kind))
     lines = [line for line in proc.stdout.splitlines() if line.startswith(MARK)]
@@ -79,31 +84,25 @@ def _worker() -> None:
 
 # ---------------------------------------------------------------- the training workers
 def _paddle_loop(model_name: str, batch_size: int, seed: int):
-    """A plain Paddle training epoch: the package's model, loss and optimizer, no engine."""
+    """A plain Paddle training epoch: the package's model, loss and optimizer, stepped by the engine's own loop
+    (``engine.loop.train_epoch``) with the plain pieces (``paddle.to_tensor`` copies, zero-filled gradients, the
+    loss read with ``float``) and no ``engine.fit`` around it (no evaluation, logging or checkpoints)."""
     import paddle
 
-    from paddle_mnist.engine.config import TrainConfig
-    from paddle_mnist.engine.losses import get_loss
-    from paddle_mnist.perf.tuned import step_kit
+    from paddle_mnist.engine.loop import train_epoch
     from paddle_mnist.engine.nets import build_model
-    from paddle_mnist.engine.optimizers import build_optimizer
 
     paddle.seed(seed)
     cfg = TrainConfig(model=model_name, batch_size=batch_size, seed=seed, device="cpu")
     model = build_model(cfg.model, **cfg.model_kwargs())
     opt = build_optimizer(cfg.optimizer, model.parameters(), cfg)
-    loss_fn = step_kit("cpu").loss(get_loss(cfg.loss)).fn  # the engine's (tuned) loss
+    loss = step_kit("cpu").loss(get_loss(cfg.loss))  # the engine's (tuned) loss
 
     def run(x, y, order, n_batches):
         value = float("nan")
-        for k in range(n_batches):
-            idx = order[k * batch_size:(k + 1) * batch_size]
-            out = model(paddle.to_tensor(x[idx]))
-            batch_loss = loss_fn(out, paddle.to_tensor(y[idx]))
-            batch_loss.backward()
-            opt.step()
-            opt.clear_grad()
-            value = float(batch_loss)
+        batches = ((x[idx], y[idx]) for idx in (order[k * batch_size:(k + 1) * batch_size] for k in range(n_batches)))
+        for value, _, _ in train_epoch(model, batches, loss, opt, to_tensor=paddle.to_tensor, value_of=float):
+            pass
         return value
 
     return run
@@ -195,8 +194,6 @@ def _instrument(events: list, marks: list) -> None:
     checkpoint write; ``marks`` the end of each epoch's resume checkpoint.
     """
     from paddle_mnist.engine import loop as core
-    from paddle_mnist.engine import fit as engine
-    from paddle_mnist.engine import vdl
 
     def timed(what, fn):
         def wrapper(*args, **kwargs):
@@ -245,9 +242,6 @@ def worker_engine(spec: dict) -> dict:
     VisualDL epoch logging, ``metrics.csv`` and the checkpoint writes are timed by
     wrapping the engine's module-level helpers.
     """
-    from paddle_mnist.engine import fit as engine
-    from paddle_mnist.engine.config import TrainConfig
-
     events, marks = [], []  # events: (what, t_end, duration)
     _instrument(events, marks)
     model_name, bs = spec["case"]

@@ -7,7 +7,7 @@ its parameters (``net.state_dict()``). Our safe loader refuses pickled Layers, s
 ``reports/models/mlp.pdparams`` loaded into a freshly built dygraph net. The record
 (``reports/results/save_restore.json``) feeds the claims ledger.
 
-    python -c "from paddle_mnist.studies.persistence import measure_save_restore; print(measure_save_restore())"
+    python -c "from paddle_mnist.apps.persistence import measure_save_restore; print(measure_save_restore())"
 """
 from __future__ import annotations
 
@@ -15,17 +15,18 @@ import json
 
 import numpy as np
 
+from paddle_mnist.apps.export import InferenceModel
+from paddle_mnist.datafile.store import read_arrays
+from paddle_mnist.engine.checkpoint import load_model
+from paddle_mnist.paths import MODELS, RESULTS
+# deferred: paddle (loaded on first use, so importing this module stays light)
+
 TOLERANCE = 1e-5
 
 
 def measure_save_restore(n_images: int = 300, name: str = "mlp", out=None) -> dict:
     """Max |output difference| of the two restored nets on the first ``n_images`` eval images; writes the record."""
     import paddle
-
-    from paddle_mnist.apps.export import InferenceModel
-    from paddle_mnist.datafile.store import read_arrays
-    from paddle_mnist.engine.checkpoint import load_model
-    from paddle_mnist.paths import MODELS, RESULTS
 
     x = np.ascontiguousarray(read_arrays()["eval"][0][:n_images], dtype=np.float32).reshape(n_images, -1)
     whole = InferenceModel(MODELS / "inference" / name).logits(x)

@@ -10,9 +10,10 @@ them alike and every ratio is taken from the same run:
   same 784-200-200-10 ReLU net (or 784-10), Adam 1e-3, the same batches in the
   same order (``np.random.RandomState(seed)``, one permutation per epoch, as
   ``engine.fit`` draws them). Skipped with a note when torch is not installed.
-* ``paddle_as_installed`` -- the same plain loop in Paddle with
+* ``paddle_as_installed`` -- the same epoch in Paddle, a plain loop: ``engine.loop.train_epoch`` with the
+  plain pieces (``paddle.to_tensor``, zero-filled gradients) and nothing of ``engine.fit`` around it, with
   ``PADDLE_MNIST_TUNED=0`` and no ``MKL_DEBUG_CPU_TYPE`` (Paddle's defaults).
-* ``paddle_tuned`` -- the same loop with the package's settings (``_env.py``);
+* ``paddle_tuned`` -- the same loop with the package's settings (``perf.env``);
   ``paddle_tuned_2threads`` is that loop after ``core.set_num_threads(2)``.
 * ``engine`` -- the project's own ``engine.fit`` (progress bar, VisualDL,
   checkpoints, ``valid`` scored every epoch) at its defaults (two MKL threads on
@@ -31,8 +32,8 @@ step (the engine's per-step operations, averaged over several steps) shows
 where the time goes.
 
 This module orchestrates and writes the files; the workers it starts live in
-``perf.bench_workers`` and ``perf.bench_profile``, the FLOP counts in
-``perf.flops``, the shared measurements in ``perf.measure``.
+``bench.workers`` and ``bench.profile``, the FLOP counts in
+``bench.flops``, the shared measurements in ``bench.measure``.
 
     python -m paddle_mnist bench train
 """
@@ -46,9 +47,10 @@ from pathlib import Path
 
 from paddle_mnist.records import write_json
 from paddle_mnist.paths import shown
-from paddle_mnist.perf.bench_workers import _spawn
-from paddle_mnist.perf.flops import SIZES, batch_sizes, case_name
-from paddle_mnist.perf.measure import BENCH_DIR, machine, stats
+from paddle_mnist.bench.workers import _spawn
+from paddle_mnist.bench.flops import SIZES, batch_sizes, case_name
+from paddle_mnist.bench.measure import BENCH_DIR, machine, stats
+from paddle_mnist.datafile.store import read_arrays
 
 CASES = (("mlp", 100), ("mlp", 32), ("softmax", 100))
 # goals of issue 7: engine epoch / PyTorch epoch, per case
@@ -216,8 +218,6 @@ def bench_train(repeats: int = 5, out_dir=BENCH_DIR, *, tiny: bool = False, data
     ``tiny=True`` times only a few batches of each epoch (for tests): the file has
     the same layout, but its figures say nothing about speed.
     """
-    from paddle_mnist.datafile.store import read_arrays
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     max_batches = 4 if tiny else None
@@ -272,8 +272,6 @@ def bench_train(repeats: int = 5, out_dir=BENCH_DIR, *, tiny: bool = False, data
 def bench_eval(repeats: int = 5, out_dir=BENCH_DIR, *, tiny: bool = False, data_path=None,
                include_torch: bool = True, two_threads: bool = True, log=print) -> Path:
     """Scoring ``valid`` (10,000) with the MLP: engine.evaluate vs one kept tensor vs batches of 100; eval.json."""
-    from paddle_mnist.datafile.store import read_arrays
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     n_valid = len(read_arrays(data_path)["valid"][1])

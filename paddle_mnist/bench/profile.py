@@ -1,9 +1,9 @@
 """The benchmark workers that look inside one step: a ``paddle.profiler`` summary of a training step, and scoring.
 
 ``worker_profile`` profiles the engine's per-step work on one case;
-``worker_eval`` times scoring ``valid`` as ``engine.evaluate`` does it, as one
+``worker_eval`` times scoring ``valid`` as ``engine.loop.evaluate`` does it, as one
 kept tensor (1 and 2 threads) and in PyTorch. Both run in fresh processes
-started by ``perf.bench_workers``.
+started by ``bench.workers``.
 
     python -m paddle_mnist bench eval
 """
@@ -13,8 +13,15 @@ import time
 
 import numpy as np
 
-from paddle_mnist.perf.flops import case_name
-from paddle_mnist.perf.measure import mkl_info, train_arrays
+from paddle_mnist.bench.flops import case_name
+from paddle_mnist.bench.measure import mkl_info, train_arrays
+from paddle_mnist.engine.config import TrainConfig
+from paddle_mnist.engine.losses import get_loss
+from paddle_mnist.perf.tuned import as_tensor, step_kit
+from paddle_mnist.engine.optimizers import build_optimizer
+from paddle_mnist.perf.env import train_threads
+from paddle_mnist.datafile.store import read_arrays
+# deferred: paddle, torch (in the worker process that times them; torch is optional)
 
 
 class _Null:
@@ -30,11 +37,7 @@ def _profile_step(spec: dict):
     import paddle
     import paddle.profiler as profiler
 
-    from paddle_mnist.engine.config import TrainConfig
-    from paddle_mnist.engine.losses import get_loss
-    from paddle_mnist.perf.tuned import as_tensor, step_kit
     from paddle_mnist.engine.nets import build_model
-    from paddle_mnist.engine.optimizers import build_optimizer
 
     model_name, bs = spec["case"]
     x, y = train_arrays(spec.get("data_path"))
@@ -141,10 +144,8 @@ def _paddle_variants(vx, vy, spec: dict, out: dict) -> dict:
     """The engine's ways of scoring ``valid``, and one kept tensor: ``{name: (fn, threads)}``."""
     import paddle
 
-    from paddle_mnist.engine.losses import get_loss
     from paddle_mnist.engine.nets import build_model
     from paddle_mnist.engine.loop import evaluate
-    from paddle_mnist.perf.tuned import step_kit
 
     kit = step_kit("cpu")
     paddle.seed(0)
@@ -161,8 +162,6 @@ def _paddle_variants(vx, vy, spec: dict, out: dict) -> dict:
         model.train()
         return acc
 
-    from paddle_mnist.perf.env import train_threads
-
     def ev(x, y, **kw):
         return evaluate(model, x, y, loss, to_tensor=kit.to_tensor, **kw)
 
@@ -177,9 +176,7 @@ def _paddle_variants(vx, vy, spec: dict, out: dict) -> dict:
 
 
 def worker_eval(spec: dict) -> dict:
-    """``valid`` scored as ``engine.evaluate`` does, in batches of 100, and as one kept tensor (1 and 2 threads)."""
-    from paddle_mnist.datafile.store import read_arrays
-
+    """``valid`` scored as ``engine.loop.evaluate`` does, in batches of 100, and as one kept tensor (1 and 2 threads)."""
     vx, vy = read_arrays(spec.get("data_path") or None)["valid"]
     if spec.get("valid_subset"):
         vx, vy = vx[:spec["valid_subset"]], vy[:spec["valid_subset"]]

@@ -3,8 +3,8 @@
 Each figure is the median of several repetitions with its min and max; every
 comparison is a ratio measured in the same run. Memory and cold-start figures
 are taken in fresh subprocesses. This module holds the data-loading benchmark
-and ``run_bench``, which dispatches to ``perf.bench_train`` for training and
-evaluation; the shared measurements are in ``perf.measure``.
+and ``run_bench``, which dispatches to ``bench.train`` for training and
+evaluation; the shared measurements are in ``bench.measure``.
 
     python -m paddle_mnist bench data
 """
@@ -24,7 +24,11 @@ import numpy as np
 
 from paddle_mnist.records import write_json
 from paddle_mnist.paths import shown
-from paddle_mnist.perf.measure import BENCH_DIR, REPO, machine, stats
+from paddle_mnist.bench.measure import BENCH_DIR, REPO, machine, stats
+from paddle_mnist.engine.batches import load_data
+from paddle_mnist.datafile.store import default_path
+from paddle_mnist.bench.train import bench_eval, bench_train
+from paddle_mnist.bench.apps import bench_apps, bench_predict
 
 
 def assignment_load_data(mode="train", batch_size=100, datafile="data/mnist.json.gz"):
@@ -52,7 +56,7 @@ def assignment_load_data(mode="train", batch_size=100, datafile="data/mnist.json
 
 _PROBE = """
 import json, sys, time
-from paddle_mnist.perf.measure import peak_rss_mb
+from paddle_mnist.bench.measure import peak_rss_mb
 t0 = time.perf_counter()
 {body}
 out['seconds'] = time.perf_counter() - t0
@@ -86,9 +90,6 @@ def warm_first_batch_fresh(path, repeats: int = 7) -> dict:
 
 def bench_data(path=None, repeats: int = 5, assignment_repeats: int = 3, out_dir=BENCH_DIR) -> Path:
     """Assignment-style loader vs ours: load call, one epoch of batches, peak memory; writes data.json."""
-    from paddle_mnist.engine.batches import load_data
-    from paddle_mnist.datafile.store import default_path
-
     path = str(Path(path) if path else default_path())
     res = {"command": "python -m paddle_mnist bench data", "machine": machine(), "data_file": shown(path)}
     # ours, cold: a fresh cache folder per repetition, fresh process
@@ -113,7 +114,7 @@ def bench_data(path=None, repeats: int = 5, assignment_repeats: int = 3, out_dir
                    "for _ in g(): pass")
     res["ours_warm_peak_rss_mb"] = probe["peak_rss_mb"]
     # the assignment's loader, same file, same machine, same run
-    loads = [_probe(f"from paddle_mnist.perf.bench import assignment_load_data\nout={{}}\n"
+    loads = [_probe(f"from paddle_mnist.bench.run import assignment_load_data\nout={{}}\n"
                     f"assignment_load_data('train', 100, {path!r})") for _ in range(assignment_repeats)]
     res["assignment_load_s"] = stats(p["seconds"] for p in loads)
     res["assignment_peak_rss_mb"] = stats(p["peak_rss_mb"] for p in loads)
@@ -139,23 +140,17 @@ def bench_data(path=None, repeats: int = 5, assignment_repeats: int = 3, out_dir
 
 
 def run_bench(what: str = "all", repeats: int = 5) -> list[Path]:
-    """``bench data``, ``train``, ``eval``, ``apps``, ``predict`` or all five; the files written (train/eval: ``perf.bench_train``)."""
+    """``bench data``, ``train``, ``eval``, ``apps``, ``predict`` or all five; the files written (train/eval: ``bench.train``)."""
     paths = []
     if what in ("data", "all"):
         paths.append(bench_data(repeats=repeats))
     if what in ("train", "eval", "all"):
-        from paddle_mnist.perf.bench_train import bench_eval, bench_train
-
         if what in ("train", "all"):
             paths.append(bench_train(repeats=repeats))
         if what in ("eval", "all"):
             paths.append(bench_eval(repeats=repeats))
     if what in ("apps", "all"):
-        from paddle_mnist.perf.bench_apps import bench_apps
-
         paths.append(bench_apps(rounds=max(1, min(repeats, 3))))
     if what in ("predict", "all"):
-        from paddle_mnist.perf.bench_apps import bench_predict
-
         paths.append(bench_predict())
     return paths

@@ -3,7 +3,7 @@
 ``stats`` (median, min, max of repetitions), ``machine`` (CPU, cores, versions),
 ``peak_rss_mb`` (this process's own peak memory), ``mkl_info`` (the MKL that
 Paddle loads) and ``train_arrays`` (the training split for a benchmark worker),
-shared by ``perf.bench`` (data), ``perf.bench_train`` and its workers.
+shared by ``bench.run`` (data), ``bench.train`` and its workers.
 
     python -m paddle_mnist bench data
 """
@@ -13,10 +13,14 @@ import os
 import platform
 import statistics
 from pathlib import Path
+import resource
+import ctypes
 
 import numpy as np
 
 from paddle_mnist.paths import BENCH as BENCH_DIR, REPO  # noqa: F401  (the benchmarks' defaults, defined once)
+from paddle_mnist.datafile.store import read_arrays
+# deferred: paddle (in the worker process that measures it)
 
 
 def stats(values) -> dict:
@@ -59,15 +63,12 @@ def peak_rss_mb() -> float:
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def mkl_info() -> dict:
     """The MKL that Paddle's CPU wheel loads (version string, max threads), where it can be asked."""
-    import ctypes
-
     import paddle
 
     info = {"paddle_with_mkl": str(getattr(paddle.version, "with_mkl", "?")), "library": None, "version": None,
@@ -87,7 +88,5 @@ def mkl_info() -> dict:
 
 
 def train_arrays(data_path):
-    from paddle_mnist.datafile.store import read_arrays
-
     x, y = read_arrays(data_path or None)["train"]
     return x, np.asarray(y)

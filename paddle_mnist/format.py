@@ -1,17 +1,17 @@
-"""The report's formatters, defined once: percentages, points, numbers, seconds, ratios and markdown tables.
+"""The formatters, defined once (a shared leaf): percentages, points, numbers, seconds, ratios and markdown tables.
 
-Every section of ``reports/REPORT.md``, the claims ledger (``studies.claims``)
-and the notebooks (``apps.notebooks``) write their numbers with these. The
-module imports nothing from the package, so anything may import it.
+Every section of ``reports/REPORT.md``, the claims ledger (``studies.claims``),
+the notebooks (``apps.notebooks``) and the engine's one-line run log write their
+numbers with these. The module imports nothing from the package, so anything may import it.
 
     python -m paddle_mnist report
 """
 from __future__ import annotations
 
 
-def pct(x, digits: int = 2) -> str:
-    """A fraction as a percentage (``0.9812`` -> ``98.12%``), or ``n/a`` for None."""
-    return "n/a" if x is None else f"{100 * x:.{digits}f}%"
+def pct(x, digits: int = 2, none: str = "n/a") -> str:
+    """A fraction as a percentage (``0.9812`` -> ``98.12%``), or ``none`` for None."""
+    return none if x is None else f"{100 * x:.{digits}f}%"
 
 
 def pm(mean, std, digits: int = 2) -> str:

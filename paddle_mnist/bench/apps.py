@@ -35,17 +35,21 @@ from pathlib import Path
 import numpy as np
 
 from paddle_mnist.paths import MODELS, REPO
-from paddle_mnist.perf.measure import BENCH_DIR, machine, stats
+from paddle_mnist.bench.measure import BENCH_DIR, machine, stats
 from paddle_mnist.records import write_json
+from paddle_mnist.apps.export import InferenceModel
+from paddle_mnist.datafile.store import read_arrays
+from paddle_mnist.engine.checkpoint import load_model
+from paddle_mnist.apps.demo import create_app, load_models
+from paddle_mnist.apps.predict import Steps, preprocess_image
+from paddle_mnist.errors import PaddleMnistError
+from paddle_mnist.apps.model_arg import open_model, resolve_model
+# deferred: paddle, PIL (in the benchmark that times them)
 
 
 def export_parity() -> dict:
     """Exported vs dygraph logits of both headline models on every ``eval`` image."""
     import paddle
-
-    from paddle_mnist.apps.export import InferenceModel
-    from paddle_mnist.datafile.store import read_arrays
-    from paddle_mnist.engine.checkpoint import load_model
 
     x, y = (np.asarray(a) for a in read_arrays()["eval"])
     out = {}
@@ -63,8 +67,6 @@ def export_parity() -> dict:
 def demo_latency(repeats: int = 20, rounds: int = 3) -> dict:
     """Server-side milliseconds per drawing (``server_ms`` of ``/api/predict``), median of ``repeats`` a round."""
     from PIL import Image, ImageDraw
-
-    from paddle_mnist.apps.demo import create_app, load_models
 
     img = Image.new("RGB", (280, 280), "white")
     ImageDraw.Draw(img).line([(100, 60), (240, 60), (160, 250)], fill="black", width=18)  # a drawn 7
@@ -128,9 +130,6 @@ def _handwriting(folder: Path) -> list[dict]:
 
 def _arms(files, labels, groups, models) -> dict:
     """Per preprocessing arm: each model's accuracy on ``files`` overall and per group (``groups[i]``)."""
-    from paddle_mnist.apps.predict import Steps, preprocess_image
-    from paddle_mnist.errors import PaddleMnistError
-
     labels, groups = np.asarray(labels), np.asarray(groups)
     arms = {}
     for arm, changed in PREPROCESSING_ARMS.items():
@@ -155,9 +154,6 @@ def predict_accuracy(folder=HANDWRITING, mnist_pngs: int = 500) -> dict:
     """Accuracy of both headline models, per preprocessing arm, on ``folder``'s handwriting (overall and per
     capture kind) and, as a control, on the first ``mnist_pngs`` official ``eval`` images saved as PNG."""
     from PIL import Image
-
-    from paddle_mnist.apps.model_arg import open_model, resolve_model
-    from paddle_mnist.datafile.store import read_arrays
 
     folder = Path(folder)
     rows = _handwriting(folder)

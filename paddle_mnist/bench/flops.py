@@ -2,7 +2,7 @@
 
 ``gemm_flops``/``forward_flops`` count the matrix-product FLOPs of an epoch,
 ``batch_sizes`` splits an epoch into batches, ``worker_gemm`` (run in a fresh
-process by ``perf.bench_workers``) times numpy's float32 GEMMs on one thread.
+process by ``bench.workers``) times numpy's float32 GEMMs on one thread.
 
     python -m paddle_mnist bench train
 """
