@@ -20,7 +20,7 @@ PKG = REPO / "paddle_mnist"
 ROOT = "paddle_mnist"
 # dependencies worth loading on first use: each a start-up cost (or, for numpy, a setting that must come first)
 HEAVY = {"paddle", "matplotlib", "visualdl", "flask", "werkzeug", "nbclient", "nbformat", "jupytext", "torch",
-         "PIL", "pandas", "numpy"}
+         "PIL", "pandas", "numpy", "scipy"}
 DEFERRED = re.compile(r"^# deferred: (.+)$", re.M)
 
 

@@ -9,6 +9,9 @@ import statistics
 
 from paddle_mnist.engine.run_stats import mean, mean_std, ok_runs, summarise, variants_in  # noqa: F401  (re-exported)
 
+# deferred: scipy (scipy.stats takes ~0.5 s to import; every training run imports this module, but only the ledger
+# and the report ask for an interval)
+
 THRESHOLDS = (0.95, 0.97)
 
 
@@ -87,8 +90,7 @@ def run_summary(group: list[dict]) -> dict:
 
 def t975(df: float) -> float:
     """The exact 97.5% quantile of Student's t with ``df`` degrees of freedom (fractional df too; df < 1 taken as 1)."""
-    from scipy.stats import t as student_t  # deferred on purpose: scipy.stats takes ~0.5 s to import, and
-    # every training run imports this module but only the ledger and the report ask for an interval
+    from scipy.stats import t as student_t  # see the module's deferred: note
 
     return float(student_t.ppf(0.975, max(1.0, df if df is not None else 1.0)))
 
