@@ -14,7 +14,8 @@ from pathlib import Path
 
 from paddle_mnist.apps.cli_args import check_paths, check_train, device_name, positive_int
 from paddle_mnist.apps.cli_help import SPLITS, about, experiments_table, plan_text, set_keys, version
-from paddle_mnist.apps.cli_options import MODEL_HELP, check_parser, device_arg, model_parsers, train_args
+from paddle_mnist.apps.cli_options import (MODEL_HELP, check_parser, dashboard_parser, device_arg, model_parsers,
+                                           train_args)
 from paddle_mnist.engine.device import set_device
 from paddle_mnist.records import read_json
 from paddle_mnist.errors import PaddleMnistError
@@ -98,10 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which benchmark (default: all)")
     b.add_argument("--repeats", type=positive_int, default=5, help="repetitions per figure (default: 5)")
 
-    dash = sub.add_parser("dashboard", **about("dashboard"))
-    dash.add_argument("--runs-dir", default="runs", help="runs folder holding vdl/ (default: runs)")
-    dash.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    dash.add_argument("--port", type=positive_int, default=8040, help="port (default: 8040)")
+    dashboard_parser(sub)
     model_parsers(sub)
     check_parser(sub)
     return p

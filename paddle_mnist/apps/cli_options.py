@@ -83,3 +83,10 @@ def train_args(t) -> None:
     t.add_argument("--record", action="store_true",
                    help="write the reference reports/results and reports/models (default: off; a try-out "
                    "writes RUNS_DIR/results)")
+
+
+def dashboard_parser(sub) -> None:
+    dash = sub.add_parser("dashboard", **about("dashboard"))
+    dash.add_argument("--runs-dir", default="runs", help="runs folder holding vdl/ (default: runs)")
+    dash.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    dash.add_argument("--port", type=positive_int, default=8040, help="port (default: 8040)")

@@ -286,13 +286,9 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
                    on_result=None, tag_runs: bool = False, settings: Settings | None = None) -> dict:
     """Run every stage of ``exp.plan``; write and return its results record (``paddle_mnist.studies`` names them).
 
-    ``settings``: the ``Settings`` the caller resolved already (``train`` checks and plans with them first);
-    otherwise they are resolved here from ``seeds``, ``quick`` and ``overrides``.
-
-    ``record=True`` (``reproduce``, ``train --record``) writes the reference ``reports/results`` and
-    ``reports/models``; otherwise results and the headline model go under ``runs_dir`` (a try-out).
-    ``tag_runs=True`` (``train``) names the runs and the results file after the overrides (``engine.overrides``).
-    """
+    ``settings``: resolved by the caller (``train``), else from ``seeds``, ``quick`` and ``overrides``. ``record``
+    (``reproduce``, ``train --record``) writes ``reports/results`` and ``reports/models``, else under ``runs_dir``
+    (a try-out); ``tag_runs`` (``train``) names the runs and the results file after the overrides."""
     s = settings if settings is not None else Settings.resolve(exp, seeds, quick, overrides)
     tag = run_tag(exp, s) if tag_runs else ""
     results_dir = Path(results_dir) if results_dir else results_dir_for(quick, Path(runs_dir), record)
