@@ -83,6 +83,25 @@ def plot_trajectories(record: dict, out=None):
     return fig
 
 
+def plot_steps_to_target(record: dict, out=None):
+    """z per step (log scale) for every optimizer, the target z = 0.005 and the step each first reaches it."""
+    st = record["steps_to_target"]
+    fig, axes = new_figure(1, 1, size=(7.0, 3.8))
+    ax = axes[0]
+    for i, r in enumerate(x for x in record["runs"] if "loss_curve" in x):
+        color = COLORS[i % len(COLORS)]
+        ax.semilogy(r["loss_curve"], "-", color=color, lw=1.3, label=f"{r['optimizer']} lr={r['lr']:g}")
+        hit = st["ours"].get(r["optimizer"])
+        if hit is not None and hit < len(r["loss_curve"]):
+            ax.plot([hit], [r["loss_curve"][hit]], "o", color=color, ms=5)
+    ax.axhline(st["target"], color="k", lw=0.8, ls="--")
+    ax.set(xlabel="step", ylabel="z = x²/10 + y²", ylim=(1e-6, 20),
+           title=f"steps to z ≤ {st['target']:g} (dots; dashed: the target)")
+    ax.legend(fontsize=7, ncol=2, loc="lower left")
+    save(fig, out)
+    return fig
+
+
 def plot_saddle(record: dict, out=None):
     """SGD and Momentum paths near the saddle of z = x² + y⁴/4 − y²/2, and their distance from it per step."""
     sad = record.get("saddle") or {"runs": [], "settings": {"radius": 0.5}}

@@ -5,8 +5,10 @@ twice, with the numpy optimizers of ``paddle_mnist.scratch.optim`` and with the
 matching ``paddle.optimizer`` class on one float64 parameter of shape ``[2]``
 (``nesterov`` is ``paddle.optimizer.Momentum(use_nesterov=True)``), so the two
 implementations check each other. Learning rates are those of source 003 (SGD
-0.95, Momentum 0.1, RMSProp 0.5, Adam 0.5) plus AdaGrad 1.5 and Nesterov 0.1;
-every other hyperparameter is Paddle's default.
+0.95, Momentum 0.1, RMSProp 0.5, Adam 0.5) plus AdaGrad 1.5, Nesterov 0.1 and
+AdaDelta 1.0 (the textbook rule, which has no rate); every other hyperparameter is
+Paddle's default. ``path_words`` measures source 003's words about a path (zig-zag,
+sudden turns, overshoot) and ``steps_to_loss`` counts the steps to z <= 0.005.
 
 The saddle toy ``z = x**2 + y**4 / 4 - y**2 / 2`` (``saddle_loss``) has a saddle at
 the origin (curving up along x, down along y) and minima ``-1/4`` at ``(0, +-1)``;
@@ -35,6 +37,7 @@ TRAJECTORY_SETTINGS = {
     "adam": 0.5,
     "adagrad": 1.5,
     "nesterov": 0.1,
+    "adadelta": 1.0,  # Paddle's rule at lr 1 is the textbook rule of 003's framework (no learning rate)
 }
 
 
@@ -120,6 +123,60 @@ def run_trajectories(settings: dict | None = None, steps: int = STEPS, start=STA
             "final": np_path[-1].tolist(),
         }
     return out
+
+
+# ------------------------------------------------------------------ source 003's words about a path, measured
+TARGET_LOSS = 0.005  # 003 §3.2 counts the steps "得到loss值等于0.005"
+MAX_STEPS = 10_000
+OVERSHOOT_STEPS = 100  # steps followed for the overshoot and its correction
+CURVE_STEPS = 200  # steps of the loss curve kept in the record (the steps-to-0.005 figure)
+
+
+def steps_to_loss(name: str, lr: float, target: float = TARGET_LOSS, max_steps: int = MAX_STEPS) -> int | None:
+    """The first step at which the numpy path's toy loss is at most ``target`` (None: not within ``max_steps``,
+    or the path left the finite numbers)."""
+    path = numpy_path(name, lr, max_steps)
+    z = toy_loss(path[:, 0], path[:, 1])
+    hit = np.flatnonzero(np.isfinite(z) & (z <= target))
+    return int(hit[0]) if len(hit) and np.isfinite(z[:hit[0] + 1]).all() else None
+
+
+def path_words(path) -> dict:
+    """Zig-zag: the share of steps whose y move flips sign against the step before; sudden turn: the largest
+    angle (degrees) between consecutive steps; both over the whole ``path`` (zero-length steps skipped)."""
+    d = np.diff(np.asarray(path, dtype=np.float64), axis=0)
+    flips = np.sign(d[1:, 1]) * np.sign(d[:-1, 1]) < 0
+    norm = np.linalg.norm(d, axis=1)
+    keep = (norm[1:] > 0) & (norm[:-1] > 0)
+    cos = (d[1:] * d[:-1]).sum(1)[keep] / (norm[1:] * norm[:-1])[keep]
+    return {"y_flip_share": float(flips.mean()) if len(flips) else 0.0,
+            "max_turn_deg": float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))).max()) if keep.any() else 0.0}
+
+
+def overshoot(name: str, lr: float, steps: int = OVERSHOOT_STEPS) -> dict:
+    """Along x (the shallow axis, the start's far coordinate): the step at which the path first crosses the
+    minimum's x = 0, how far beyond it goes (``excursion``, a share of the start's |x|), the step of that
+    farthest point, and the step at which it crosses back (None: not within ``steps``)."""
+    xs = numpy_path(name, lr, steps)[:, 0]
+    cross = np.flatnonzero(xs[:-1] * xs[1:] < 0)
+    if not len(cross):
+        return {"crosses": False, "cross_step": None, "excursion": 0.0, "peak_step": None, "back_step": None,
+                "steps": steps}
+    first = int(cross[0]) + 1
+    after = xs[first:]
+    beyond = np.sign(after) == np.sign(xs[first])
+    end = int(np.argmin(beyond)) if not beyond.all() else len(after)
+    peak = first + int(np.argmax(np.abs(after[:end])))
+    return {"crosses": True, "cross_step": first, "excursion": float(abs(xs[peak]) / abs(xs[0])),
+            "peak_step": peak, "back_step": first + end if end < len(after) else None, "steps": steps}
+
+
+def adagrad_rates(lr: float, steps: int = STEPS, start=START, epsilon: float = 1e-6) -> list[list[float]]:
+    """AdaGrad's effective per-coordinate step size ``lr / (sqrt(G) + epsilon)`` after each of ``steps`` steps
+    (Paddle's rule, ``G`` the running sum of squared gradients) along its path on the toy loss."""
+    path = numpy_path("adagrad", lr, steps, start, epsilon=epsilon)
+    g2 = np.cumsum(np.stack([toy_grad(p) for p in path[:-1]]) ** 2, axis=0)
+    return (lr / (np.sqrt(g2) + epsilon)).tolist()
 
 
 # ------------------------------------------------------------------ a saddle point (source 000 §2.7)

@@ -19,6 +19,7 @@ from functools import partial
 from typing import Callable
 
 from paddle_mnist.studies import claim_rules as R, claim_rules_opt as O, claim_rules_practice as P
+from paddle_mnist.studies import claim_rules_traj as T
 from paddle_mnist.studies.claims_table import TABLE
 from paddle_mnist.studies.stats import welch_from_summary
 
@@ -76,6 +77,9 @@ DECIDE = {
     "ewa-smooth": P.ewa_smooth, "ewa-bias": P.ewa_bias, "gd-batch": P.gd_batch, "lr-decay": P.lr_decay,
     "input-standardise": P.input_standardise, "hp-kfold": P.hp_kfold, "opt-momentum-saddle": P.momentum_saddle,
     "numpy-adam": O.numpy_adam,
+    "traj-sgd-zigzag": T.sgd_zigzag, "traj-momentum-smooth": T.momentum_no_turn,
+    "traj-momentum-overshoot": T.momentum_overshoot, "traj-steps-005": T.steps_order,
+    "traj-rmsprop-small-lr": T.rmsprop_small_lr, "opt-adagrad-decay": T.adagrad_decay,
 }
 # the same claims on source 000's own setup (the ``course`` study); AdaDelta's on 003's own (textbook) rule
 _COURSE = {"loss-speed": R.loss_speed_course, "loss-acc": R.loss_acc_course,

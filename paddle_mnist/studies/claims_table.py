@@ -30,6 +30,12 @@ EWA_YEAR = ("002: daily temperatures, β 0.5 / 0.9 / 0.98; here a seeded noisy y
             "55 − 20 cos(2π(d − 15)/365) °F plus Gaussian noise of std 6 °F")
 SAME_ADAGRAD = "左图对应的学习率为 0.01 , 可以看到loss没有下降"
 ADAM_000 = "左图为 Adam 优化器学习率为0.001, 右图为 Adam 学习率为0.01 / 和Adagrad是一样的问题,同时也说明它的更新效果好,可以用更好的学习率"
+TOY_003 = ("003 §3.1: the toy loss z = x²/10 + y², 20 steps at its rates SGD 0.95, Momentum 0.1, RMSProp 0.5, "
+           "Adam 0.5 (Paddle's other defaults, numpy optimizers checked against paddle.optimizer); the start (-7, 2) "
+           "is ours (003 prints none)")
+TOY_OWN = ("003 §3.2 ran its chapter-4 linear regression (w, b; data, start and most rates not in the source); here "
+           "003 §3.1's toy loss z = x²/10 + y² from (-7, 2) at §3.1's rates (SGD 0.95, Momentum 0.1, RMSProp 0.5, "
+           "Adam 0.5, AdaGrad 1.5)")
 LR_HIDDEN = "对于手写数字识别, 学习率 0.1 , 节点数量 150-200 比较合适。"
 OVERFIT = "减少过拟合:不过在这个实验上看不出来。"
 STUCK_RULE = ("per seed: the loss did not fall if the final-epoch train loss is at least 0.9 x the first logged "
@@ -223,4 +229,49 @@ TABLE = (
        "004: numpy, ReLU, softmax cross entropy, Adam 0.001", "test accuracy over seeds",
        "reproduced if 98.21% lies inside the 95% t interval of the mean or below it, contradicted if above",
        arm="right"),
+    # ---- source 003's toy-loss trajectories (z = x²/10 + y², 20 steps from (-7, 2)) and 000 §2.7's AdaGrad rate
+    _r("traj-sgd-zigzag", "003", "§3.1 模拟效果比较", "SGD算法，每次迭代完全受当前梯度的控制，所以会以折线方式前进。",
+       "SGD, driven only by the current gradient, moves in a zig-zag.", TOY_003,
+       "zig-zag = the share of SGD's 20 steps whose y move flips sign against the step before (0: never, 1: every "
+       "step)", "reproduced if the share is at least 0.5, contradicted if under 0.2, otherwise inconclusive"),
+    _r("traj-momentum-smooth", "003", "§3.1 模拟效果比较",
+       "Momentum算法，学习率只有0.1，每次继承上一次的动量方向，所以会以比较平滑的曲线方式前进，不会出现突然的转向。",
+       "Momentum (lr 0.1) follows a smooth curve with no sudden turns.", TOY_003,
+       "sudden turn = the largest angle between consecutive steps of Momentum's 20, in degrees (SGD's alongside)",
+       "reproduced if at most 45°, contradicted if over 90° (a step turning back on the one before), otherwise "
+       "inconclusive"),
+    _r("traj-momentum-overshoot", "003", "§3.2 真实效果比较", "Momentum由于惯性存在，一下子越过了中心点，但是很快就会得到纠正",
+       "Momentum overshoots the centre through inertia but is quickly corrected.", TOY_OWN,
+       "along x (the shallow axis) over 100 steps: the step Momentum first crosses the minimum's x = 0, its "
+       "farthest point past it (a share of the start's distance from x = 0) and the steps from the crossing to that point "
+       "(turning back); Adam's alongside (§3.2 says it overshoots too)",
+       "reproduced if it crosses, goes past the centre at most half the start's distance from it and turns back within 20 steps "
+       "(003's plot length) of the crossing; contradicted if it never crosses or goes farther; otherwise "
+       "inconclusive", arm="own"),
+    _r("traj-steps-005", "003", "§3.2 真实效果比较",
+       "SGD：在较远的地方，沿梯度方向下降，越靠近中心的地方，抖动得越多，似乎找不准方向，得到loss值等于0.005迭代了148次。 / "
+       "Momentum：由于惯性存在，一下子越过了中心点，但是很快就会得到纠正，得到loss值等于0.005迭代了128次。 / "
+       "RMSProp：与SGD的行为差不多，抖动大，得到loss值等于0.005迭代了130次。 / "
+       "Adam：与Momentum一样，越过中心点，但后来的收敛很快，得到loss值等于0.005迭代了107次。",
+       "Steps to reach loss 0.005: Adam 107 < Momentum 128 < RMSProp 130 < SGD 148.", TOY_OWN,
+       "steps until z ≤ 0.005 (numpy, up to 10,000) at §3.1's rates; the source's counts shown beside ours, not "
+       "compared one by one (another loss, data and start)",
+       "the order: reproduced if Adam < Momentum < RMSProp < SGD strictly, inconclusive if a pair ties or one never "
+       "reaches 0.005, contradicted if any pair is reversed", arm="own"),
+    _r("traj-rmsprop-small-lr", "003", "§3.2 真实效果比较",
+       "RMSProp解决AdaGrad的学习率下降问题，即使学习率设置为0.1，收敛也会快",
+       "RMSProp fixes AdaGrad's decaying rate: even at lr 0.1 it converges fast.", TOY_OWN,
+       "fast = steps until z ≤ 0.005 of RMSProp at lr 0.1 (a) against AdaGrad at the same lr 0.1 (the rival named, "
+       "whose decaying rate it fixes) and (b) against SGD 0.95, Momentum 0.1, Adam 0.5 and AdaGrad 1.5 at their "
+       "trajectory rates",
+       "(a) fewer steps than AdaGrad at 0.1; (b) no more steps than at least two of the four; reproduced if both "
+       "hold, contradicted if neither, otherwise inconclusive", arm="own"),
+    _r("opt-adagrad-decay", "000", "§2.7", "AdaGrad: 根据不同参数距离最优解的远近,动态调整学习率。学习率逐渐下降,依据各参数变化大小调整学习率。",
+       "AdaGrad's learning rate decreases gradually.",
+       "000 §2.7 describes Paddle's Adagrad in general; here Paddle's rule (numpy copy) on the toy loss z = x²/10 + "
+       "y², lr 1.5, 20 steps from (-7, 2)",
+       "the effective per-coordinate rate lr / (sqrt(G) + 1e-6), G the running sum of squared gradients, after each "
+       "step (it cannot rise while G only grows: the row checks the rule as implemented and shows how far it falls)",
+       "reproduced if it never rises and ends below its first value on both coordinates, contradicted if on neither, "
+       "otherwise inconclusive", arm="own"),
 )
