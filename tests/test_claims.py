@@ -167,11 +167,9 @@ def test_course_arm_rules_on_a_synthetic_record():
     # the regressor diverged in every seed: a run that did not train decides nothing, the divergence is a finding
     res = R.loss_acc_course(records)
     assert res["verdict"] == "not measured" and "diverged in 5/5 seeds" in res["facts"][0]["value"]
-    # dropout after fc1: slower and less accurate beyond noise; the valid loss never rises in any run -> untestable
-    assert R.dropout_speed(records, course=True)["verdict"] == "contradicted"
+    # dropout after fc1: less accurate beyond noise (its speed is the timing benchmark's: tests/test_timing.py); the valid loss never rises in any run -> untestable
     assert R.dropout_generalise(records, course=True)["verdict"] == "contradicted"
     assert R.dropout_visible(records, course=True)["verdict"] == "untestable here"
-    assert R.dropout_speed(records)["verdict"] == "not measured"  # the done-right arm is absent
     # Adagrad 0.01's loss did not fall (2.2 >= 0.9 x 2.3) in every seed, on the course arm only
     assert O.adagrad_stuck(records, course=True)["verdict"] == "reproduced"
     assert O.adagrad_stuck(records)["verdict"] == "not measured"
@@ -196,7 +194,7 @@ def test_ledger_on_committed_results_and_its_rendering():
     for c, arm, v in claims.decided(ledger):
         text = evidence(v)
         for comp in v["comparisons"]:
-            if comp["low"] is not None:
+            if comp["low"] is not None and not comp.get("rounds"):  # timing-benchmark rounds are not seeds
                 assert "seed noise" in text, c["id"]
 
 

@@ -12,6 +12,7 @@ import pytest
 from paddle_mnist.scratch import practice as P
 from paddle_mnist.scratch.net import NumpyMLP
 from paddle_mnist.scratch.trajectories import SADDLE, saddle_escape, saddle_grad, saddle_loss, saddle_start
+from paddle_mnist.bench.timing import summarise
 from paddle_mnist.studies import claim_rules_practice as rules
 
 REPRODUCED, CONTRADICTED, NOT_MEASURED = "reproduced", "contradicted", "not measured"
@@ -171,29 +172,40 @@ def test_ewa_rules():
     assert rules.ewa_smooth(one)["verdict"] == NOT_MEASURED and rules.ewa_bias({})["verdict"] == NOT_MEASURED
 
 
-def _gd_runs(mini_loss=0.5, stochastic_jitter=3.0, batch_jitter=0.01):
+def _gd_runs(mini_loss=0.5, stochastic_jitter=3.0, batch_jitter=0.01, per_step=(0.3, 0.0004, 0.0002)):
+    """The practice runs (losses by step) and a timing-benchmark record with CPU seconds per step (batch,
+    mini-batch, stochastic): by default 0.2 s per mini-batch epoch, in which batch does no step, stochastic 1,000."""
     out = []
     for seed in range(5):
         e = 0.01 * seed
-        curve = {"seconds": [0.0, 0.05, 0.1, 0.2, 1.0], "epoch": [0, 0.1, 0.3, 1, 3]}
-        out += [_run("gd-mini-batch", seed, history={**curve, "train_loss": [2.3, 1.0, 0.7, mini_loss + e, 0.4]},
-                     epoch_seconds=0.2, seconds_per_epoch=0.2 + e, jitter=0.15 + e, rise_share=0.48),
-                _run("gd-batch", seed, history={"seconds": [0.0, 0.3], "epoch": [0, 1], "train_loss": [2.3, 2.0]},
-                     epoch_seconds=0.3, seconds_per_epoch=0.3, jitter=batch_jitter + e / 10, rise_share=0.0),
-                _run("gd-stochastic", seed, history={**curve, "train_loss": [2.3, 2.0, 1.5, 1.2 + e, 1.1]},
-                     epoch_seconds=None, seconds_per_epoch=5.0 + e, jitter=stochastic_jitter + e, rise_share=0.49)]
-    return {"practice": {"runs": out}}
+        out += [_run("gd-mini-batch", seed, history={"step": [0, 50, 150, 500, 1500],
+                                                     "train_loss": [2.3, 1.0, 0.7, mini_loss + e, 0.4]},
+                     jitter=0.15 + e, rise_share=0.48),
+                _run("gd-batch", seed, history={"step": [0, 1], "train_loss": [2.3, 2.0]},
+                     jitter=batch_jitter + e / 10, rise_share=0.0),
+                _run("gd-stochastic", seed, history={"step": [0, 100, 300, 1000, 3000],
+                                                     "train_loss": [2.3, 2.0, 1.5, 1.2 + e, 1.1]},
+                     jitter=stochastic_jitter + e, rise_share=0.49)]
+    arms = dict(zip(("gd-batch", "gd-mini-batch", "gd-stochastic"), zip(per_step, (1, 500, 50000))))
+    rounds = [{a: {"cpu_s_per_step": s * (1 + 0.01 * r), "cpu_s_per_epoch": s * n * (1 + 0.01 * r),
+                   "wall_s_per_epoch": s * n} for a, (s, n) in arms.items()} for r in range(5)]
+    return {"practice": {"runs": out}, "timing": summarise(rounds, tuple(arms))}
 
 
-def test_gd_batch_rule_and_loss_at_wall_time():
-    run = _gd_runs()["practice"]["runs"][1]  # the batch arm: no step finished before 0.3 s
-    assert rules.loss_at(run, 0.2) == 2.3 and rules.loss_at(run, 0.3) == 2.0
+def test_gd_batch_rule_and_loss_after_the_benchmark_cpu_seconds():
     good = rules.gd_batch(_gd_runs())
     assert good["verdict"] == REPRODUCED and len(good["comparisons"]) == 5
     assert [round(c["mean_a"], 3) for c in good["comparisons"][:2]] == [2.3, 1.22]
+    assert good["comparisons"][2]["ratio"] == pytest.approx(10.0 / 0.2)  # stochastic over mini-batch per epoch
     assert rules.gd_batch(_gd_runs(mini_loss=2.5))["verdict"] == CONTRADICTED  # mini-batch slowest per second
     assert rules.gd_batch(_gd_runs(batch_jitter=1.0))["verdict"] == CONTRADICTED  # batch noisier than mini-batch
+    # stochastic twice as fast per epoch as mini-batch: the loss comparisons hold, the seconds one does not
+    slow = rules.gd_batch(_gd_runs(per_step=(0.3, 0.0004, 0.0004 / 200)))
+    assert slow["verdict"] == CONTRADICTED and slow["comparisons"][2]["high"] < 1
     assert rules.gd_batch({})["verdict"] == NOT_MEASURED
+    no_bench = _gd_runs()
+    del no_bench["timing"]
+    assert rules.gd_batch(no_bench)["verdict"] == NOT_MEASURED
 
 
 def _pairs(a_variant, b_variant, key, a_vals, b_vals, **extra):

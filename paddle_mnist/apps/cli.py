@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     device_arg(pr)
 
     b = sub.add_parser("bench", **about("bench"))
-    b.add_argument("what", nargs="?", default="all", choices=("data", "train", "eval", "apps", "predict", "all"),
+    b.add_argument("what", nargs="?", default="all", choices=("data", "train", "eval", "apps", "predict", "timing",
+                                                         "all"),
                    help="which benchmark (default: all)")
     b.add_argument("--repeats", type=positive_int, default=5, help="repetitions per figure (default: 5)")
 
@@ -266,7 +267,7 @@ def cmd_evaluate(args) -> int:
 def cmd_bench(args) -> int:
     from paddle_mnist.bench.run import run_bench
 
-    if args.what in ("data", "all"):
+    if args.what in ("data", "timing", "all"):
         from paddle_mnist.datafile.store import read_arrays
 
         read_arrays()  # a missing, truncated or corrupted data file is one line before any timing starts

@@ -69,9 +69,10 @@ ABOUT = {
                  ["paddle-mnist evaluate reports/models/mlp.pdparams --split test",
                   "paddle-mnist evaluate runs/mlp/adam-seed0"]),
     "bench": ("benchmarks; write reports/bench/*.json",
-              "Time data loading, training, evaluation and the apps; each figure is the median of --repeats "
+              "Time data loading, training, evaluation, the apps and the claims ledger's timing comparisons "
+              "(timing: one fresh process per measurement, arms alternated, CPU and wall seconds); each figure is the median of --repeats "
               "repetitions and is written to reports/bench/<what>.json.",
-              ["paddle-mnist bench data", "paddle-mnist bench train --repeats 3"]),
+              ["paddle-mnist bench data", "paddle-mnist bench train --repeats 3", "paddle-mnist bench timing"]),
     "dashboard": ("serve the VisualDL dashboard over runs/vdl",
                   "Serve VisualDL over RUNS_DIR/vdl: the loss and accuracy curves of every run, its "
                   "hyper-parameters (the same keys for every run, so runs of different commands compare), "

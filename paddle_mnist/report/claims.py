@@ -8,7 +8,7 @@ Every sentence that compares two numbers says whether the difference is beyond s
 from __future__ import annotations
 
 from paddle_mnist.format import pct, points, table
-from paddle_mnist.studies.claims import ARM_NAMES, ARMS, RESULT_NAMES, claims_ledger, decided_by, tally, targets
+from paddle_mnist.studies.claims import ARM_NAMES, ARMS, BENCH_NAMES, RESULT_NAMES, claims_ledger, decided_by, tally, targets
 from paddle_mnist.studies.stats import welch_from_summary
 
 NOTE = ("Three kinds of row, counted apart in the tally: **as the source ran it** (the source's own experiment and "
@@ -24,7 +24,12 @@ NOTE = ("Three kinds of row, counted apart in the tally: **as the source ran it*
         "decides nothing: a claim that would compare against it is not measured, and the divergence is recorded as "
         "a finding. A difference between two groups of runs counts only when its 95% Welch t interval over seeds "
         "(the exact Student t quantile, `scipy.stats.t.ppf`, at Welch's degrees of freedom) excludes zero. "
-        "Verdicts resting on fewer than 5 seeds per arm are marked *provisional*.")
+        "Verdicts resting on fewer than 5 seeds per arm are marked *provisional*. "
+        "Timing claims (dropout's speed, batch vs mini-batch vs stochastic) never read the training runs' clocks, "
+        "which share the cores with whatever else runs: they read the timing benchmark (`python -m paddle_mnist "
+        "bench timing`, reports/bench/timing.json), which measures each arm in a fresh process, one at a time, the "
+        "arms alternated round by round, and decides on the CPU seconds of the timed steps (wall seconds beside): "
+        "the median of the per-round ratios, with their min-max over the rounds as the interval.")
 DEFINITIONS = (
     ("oscillates", "the share of logged train losses (50-step window means) after epoch 1 that rose from the "
                    "previous one: 0 for a steady descent however steep, about 0.5 for a loss that only jitters"),
@@ -63,8 +68,20 @@ def _diff(x, unit):
     return f"{x:+.4f}" if unit == "loss" else (f"{x:+.2f} s" if unit == "s" else f"{x:+g}")
 
 
+def rounds_text(c: dict) -> str:
+    """A timing-benchmark comparison: CPU medians, the per-round ratio (median, min-max), wall seconds beside."""
+    side = ("every round above 1" if c["low"] > 1 else "every round below 1" if c["high"] < 1 else
+            "rounds on both sides of 1")
+    return (f"{c['metric']}: {c['a']} {c['mean_a']:.3f} s vs {c['b']} {c['mean_b']:.3f} s (ratio {c['ratio']:.2f}, "
+            f"the median of {c['rounds']} per-round ratios, range [{c['low']:.2f}, {c['high']:.2f}]: {side}; wall "
+            f"seconds {c['wall_a']:.3f} vs {c['wall_b']:.3f}, ratio {c['wall_ratio']:.2f} "
+            f"[{c['wall_low']:.2f}, {c['wall_high']:.2f}])")
+
+
 def comparison_text(c: dict) -> str:
     """``metric: A x vs B y (difference d, 95% interval [l, h], n = i/j; beyond/within seed noise)``."""
+    if c.get("rounds"):
+        return rounds_text(c)
     head = f"{c['metric']}: {c['a']} {_val(c['mean_a'], c['unit'])} vs {c['b']} {_val(c['mean_b'], c['unit'])}"
     if c["diff"] is None:
         return head
@@ -147,8 +164,13 @@ def _target_row(t: dict) -> list:
     return [t["target"], measured, "yes" if t["met"] else "**no**"]
 
 
+def ledger_records(ctx) -> dict:
+    """What the ledger reads: the results records (``RESULT_NAMES``) and the benchmark records (``BENCH_NAMES``)."""
+    return {**{name: ctx.load(name) for name in RESULT_NAMES}, **{name: ctx.bench(name) for name in BENCH_NAMES}}
+
+
 def section_claims(ctx) -> str:
-    records = {name: ctx.load(name) for name in RESULT_NAMES}
+    records = ledger_records(ctx)
     out = ["## Claims ledger\n",
            "Every checkable claim of the source documents (file number and section; the source's own words in "
            "brackets), the rule that decides it, the measured evidence and the verdict.\n", NOTE + "\n",

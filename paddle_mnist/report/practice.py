@@ -114,7 +114,7 @@ def _gd_part(ctx, rec) -> list[str]:
                      _ms([r["rise_share"] for r in runs], 3)])
     out.append(table(["batch size", "steps", "epochs", "training seconds per epoch", "train loss at the end",
                       "jitter", "share of steps whose loss rose"], rows) + "\n")
-    return out + [claim_block({"practice": rec}, GD_IDS)]
+    return out + [claim_block({"practice": rec, "timing": ctx.bench("timing")}, GD_IDS)]
 
 
 def _lr_part(ctx, rec) -> list[str]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from paddle_mnist.report.answers import GLOSSARY, answers, glossary
-from paddle_mnist.report.claims import tally_text
-from paddle_mnist.studies.claims import ARMS, RESULT_NAMES, claims_ledger
+from paddle_mnist.report.claims import ledger_records, tally_text
+from paddle_mnist.studies.claims import ARMS, claims_ledger
 
 SOURCE_KEY = [
     ("000", "the coursework report being reproduced (Chinese): 1.1 data, 1.2 the softmax classifier, the "
@@ -68,7 +68,7 @@ def tally_part(ledger: list[dict], see) -> str:
 def top(ctx, main: list[str], appendix: list[str]) -> str:
     """Answers, verdict tally, glossary, contents (report and appendix) and the source key."""
     see = linker(main, appendix)
-    records = {n: ctx.load(n) for n in RESULT_NAMES}
+    records = ledger_records(ctx)
     ledger = claims_ledger({k: v for k, v in records.items() if v})
     out = [answers(ctx, see, ledger)]
     if any(records.values()):

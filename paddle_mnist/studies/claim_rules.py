@@ -230,10 +230,6 @@ def _arm(records, course):
         (records.get("dropout"), {})
 
 
-def _seconds(r):
-    return sum(r["history"]["seconds"]) / len(r["history"]["seconds"])
-
-
 def _valid_loss(r):
     return r["history"]["valid_loss"][-1]
 
@@ -253,11 +249,6 @@ def mean_rise(rec, variant):
     seed's rise (``valid_loss_rise``), not the rise of the mean curve; None without ok runs."""
     vals = per_run(rec, variant, valid_loss_rise)
     return sum(vals) / len(vals) if vals else None
-
-
-def dropout_speed(records, course=False):
-    rec, kw = _arm(records, course)
-    return _drop_compare(rec, "seconds per epoch", "s", _seconds, dropout_first=False, **kw)
 
 
 def dropout_loss(records, course=False):

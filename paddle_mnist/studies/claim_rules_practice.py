@@ -12,6 +12,7 @@ import math
 
 from paddle_mnist.studies.claim_rules import (CONTRADICTED, REPRODUCED, all_above, compare, fact, not_measured, ok_runs,
                                               per_run, result, untrained)
+from paddle_mnist.studies.claim_rules_timing import TIMING_MISSING, decide, loss_at_step, ratio_comparison, steps_in
 
 PRACTICE_MISSING = "the `practice` study (python -m paddle_mnist train practice)"
 SADDLE_MISSING = "the `trajectories` study's saddle runs (python -m paddle_mnist train trajectories)"
@@ -57,46 +58,44 @@ def ewa_bias(records):
 
 
 # ---------------------------------------------------------------- 002 §3-5: batch vs mini-batch vs stochastic
-def loss_at(run: dict, seconds: float):
-    """The probe train loss at the last checkpoint a run had reached within ``seconds`` of training."""
-    h = run["history"]
-    done = [loss for t, loss in zip(h["seconds"], h["train_loss"]) if t <= seconds]
-    return done[-1] if done else None
-
-
-def gd_per_second(rec) -> dict:
-    """Per arm, per seed: the loss when the same seed's mini-batch arm had trained one epoch (seconds)."""
-    mini = {r["seed"]: r["epoch_seconds"] for r in ok_runs(rec, "gd-mini-batch") if r.get("epoch_seconds")}
-    return {arm: [v for r in ok_runs(rec, arm) if r["seed"] in mini
-                  for v in [loss_at(r, mini[r["seed"]])] if v is not None]
-            for arm in ("gd-batch", "gd-mini-batch", "gd-stochastic")}
+def gd_at_mini_epoch(rec, bench) -> dict:
+    """Per arm, per seed: the probe loss after the steps that fit in the CPU seconds the mini-batch arm needs for one
+    epoch (the timing benchmark's medians of CPU seconds per step; the losses are the runs' own, by step)."""
+    epoch = bench["arms"]["gd-mini-batch"]["cpu_s_per_epoch"]["median"]
+    return {arm: [v for r in ok_runs(rec, arm) for v in [loss_at_step(r, steps_in(bench, arm, epoch))]
+                  if v is not None] for arm in ("gd-batch", "gd-mini-batch", "gd-stochastic")}
 
 
 def gd_batch(records):
-    """Fast: lower loss per second than batch and stochastic, fewer seconds per epoch than stochastic;
-    between: the per-step losses jitter less than stochastic's and more than batch's."""
+    """Fast: lower loss than batch and stochastic after the CPU seconds of one mini-batch epoch, and fewer CPU
+    seconds per epoch than stochastic (timing benchmark); between: the per-step losses jitter less than
+    stochastic's and more than batch's. Without the benchmark the row is not measured."""
     rec, stop = _rec(records, "gd-batch", "gd-mini-batch", "gd-stochastic")
     if stop:
         return stop
-    at = gd_per_second(rec)
-    when = "train loss when mini-batch has trained one epoch (same wall time)"
+    bench = records.get("timing")
+    if not bench or "batch / mini-batch" not in bench.get("ratios", {}):
+        return not_measured(TIMING_MISSING)
+    at = gd_at_mini_epoch(rec, bench)
+    when = "train loss after the CPU seconds mini-batch needs for one epoch (timing benchmark)"
     jit = "jitter (mean absolute second difference of the per-step batch losses, second half of the steps)"
-    spe = per_run(rec, "gd-mini-batch", lambda r: r["seconds_per_epoch"])
     comps = [compare(when, "loss", "batch", at["gd-batch"], "mini-batch", at["gd-mini-batch"]),
              compare(when, "loss", "stochastic", at["gd-stochastic"], "mini-batch", at["gd-mini-batch"]),
-             compare("training seconds per epoch", "s", "stochastic",
-                     per_run(rec, "gd-stochastic", lambda r: r["seconds_per_epoch"]), "mini-batch", spe),
+             ratio_comparison(bench, "stochastic / mini-batch", "stochastic", "mini-batch"),
              compare(jit, "loss", "stochastic", per_run(rec, "gd-stochastic", lambda r: r["jitter"]), "mini-batch",
                      per_run(rec, "gd-mini-batch", lambda r: r["jitter"])),
              compare(jit, "loss", "mini-batch", per_run(rec, "gd-mini-batch", lambda r: r["jitter"]), "batch",
                      per_run(rec, "gd-batch", lambda r: r["jitter"]))]
-    facts = []
+    facts = [fact("batch over mini-batch CPU seconds per epoch (timing benchmark, median of the per-round ratios)",
+                  bench["ratios"]["batch / mini-batch"]["cpu"]["median"])]
     for arm in ("gd-batch", "gd-mini-batch", "gd-stochastic"):
         rises = per_run(rec, arm, lambda r: r["rise_share"])
         if rises:
             facts.append(fact(f"{arm[3:]}: share of steps whose batch loss rose (mean over seeds)",
                               sum(rises) / len(rises)))
-    return all_above(comps, facts=facts, missing=PRACTICE_MISSING + " with 2+ seeds")
+    if any(c["low"] is None for c in comps):
+        return not_measured(PRACTICE_MISSING + " with 2+ seeds", facts=facts)
+    return decide(comps, facts=facts)
 
 
 # ---------------------------------------------------------------- 002 §11: learning-rate decay

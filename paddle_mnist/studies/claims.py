@@ -19,7 +19,7 @@ from functools import partial
 from typing import Callable
 
 from paddle_mnist.studies import claim_rules as R, claim_rules_opt as O, claim_rules_practice as P
-from paddle_mnist.studies import claim_rules_traj as T
+from paddle_mnist.studies import claim_rules_timing as Tm, claim_rules_traj as T
 from paddle_mnist.studies.claims_table import TABLE
 from paddle_mnist.studies.stats import welch_from_summary
 
@@ -27,6 +27,7 @@ VERDICTS, NOT_MEASURED = R.VERDICTS, R.NOT_MEASURED
 # the records the ledger reads
 RESULT_NAMES = ("course", "loss", "dropout", "optimizers", "hparams", "numpy", "save_restore", "practice",
                 "trajectories")
+BENCH_NAMES = ("timing",)  # the benchmark records it reads (reports/bench/<name>.json): the timing claims' seconds
 ARMS = ("source", "right", "own")  # the source's own experiment, the corrected setup, the project's own test
 ARM_NAMES = {"source": "as the source ran it", "right": "done right",
              "own": "the project's own test of a source's general statement"}
@@ -68,7 +69,7 @@ def _pending(experiment: str) -> Callable[[dict], dict]:
 
 DECIDE = {
     "loss-speed": R.loss_speed, "loss-acc": R.loss_acc,
-    "dropout-speed": R.dropout_speed, "dropout-loss": R.dropout_loss, "dropout-overfit": R.dropout_overfit,
+    "dropout-speed": Tm.dropout_speed, "dropout-loss": R.dropout_loss, "dropout-overfit": R.dropout_overfit,
     "dropout-visible": partial(R.dropout_visible, course=True), "dropout-generalise": R.dropout_generalise,
     "opt-sgd-small": O.sgd_small, "opt-sgd-large": O.sgd_large, "opt-adagrad": O.adagrad_stuck,
     "opt-adagrad-rate": O.adagrad_rate, "opt-adam": O.adam_stuck, "opt-adam-rate": O.adam_rate,
