@@ -25,7 +25,7 @@ from pathlib import Path
 from paddle_mnist.bench.measure import BENCH_DIR, REPO, machine, stats
 from paddle_mnist.perf.numpy_pin import numpy_pin_env
 from paddle_mnist.records import write_json
-# deferred: paddle, the studies and the data (in the child process that measures one arm)
+# deferred: paddle, numpy (loaded in the child process that measures one arm, after its thread settings)
 
 STEPS = 200  # training steps per Paddle measurement (an epoch-slice of 500 steps), after WARMUP steps
 WARMUP = 20
