@@ -110,7 +110,8 @@ def test_choose_point_uses_valid_accuracy_then_loss():
 # ----------------------------------------------------------- trajectories
 def test_trajectories_exact_sgd_check_through_results(quick):
     rec = load(quick, "trajectories")
-    assert [r["optimizer"] for r in rec["runs"]] == ["sgd", "momentum", "rmsprop", "adam", "adagrad", "nesterov"]
+    assert [r["optimizer"] for r in rec["runs"]] == ["sgd", "momentum", "rmsprop", "adam", "adagrad", "nesterov",
+                                                      "adadelta"]
     sgd = rec["runs"][0]
     assert sgd["lr"] == 0.95 and len(sgd["numpy"]) == len(sgd["paddle"]) == 21
     np.testing.assert_array_equal(np.round(sgd["final"], 4), [-0.1035, 0.2432])
