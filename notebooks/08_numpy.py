@@ -18,7 +18,8 @@
 #
 # Redraws the report's numpy figures from `reports/results/numpy.json` (written by
 # `python -m paddle_mnist train numpy`); when that file is missing the study runs here with `--quick`
-# settings and the notebook says so. No training or plotting code lives in this notebook.
+# settings and the notebook says so. Before the figures, one code cell runs the
+# few lines of Paddle its section is about: edit a line there and re-run it.
 #
 # This notebook is the `.ipynb` twin of `notebooks/08_numpy.py` (jupytext `py:percent`, the source of truth).
 

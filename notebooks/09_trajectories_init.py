@@ -19,8 +19,8 @@
 # Redraws the report's trajectory, activation-function and initialisation figures from
 # `reports/results/trajectories.json` and `reports/results/init.json` (written by
 # `python -m paddle_mnist train trajectories` and `... train init`); when a file is missing that
-# experiment runs here with `--quick` settings and the notebook says so. No training or plotting code
-# lives in this notebook.
+# experiment runs here with `--quick` settings and the notebook says so. Before the figures, one code cell
+# runs the few lines of Paddle its section is about: edit a line there and re-run it.
 #
 # This notebook is the `.ipynb` twin of `notebooks/09_trajectories_init.py` (jupytext `py:percent`, the
 # source of truth).

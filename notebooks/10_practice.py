@@ -20,8 +20,8 @@
 # stochastic gradient descent, learning-rate decay, input standardisation, k-fold cross-validation) from
 # `reports/results/practice.json`, and the saddle-point figure from `reports/results/trajectories.json`
 # (written by `python -m paddle_mnist train practice` and `... train trajectories`); when a file is missing
-# that experiment runs here with `--quick` settings and the notebook says so. No training or plotting code
-# lives in this notebook.
+# that experiment runs here with `--quick` settings and the notebook says so. Before the figures, one code cell
+# runs the few lines of Paddle its section is about: edit a line there and re-run it.
 #
 # This notebook is the `.ipynb` twin of `notebooks/10_practice.py` (jupytext `py:percent`, the source of
 # truth).
