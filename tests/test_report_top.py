@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from paddle_mnist.report.answers import GLOSSARY
-from paddle_mnist.report.context import Context, source_names
+from paddle_mnist.report.context import Context
 from paddle_mnist.format import pct, pm
 from paddle_mnist.report.performance import section_speed
 
@@ -70,8 +70,7 @@ def test_no_quoted_number_passes_as_measured():
 def _product_texts():
     for pattern in ("paddle_mnist/**/*.py", "notebooks/*.py", "docs/*.md", "README.md", "reports/*.md"):
         for path in sorted(REPO.glob(pattern)):
-            if path.name != "context.py" or path.parent.name != "report":  # the reader that maps the old words
-                yield path, path.read_text()
+            yield path, path.read_text()
     for path in sorted(REPO.glob("notebooks/*.ipynb")):  # what the notebook says, not its committed outputs
         yield path, "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
 
@@ -82,12 +81,11 @@ def test_the_product_never_calls_a_source_a_seed():
     assert not found, found[:10]
 
 
-def test_older_records_are_read_with_sources_named_as_sources():
-    old = {"seed": 3, "title": "As the course ran it: seed 000's model", "section": "sources (seeds 002, 000 §2.2)",
-           "notes": ["the seed's 10 epochs; as the seed ran it", "seed 0 and seeds 0, 1, 2"]}
-    assert source_names(old) == {"seed": 3, "title": "As the course ran it: source 000's model",
-                                 "section": "sources (sources 002, 000 §2.2)",
-                                 "notes": ["the source's 10 epochs; as the source ran it", "seed 0 and seeds 0, 1, 2"]}
+def test_the_committed_records_never_call_a_source_a_seed():
+    """The results' own prose (titles, descriptions, notes) names the source documents as sources."""
+    found = [f"{path.name}: {m.group(0)}" for path in sorted((REPO / "reports" / "results").glob("*.json"))
+             for m in AS_SEED.finditer(path.read_text())]
+    assert not found, found[:10]
 
 
 def test_speed_summary_follows_the_goals(tmp_path):

@@ -24,7 +24,6 @@ import numpy as np
 
 from paddle_mnist.plots.common import COLORS, new_figure, save
 from paddle_mnist.records import read_json
-from paddle_mnist.report.context import source_names
 
 from paddle_mnist.paths import NOTEBOOKS, REPO, RESULTS
 from paddle_mnist.format import num  # noqa: F401  (the notebooks call nh.num)
@@ -70,7 +69,7 @@ def results_or_quick(name: str, *, fresh: bool = False, needs: str | None = None
     """
     if not in_quick_mode():
         path = RESULTS / f"{name}.json"
-        record = source_names(read_json(path)) if path.is_file() else None  # older prose named sources as seeds
+        record = read_json(path) if path.is_file() else None
         if record is not None and (needs is None or needs in record):
             log(f"{name}: results from {_shown(path)} (written {record.get('created', '?')})")
             return record
