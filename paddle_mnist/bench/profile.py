@@ -1,6 +1,6 @@
 """The benchmark workers that look inside one step: a ``paddle.profiler`` summary of a training step, and scoring.
 
-``worker_profile`` profiles the engine's per-step work on one case;
+``worker_profile`` profiles the engine's own loop (``engine.loop.train_epoch``) step by step on one case;
 ``worker_eval`` times scoring ``valid`` as ``engine.loop.evaluate`` does it, as one
 kept tensor (1 and 2 threads) and in PyTorch. Both run in fresh processes
 started by ``bench.workers``.
@@ -17,26 +17,49 @@ from paddle_mnist.bench.flops import case_name
 from paddle_mnist.bench.measure import mkl_info, train_arrays
 from paddle_mnist.engine.config import TrainConfig
 from paddle_mnist.engine.losses import get_loss
-from paddle_mnist.perf.tuned import as_tensor, step_kit
+from paddle_mnist.perf.tuned import step_kit
 from paddle_mnist.engine.optimizers import build_optimizer
 from paddle_mnist.perf.env import train_threads
 from paddle_mnist.datafile.store import read_arrays
 # deferred: paddle, torch (in the worker process that times them; torch is optional)
 
 
-class _Null:
-    def __enter__(self):
-        return self
+class _Phases:
+    """Names each piece ``engine.loop.train_epoch`` calls, as a ``paddle.profiler.RecordEvent`` while ``on``."""
 
-    def __exit__(self, *exc):
-        return False
+    def __init__(self, record_event):
+        self.record_event, self.on = record_event, False
+
+    def wrap(self, name, fn):
+        def phased(*args, **kwargs):
+            if not self.on:
+                return fn(*args, **kwargs)
+            with self.record_event(name):
+                return fn(*args, **kwargs)
+        return phased
+
+
+class _Named:
+    """A model whose call is a named phase; ``train()`` passes through."""
+
+    def __init__(self, call, train):
+        self.call, self.train = call, train
+
+    def __call__(self, images):
+        return self.call(images)
 
 
 def _profile_step(spec: dict):
-    """``step(k, record=False)``: one training step on batch ``k``, as the engine does it, in named phases."""
+    """``step(record=False)``: the next step of ``engine.loop.train_epoch`` (the engine's own loop, not a copy)
+    over the first 64 batches, cycled, each piece it calls named as a phase: the batch conversion, forward, loss, the loss read-out,
+    backward, the optimizer step and the gradient clearing."""
+    import itertools
+    import types
+
     import paddle
     import paddle.profiler as profiler
 
+    from paddle_mnist.engine.loop import train_epoch
     from paddle_mnist.engine.nets import build_model
 
     model_name, bs = spec["case"]
@@ -45,35 +68,29 @@ def _profile_step(spec: dict):
     cfg = TrainConfig(model=model_name, batch_size=bs, device="cpu")
     model = build_model(cfg.model, **cfg.model_kwargs())
     opt = build_optimizer(cfg.optimizer, model.parameters(), cfg)
-    loss = step_kit("cpu").loss(get_loss(cfg.loss))
+    kit = step_kit("cpu")
+    loss = kit.loss(get_loss(cfg.loss))
     order = np.random.RandomState(spec["seed"]).permutation(len(y))
     batches = [(x[order[i:i + bs]], y[order[i:i + bs]]) for i in range(0, min(len(y), 64 * bs), bs)]
+    ph = _Phases(profiler.RecordEvent)
 
+    def batch_loss(logits, labels):  # the loss tensor, its ``backward`` named
+        value = ph.wrap("loss", loss.fn)(logits, labels)
+        return types.SimpleNamespace(tensor=value, backward=ph.wrap("backward", value.backward))
+
+    steps = train_epoch(_Named(ph.wrap("forward", model), model.train), itertools.cycle(batches), types.SimpleNamespace(fn=batch_loss),
+                        types.SimpleNamespace(step=ph.wrap("optimizer step", opt.step),
+                                              clear_grad=ph.wrap("clear_grad", opt.clear_grad)),
+                        to_tensor=ph.wrap("data: as_tensor", kit.to_tensor), release_grads=kit.release_grads,
+                        value_of=ph.wrap("loss.item()", lambda b: b.tensor.item()))
     kept = []
 
-    def step(k, record=False):
-        xb, yb = batches[k % len(batches)]
-        phase = profiler.RecordEvent if record else None
-
-        def ev(name):
-            return phase(name) if phase else _Null()
-
-        with ev("data: as_tensor"):
-            x_t, y_t = as_tensor(xb), as_tensor(yb)
-        with ev("forward + loss"):
-            out = model(x_t)
-            batch_loss = loss.fn(out, y_t)
-        with ev("loss.item()"):
-            value = batch_loss.item()
-        with ev("backward"):
-            batch_loss.backward()
-        with ev("optimizer step + clear_grad"):
-            opt.step()
-            opt.clear_grad(set_to_zero=False)
-        with ev("accuracy bookkeeping"):  # as engine.fit: keep the logits, count once per epoch
-            kept.append((out.detach(), yb))
-            if len(kept) > len(batches):
-                kept.clear()
+    def step(record=False):
+        ph.on = record
+        value, out, yb = next(steps)
+        kept.append((out, yb))  # as engine.fit: keep the logits, count once per epoch
+        if len(kept) > len(batches):
+            kept.clear()
         return value
 
     return step
@@ -97,17 +114,17 @@ def worker_profile(spec: dict) -> dict:
 
     step = _profile_step(spec)
     steps = spec["steps"]
-    for k in range(steps):  # warm-up
-        step(k)
+    for _ in range(steps):  # warm-up
+        step()
     t0 = time.perf_counter()
-    for k in range(steps):
-        step(k)
+    for _ in range(steps):
+        step()
     plain_ms = (time.perf_counter() - t0) / steps * 1e3
     prof = profiler.Profiler(targets=[profiler.ProfilerTarget.CPU], on_trace_ready=lambda p: None)
     prof.start()
     t0 = time.perf_counter()
-    for k in range(steps):
-        step(k, record=True)
+    for _ in range(steps):
+        step(record=True)
         prof.step()
     profiled_ms = (time.perf_counter() - t0) / steps * 1e3
     prof.stop()
