@@ -188,3 +188,20 @@ def test_new_rows_on_the_committed_records(records, ledger):
     rises = [f["value"] for f in ledger["momentum-damps"]["own"]["facts"] if "loss rose" in f["label"]]
     assert rises and all(r.startswith("0.00 / ") and r != "0.00 / 0.00" for r in rises)
     assert {c.id: c for c in claims.CLAIMS}["adadelta-lr0"].section.startswith("§3.2")
+
+
+# ---------------------------------------------------------------- where the report shows them
+def test_report_parts_show_the_new_rows(records, tmp_path):
+    from paddle_mnist.report.context import Context
+    from paddle_mnist.report.numpy_nets import _claim
+    from paddle_mnist.report.plateau import plateau_part
+
+    ctx = Context(tmp_path / "results", tmp_path / "figures", tmp_path / "bench", tmp_path)
+    md = plateau_part(ctx, records["trajectories"])
+    assert (tmp_path / "figures" / "trajectories_zigzag.png").stat().st_size > 5000
+    part = records["trajectories"]["plateau"]
+    assert md.count("\n| ") >= len({r["seed"] for r in part["runs"]}) + 9  # a row per seed, per rate and rule
+    assert "002 §1.2" in md and "002 §8" in md and md.count("**reproduced**") == 2
+    assert plateau_part(ctx, {"runs": []}) == ""
+    text = _claim(records["numpy"])
+    assert all(f"({c.original})" in text for c in claims.CLAIMS if c.id in M.NUMPY_PRINTED)

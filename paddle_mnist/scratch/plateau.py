@@ -65,7 +65,8 @@ def oscillation_words(path) -> dict:
 
 
 def oscillation_study(seeds, settings: dict = OSCILLATION) -> dict:
-    """Per seed's start and rate: gradient descent, 002's Momentum and Paddle's Momentum at the same number."""
+    """Per seed's start and rate: gradient descent, 002's Momentum and Paddle's Momentum at the same number (each
+    with its ``steps`` + 1 points)."""
     runs = []
     for seed in seeds:
         start = oscillation_start(seed, settings)
@@ -76,5 +77,6 @@ def oscillation_study(seeds, settings: dict = OSCILLATION) -> dict:
                 path = numpy_path(name, paddle_lr, settings["steps"], start, **kw)
                 ok = bool(np.isfinite(path).all())
                 runs.append({"seed": seed, "start": list(start), "rate": rate, "arm": arm, "paddle_lr": paddle_lr,
-                             "status": "ok" if ok else "diverged", **(oscillation_words(path) if ok else {})})
+                             "status": "ok" if ok else "diverged", **(oscillation_words(path) if ok else {}),
+                             "path": path.tolist()})
     return {"settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in settings.items()}, "runs": runs}
