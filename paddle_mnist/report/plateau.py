@@ -25,8 +25,8 @@ def _plateau(rec) -> list[str]:
         by = {r["optimizer"]: r for r in part["runs"] if r["seed"] == seed}
         rows.append([seed] + [("never" if by[o]["escape_step"] is None else by[o]["escape_step"]) if o in by else "—"
                               for o in PLATEAU_OPTIMIZERS])
-    return [f"**Leaving the plateau (002 §1.2).** From the same starts near the saddle, SGD, Momentum, RMSProp and Adam "
-            f"all at lr {st['lr']:g} (Paddle's other defaults): the step at which each first gets farther than "
+    return [f"**Leaving the plateau (002 §1.2).** From the same starts near the saddle, SGD, Momentum, RMSProp and "
+            f"Adam all at lr {st['lr']:g} (Paddle's other defaults): the step at which each first gets farther than "
             f"{st['radius']:g} from the saddle (up to {st['max_steps']:,} steps).\n",
             table(["seed"] + [f"{NAMES[o]} leaves at step" for o in PLATEAU_OPTIMIZERS], rows) + "\n"]
 
@@ -49,9 +49,9 @@ def _oscillation(ctx, rec) -> list[str]:
     plot_zigzag(rec, path)
     return [f"**Damping the zig-zag (002 §8).** Gradient descent and Momentum (β {st['momentum']:g}) at the same α on "
             f"the bowl, {st['steps']} steps from one seeded start per seed; 002's Momentum averages the gradients "
-            "(v = βv + (1 − β)g, w −= αv), which is Paddle's rule at lr α(1 − β); Paddle's rule at lr α is shown beside. "
-            "Shares are over the steps, means over the starts: a y flip is a step across the valley against the one "
-            "before (gradient descent's zig-zag), a loss rise a step that went uphill.\n",
+            "(v = βv + (1 − β)g, w −= αv), which is Paddle's rule at lr α(1 − β); Paddle's rule at lr α is shown "
+            "beside. Shares are over the steps, means over the starts: a y flip is a step across the valley against "
+            "the one before (gradient descent's zig-zag), a loss rise a step that went uphill.\n",
             table(["α", "rule", "Paddle lr", "y flips", "x flips", "loss rises", f"z after {st['steps']}"], rows)
             + "\n", f"![gradient descent and Momentum zig-zagging on the bowl]({link})\n"]
 

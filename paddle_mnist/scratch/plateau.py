@@ -11,7 +11,7 @@
 
 Nothing here writes files; ``studies.trajectories`` stores both parts in the trajectories record.
 
-    python -c "from paddle_mnist.scratch.plateau import plateau_study as p; print([r['escape_step'] for r in p([0])['runs']])"
+    python -c "from paddle_mnist.scratch.plateau import plateau_study; print(plateau_study([0])['runs'][0])"
 """
 from __future__ import annotations
 

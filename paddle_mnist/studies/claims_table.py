@@ -61,9 +61,9 @@ PLATEAU = ("002: the plateau near a saddle; here 000 §2.7's saddle toy z = x² 
            "minima at y = ±1), numpy SGD, Momentum (0.9), RMSProp and Adam (Paddle's other defaults) all at lr 0.01, "
            "from one seeded start per seed with |x| < 0.3 and 1e-4 ≤ |y| ≤ 1e-3, up to 3,000 steps")
 BOWL_002 = ("002 §8: Momentum as the exponentially weighted average of the gradients (v = βv + (1 − β)g, w −= αv, "
-            "β 0.9); here 003's elongated bowl z = x²/10 + y² from one seeded start per seed (|x| in [4, 10], |y| in [1, "
-            "3], random signs), 20 steps, gradient descent vs that Momentum at the same α = 0.6, 0.8 and 0.95 (where "
-            "gradient descent zig-zags: its y step flips when α > 0.5); 002's rule is Paddle's Momentum at lr "
+            "β 0.9); here 003's elongated bowl z = x²/10 + y² from one seeded start per seed (|x| in [4, 10], |y| in "
+            "[1, 3], random signs), 20 steps, gradient descent vs that Momentum at the same α = 0.6, 0.8 and 0.95 "
+            "(where gradient descent zig-zags: its y step flips when α > 0.5); 002's rule is Paddle's Momentum at lr "
             "α(1 − β), Paddle's at lr α shown beside")
 
 
