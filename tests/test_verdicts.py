@@ -19,7 +19,8 @@ from paddle_mnist.studies.claim_rules_opt import adam_fast_well, sgd_large
 
 SOURCES = REPO.parent / "shared" / "sources"
 OWN = {"opt-momentum-saddle", "hp-kfold", "save-restore", "ewa-smooth", "ewa-bias", "gd-batch", "lr-decay",
-       "input-standardise", "traj-momentum-overshoot", "traj-steps-005", "traj-rmsprop-small-lr", "opt-adagrad-decay"}
+       "input-standardise", "traj-momentum-overshoot", "traj-steps-005", "traj-rmsprop-small-lr", "opt-adagrad-decay",
+       "plateau-escape", "momentum-damps", "standardise-speed"}
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +59,12 @@ def test_every_quote_is_verbatim_in_its_source_and_section():
         assert c.doc in text, (c.id, c.doc)  # a source file, never our own notes (README)
         for part in c.original.split(" / "):
             assert part in text[c.doc], (c.id, part)
-        if c.doc == "002":  # numbered sections "N. title": the quote lies between §first and §last + 1
-            first, last = (int(x) for x in re.fullmatch(r"§(\d+)(?:-(\d+))?", c.section).groups(default="0"))
+        if c.doc == "002":  # numbered sections "N. title" ("N.M title"): the quote lies between §first and §last + 1
+            m = re.fullmatch(r"§(\d+)(?:\.(\d+))?(?:-(\d+))?", c.section)
+            first, sub, last = int(m[1]), m[2], int(m[3] or 0)
             lines = text["002"].splitlines()
-            start = next(i for i, s in enumerate(lines) if re.match(rf"{first}\.\s*\S", s))
+            head = rf"{first}\.{sub}\s*\S" if sub else rf"{first}\.\s*\S"
+            start = next(i for i, s in enumerate(lines) if re.match(head, s))
             end = next(i for i, s in enumerate(lines) if re.match(rf"{max(first, last) + 1}\.\s*\S", s))
             assert c.original in "\n".join(lines[start:end]), (c.id, c.section)
 

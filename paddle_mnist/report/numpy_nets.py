@@ -15,7 +15,8 @@ from paddle_mnist.report.claims import comparison_text, verdict_text
 from paddle_mnist.format import abs_points, missing, pct, pm, points, quick_note, sci, table
 from paddle_mnist.report.scratch import NAMES
 from paddle_mnist.studies.claim_rules import compare, compare_value
-from paddle_mnist.studies.claims import claims_ledger
+from paddle_mnist.studies.claim_rules_more import NUMPY_PRINTED
+from paddle_mnist.studies.claims import ARM_NAMES, claims_ledger
 from paddle_mnist.studies.stats import mean, mean_std, per_epoch_mean, variants_in
 from paddle_mnist.plots.scratch import plot_assignment_search, plot_numpy_optimizers
 from paddle_mnist.studies.numpy_nets import SOURCE_004_CURVES, SOURCE_004_ITERATIONS
@@ -326,13 +327,20 @@ def _best_note(rec: dict) -> str:
 
 
 def _claim(rec: dict) -> str:
-    """Source 004's Adam claim as the ledger decides it from this record (``studies.claims``)."""
-    row = next(c for c in claims_ledger({"numpy": rec}) if c["id"] == "numpy-adam")
-    res = row["arms"]["right"]
+    """Source 004's printed accuracies (Adam's, then the five others') as the ledger decides them from this record."""
+    ledger = {c["id"]: c for c in claims_ledger({"numpy": rec})}
+    row, res = ledger["numpy-adam"], ledger["numpy-adam"]["arms"]["right"]
     if res["verdict"] == "not measured":
         return ""
-    return (f"Source 004's claim \"{row['claim']}\" ({row['rule']}): {verdict_text(res)}; "
-            f"{comparison_text(res['comparisons'][0])}.\n")
+    out = [f"Source 004's claim \"{row['claim']}\" ({row['rule']}): {verdict_text(res)}; "
+           f"{comparison_text(res['comparisons'][0])}.\n"]
+    others = [(ledger[i], a, v) for i in NUMPY_PRINTED for a, v in ledger[i]["arms"].items()
+              if v is not None and v["verdict"] != "not measured"]
+    if others:
+        out.append(f"Its five other printed accuracies, each judged by {others[0][0]['rule']}:\n")
+        out += [f"- {c['claim']} ({c['original']}) — {ARM_NAMES[a]}: {verdict_text(v)}; "
+                f"{comparison_text(v['comparisons'][0])}." for c, a, v in others]
+    return "\n".join(out) + "\n"
 
 
 def _paddle_side(ctx, rec: dict) -> str:

@@ -19,7 +19,7 @@ from paddle_mnist.plots.practice import (GD_ARMS, plot_ewa, plot_gd_batch, plot_
 from paddle_mnist.plots.scratch import plot_saddle
 
 EWA_IDS, GD_IDS, LR_IDS, INPUT_IDS, KFOLD_IDS = ("ewa-smooth", "ewa-bias"), ("gd-batch",), ("lr-decay",), \
-    ("input-standardise",), ("hp-kfold",)
+    ("input-standardise", "standardise-speed"), ("hp-kfold",)
 
 
 def _ms(values, digits: int = 3) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from paddle_mnist.format import missing, quick_note, table
 from paddle_mnist.plots.scratch import plot_steps_to_target, plot_trajectories
+from paddle_mnist.report.plateau import plateau_part
 from paddle_mnist.report.practice import saddle_part
 
 NAMES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad", "rmsprop": "RMSProp",
@@ -66,6 +67,7 @@ def section_trajectories(ctx) -> str:
                      "heads almost diagonally instead of along the steep y axis.\n")
     out.append(steps_part(ctx, rec))
     out.append(saddle_part(ctx, rec))
+    out.append(plateau_part(ctx, rec))
     out.append(quick_note(rec))
     return "\n".join(out)
 

@@ -19,7 +19,7 @@ from functools import partial
 from typing import Callable
 
 from paddle_mnist.studies import claim_rules as R, claim_rules_opt as O, claim_rules_practice as P
-from paddle_mnist.studies import claim_rules_timing as Tm, claim_rules_traj as T
+from paddle_mnist.studies import claim_rules_more as M, claim_rules_timing as Tm, claim_rules_traj as T
 from paddle_mnist.studies.claims_table import TABLE
 from paddle_mnist.studies.stats import welch_from_summary
 
@@ -81,6 +81,8 @@ DECIDE = {
     "traj-sgd-zigzag": T.sgd_zigzag, "traj-momentum-smooth": T.momentum_no_turn,
     "traj-momentum-overshoot": T.momentum_overshoot, "traj-steps-005": T.steps_order,
     "traj-rmsprop-small-lr": T.rmsprop_small_lr, "opt-adagrad-decay": T.adagrad_decay,
+    "sgd-no-acceleration": M.sgd_no_acceleration, "plateau-escape": M.plateau_escape,
+    "momentum-damps": M.momentum_damps, "standardise-speed": M.standardise_speed, **M.NUMPY_RULES,
 }
 # the same claims on source 000's own setup (the ``course`` study); AdaDelta's on 003's own (textbook) rule
 _COURSE = {"loss-speed": R.loss_speed_course, "loss-acc": R.loss_acc_course,
@@ -88,6 +90,7 @@ _COURSE = {"loss-speed": R.loss_speed_course, "loss-acc": R.loss_acc_course,
 _COURSE.update({k: partial(DECIDE[k], course=True) for k in (
     "dropout-speed", "dropout-loss", "dropout-overfit", "dropout-generalise", "opt-sgd-small",
     "opt-sgd-large", "opt-adagrad", "opt-adagrad-rate", "opt-adam", "opt-adam-rate", "opt-momentum", "adadelta-lr0")})
+_COURSE["numpy-momentum"] = M.numpy_momentum_source  # 004's own initial weights
 
 
 def _build() -> tuple:

@@ -1,5 +1,6 @@
 """The ``trajectories`` study (source 003): seven optimizers on z = x^2/10 + y^2, in numpy and in ``paddle.optimizer``;
-and (source 000 §2.7) SGD vs Momentum from seeded starts near the saddle of z = x^2 + y^4/4 - y^2/2.
+and (source 000 §2.7) SGD vs Momentum from seeded starts near the saddle of z = x^2 + y^4/4 - y^2/2; (source 002,
+``scratch.plateau``) four optimizers leaving that saddle's plateau, and gradient descent vs Momentum zig-zagging on the bowl.
 
     python -m paddle_mnist train trajectories
 """
@@ -9,6 +10,7 @@ import numpy as np
 
 from paddle_mnist.engine.config import TrainConfig
 from paddle_mnist.engine.experiment import Experiment, Job, Stage
+from paddle_mnist.scratch.plateau import oscillation_study, plateau_study
 from paddle_mnist.scratch.trajectories import (CURVE_STEPS, MAX_STEPS, SADDLE, START, STEPS, TARGET_LOSS, TRAJECTORY_SETTINGS,
                                               adagrad_rates, numpy_path, overshoot, path_words, run_trajectories, saddle_escape,
                                               saddle_start, steps_to_loss, toy_loss)
@@ -81,7 +83,8 @@ def trajectories_post(exp, runs, s) -> dict:
     return {"check": {"sgd_final": got, "sgd_paddle_final": got_paddle, "expected": list(SGD_EXPECTED),
                       "passed": got == list(SGD_EXPECTED) and got_paddle == list(SGD_EXPECTED),
                       "max_numpy_paddle_diff": max(r["max_abs_diff"] for r in runs)},
-            "saddle": saddle_study(s.seeds), "steps_to_target": steps_to_target(runs)}
+            "saddle": saddle_study(s.seeds), "steps_to_target": steps_to_target(runs),
+            "plateau": plateau_study(s.seeds), "oscillation": oscillation_study(s.seeds)}
 
 
 
@@ -98,5 +101,8 @@ def trajectories() -> Experiment:
                     "numpy optimizers and once with paddle.optimizer on a 2-parameter float64 layer. Near the "
                     "saddle of z = x^2 + y^4/4 - y^2/2: numpy SGD and Momentum (0.9) at lr 0.01 from one seeded "
                     "start per seed (|x| < 0.3, |y| between 1e-4 and 1e-3). Steps to z <= 0.005 (numpy, "
-                    "up to 10,000) per optimizer and for RMSProp at lr 0.1.",
+                    "up to 10,000) per optimizer and for RMSProp at lr 0.1. Source 002: SGD, Momentum, RMSProp and Adam at "
+                    "lr 0.01 leaving the saddle's plateau from the same starts; gradient descent vs Momentum (002's "
+                    "averaged rule and Paddle's at the same number) at lr 0.6 / 0.8 / 0.95 on the bowl, 20 steps "
+                    "from a seeded start per seed.",
     )
