@@ -81,6 +81,7 @@ DECIDE = {
     "traj-sgd-zigzag": T.sgd_zigzag, "traj-momentum-smooth": T.momentum_no_turn,
     "traj-momentum-overshoot": T.momentum_overshoot, "traj-steps-005": T.steps_order,
     "traj-rmsprop-small-lr": T.rmsprop_small_lr, "opt-adagrad-decay": T.adagrad_decay,
+    "batch-pow2-speed": Tm.pow2_speed, "save-params-speed": Tm.save_params_speed,
 }
 # the same claims on source 000's own setup (the ``course`` study); AdaDelta's on 003's own (textbook) rule
 _COURSE = {"loss-speed": R.loss_speed_course, "loss-acc": R.loss_acc_course,
