@@ -78,7 +78,6 @@ def per_round_ratios(rounds: list[dict], a: str, b: str, key: str = "cpu_s_per_e
 
 def _paddle_measure(arm: str, steps: int) -> dict:
     from paddle_mnist.engine.fit import setup
-    from paddle_mnist.engine.loop import train_epoch
     from paddle_mnist.studies.registry import get_experiment
 
     study, variant = PADDLE_ARMS[arm]
