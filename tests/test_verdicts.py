@@ -20,7 +20,8 @@ from paddle_mnist.studies.claim_rules_opt import adam_fast_well, sgd_large
 SOURCES = REPO.parent / "shared" / "sources"
 OWN = {"opt-momentum-saddle", "hp-kfold", "save-restore", "ewa-smooth", "ewa-bias", "gd-batch", "lr-decay",
        "input-standardise", "traj-momentum-overshoot", "traj-steps-005", "traj-rmsprop-small-lr", "opt-adagrad-decay",
-       "plateau-escape", "momentum-damps", "standardise-speed"}
+       "plateau-escape", "momentum-damps", "standardise-speed",
+       "batch-pow2-speed", "save-params-speed"}
 
 
 @pytest.fixture(scope="module")

@@ -72,10 +72,12 @@ def rounds_text(c: dict) -> str:
     """A timing-benchmark comparison: CPU medians, the per-round ratio (median, min-max), wall seconds beside."""
     side = ("every round above 1" if c["low"] > 1 else "every round below 1" if c["high"] < 1 else
             "rounds on both sides of 1")
-    return (f"{c['metric']}: {c['a']} {c['mean_a']:.3f} s vs {c['b']} {c['mean_b']:.3f} s (ratio {c['ratio']:.2f}, "
-            f"the median of {c['rounds']} per-round ratios, range [{c['low']:.2f}, {c['high']:.2f}]: {side}; wall "
-            f"seconds {c['wall_a']:.3f} vs {c['wall_b']:.3f}, ratio {c['wall_ratio']:.2f} "
-            f"[{c['wall_low']:.2f}, {c['wall_high']:.2f}])")
+    u = c.get("unit", "s")  # s or ms
+    d = 3 if max(abs(c["low"] - 1), abs(c["high"] - 1)) < 0.1 else 2  # ratios near 1: one more decimal
+    return (f"{c['metric']}: {c['a']} {c['mean_a']:.3f} {u} vs {c['b']} {c['mean_b']:.3f} {u} (ratio "
+            f"{c['ratio']:.{d}f}, the median of {c['rounds']} per-round ratios, range [{c['low']:.{d}f}, "
+            f"{c['high']:.{d}f}]: {side}; wall {'milli' * (u == 'ms')}seconds {c['wall_a']:.3f} vs {c['wall_b']:.3f}, "
+            f"ratio {c['wall_ratio']:.{d}f} [{c['wall_low']:.{d}f}, {c['wall_high']:.{d}f}])")
 
 
 def comparison_text(c: dict) -> str:

@@ -1,4 +1,5 @@
-"""The performance section of ``reports/REPORT.md``, generated from ``reports/bench/{train,eval,data,apps}.json``.
+"""The performance section of ``reports/REPORT.md``, generated from ``reports/bench/{train,eval,data,apps}.json``
+and the timing benchmark's batch-size and saving arms (``reports/bench/timing.json``).
 
 Every number comes from the JSON written by ``bench_train``/``bench_eval``
 (``python -m paddle_mnist bench train``, ``... bench eval``); a goal that the
@@ -234,6 +235,45 @@ def _apps_part(a: dict) -> list[str]:
             f"there for more machines or GPUs (`--nproc`, `paddle.distributed.launch --ips`).\n"]
 
 
+def _ms(e) -> str:
+    """A statistics entry's median, min and max seconds in milliseconds (2 decimals)."""
+    return f"{1000 * e['median']:.2f} ms ({1000 * e['min']:.2f} – {1000 * e['max']:.2f})"
+
+
+def _timing_part(t: dict) -> list[str]:
+    """The timing benchmark's batch sizes around powers of 2 (source 002 §6) and its two ways to save (source 001):
+    medians of the rounds (min – max), per-round ratios; the ledger's verdicts are in the claims section."""
+    out = []
+    groups = t.get("batch_sizes") or {}
+    if groups:
+        rows = []
+        for g in groups.values():
+            for n, s in g["sizes"].items():
+                r = g["ratios"].get(n)
+                rows.append([n, _ms(s["cpu_s_per_1000"]), _ms(s["wall_s_per_1000"]),
+                             "—" if r is None else f"{r['cpu']['median']:.3f} ({r['cpu']['min']:.3f} – "
+                             f"{r['cpu']['max']:.3f})"])
+        out += [f"Mini-batch sizes around powers of 2 (source 002 §6, `{t['command']}`): the `mlp` study's MLP, one MKL "
+                "thread, a fixed number of samples per size, the three sizes of each k interleaved chunk by chunk in "
+                f"one fresh process per round; medians of {t['repeats']} rounds (min – max). A ratio above 1: the "
+                "power of 2 took fewer CPU seconds per sample than that neighbour.\n",
+                table(["batch", "CPU per 1,000 samples", "wall per 1,000 samples", "CPU ratio to 2^k, per round"],
+                      rows) + "\n"]
+    arms = t.get("arms", {})
+    if "save-params" in arms and "save-whole" in arms:
+        r = t["ratios"]["save whole / parameters"]["cpu"]
+        rows = [[label, _ms(arms[a]["cpu_s_per_save"]), _ms(arms[a]["wall_s_per_save"]),
+                 f"{1000 * arms[a]['first_cpu_s']['median']:.1f} ms", f"{arms[a]['bytes']['median']:,.0f}"]
+                for a, label in (("save-params", "parameters: `paddle.save(model.state_dict(), path)`"),
+                                 ("save-whole", "whole network: `paddle.jit.save(model, prefix, input_spec=...)`"))]
+        out += [f"Saving the MLP (source 001's two ways, in Paddle): each save to fresh files in a temporary folder, "
+                f"medians of {t['repeats']} rounds (min – max) of the best chunk's seconds per save after an untimed "
+                f"first save; the whole network's save takes {r['median']:.1f}x the parameters' CPU time (per round "
+                f"{r['min']:.1f}x – {r['max']:.1f}x).\n",
+                table(["saved", "CPU per save", "wall per save", "first save (CPU)", "bytes"], rows) + "\n"]
+    return out
+
+
 def missed_goals(ctx) -> list[str] | None:
     """The performance goals the benchmark files miss (stretch goals apart); None when none was measured."""
     b, e = ctx.bench("train"), ctx.bench("eval")
@@ -286,6 +326,9 @@ def section_performance(ctx) -> str:
     a = ctx.bench("apps")
     if a is not None:
         out += _apps_part(a)
+    t = ctx.bench("timing")
+    if t is not None:
+        out += _timing_part(t)
     if b is not None or e is not None:
         if missed:
             out.append("**Goals missed in these figures:** " + "; ".join(missed) + ".\n")

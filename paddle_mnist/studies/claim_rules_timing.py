@@ -6,33 +6,44 @@ round; a comparison is the median of its per-round ratios of CPU seconds (claime
 faster arm), its interval the min to max over the rounds (with 5 rounds the range of 5 ratios covers their
 median with probability 1 − 2/2⁵ ≈ 94%). Wall seconds are stated beside. Verdict per comparison: the claim
 holds if every round's ratio is above 1, fails if every round's is below 1, otherwise inconclusive.
+``pow2_speed`` (source 002 §6) and ``save_params_speed`` (source 001) state their own three-outcome rules.
 
     python -c "from paddle_mnist.studies.claim_rules_timing import dropout_speed; print(dropout_speed({})['verdict'])"
 """
 from __future__ import annotations
 
-from paddle_mnist.studies.claim_rules import CONTRADICTED, INCONCLUSIVE, REPRODUCED, not_measured, result
+from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, REPRODUCED, check, fact, not_measured,
+                                             result)
 
 TIMING_MISSING = "the timing benchmark (python -m paddle_mnist bench timing)"
 METRIC = "CPU seconds per epoch (timing benchmark)"
 
 
-def ratio_comparison(bench: dict, name: str, a_label: str, b_label: str, metric: str = METRIC) -> dict | None:
+def ratio_comparison(bench: dict, name: str, a_label: str, b_label: str, metric: str = METRIC,
+                     unit: str = "s") -> dict | None:
     """The benchmark's comparison ``name`` as a ledger comparison: medians per arm, the per-round ratio (slower
-    arm over faster arm) with ``low``/``high`` its min/max over the rounds, wall seconds beside; None if absent."""
+    arm over faster arm) with ``low``/``high`` its min/max over the rounds, wall seconds beside; None if absent.
+    Per epoch, or per save (the record's ``per``); ``unit`` "ms" gives milliseconds."""
     r = (bench or {}).get("ratios", {}).get(name)
     if not r:
         return None
-    arms = bench["arms"]
-    a, b = arms[r["slower"]], arms[r["faster"]]
-    cpu, wall = r["cpu"], r["wall"]
-    return {"metric": metric, "unit": "s", "a": a_label, "b": b_label,
-            "mean_a": a["cpu_s_per_epoch"]["median"], "mean_b": b["cpu_s_per_epoch"]["median"],
+    per = r.get("per", "epoch")
+    a, b = (bench["arms"][r[k]] for k in ("slower", "faster"))
+    return rounds_comparison(metric, a_label, b_label, {k: a[f"{k}_s_per_{per}"] for k in ("cpu", "wall")},
+                             {k: b[f"{k}_s_per_{per}"] for k in ("cpu", "wall")}, r, unit)
+
+
+def rounds_comparison(metric: str, a_label: str, b_label: str, a: dict, b: dict, r: dict, unit: str = "s") -> dict:
+    """A ledger comparison of arm ``a`` over arm ``b``: ``a``/``b`` hold the stats of their CPU and wall seconds
+    (``{"cpu": ..., "wall": ...}``), ``r`` the per-round ratios' stats (``{"cpu": ..., "wall": ...}``)."""
+    cpu, wall, scale = r["cpu"], r["wall"], 1000.0 if unit == "ms" else 1.0
+    return {"metric": metric, "unit": unit, "a": a_label, "b": b_label,
+            "mean_a": scale * a["cpu"]["median"], "mean_b": scale * b["cpu"]["median"],
             "n_a": cpu["n"], "n_b": cpu["n"], "rounds": cpu["n"],
-            "diff": a["cpu_s_per_epoch"]["median"] - b["cpu_s_per_epoch"]["median"],
+            "diff": scale * (a["cpu"]["median"] - b["cpu"]["median"]),
             "ratio": cpu["median"], "low": cpu["min"], "high": cpu["max"], "reference": 1.0,
             "beyond_noise": cpu["min"] > 1 or cpu["max"] < 1,
-            "wall_a": a["wall_s_per_epoch"]["median"], "wall_b": b["wall_s_per_epoch"]["median"],
+            "wall_a": scale * a["wall"]["median"], "wall_b": scale * b["wall"]["median"],
             "wall_ratio": wall["median"], "wall_low": wall["min"], "wall_high": wall["max"]}
 
 
@@ -72,3 +83,54 @@ def loss_at_step(run: dict, steps: float):
     h = run["history"]
     done = [loss for s, loss in zip(h["step"], h["train_loss"]) if s <= steps]
     return done[-1] if done else None
+
+
+# ---------------------------------------------------------------- 002 §6: mini-batch sizes that are powers of 2
+def pow2_comparisons(bench: dict) -> list[list[dict]]:
+    """Per ``batch-2^k`` arm of the benchmark: its two neighbours as ledger comparisons, CPU ms per 1,000 samples
+    of batch 2^k ± 1 over batch 2^k, per round (above 1: the power of 2 is faster per sample)."""
+    out = []
+    for arm in (bench or {}).get("batch_sizes", {}).values():
+        p, sizes = str(arm["power"]), arm["sizes"]
+        fig = {n: {k: sizes[n][f"{k}_s_per_1000"] for k in ("cpu", "wall")} for n in sizes}
+        out.append([rounds_comparison("CPU milliseconds per 1,000 samples (timing benchmark)", f"batch {n}",
+                                      f"batch {p}", fig[n], fig[p], r, "ms") for n, r in arm["ratios"].items()])
+    return out
+
+
+def pow2_speed(records) -> dict:
+    """002 §6: a power-of-2 mini-batch runs faster. Reproduced if for every k batch 2^k takes fewer CPU seconds
+    per sample than both 2^k − 1 and 2^k + 1 in every round, contradicted if for some k it takes more than both
+    in every round, otherwise inconclusive."""
+    groups = pow2_comparisons(records.get("timing"))
+    if not groups or any(len(g) != 2 for g in groups):
+        return not_measured(TIMING_MISSING)
+    sides = [[side(c) for c in g] for g in groups]
+    v = (REPRODUCED if all(s == [1, 1] for s in sides) else CONTRADICTED if [-1, -1] in sides else INCONCLUSIVE)
+    return result(v, [c for g in groups for c in g])
+
+
+# ---------------------------------------------------------------- 001: saving the parameters only
+def save_params_speed(records) -> dict:
+    """001: saving only the parameters is fast and small. Reproduced if ``paddle.save(state_dict)`` writes fewer
+    bytes than the whole network (``paddle.jit.save``) and takes fewer CPU seconds per save in every round;
+    contradicted if it writes at least as many bytes or takes more CPU seconds in every round; else
+    inconclusive."""
+    bench = records.get("timing")
+    c = ratio_comparison(bench, "save whole / parameters", "whole network (paddle.jit.save)",
+                         "parameters (paddle.save(state_dict))", "CPU milliseconds per save (timing benchmark)",
+                         "ms")
+    if c is None:
+        return not_measured(TIMING_MISSING)
+    params, whole = (bench["arms"][a]["bytes"] for a in ("save-params", "save-whole"))
+    smaller = params["max"] < whole["min"]
+    facts = [fact("bytes per save", f"parameters {params['median']:,.0f}, whole network {whole['median']:,.0f}",
+                  "text"),
+             fact("first save (untimed in the ratio; the whole network's converts it to a static program)",
+                  "parameters {:.1f} ms, whole network {:.1f} ms CPU".format(
+                      *(1000 * bench["arms"][a]["first_cpu_s"]["median"] for a in ("save-params", "save-whole"))),
+                  "text")]
+    sides = side(c)
+    v = REPRODUCED if smaller and sides == 1 else CONTRADICTED if not smaller or sides == -1 else INCONCLUSIVE
+    return result(v, [c], checks=[check("parameters-only file smaller than the whole network's (bytes)",
+                                        params["max"], whole["min"], smaller)], facts=facts)

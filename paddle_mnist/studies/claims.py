@@ -83,6 +83,7 @@ DECIDE = {
     "traj-rmsprop-small-lr": T.rmsprop_small_lr, "opt-adagrad-decay": T.adagrad_decay,
     "sgd-no-acceleration": M.sgd_no_acceleration, "plateau-escape": M.plateau_escape,
     "momentum-damps": M.momentum_damps, "standardise-speed": M.standardise_speed, **M.NUMPY_RULES,
+    "batch-pow2-speed": Tm.pow2_speed, "save-params-speed": Tm.save_params_speed,
 }
 # the same claims on source 000's own setup (the ``course`` study); AdaDelta's on 003's own (textbook) rule
 _COURSE = {"loss-speed": R.loss_speed_course, "loss-acc": R.loss_acc_course,

@@ -179,10 +179,8 @@ TABLE = (
        "test accuracy",
        "Welch 95% interval over seeds of k-fold minus hold-out test accuracy: reproduced if it does not lie "
        "below 0 (k-fold no worse beyond seed noise), contradicted if it does", arm="own"),
-    _r("save-restore", "001", "saving and restoring",
-       "torch.save(net1, 'net.pkl')  # 保存整个网络 / torch.save(net1.state_dict(), 'net_params.pkl')   "
-       "# 只保存网络中的参数 (速度快, 占内存少)",
-       "A whole saved net and a net rebuilt from its saved parameters give the same outputs.",
+    _r("save-restore", "001", "saving and restoring", "# 提取整个网络 / # 提取网络参数, 复制到新网络 / 三个网络一模一样",
+       "The net restored whole and a new net given the saved parameters are the same network.",
        "001: torch.save(net) vs torch.save(net.state_dict()); here Paddle's whole-net export "
        "(reports/models/inference/mlp) vs mlp.pdparams loaded into a fresh dygraph net",
        "largest absolute output difference on 300 eval images, and whether the predicted labels agree",
@@ -353,4 +351,27 @@ TABLE = (
     _r("numpy-nesterov", "004", "3.5.4 Nesterov Momentum", "Train acc:0.915450 Test acc:0.914000",
        "The numpy net trained with Nesterov momentum (lr 0.001) reaches 91.40% test accuracy.", C004_NUMPY,
        "test accuracy over seeds", REACH_RULE, arm="right"),
+    _r("batch-pow2-speed", "002", "§6", "为了和计算机的信息存储方式相适应,代码在 mini-batch 大小为 2 的幂次时运行要快一些。",
+       "Code runs a little faster when the mini-batch size is a power of 2 (to suit how the computer stores data).",
+       "002 states it in general; here the `mlp` study's MLP done right (784-200-200-10 ReLU, logits, Adam 1e-3, one "
+       "MKL thread) trained on 12,800 samples per size at batch 63 / 64 / 65, 127 / 128 / 129 and 255 / 256 / 257 "
+       "in the timing benchmark (one fresh process per k and round, the three sizes' chunks interleaved in it, "
+       "5 rounds, the arms rotated)",
+       "CPU milliseconds per 1,000 samples (the best of 5 chunks); per round and neighbour the ratio neighbour / "
+       "power of 2 (above 1: the power of 2 is faster per sample); wall milliseconds beside",
+       "reproduced if for every k the power of 2 is faster per sample than both neighbours in every round (every "
+       "ratio above 1), contradicted if for some k it is slower than both in every round, otherwise inconclusive; "
+       "not measured without the batch-size arms in reports/bench/timing.json", arm="own"),
+    _r("save-params-speed", "001", "saving and restoring",
+       "torch.save(net1.state_dict(), 'net_params.pkl')   # 只保存网络中的参数 (速度快, 占内存少)",
+       "Saving only the network's parameters is fast and takes little space (against saving the whole network).",
+       "001 saves a PyTorch net; here its Paddle counterparts on the `mlp` study's MLP (784-200-200-10): "
+       "paddle.save(model.state_dict()) against the whole network, paddle.jit.save(model, prefix, input_spec=["
+       "InputSpec([None, 784], 'float32')]) (program and parameters), each save to fresh files in a temporary "
+       "folder, 20 saves per fresh process after an untimed first one, 5 rounds in the timing benchmark",
+       "CPU milliseconds per save (the best of 5 chunks), per round the ratio whole network / parameters (above 1: "
+       "parameters faster), wall milliseconds beside; the bytes one save writes",
+       "reproduced if the parameters' file is smaller and their save faster in every round, contradicted if it is "
+       "not smaller or slower in every round, otherwise inconclusive; not measured without the saving arms in "
+       "reports/bench/timing.json", arm="own"),
 )
