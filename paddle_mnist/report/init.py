@@ -13,7 +13,7 @@ import numpy as np
 from paddle_mnist.format import abs_points, missing, pct, table
 from paddle_mnist.report.scratch import NAMES, quick_note
 from paddle_mnist.plots.scratch import plot_activation_functions, plot_init_accuracy, plot_init_histograms
-from paddle_mnist.studies.init import INIT_LABELS
+from paddle_mnist.studies.init import INIT_LABELS, grid_runs
 
 
 def _fmt_acc(r) -> str:
@@ -50,7 +50,7 @@ def section_init(ctx) -> str:
                + ", and are scored on `valid`.\n")
     if hists:
         out += _histogram_part(ctx, rec, hidden)
-    runs = rec["runs"]
+    runs = grid_runs(rec)  # the grid: 表1's other nets and seeds have their own part
     path, link = ctx.figure("init_accuracy")
     plot_init_accuracy(rec, path)
     out.append(f"![accuracy after the short budget]({link})\n")
