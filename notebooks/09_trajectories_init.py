@@ -41,6 +41,7 @@ from paddle_mnist.apps import notebooks as nh
 from paddle_mnist.plots.scratch import (plot_activation_functions, plot_init_accuracy, plot_init_histograms,
                                       plot_trajectories)
 from paddle_mnist.report.build import pct
+from paddle_mnist.studies.init import grid_runs
 
 traj = nh.results_or_quick("trajectories")
 init = nh.results_or_quick("init")
@@ -128,7 +129,7 @@ plot_init_accuracy(init)
 
 # %%
 setup = init.get("setup", {})
-best = nh.best_runs(init, by=("optimizer", "activation"))
+best = nh.best_runs({**init, "runs": grid_runs(init)}, by=("optimizer", "activation"))  # the grid only
 lines = [f"- {opt} / {act}: best **{r['init']}** ({pct(r['best_valid_acc'], 1)} valid)"
          for (opt, act), r in best.items()]
 Markdown(f"After {setup.get('steps', '?')} steps of batch {setup.get('batch_size', '?')}:\n\n" + "\n".join(lines))

@@ -25,7 +25,7 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 
 # ---------------------------------------------------------------- the table
 def test_every_record_is_complete_and_unique():
-    assert 40 <= len(claims.CLAIMS) <= 60
+    assert len(claims.CLAIMS) >= 40  # issue 24: at least 40 rows across the three kinds
     ids = [c.id for c in claims.CLAIMS]
     assert len(set(ids)) == len(ids)
     for c in claims.CLAIMS:

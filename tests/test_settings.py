@@ -118,7 +118,7 @@ def test_a_long_name_keeps_its_first_settings_and_hashes_the_rest():
 FAMILIES = {  # experiment -> settings; --quick on the tiny data (its subsets set to the tiny file's size)
     "mlp": ["--set", "hidden=16", "--set", "weight_decay=0.0001", "--set", "histograms=false"],  # a grid
     "hparams": ["--set", "weight_decay=0.0001"],  # a staged plan (a choice made on valid)
-}  # (the init study's own configs are covered by the dry runs above: its 30 runs would take a minute)
+}  # (the init study's own configs are covered by the dry runs above: its 61 runs would take minutes)
 
 
 @pytest.fixture(scope="module")

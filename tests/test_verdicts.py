@@ -22,6 +22,8 @@ OWN = {"opt-momentum-saddle", "hp-kfold", "save-restore", "ewa-smooth", "ewa-bia
        "input-standardise", "traj-momentum-overshoot", "traj-steps-005", "traj-rmsprop-small-lr", "opt-adagrad-decay",
        "plateau-escape", "momentum-damps", "standardise-speed",
        "batch-pow2-speed", "save-params-speed"}
+OWN |= {"init-1layer-zero", "init-2layer-zero", "init-2layer-random", "init-multi-sigmoid", "init-multi-tanh-xavier",
+        "init-multi-relu-xavier", "init-multi-relu-msra"}  # 003's 表1: the source names no data, net or optimizer
 
 
 @pytest.fixture(scope="module")

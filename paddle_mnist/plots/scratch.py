@@ -12,7 +12,7 @@ import numpy as np
 
 from paddle_mnist.plots.common import COLORS, new_figure, save
 from paddle_mnist.scratch.trajectories import saddle_loss
-from paddle_mnist.studies.init import INIT_LABELS
+from paddle_mnist.studies.init import INIT_LABELS, grid_runs
 from paddle_mnist.studies.numpy_nets import SOURCE_004_CURVES, SOURCE_004_ITERATIONS
 # deferred: matplotlib (only when a figure is drawn)
 
@@ -174,8 +174,8 @@ def plot_init_histograms(record: dict, out=None):
 
 
 def plot_init_accuracy(record: dict, out=None):
-    """Valid accuracy after the short budget: one panel per optimizer, bars per (activation, init)."""
-    runs = record["runs"]
+    """Valid accuracy after the short budget: one panel per optimizer, bars per (activation, init) (the grid)."""
+    runs = grid_runs(record)
     opts = list(dict.fromkeys(r["optimizer"] for r in runs))
     acts = list(dict.fromkeys(r["activation"] for r in runs))
     inits = list(dict.fromkeys(r["init"] for r in runs))

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from paddle_mnist.format import abs_points, missing, pct, table
+from paddle_mnist.format import abs_points, missing, pct, pm, table
 from paddle_mnist.report.scratch import NAMES, quick_note
+from paddle_mnist.plots.init_table import plot_init_table
 from paddle_mnist.plots.scratch import plot_activation_functions, plot_init_accuracy, plot_init_histograms
-from paddle_mnist.studies.init import INIT_LABELS
+from paddle_mnist.studies.claims import CLAIMS
+from paddle_mnist.studies.claims_table import T1_SECTION
+from paddle_mnist.studies.init import (GRID_NET, INIT_LABELS, MAJORITY_CLASS, NEAR_ZERO, TABLE1, grid_runs,
+                                       table1_variant)
+from paddle_mnist.studies.stats import mean_std
 
 
 def _fmt_acc(r) -> str:
@@ -50,7 +55,7 @@ def section_init(ctx) -> str:
                + ", and are scored on `valid`.\n")
     if hists:
         out += _histogram_part(ctx, rec, hidden)
-    runs = rec["runs"]
+    runs = grid_runs(rec)
     path, link = ctx.figure("init_accuracy")
     plot_init_accuracy(rec, path)
     out.append(f"![accuracy after the short budget]({link})\n")
@@ -62,6 +67,8 @@ def section_init(ctx) -> str:
     note = _diverged_note(runs)
     if note:
         out.append(note)
+    if rec.get("table1"):
+        out += _table1_part(ctx, rec)
     out.append(quick_note(rec))
     return "\n".join(out)
 
@@ -193,3 +200,81 @@ def _zero_prose(ctx, runs) -> str:
             f"weight's gradient is 0 and only the output bias learns (the class prior); with sigmoid every hidden "
             f"unit outputs 0.5 and receives the same gradient, so each layer stays a copy of a single unit and the "
             f"network cannot separate ten classes.\n")
+
+
+# ---------------------------------------------------------------- source 003's 表1, side by side
+def _shape_cell(rec: dict, row: int) -> str:
+    """Row ``row``'s measured activation shape at initialisation (mean over seeds), or "-" for rows 1-3."""
+    net, act, init = TABLE1[row - 1]
+    shapes = rec["table1"]["shapes"].get(f"{act}/{init}") if net == GRID_NET else None
+    if not shapes:
+        return "-"
+    first, last = ([s["layers"][k] for s in shapes] for k in (0, -1))
+    n, depth = len(shapes), len(shapes[0]["layers"])
+    if row == 4:
+        ends, mid = (np.mean([x[k] for x in last]) for k in ("edge", "centre"))
+        held = sum(x["edge"] > x["centre"] for x in last)
+        return f"layer {depth}: {ends:.2f} at the ends vs {mid:.2f} in the middle (U-shaped in {held}/{n} seeds)"
+    if row == 6:
+        a, b = (np.mean([x["near_zero"] for x in xs]) for xs in (first, last))
+        return f"share near 0, layer 1 -> {depth}: {a:.2f} -> {b:.2f} ({b - a:+.2f})"
+    ratio = np.mean([y["std"] / x["std"] for x, y in zip(first, last)])
+    extra = ""
+    if act == "relu":
+        a, b = (np.mean([x["near_zero"] for x in xs]) for xs in (first, last))
+        extra = f"; share near 0 {a:.2f} -> {b:.2f}"
+    return f"std layer {depth} / layer 1: {ratio:.2f}{extra}"
+
+
+def _acc_cell(rec: dict, row: int) -> str:
+    accs = [r["test_acc"] for r in rec["runs"] if r["variant"] == table1_variant(*TABLE1[row - 1])
+            and r["status"] == "ok" and r.get("test_acc") is not None]
+    bad = sum(r["status"] != "ok" for r in rec["runs"] if r["variant"] == table1_variant(*TABLE1[row - 1]))
+    m, sd = mean_std(accs)
+    return f"{pm(m, sd)} (n = {len(accs)})" + (f", {bad} did not train" if bad else "")
+
+
+def _verdict_cell(v: dict) -> str:
+    parts = []
+    for c in v["comparisons"]:
+        if c["low"] is not None:
+            parts.append(f"{c['a']} − {c['b']}: {100 * c['diff']:+.1f} [{100 * c['low']:+.1f}, {100 * c['high']:+.1f}]")
+    return f"**{v['verdict']}**" + (" (provisional)" if v["provisional"] else "") + \
+        (": " + "; ".join(parts) + " points" if parts else "")
+
+
+def _table1_part(ctx, rec: dict) -> list[str]:
+    """Source 003's 表1 next to our measurements and the ledger's verdict (``claim_rules_init``), with the figure."""
+    claims = [c for c in CLAIMS if c.section == T1_SECTION]
+    rows = []
+    for i, c in enumerate(claims, start=1):
+        _, depth, init, act, words = c.original.strip("|").split("|")
+        net, our_act, our_init = TABLE1[i - 1]
+        ours = f"{net}, {'no activation' if our_act == 'none' else our_act}, {INIT_LABELS.get(our_init, our_init)}"
+        rows.append([i, f"{depth} / {init} / {act}", words, ours, _acc_cell(rec, i), _shape_cell(rec, i),
+                     _verdict_cell(c.decide({"init": rec}))])
+    t1 = rec["table1"]
+    out = [f"### Source 003's 表1 (几种初始化方法的应用场景), side by side\n",
+           f"Source 003 sums up its initialisation experiments in a seven-row table without naming data, net or "
+           f"optimizer. Each row's net here is trained with SGD {t1['optimizer'][1]:g} for one epoch (500 steps of "
+           f"batch 100) at {len(t1['seeds'])} seeds; 单层 is softmax regression (784-10), 双层 784-100-10, 多层 "
+           f"784-100x5-10 (the first seed's multi-layer runs are the grid's above); 随机初始化 is N(0, 1). "
+           f"Accuracy is on the eval split (mean ± sd over seeds; chance, the most frequent class, is "
+           f"{pct(MAJORITY_CLASS)}); the activation shapes are those of each seed's initial weights on "
+           f"{rec.get('setup', {}).get('hist_images', 1000):,} training images. Verdicts are the ledger's "
+           "(the project's own tests of 表1; intervals are 95% Welch / one-sample t, in points).\n",
+           table(["表1", "depth / init / activation (source)", "说明 (source)", "our net", "test acc after one epoch",
+                  "activations at init (mean over seeds)", "verdict"], rows) + "\n",
+           "How each word is measured: **可以** (and the accuracy half of **正确**): test accuracy after one epoch "
+           f"above {pct(MAJORITY_CLASS)} beyond seed noise; **错误，不能进行正确的反向传播**: the zero-initialised "
+           "784-100-10 net below the same net from N(0, 1) weights beyond seed noise; **凹形**: the deepest sigmoid "
+           "layer holds more of its activations in [0, 0.1) ∪ (0.9, 1] than in [0.4, 0.6] (bands of equal width), in "
+           f"every seed; **偏向0**: the share of ReLU activations at or below {NEAR_ZERO:g} x the first hidden "
+           "layer's std (zeros included) is at least 5 points higher in the deepest layer than in the first, in "
+           "every seed; **正确** (the activations): the deepest layer's std within a factor 2 of the first's, in "
+           "every seed; **不利于反向传播**: accuracy after one epoch below the 正确 nets (row 4 against rows 5 "
+           "and 7, row 6 against row 7) beyond seed noise.\n"]
+    path, link = ctx.figure("init_table1")
+    plot_init_table(rec, path)
+    out.append(f"![source 003's table 1, measured]({link})\n")
+    return out

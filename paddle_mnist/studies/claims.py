@@ -19,14 +19,15 @@ from functools import partial
 from typing import Callable
 
 from paddle_mnist.studies import claim_rules as R, claim_rules_opt as O, claim_rules_practice as P
-from paddle_mnist.studies import claim_rules_more as M, claim_rules_timing as Tm, claim_rules_traj as T
+from paddle_mnist.studies import claim_rules_init as In, claim_rules_more as M, claim_rules_timing as Tm
+from paddle_mnist.studies import claim_rules_traj as T
 from paddle_mnist.studies.claims_table import TABLE
 from paddle_mnist.studies.stats import welch_from_summary
 
 VERDICTS, NOT_MEASURED = R.VERDICTS, R.NOT_MEASURED
 # the records the ledger reads
 RESULT_NAMES = ("course", "loss", "dropout", "optimizers", "hparams", "numpy", "save_restore", "practice",
-                "trajectories")
+                "trajectories", "init")
 BENCH_NAMES = ("timing",)  # the benchmark records it reads (reports/bench/<name>.json): the timing claims' seconds
 ARMS = ("source", "right", "own")  # the source's own experiment, the corrected setup, the project's own test
 ARM_NAMES = {"source": "as the source ran it", "right": "done right",
@@ -84,6 +85,13 @@ DECIDE = {
     "sgd-no-acceleration": M.sgd_no_acceleration, "plateau-escape": M.plateau_escape,
     "momentum-damps": M.momentum_damps, "standardise-speed": M.standardise_speed, **M.NUMPY_RULES,
     "batch-pow2-speed": Tm.pow2_speed, "save-params-speed": Tm.save_params_speed,
+    "init-1layer-zero": In.one_layer_zero,
+    "init-2layer-zero": In.two_layer_zero,
+    "init-2layer-random": In.two_layer_random,
+    "init-multi-sigmoid": In.multi_sigmoid_normal,
+    "init-multi-tanh-xavier": In.multi_tanh_xavier,
+    "init-multi-relu-xavier": In.multi_relu_xavier,
+    "init-multi-relu-msra": In.multi_relu_msra,
 }
 # the same claims on source 000's own setup (the ``course`` study); AdaDelta's on 003's own (textbook) rule
 _COURSE = {"loss-speed": R.loss_speed_course, "loss-acc": R.loss_acc_course,

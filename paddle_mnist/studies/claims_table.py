@@ -65,6 +65,18 @@ BOWL_002 = ("002 §8: Momentum as the exponentially weighted average of the grad
             "[1, 3], random signs), 20 steps, gradient descent vs that Momentum at the same α = 0.6, 0.8 and 0.95 "
             "(where gradient descent zig-zags: its y step flips when α > 0.5); 002's rule is Paddle's Momentum at lr "
             "α(1 − β), Paddle's at lr α shown beside")
+T1_SECTION = "§1 表1 几种初始化方法的应用场景"
+T1_COND = ("003's 表1 names no data, net or optimizer; here the `init` study: MNIST, SGD 0.1, one epoch (500 steps of "
+           "batch 100), 5 seeds; 单层 = softmax regression 784-10, 双层 = 784-100-10, 多层 = 784-100x5-10; 随机初始化 = "
+           "N(0, 1), Xavier and MSRA normal weights, biases zero; activations at initialisation on 1,000 training images")
+T1_CHANCE = ("reproduced if the one-sample t 95% interval over seeds of (accuracy − 11.35%) lies above 0, contradicted "
+             "if it lies at or below 0, otherwise inconclusive; untestable here if the accuracy is one value in every "
+             "seed")
+T1_CORRECT = ("correct = per seed, at initialisation, the deepest (5th) hidden layer's activation std within a factor 2 "
+              "of the first's; and test accuracy after one epoch above the eval split's majority class (11.35%)")
+T1_CORRECT_RULE = ("reproduced if the spread holds in every seed and the accuracy's 95% interval lies above 11.35%; "
+                   "contradicted if the spread holds in no seed or the accuracy is at or below 11.35% beyond noise; "
+                   "otherwise inconclusive")
 
 
 def _r(id, doc, section, original, translation, condition, metric, rule, pending=None, arm="source", course=""):
@@ -374,4 +386,39 @@ TABLE = (
        "reproduced if the parameters' file is smaller and their save faster in every round, contradicted if it is "
        "not smaller or slower in every round, otherwise inconclusive; not measured without the saving arms in "
        "reports/bench/timing.json", arm="own"),
+    # 003 表1: one row per table row, the project's own tests (the source names no data, net or optimizer for it)
+    _r("init-1layer-zero", "003", T1_SECTION, "|1|单层|零初始化|无|可以|",
+       "One layer, zero initialisation, no activation: works.", T1_COND,
+       "test accuracy after one epoch of softmax regression (784-10, no hidden layer) from zero weights against the "
+       "eval split's majority class (11.35%: 1 predicted for every image)", T1_CHANCE, arm="own"),
+    _r("init-2layer-zero", "003", T1_SECTION, "|2|双层|零初始化|Sigmoid|错误，不能进行正确的反向传播|",
+       "Two layers, zero initialisation, sigmoid: wrong, backpropagation cannot work correctly.", T1_COND,
+       "wrong = test accuracy after one epoch of 784-100-10 sigmoid from zero weights below the same net from N(0, 1) "
+       "weights (row 3); its margin over the majority class (11.35%) alongside",
+       "reproduced if the Welch 95% interval of (N(0, 1) − zero) lies above 0, contradicted if it lies at or below 0, "
+       "otherwise inconclusive", arm="own"),
+    _r("init-2layer-random", "003", T1_SECTION, "|3|双层|随机初始化|Sigmoid|可以|",
+       "Two layers, random initialisation, sigmoid: works.", T1_COND,
+       "test accuracy after one epoch of 784-100-10 sigmoid from N(0, 1) weights against the eval split's majority "
+       "class (11.35%)", T1_CHANCE, arm="own"),
+    _r("init-multi-sigmoid", "003", T1_SECTION, "|4|多层|随机初始化|Sigmoid|激活值分布成凹形，不利于反向传播|",
+       "Many layers, random initialisation, sigmoid: the activations are U-shaped (concave), bad for "
+       "backpropagation.", T1_COND,
+       "U-shaped = per seed, at initialisation, the deepest (5th) hidden layer holds more of its sigmoid activations "
+       "in [0, 0.1) ∪ (0.9, 1] than in [0.4, 0.6] (bands of equal width); bad for backpropagation = test accuracy "
+       "after one epoch below both 正确 nets (tanh/Xavier and ReLU/MSRA, rows 5 and 7)",
+       "reproduced if U-shaped in every seed and below both 正确 nets beyond seed noise (Welch 95%); contradicted if "
+       "U-shaped in no seed or at or above either beyond noise; otherwise inconclusive", arm="own"),
+    _r("init-multi-tanh-xavier", "003", T1_SECTION, "|5|多层|Xavier初始化|Tanh|正确|",
+       "Many layers, Xavier initialisation, tanh: correct.", T1_COND, T1_CORRECT, T1_CORRECT_RULE, arm="own"),
+    _r("init-multi-relu-xavier", "003", T1_SECTION, "|6|多层|Xavier初始化|ReLU|激活值分布偏向0，不利于反向传播|",
+       "Many layers, Xavier initialisation, ReLU: the activations lean towards 0, bad for backpropagation.", T1_COND,
+       "leans towards 0 = per seed, at initialisation, the share of ReLU activations at or below 0.1 x the first "
+       "hidden layer's std (zeros included) is at least 5 points higher in the deepest (5th) layer than in the first; "
+       "bad for backpropagation = test accuracy after one epoch below ReLU/MSRA (row 7, the source's fix)",
+       "reproduced if the share grows in every seed and the accuracy is below ReLU/MSRA beyond seed noise (Welch "
+       "95%); contradicted if it grows in no seed or the accuracy is at or above ReLU/MSRA beyond noise; otherwise "
+       "inconclusive", arm="own"),
+    _r("init-multi-relu-msra", "003", T1_SECTION, "|7|多层|MSRA初始化|ReLU|正确|",
+       "Many layers, MSRA initialisation, ReLU: correct.", T1_COND, T1_CORRECT, T1_CORRECT_RULE, arm="own"),
 )

@@ -1,0 +1,212 @@
+"""Decision rules of source 003's 表1 (几种初始化方法的应用场景), one per row, on the ``init`` record (data only).
+
+Each row is judged on its net trained with SGD 0.1 for one epoch (500 steps of batch 100) at every seed
+(``studies.init.TABLE1``) and, for the multi-layer rows, on its initial weights' activations per seed
+(the record's ``table1.shapes``). The source's words, measured:
+
+- "可以" / trains: test accuracy after one epoch above the eval split's majority class (``CHANCE``) beyond seed noise;
+- "错误，不能进行正确的反向传播": below the same net with N(0, 1) weights beyond seed noise;
+- "凹形": the deepest sigmoid layer holds more activations in [0, 0.1) ∪ (0.9, 1] than in [0.4, 0.6] (equal widths);
+- "偏向0": the share of ReLU activations at or below 0.1 x the first hidden layer's std grows by at least
+  ``NEAR_ZERO_GROWTH`` from the first hidden layer to the deepest;
+- "正确" (the activations): the deepest layer's std within a factor ``SPREAD_FACTOR`` of the first's;
+- "不利于反向传播": lower accuracy after one epoch than the 正确 rows' nets (rows 5 and 7; row 6 against row 7).
+
+A row whose runs did not all train (status not ``ok``) is ``not measured``; a metric that is one value in every
+run is ``untestable here``.
+
+    python -c "from paddle_mnist.studies.claim_rules_init import one_layer_zero; print(one_layer_zero({})['verdict'])"
+"""
+from __future__ import annotations
+
+from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, REPRODUCED, UNTESTABLE, check, compare,
+                                              compare_value, fact, not_measured, per_run, result, test_acc,
+                                              untrained)
+from paddle_mnist.studies.init import GRID_NET, MAJORITY_CLASS as CHANCE, TABLE1, table1_variant
+
+INIT_MISSING = "the `init` study's 表1 runs (python -m paddle_mnist reproduce --only init)"
+SPREAD_FACTOR = 2.0  # "正确": deepest layer's std / first layer's std within [1/2, 2]
+NEAR_ZERO_GROWTH = 0.05  # "偏向0": the near-zero share rises by at least 5 points from layer 1 to the deepest
+ACC = "test accuracy after one epoch"
+ROW = {i + 1: table1_variant(*row) for i, row in enumerate(TABLE1)}  # 表1 row number -> the init record's variant
+LABEL = {i + 1: f"{net} {act}/{init}" if act != "none" else f"{net} (no hidden layer) {init}"
+         for i, (net, act, init) in enumerate(TABLE1)}
+
+
+def _rec(records, *rows):
+    """``(record, None)`` when every run of ``rows`` trained, else ``(None, not-measured verdict)``."""
+    rec = records.get("init") or {}
+    variants = [ROW[r] for r in rows]
+    if not all(any(x["variant"] == v for x in rec.get("runs", [])) for v in variants):
+        return None, not_measured(INIT_MISSING)
+    bad = untrained(rec, *variants, setting=" (SGD 0.1, one epoch)")
+    if bad:
+        return None, not_measured("runs that train at this setting (none committed)", facts=bad)
+    return rec, None
+
+
+def _acc(rec, row):
+    return per_run(rec, ROW[row], test_acc)
+
+
+def _vs_chance(rec, row) -> dict:
+    vals = _acc(rec, row)
+    c = compare_value(ACC, "acc", LABEL[row], vals, "the majority class (chance)", CHANCE)
+    c["constant"] = len(vals) >= 2 and len(set(vals)) == 1
+    return c
+
+
+def _state(c) -> str | None:
+    """A comparison's reading: "yes" (above 0 beyond noise), "no" (at or below 0 beyond noise), None (unclear)."""
+    if c["low"] is None:
+        return None
+    return "yes" if c["low"] > 0 else "no" if c["high"] <= 0 else None
+
+
+def _shapes(rec, row) -> list[dict]:
+    net, act, init = TABLE1[row - 1]
+    if net != GRID_NET:
+        return []
+    return ((rec.get("table1") or {}).get("shapes") or {}).get(f"{act}/{init}", [])
+
+
+def _combine(parts, comps, checks, facts=(), n_min=None) -> dict:
+    """Every part "yes": reproduced; any part "no": contradicted; else inconclusive; every comparison constant:
+    untestable here (checks per seed alone cannot be, as activations vary with the seed)."""
+    if comps and all(c.get("constant") for c in comps) and not checks:
+        return result(UNTESTABLE, comps, facts=facts, n_min=n_min)
+    v = REPRODUCED if all(p == "yes" for p in parts) else CONTRADICTED if "no" in parts else INCONCLUSIVE
+    return result(v, comps, checks, facts, n_min=n_min)
+
+
+def _per_seed(checks) -> str | None:
+    if not checks:
+        return None
+    held = sum(c["holds"] for c in checks)
+    return "yes" if held == len(checks) else "no" if held == 0 else None
+
+
+# ---------------------------------------------------------------- rows 1-3: one and two layers
+def one_layer_zero(records):
+    """Row 1 (单层, 零初始化, 可以): softmax regression from zero weights learns."""
+    return _trains(records, 1)
+
+
+def two_layer_random(records):
+    """Row 3 (双层, 随机初始化, Sigmoid, 可以): 784-100-10 sigmoid from N(0, 1) weights learns."""
+    return _trains(records, 3)
+
+
+def _trains(records, row):
+    rec, missing = _rec(records, row)
+    if missing:
+        return missing
+    c = _vs_chance(rec, row)
+    if c["low"] is None:
+        return not_measured(INIT_MISSING + " at 2+ seeds")
+    return _combine([_state(c)], [c], [], n_min=c["n_a"])
+
+
+def two_layer_zero(records):
+    """Row 2 (双层, 零初始化, Sigmoid, 错误): below the same net from N(0, 1) weights beyond seed noise; its gap to
+    chance and the one-layer net's accuracy alongside."""
+    rec, missing = _rec(records, 2, 3)
+    if missing:
+        return missing
+    c = compare(ACC, "acc", LABEL[3], _acc(rec, 3), LABEL[2], _acc(rec, 2))
+    if c["low"] is None:
+        return not_measured(INIT_MISSING + " at 2+ seeds")
+    chance = _vs_chance(rec, 2)
+    facts = [fact(f"{LABEL[2]} minus chance ({CHANCE:.2%}), test accuracy", chance["diff"], "acc")]
+    return _combine([_state(c)], [c], [], facts)
+
+
+# ---------------------------------------------------------------- rows 4-7: multi-layer (784-100x5-10)
+def _spread_checks(rec, row) -> list[dict]:
+    out = []
+    for s in _shapes(rec, row):
+        first, last = s["layers"][0]["std"], s["layers"][-1]["std"]
+        ratio = last / first if first > 0 else float("inf")
+        out.append(check(f"seed {s['seed']}: std of layer {len(s['layers'])} / std of layer 1 (within "
+                         f"[1/{SPREAD_FACTOR:g}, {SPREAD_FACTOR:g}])", round(ratio, 3), SPREAD_FACTOR,
+                         1 / SPREAD_FACTOR <= ratio <= SPREAD_FACTOR))
+    return out
+
+
+def _correct(records, row):
+    """Rows 5 and 7 (正确): the activations keep their spread through the layers (per seed) and the net learns."""
+    rec, missing = _rec(records, row)
+    if missing:
+        return missing
+    checks, c = _spread_checks(rec, row), _vs_chance(rec, row)
+    if not checks or c["low"] is None:
+        return not_measured(INIT_MISSING + " with its activation shapes, at 2+ seeds")
+    return _combine([_per_seed(checks), _state(c)], [c], checks, n_min=min(len(checks), c["n_a"]))
+
+
+def multi_tanh_xavier(records):
+    return _correct(records, 5)
+
+
+def multi_relu_msra(records):
+    return _correct(records, 7)
+
+
+def _worse_than(rec, row, rivals) -> list[dict]:
+    return [compare(ACC, "acc", LABEL[r], _acc(rec, r), LABEL[row], _acc(rec, row)) for r in rivals]
+
+
+def _all_state(comps) -> str | None:
+    states = [_state(c) for c in comps]
+    return "yes" if all(s == "yes" for s in states) else "no" if "no" in states else None
+
+
+def multi_sigmoid_normal(records):
+    """Row 4 (多层, 随机初始化, Sigmoid, 激活值分布成凹形，不利于反向传播): U-shaped deepest layer per seed, and below
+    both 正确 nets (rows 5, 7) after one epoch."""
+    rec, missing = _rec(records, 4, 5, 7)
+    if missing:
+        return missing
+    checks = []
+    for s in _shapes(rec, 4):
+        deep = s["layers"][-1]
+        checks.append(check(f"seed {s['seed']}: layer {len(s['layers'])}'s share in [0, 0.1) ∪ (0.9, 1] above its "
+                            "share in [0.4, 0.6]", deep["edge"], deep["centre"], deep["edge"] > deep["centre"],
+                            "share"))
+    comps = _worse_than(rec, 4, (5, 7))
+    if not checks or any(c["low"] is None for c in comps):
+        return not_measured(INIT_MISSING + " with its activation shapes, at 2+ seeds")
+    layers = zip(*(s["layers"] for s in _shapes(rec, 4)))
+    facts = [fact(f"layer {i + 1}: mean share at the ends / in the middle", f"{_mean(ls, 'edge'):.2f} / "
+                  f"{_mean(ls, 'centre'):.2f}", "text") for i, ls in enumerate(layers)]
+    grid = [r for r in rec["runs"] if r["variant"] == "sgd/sigmoid/xavier" and r["status"] == "ok"]
+    if grid:  # within sigmoid nets under SGD (the grid's one seed), for the reader
+        facts.append(fact("784-100x5-10 sigmoid/Xavier, the grid's one seed", grid[0]["test_acc"], "acc"))
+    return _combine([_per_seed(checks), _all_state(comps)], comps, checks, facts,
+                    n_min=min([len(checks)] + [c["n_b"] for c in comps]))
+
+
+def _mean(layers, key) -> float:
+    return sum(x[key] for x in layers) / len(layers)
+
+
+def multi_relu_xavier(records):
+    """Row 6 (多层, Xavier初始化, ReLU, 激活值分布偏向0，不利于反向传播): the near-zero share grows with depth per seed,
+    and below ReLU/MSRA (row 7, the source's fix) after one epoch."""
+    rec, missing = _rec(records, 6, 7)
+    if missing:
+        return missing
+    checks = []
+    for s in _shapes(rec, 6):
+        first, deep = s["layers"][0]["near_zero"], s["layers"][-1]["near_zero"]
+        checks.append(check(f"seed {s['seed']}: share near 0 in layer {len(s['layers'])} minus layer 1 (near 0: "
+                            "at or below 0.1 x layer 1's std; grows: at least +0.05)", deep - first,
+                            NEAR_ZERO_GROWTH, deep - first >= NEAR_ZERO_GROWTH, "share"))
+    comps = _worse_than(rec, 6, (7,))
+    if not checks or comps[0]["low"] is None:
+        return not_measured(INIT_MISSING + " with its activation shapes, at 2+ seeds")
+    msra = [s["layers"][-1]["near_zero"] - s["layers"][0]["near_zero"] for s in _shapes(rec, 7)]
+    facts = [fact("ReLU/MSRA alongside: the same growth, mean over seeds", sum(msra) / len(msra), "share")] \
+        if msra else []
+    return _combine([_per_seed(checks), _all_state(comps)], comps, checks, facts,
+                    n_min=min(len(checks), comps[0]["n_b"]))
