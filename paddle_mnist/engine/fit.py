@@ -96,7 +96,7 @@ def setup(config: TrainConfig, threads: int | None) -> Run:
     kit = step_kit(device)
     loss = kit.loss(get_loss(config.loss))
     model = build_model(config.model, **config.model_kwargs())
-    opt = build_optimizer(config.optimizer, model.parameters(), config)
+    opt = build_optimizer(config.optimizer, model.parameters(), config, kit)
     arrays = read_arrays(config.data_path or None)
     if config.train_subset > len(arrays["train"][1]):
         raise PaddleMnistError(f"train_subset {config.train_subset} is more than the {len(arrays['train'][1])} "
