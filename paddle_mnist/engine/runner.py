@@ -36,7 +36,7 @@ import io
 
 from paddle_mnist.engine import distributed
 from paddle_mnist.engine.config import from_dict
-from paddle_mnist.engine.experiment import Experiment, Settings, Stage, drive, named
+from paddle_mnist.engine.experiment import Experiment, Settings, Stage, drive
 from paddle_mnist.engine.pool import parallel_map
 from paddle_mnist.engine.checkpoint import CHECKPOINT, ResumeMismatch, load_state, resume_check, write_model
 from paddle_mnist.records import (LinkRefused, RunInUse, atomic_write_text, check_clearable, clear_logs, clear_run,
@@ -49,7 +49,6 @@ from paddle_mnist.format import pct
 from paddle_mnist.paths import REPORTS, shown
 from paddle_mnist.engine.fit import fit
 from paddle_mnist.engine.resume import extension_source, read_summary
-from paddle_mnist.engine.overrides import run_tag, tagged
 from paddle_mnist.engine.vdl import hparam_keys
 # deferred: paddle (loaded on first use, so importing this module stays light)
 
@@ -228,14 +227,12 @@ def _keep_better(path: Path, record: dict, log) -> None:
 
 def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, resume: bool = False,
                 workers: int = 1, progress: bool | None = None, log=print, subdir: str = "",
-                tag: str = "", on_result=None) -> list[dict]:
+                on_result=None) -> list[dict]:
     """Run ``(run_name, label, config[, extra])`` through ``engine.fit``; ``workers`` > 1 uses processes.
 
-    ``extra`` (a dict) is merged into that run's record (e.g. the stage of a multi-stage study); ``tag``
-    (``engine.overrides.run_tag``) names the overrides in each run's folder and record name; ``on_result(record)``
+    ``extra`` (a dict) is merged into that run's record (e.g. the stage of a multi-stage study); ``on_result(record)``
     is called as each run ends (``apps.progress``).
     """
-    configs = [(tagged(c[0], tag), *c[1:]) for c in configs]
     runs_dir = Path(runs_dir)
     exp_runs = runs_dir / ("quick" if quick else "") / name / subdir
     vdl_root = runs_dir / "vdl" / ("quick-" + name if quick else name) / subdir
@@ -283,14 +280,15 @@ def _log_result(name: str, r: dict, log) -> None:
 def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, overrides: dict | None = None,
                    runs_dir="runs", results_dir=None, models_dir=None, resume: bool = False,
                    progress: bool | None = None, workers: int = 1, log=print, record: bool = False,
-                   on_result=None, tag_runs: bool = False, settings: Settings | None = None) -> dict:
+                   on_result=None, settings: Settings | None = None) -> dict:
     """Run every stage of ``exp.plan``; write and return its results record (``paddle_mnist.studies`` names them).
 
     ``settings``: resolved by the caller (``train``), else from ``seeds``, ``quick`` and ``overrides``. ``record``
     (``reproduce``, ``train --record``) writes ``reports/results`` and ``reports/models``, else under ``runs_dir``
-    (a try-out); ``tag_runs`` (``train``) names the runs and the results file after the overrides."""
+    (a try-out); settings resolved with ``tag_runs`` (``train``) name the runs and the results file after the
+    overrides (``Settings.tag``)."""
     s = settings if settings is not None else Settings.resolve(exp, seeds, quick, overrides)
-    tag = run_tag(exp, s) if tag_runs else ""
+    tag = s.tag
     results_dir = Path(results_dir) if results_dir else results_dir_for(quick, Path(runs_dir), record)
     models_dir = Path(models_dir) if models_dir else (None if quick else results_dir.parent / "models")
     for folder in (results_dir, models_dir):  # those the program makes under the runs dir: never a link
@@ -309,7 +307,7 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
             folder = own_folder(Path(runs_dir) / ("quick" if quick else "") / exp.name / stage.subdir, runs_dir)
             calls = [(stage.fn, j.config, str(folder / j.name), resume) for j in stage.jobs]
             return parallel_map(_own_run, calls, workers, on_done=on_result, env=stage.env)
-        configs = [(j.name, j.variant, j.config, j.extra) for j in (named(exp, s, stage) if tag_runs else stage.jobs)]
+        configs = [(j.name, j.variant, j.config, j.extra) for j in stage.jobs]  # named by drive (tag_runs)
         return run_configs(exp.name, configs, subdir=stage.subdir, **opts)
 
     runs, extra = drive(exp, s, run_stage)
