@@ -12,6 +12,7 @@ folder are locked while in use; a study's own runs (numpy nets) keep ``record.js
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import sys
 import traceback
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from paddle_mnist.engine import distributed
 from paddle_mnist.engine.checkpoint import CHECKPOINT, ResumeMismatch, load_state, resume_check
-from paddle_mnist.engine.experiment import Stage
+from paddle_mnist.engine.experiment import Job, Stage
 from paddle_mnist.engine.fit import fit
 from paddle_mnist.engine.pool import parallel_map
 from paddle_mnist.engine.resume import extension_source, read_summary
@@ -41,68 +42,57 @@ def _run_lock(folder):
 
 def run_stage(stage: Stage, *, name: str, runs_dir="runs", quick: bool = False, resume: bool = False,
               workers: int = 1, progress: bool | None = None, log=print, on_result=None) -> list[dict]:
-    """The records of ``stage``'s runs (experiment ``name``): each job through ``engine.fit`` (``run_configs``), or
-    through the study's own runner ``stage.fn`` with its record kept in its run folder (``_own_run``)."""
+    """The records of ``stage``'s runs (experiment ``name``), ``on_result(record)`` called as each ends
+    (``apps.progress``): each job through ``engine.fit`` (``_run_one``; ``workers`` > 1 uses processes), its
+    ``extra`` merged into its record, or through the study's own runner ``stage.fn`` (``_own_run``)."""
     if stage.fn is not None:  # a study's own runner (the numpy nets, the toy-loss paths)
         log(f"[{name}] {stage.name}: {len(stage.jobs)} run(s), {workers} worker(s)")
         folder = own_folder(Path(runs_dir) / ("quick" if quick else "") / name / stage.subdir, runs_dir)
         calls = [(stage.fn, j.config, str(folder / j.name), resume) for j in stage.jobs]
         return parallel_map(_own_run, calls, workers, on_done=on_result, env=stage.env)
-    configs = [(j.name, j.variant, j.config, j.extra) for j in stage.jobs]
-    return run_configs(name, configs, runs_dir=runs_dir, quick=quick, resume=resume, workers=workers,
-                       progress=progress, log=log, subdir=stage.subdir, on_result=on_result)
-
-
-def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, resume: bool = False,
-                workers: int = 1, progress: bool | None = None, log=print, subdir: str = "",
-                on_result=None) -> list[dict]:
-    """Run ``(run_name, label, config[, extra])`` through ``engine.fit``; ``workers`` > 1 uses processes.
-
-    ``extra`` (a dict) is merged into that run's record (e.g. the stage of a multi-stage study); ``on_result(record)``
-    is called as each run ends (``apps.progress``).
-    """
     runs_dir = Path(runs_dir)
-    exp_runs = runs_dir / ("quick" if quick else "") / name / subdir
-    vdl_root = runs_dir / "vdl" / ("quick-" + name if quick else name) / subdir
-    jobs = [{"config": cfg, "run_dir": str(exp_runs / run_name), "vdl_dir": str(vdl_root / run_name),
+    exp_runs = runs_dir / ("quick" if quick else "") / name / stage.subdir
+    vdl_root = runs_dir / "vdl" / ("quick-" + name if quick else name) / stage.subdir
+    jobs = [{"config": j.config, "run_dir": str(exp_runs / j.name), "vdl_dir": str(vdl_root / j.name),
              "root": str(runs_dir), "experiment": name, "resume": resume,
-             "progress": progress if workers == 1 else False, "name": run_name, "variant": label,
-             "extra": extra[0] if extra else {}}
-            for run_name, label, cfg, *extra in configs]
+             "progress": progress if workers == 1 else False, "name": j.name, "variant": j.variant,
+             "extra": j.extra} for j in stage.jobs]
     own_folder(exp_runs, runs_dir)  # a link anywhere below the runs dir: refused before anything is made
     with _run_lock(exp_runs):  # one command per experiment folder: a second one stops at once
         _preflight(jobs)
-        return _run_jobs(name, jobs, workers, log, on_result)
+        parallel = workers > 1 and len(jobs) > 1
+        threads = train_threads(workers if parallel else 1)  # the cores shared among the worker processes
+        hparams = hparam_keys()  # the same keys for every run, so runs of different commands compare
+        for job in jobs:
+            job["threads"], job["hparams"] = threads, hparams
+            log(_plan_line(name, job["name"], job["config"]))
+        ended = functools.partial(_ended, name, log, on_result)
+        if parallel:
+            return parallel_map(_run_one, jobs, workers, on_done=ended)
+        records = []
+        for job in jobs:
+            records.append(_run_one(job))
+            ended(records[-1])
+        return records
 
 
-def _run_jobs(name: str, jobs: list[dict], workers: int, log, on_result) -> list[dict]:
-    hparams = hparam_keys()  # the same keys for every run, so runs of different commands compare
-    parallel = workers > 1 and len(jobs) > 1
-    threads = train_threads(workers if parallel else 1)  # the cores shared among the worker processes
-    for job in jobs:
-        job["threads"], job["hparams"] = threads, hparams
-        c = job["config"]
-        net = c.model if c.model == "softmax" else f"{c.model} {'x'.join(map(str, c.hidden))}"
-        log(f"[{name}] {job['name']}: {net} {c.loss} {c.optimizer} lr={c.lr:g} "
+def run_configs(name: str, configs, *, subdir: str = "", **options) -> list[dict]:
+    """``run_stage`` of ``(run_name, label, config[, extra])`` tuples (one stage in ``subdir``)."""
+    jobs = [Job(run_name, label, cfg, extra[0] if extra else {}) for run_name, label, cfg, *extra in configs]
+    return run_stage(Stage("", jobs, subdir=subdir), name=name, **options)
+
+
+def _plan_line(name: str, run_name: str, c) -> str:
+    net = c.model if c.model == "softmax" else f"{c.model} {'x'.join(map(str, c.hidden))}"
+    return (f"[{name}] {run_name}: {net} {c.loss} {c.optimizer} lr={c.lr:g} "
             f"epochs={c.epochs}{'' if c.score_eval else ' (valid only)'}")
 
-    def done(r: dict) -> None:
-        _log_result(name, r, log)
-        if on_result is not None:
-            on_result(r)
 
-    if parallel:
-        return parallel_map(_run_one, jobs, workers, on_done=done)
-    return [_done_with(_run_one(job), done) for job in jobs]
-
-
-def _done_with(result: dict, done) -> dict:
-    done(result)
-    return result
-
-
-def _log_result(name: str, r: dict, log) -> None:
-    log(f"[{name}] {r['name']}: {r['status']} valid={pct(r['best_valid_acc'], none='-')} test={pct(r['test_acc'], none='-')}")
+def _ended(name: str, log, on_result, r: dict) -> None:
+    log(f"[{name}] {r['name']}: {r['status']} valid={pct(r['best_valid_acc'], none='-')} "
+        f"test={pct(r['test_acc'], none='-')}")
+    if on_result is not None:
+        on_result(r)
 
 
 def _run_one(job: dict) -> dict:
