@@ -176,13 +176,13 @@ def test_bad_input_gives_one_clear_line(label, argv, env, expected, tmp_path):
 
 def test_a_failing_run_is_recorded_and_named(tmp_path):
     """One run raising does not stop the others; the command exits non-zero naming it."""
-    from paddle_mnist.engine import runner
+    from paddle_mnist.engine import jobs
     from paddle_mnist.engine.config import TrainConfig
 
     configs = [("good", "a", TrainConfig(hidden=(8,), epochs=1, train_subset=200, valid_subset=100, device="cpu")),
                ("bad", "b", TrainConfig(hidden=(8,), epochs=1, train_subset=200, valid_subset=100, device="cpu",
                                         data_path=str(tmp_path / "missing.json.gz")))]
-    runs = runner.run_configs("t", configs, runs_dir=tmp_path, progress=False, log=lambda *_: None)
+    runs = jobs.run_configs("t", configs, runs_dir=tmp_path, progress=False, log=lambda *_: None)
     assert [r["status"] for r in runs] == ["ok", "failed"]
     assert "missing.json.gz" in runs[1]["error"]
     assert (tmp_path / "t" / "bad" / "error.txt").is_file()

@@ -413,10 +413,10 @@ def test_failed_write_keeps_the_old_file_and_removes_the_temporary(tmp_path, mon
 
 def test_error_txt_is_never_a_0_byte_file(tmp_path, monkeypatch):
     from paddle_mnist import records
-    from paddle_mnist.engine import runner
+    from paddle_mnist.engine import jobs
 
     monkeypatch.setattr(records.os, "fsync", _enospc)
-    note = runner._write_error(tmp_path, "Traceback ...")
+    note = jobs._write_error(tmp_path, "Traceback ...")
     assert "not saved" in note and not (tmp_path / "error.txt").exists()
     assert list(tmp_path.iterdir()) == []
 

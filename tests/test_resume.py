@@ -141,18 +141,18 @@ def test_damaged_summary_is_rebuilt_from_the_checkpoint(damage, tiny, tmp_path):
 
 
 def test_planted_summary_cannot_name_another_file(tiny, tmp_path):
-    from paddle_mnist.engine import runner
+    from paddle_mnist.engine import jobs, runner
 
     secret = tmp_path / "secret.txt"
     secret.write_text("password")
     cfg = _cfg(tiny)
-    runner.run_configs("t", [("a", "v", cfg)], runs_dir=tmp_path / "runs", progress=False, log=lambda *_: None)
+    jobs.run_configs("t", [("a", "v", cfg)], runs_dir=tmp_path / "runs", progress=False, log=lambda *_: None)
     summary = tmp_path / "runs" / "t" / "a" / "summary.json"
     rec = json.loads(summary.read_text())
     rec["checkpoint"] = str(secret)
     summary.write_text(json.dumps(rec))
-    runs = runner.run_configs("t", [("a", "v", cfg)], runs_dir=tmp_path / "runs", resume=True, progress=False,
-                              log=lambda *_: None)
+    runs = jobs.run_configs("t", [("a", "v", cfg)], runs_dir=tmp_path / "runs", resume=True, progress=False,
+                            log=lambda *_: None)
     assert runs[0]["checkpoint"] == str(tmp_path / "runs" / "t" / "a" / "best.pdparams")
     runs[0]["checkpoint"] = str(secret)  # even a record naming another file copies nothing
 
@@ -163,7 +163,7 @@ def test_planted_summary_cannot_name_another_file(tiny, tmp_path):
 
 
 def test_a_second_command_on_a_held_run_fails_clearly(tiny, tmp_path):
-    from paddle_mnist.engine import runner
+    from paddle_mnist.engine import jobs
 
     run_dir = tmp_path / "runs" / "t" / "a"
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from paddle_mnist.records import "
@@ -172,8 +172,8 @@ def test_a_second_command_on_a_held_run_fails_clearly(tiny, tmp_path):
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(RunInUse, match=f"in use by another command \\(pid {holder.pid}\\)"):
-            runner.run_configs("t", [("a", "v", _cfg(tiny))], runs_dir=tmp_path / "runs", progress=False,
-                               log=lambda *_: None)
+            jobs.run_configs("t", [("a", "v", _cfg(tiny))], runs_dir=tmp_path / "runs", progress=False,
+                             log=lambda *_: None)
         with pytest.raises(RunInUse):
             engine.fit(_cfg(tiny), run_dir, progress=False)
         assert sorted(p.name for p in run_dir.iterdir()) == [".lock"], "nothing touched"
@@ -207,7 +207,7 @@ def _counted(job):
                                              ("damaged record", True)])
 def test_numpy_style_runs_keep_their_record_and_resume(case, runs_again, tmp_path):
     """A study's own runs (numpy nets, toy paths) keep a per-run record; --resume reuses it when settings match."""
-    from paddle_mnist.engine.runner import _own_run
+    from paddle_mnist.engine.jobs import _own_run
 
     job = {"counter": str(tmp_path / "count"), "v": 1, "status": "failed" if case == "failed before" else "ok"}
     first = _own_run((_counted, job, str(tmp_path / "run"), False))

@@ -23,7 +23,7 @@ from paddle_mnist.studies import loss as loss_study
 from paddle_mnist.studies import optimizers as optimizers_study
 from paddle_mnist.engine.config import TrainConfig
 from paddle_mnist.report.context import Context
-from paddle_mnist.engine.runner import run_configs
+from paddle_mnist.engine.jobs import run_configs
 from paddle_mnist.studies import run_experiment
 
 LOSS_VARIANTS = ["cross_entropy", "square_error_onehot", "square_error_regression"]

@@ -22,7 +22,7 @@ from paddle_mnist.engine import fit as engine
 from paddle_mnist.engine.checkpoint import load_state
 from paddle_mnist.engine.config import TrainConfig
 from paddle_mnist.engine.optimizers import build_optimizer
-from paddle_mnist.perf import tuned
+from paddle_mnist.perf import lean_adam, tuned
 
 
 def _one_epoch(cfg: TrainConfig, tuned_on: bool, monkeypatch, n_batches: int = 30):
@@ -67,9 +67,13 @@ def test_the_tuned_pieces_are_really_different_code(monkeypatch):
     shared = kit.to_tensor(batch)
     batch[0, 0] = 7.0
     assert shared.numpy()[0, 0] == 7.0  # zero-copy
+    assert kit.adam is lean_adam.Adam  # the kit names the Adam the engine builds
     monkeypatch.setenv("PADDLE_MNIST_TUNED", "0")
     plain = tuned.step_kit("cpu")
     assert not plain.release_grads and plain.loss(get_loss("cross_entropy")).fn is get_loss("cross_entropy").fn
+    assert plain.adam.func is paddle.optimizer.Adam and plain.adam.keywords == {"use_multi_tensor": True}
+    params = build_model("softmax").parameters()
+    assert type(build_optimizer("adam", params, TrainConfig(), kit)) is lean_adam.Adam  # the kit's, not the env's
 
 
 def test_engine_fit_plain_and_tuned_identical(tmp_path, monkeypatch):

@@ -151,8 +151,8 @@ def cmd_train(args) -> int:
     overrides = _overrides(args)
     if args.json and not args.dry_run:
         return _fail("--json prints the plan of --dry-run: add --dry-run, or leave --json out")
-    s = Settings.resolve(exp, seeds, args.quick, overrides)  # a setting not applied to every run stops here
-    jobs = planned_jobs(exp, s, tag_runs=True)  # every run's config built, so checked (engine.config)
+    s = Settings.resolve(exp, seeds, args.quick, overrides, tag_runs=True)  # a setting not applied to all runs stops
+    jobs = planned_jobs(exp, s)  # every run's config built, so checked (engine.config)
     check_train(args, s, jobs)  # seeds, data file, processes, results folder: before any run folder exists
     if args.dry_run:  # the plan as a table (--json: every run's full config); nothing trains
         print(plan_text(exp, s, args.json))
@@ -169,7 +169,7 @@ def cmd_train(args) -> int:
     set_device(args.device or "auto")  # so does a GPU asked of a CPU build
     record = run_experiment(exp, settings=s, quick=args.quick,
                             runs_dir=args.runs_dir, results_dir=args.results_dir, resume=args.resume,
-                            workers=args.workers, record=args.record, tag_runs=True)
+                            workers=args.workers, record=args.record)
     print(runs_table(record))
     failed = [r["name"] for r in record["runs"] if r.get("status") == "failed"]
     if failed:

@@ -21,7 +21,7 @@ from typing import Callable
 
 from paddle_mnist.engine.config import TrainConfig
 from paddle_mnist.errors import ConfigError
-from paddle_mnist.engine.overrides import run_name
+from paddle_mnist.engine.overrides import run_name, run_tag
 
 QUICK = {"epochs": 2, "train_subset": 5000, "valid_subset": 2000}
 
@@ -50,16 +50,20 @@ class Stage:
 
 @dataclass(frozen=True)
 class Settings:
-    """The one resolution of seeds, ``--quick`` and command-line overrides for an experiment."""
+    """The one resolution of seeds, ``--quick`` and command-line overrides for an experiment; with ``tag_runs``
+    (``train``) its runs are named after the overrides and ``tag`` names its results file
+    (``engine.overrides.run_tag``: ``lr0.05-hidden300x100``, ``""`` when nothing changes)."""
 
     seeds: tuple
     quick: bool = False
     overrides: dict = field(default_factory=dict)
     dry_run: bool = False
+    tag_runs: bool = False
+    tag: str = ""
 
     @classmethod
     def resolve(cls, exp: "Experiment", seeds=None, quick: bool = False, overrides: dict | None = None,
-                dry_run: bool = False) -> "Settings":
+                dry_run: bool = False, tag_runs: bool = False) -> "Settings":
         """Seeds (``--seeds`` only), ``--quick`` and the user's settings; a setting the experiment would not apply
         to every run is refused (``refusal``), never dropped."""
         overrides = dict(overrides or {})
@@ -67,7 +71,8 @@ class Settings:
         if why:
             raise ConfigError(why)
         chosen = tuple(seeds) if seeds else (tuple(exp.seeds[:1]) if quick else tuple(exp.seeds))
-        return cls(chosen, quick, overrides, dry_run)
+        s = cls(chosen, quick, overrides, dry_run, tag_runs)
+        return dataclasses.replace(s, tag=run_tag(exp, s)) if tag_runs else s
 
     def config(self, exp: "Experiment", variant: dict | None = None, *, cap_epochs=None) -> TrainConfig:
         """Base + variant, then the ``--quick`` settings, then the user's settings (all of them: ``resolve``
@@ -150,12 +155,13 @@ class Experiment:
 
 
 def drive(exp: Experiment, s: Settings, run_stage: Callable) -> tuple[list, dict]:
-    """Run ``exp.plan``: each yielded stage goes through ``run_stage(stage) -> records``."""
+    """Run ``exp.plan``: each yielded stage goes through ``run_stage(stage) -> records``, its jobs named as ``train``
+    names its run folders when ``s.tag_runs`` (``named``)."""
     gen = exp.plan(exp, s)
     try:
         stage = next(gen)
         while True:
-            stage = gen.send(run_stage(stage))
+            stage = gen.send(run_stage(named(exp, s, stage)))
     except StopIteration as stop:
         return stop.value
 
@@ -168,25 +174,29 @@ def placeholder(job: Job) -> dict:
             "best_valid_loss": 0.0, "state": None, **job.extra}
 
 
-def named(exp: Experiment, s: Settings, stage: Stage) -> list:
-    """``stage``'s jobs named as ``train`` names its run folders (``engine.overrides.run_name``: from each config)."""
-    if stage.fn is not None:
-        return list(stage.jobs)
-    return [dataclasses.replace(j, name=run_name(exp, s, j.name, j.config)) for j in stage.jobs]
+def named(exp: Experiment, s: Settings, stage: Stage) -> Stage:
+    """``stage`` with its jobs named after the user's settings when ``s.tag_runs`` (``engine.overrides.run_name``:
+    from each config); a stage of a study's own runner, or untagged settings, as it is."""
+    if stage.fn is not None or not s.tag_runs:
+        return stage
+    return dataclasses.replace(stage, jobs=[dataclasses.replace(j, name=run_name(exp, s, j.name, j.config))
+                                            for j in stage.jobs])
 
 
-def planned_jobs(exp: Experiment, s: Settings, tag_runs: bool = False) -> list[tuple[str, Job]]:
+def planned_jobs(exp: Experiment, s: Settings, tag_runs: bool | None = None) -> list[tuple[str, Job]]:
     """``(stage name, job)`` for every run ``exp`` makes under ``s`` (choices made on placeholders).
 
-    ``tag_runs``: job names say what the user's settings change, as ``train``'s run folders will (``named``).
+    ``tag_runs`` (default ``s.tag_runs``): job names say what the user's settings change, as ``train``'s run folders
+    will (``named``).
     """
     out = []
 
     def preview(stage: Stage) -> list[dict]:
-        out.extend((stage.name, j) for j in (named(exp, s, stage) if tag_runs else stage.jobs))
+        out.extend((stage.name, j) for j in stage.jobs)
         return [placeholder(j) for j in stage.jobs]
 
-    drive(exp, dataclasses.replace(s, dry_run=True), preview)
+    tag_runs = s.tag_runs if tag_runs is None else tag_runs
+    drive(exp, dataclasses.replace(s, dry_run=True, tag_runs=tag_runs), preview)
     return out
 
 

@@ -96,7 +96,7 @@ def setup(config: TrainConfig, threads: int | None) -> Run:
     kit = step_kit(device)
     loss = kit.loss(get_loss(config.loss))
     model = build_model(config.model, **config.model_kwargs())
-    opt = build_optimizer(config.optimizer, model.parameters(), config)
+    opt = build_optimizer(config.optimizer, model.parameters(), config, kit)
     arrays = read_arrays(config.data_path or None)
     if config.train_subset > len(arrays["train"][1]):
         raise PaddleMnistError(f"train_subset {config.train_subset} is more than the {len(arrays['train'][1])} "
@@ -253,18 +253,20 @@ def fit(config: TrainConfig, run_dir, *, experiment: str = "", vdl_dir=None, com
             return done
         write_json(run_dir / "config.json", {"experiment": experiment, "config": config.to_dict(),
                                              "command": command if command is not None else sys.argv})
-        return _train(config, run_dir, state, experiment, vdl_dir, progress, threads, hparams)
+        run = setup(config, threads)
+        return _train(run, run_dir, state, experiment, vdl_dir, progress, hparams)
 
 
-def _train(config, run_dir: Path, state, experiment, vdl_dir, progress, threads, hparams) -> dict:
-    run = setup(config, threads)
+def _train(run: Run, run_dir: Path, state, experiment, vdl_dir, progress, hparams) -> dict:
+    """The epochs from the start or from ``state``, logged to ``vdl_dir``, then ``finish``."""
     run.name = f"{experiment}/{run_dir.name}" if experiment else run_dir.name
     p = restore(run, state, run_dir / CHECKPOINT) if state is not None else Progress()
     if state is not None and state.get("extended_from"):
         p.record.setdefault("epochs_extended_from", state["extended_from"])
         if state.get("extended_from_run"):
             p.record["extended_from_run"] = state["extended_from_run"]
-    logger = RunLogger(vdl_dir, config, enabled=vdl_dir is not None, resume_step=p.record["step"], hparams=hparams)
+    logger = RunLogger(vdl_dir, run.config, enabled=vdl_dir is not None, resume_step=p.record["step"],
+                       hparams=hparams)
     if p.epoch:
         logger.replay(p.history, p.record["iter_step"], p.record["iter_loss"])
     show = ("bar" if sys.stderr.isatty() else "lines") if progress is None else progress

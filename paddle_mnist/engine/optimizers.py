@@ -1,7 +1,8 @@
-"""Optimizer registry: lowercase name -> factory ``(parameters, config) -> paddle.optimizer``.
+"""Optimizer registry: lowercase name -> ``(config, kit) -> (class, options)``; ``build_optimizer`` builds every one.
 
-With the tuned settings on (``PADDLE_MNIST_TUNED``, see ``perf.tuned``) Adam is
-``lean_adam.Adam``: Paddle's multi-tensor Adam (one fused kernel for all
+Adam is the class the step kit names (``perf.tuned.StepKit.adam``; without a kit,
+``perf.tuned.adam_class``): with the tuned settings on (``PADDLE_MNIST_TUNED``) it is
+``lean_adam.Adam``, Paddle's multi-tensor Adam (one fused kernel for all
 parameters) called without Paddle's per-step Python bookkeeping; same numbers.
 
     python -m paddle_mnist train optimizers --quick
@@ -12,47 +13,41 @@ from paddle_mnist.perf.tuned import adam_class
 # deferred: paddle (loaded on first use, so importing this module stays light)
 
 
-def _wd(cfg):
-    return cfg.weight_decay or None
-
-
-def sgd(params, cfg, lr):
+def sgd(cfg, kit):
     import paddle
 
-    return paddle.optimizer.SGD(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
+    return paddle.optimizer.SGD, {}
 
 
-def momentum(params, cfg, lr):
+def momentum(cfg, kit):
     import paddle
 
-    return paddle.optimizer.Momentum(learning_rate=lr, momentum=cfg.momentum, parameters=params,
-                                     weight_decay=_wd(cfg))
+    return paddle.optimizer.Momentum, {"momentum": cfg.momentum}
 
 
-def nesterov(params, cfg, lr):
+def nesterov(cfg, kit):
     import paddle
 
-    return paddle.optimizer.Momentum(learning_rate=lr, momentum=cfg.momentum, parameters=params,
-                                     use_nesterov=True, weight_decay=_wd(cfg))
+    return paddle.optimizer.Momentum, {"momentum": cfg.momentum, "use_nesterov": True}
 
 
-def adagrad(params, cfg, lr):
+def adagrad(cfg, kit):
     import paddle
 
-    return paddle.optimizer.Adagrad(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
+    return paddle.optimizer.Adagrad, {}
 
 
-def rmsprop(params, cfg, lr):
+def rmsprop(cfg, kit):
     import paddle
 
-    return paddle.optimizer.RMSProp(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
+    return paddle.optimizer.RMSProp, {}
 
 
-def adam(params, cfg, lr):
-    return adam_class()(learning_rate=lr, parameters=params, weight_decay=_wd(cfg))
+def adam(cfg, kit):
+    return (kit.adam if kit is not None else adam_class()), {}
 
 
-OPTIMIZERS = {
+OPTIMIZERS = {  # name -> (the optimizer class, its options from the config)
     "sgd": sgd,
     "momentum": momentum,
     "nesterov": nesterov,
@@ -65,9 +60,10 @@ OPTIMIZERS = {
 SCHEDULES = ("constant", "cosine")
 
 
-def build_optimizer(name: str, params, cfg):
+def build_optimizer(name: str, params, cfg, kit=None):
     """The optimizer of ``cfg``; with ``lr_schedule='cosine'`` its learning rate is a per-epoch
-    ``CosineAnnealingDecay`` from ``cfg.lr`` towards 0 over ``cfg.epochs`` (step it once per epoch)."""
+    ``CosineAnnealingDecay`` from ``cfg.lr`` towards 0 over ``cfg.epochs`` (step it once per epoch). ``kit`` (a
+    ``perf.tuned.StepKit``) names the Adam class."""
     import paddle
 
     if name not in OPTIMIZERS:
@@ -77,4 +73,5 @@ def build_optimizer(name: str, params, cfg):
     lr = cfg.lr
     if cfg.lr_schedule == "cosine":
         lr = paddle.optimizer.lr.CosineAnnealingDecay(learning_rate=cfg.lr, T_max=cfg.epochs)
-    return OPTIMIZERS[name](params, cfg, lr)
+    cls, options = OPTIMIZERS[name](cfg, kit)
+    return cls(learning_rate=lr, parameters=params, weight_decay=cfg.weight_decay or None, **options)

@@ -223,11 +223,3 @@ def name_settings(name: str) -> dict:
 
 def _digest(value) -> str:
     return hashlib.sha1(str(value).encode()).hexdigest()[:8]
-
-
-def tagged(name: str, tag: str) -> str:
-    """``adam-seed0`` + ``lr0.01`` -> ``adam-lr0.01-seed0`` (a name without ``-seedN`` gets the tag appended)."""
-    if not tag:
-        return name
-    m = re.match(r"^(.*?)(-seed\d+)?$", name)
-    return f"{m.group(1)}-{tag}{m.group(2) or ''}"

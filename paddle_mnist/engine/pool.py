@@ -1,6 +1,6 @@
 """The one process pool: ``parallel_map(fn, jobs, workers)`` in spawned processes, one BLAS thread each.
 
-Used by ``runner.run_configs`` (Paddle runs) and the numpy studies alike; the numpy
+Used by ``jobs.run_stage`` (Paddle runs) and the numpy studies alike; the numpy
 studies give their workers a pinned environment (``env=``, ``perf.numpy_pin``).
 Workers die with their parent: on Linux each asks the kernel for SIGKILL when
 its parent dies (``prctl(PR_SET_PDEATHSIG)``, ``die_with_parent``), so even a

@@ -1,16 +1,13 @@
-"""Run a registered experiment (every variant x seed through ``engine.fit``) and record its results.
+"""Run a registered experiment: drive its plan, each stage through ``engine.jobs.run_stage``, and record its results.
 
 Only a recorded run (``reproduce``, ``train --record``) writes the reference
 ``reports/results/<name>.json`` and ``reports/models``; a try-out writes
 ``RUNS_DIR/results/<name>[-tag].json`` (``--quick``: ``RUNS_DIR/quick/results``),
-atomically and under a file lock; overrides name their runs (``engine.overrides``). A run that diverges is recorded as ``diverged``; one that raises is
-recorded as ``failed`` and the others go on (a full or read-only disk, a planted
-file, a held run folder or ``--resume`` over another config stop the command).
-The experiment's runs folder and each run folder are locked while in use; a study's
-own runs (numpy nets) keep ``record.json`` for ``--resume``; the headline model is
-copied only from a run's own ``best.pdparams``, after it is loaded through the allow-list
-loader and checked against its config (``checkpoint.write_model``); a failed rerun never
-replaces the good record of the same run.
+atomically and under a file lock; overrides name their runs and the results file
+(``Settings.tag``). How each run is run, locked and recorded on failure is ``engine.jobs``;
+the headline model is copied only from a run's own ``best.pdparams``, after it is loaded
+through the allow-list loader and checked against its config (``checkpoint.write_model``);
+a failed rerun never replaces the good record of the same run.
 
 Links and other people's files: every folder the program makes below ``--runs-dir`` (the
 experiment's folder, a run folder, a VisualDL folder) that is a link or not a folder is
@@ -23,34 +20,25 @@ a subfolder, a link) is refused before any run starts and nothing in it is delet
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
-import errno
+import functools
+import io
 import json
 import os
 import sys
 import time
-import traceback
 from pathlib import Path
-import contextlib
-import io
 
 from paddle_mnist.engine import distributed
+from paddle_mnist.engine.checkpoint import write_model
 from paddle_mnist.engine.config import from_dict
-from paddle_mnist.engine.experiment import Experiment, Settings, Stage, drive, named
-from paddle_mnist.engine.pool import parallel_map
-from paddle_mnist.engine.checkpoint import CHECKPOINT, ResumeMismatch, load_state, resume_check, write_model
-from paddle_mnist.records import (LinkRefused, RunInUse, atomic_write_text, check_clearable, clear_logs, clear_run,
-                                  file_lock, own_folder, read_json, run_lock, write_json)
-from paddle_mnist.errors import PaddleMnistError, RefusedFile
-from paddle_mnist.perf.env import train_threads
+from paddle_mnist.engine.experiment import Experiment, Settings, drive
+from paddle_mnist.engine.jobs import run_stage
 from paddle_mnist.engine.run_stats import summarise
-from paddle_mnist.format import pct
-
+from paddle_mnist.errors import PaddleMnistError
 from paddle_mnist.paths import REPORTS, shown
-from paddle_mnist.engine.fit import fit
-from paddle_mnist.engine.resume import extension_source, read_summary
-from paddle_mnist.engine.overrides import run_tag, tagged
-from paddle_mnist.engine.vdl import hparam_keys
+from paddle_mnist.records import file_lock, own_folder, read_json, write_json
 # deferred: paddle (loaded on first use, so importing this module stays light)
 
 
@@ -98,11 +86,6 @@ def _copy_headline(exp, runs: list[dict], models_dir: Path, runs_dir: Path, tag:
     return shown(dst)
 
 
-def _run_lock(folder):
-    """``records.run_lock``: in a data-parallel run process 0 holds each lock for every process."""
-    return run_lock(folder, held_elsewhere=not distributed.is_main())
-
-
 def _below(path: Path, root: Path) -> bool:
     try:
         path.relative_to(root)
@@ -115,94 +98,6 @@ def headline_variant(summary: dict) -> str | None:
     """The variant with the best mean valid accuracy (ties: the first); ``None`` without one."""
     scored = [(v["valid_acc_mean"], label) for label, v in summary.items() if v.get("valid_acc_mean") is not None]
     return max(scored, key=lambda t: t[0])[1] if scored else None
-
-
-_DISK_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
-
-
-def _run_one(job: dict) -> dict:
-    """Train one configuration (in this process or a worker); failures become records, not exceptions.
-
-    The run folder is locked first, so a second command on the same run stops before touching it.
-    """
-    cfg, run_dir, vdl_dir = job["config"], Path(job["run_dir"]), Path(job["vdl_dir"])
-    with _run_lock(run_dir):
-        if not job["resume"] and distributed.is_main():  # process 0 clears; the others share its folders
-            clear_run(run_dir)
-            clear_logs(vdl_dir, job["root"])
-        try:
-            result = fit(cfg, run_dir, experiment=job["experiment"], vdl_dir=vdl_dir, resume=job["resume"],
-                         progress=job["progress"], threads=job["threads"], hparams=job["hparams"])
-        except (KeyboardInterrupt, ResumeMismatch, RunInUse, RefusedFile, LinkRefused):
-            raise
-        except OSError as exc:
-            if exc.errno in _DISK_ERRORS:  # a full or read-only disk stops every run: stop now, say so once
-                raise
-            note = _write_error(run_dir, traceback.format_exc())
-            print(f"run {job['name']} failed: {type(exc).__name__}: {exc}{note}", file=sys.stderr)
-            result = _failed(cfg, exc)
-        except Exception as exc:  # a run that raises is recorded; the others go on
-            note = _write_error(run_dir, traceback.format_exc())
-            print(f"run {job['name']} failed: {type(exc).__name__}: {exc}{note}", file=sys.stderr)
-            result = _failed(cfg, exc)
-    result.update(name=job["name"], variant=job["variant"], **job["extra"])
-    return result
-
-
-def _own_run(call) -> dict:
-    """A study's own run (``fn(job)``) with its record kept in its run folder: ``--resume`` reuses a finished
-    record made with the same job settings instead of training again."""
-    fn, job, run_dir, resume = call
-    run_dir, settings = Path(run_dir), json.loads(json.dumps(job, default=str))
-    with _run_lock(run_dir):
-        if resume:
-            try:
-                kept = read_json(run_dir / "record.json")
-            except (OSError, PaddleMnistError):
-                kept = None
-            if isinstance(kept, dict) and kept.get("job") == settings and isinstance(kept.get("record"), dict) \
-                    and kept["record"].get("status") in ("ok", "diverged"):
-                return kept["record"]
-        record = fn(job)
-        try:
-            text = json.dumps({"job": settings, "record": record})
-        except (TypeError, ValueError):
-            return record  # a record holding arrays is not kept: --resume reruns it
-        try:
-            atomic_write_text(run_dir / "record.json", text)
-        except OSError as exc:
-            print(f"{run_dir / 'record.json'}: not saved ({exc.strerror or exc}); --resume will rerun this run",
-                  file=sys.stderr)
-    return record
-
-
-def _write_error(run_dir: Path, text: str) -> str:
-    """``error.txt`` (atomically: complete or absent, never 0 bytes); the note naming it, or why it is missing."""
-    try:
-        atomic_write_text(run_dir / "error.txt", text)
-    except OSError as exc:
-        return f" (traceback not saved: {exc.strerror or exc})"
-    return f" (traceback in {run_dir / 'error.txt'})"
-
-
-def _preflight(jobs: list[dict]) -> None:
-    """Before any run starts: every run folder free, and ``--resume`` only over the same configs."""
-    for job in jobs:
-        run_dir = Path(job["run_dir"])
-        own_folder(job["vdl_dir"], job["root"], make=False)  # a linked VisualDL folder: refused now
-        if job["resume"]:
-            extension_source(job["config"], run_dir)  # a run whose schedule cannot be extended stops here
-        if not run_dir.is_dir() and not run_dir.is_symlink():
-            continue
-        with _run_lock(run_dir):  # a linked run folder or lock: refused before anything is cleared
-            if not job["resume"] and distributed.is_main():  # what a fresh start would clear
-                check_clearable(run_dir)
-            elif job["resume"]:
-                saved = (read_summary(run_dir) or {}).get("config")
-                if saved is None and (run_dir / CHECKPOINT).is_file():
-                    state = load_state(run_dir / CHECKPOINT)
-                    saved = state.get("config") if isinstance(state, dict) else None
-                resume_check(saved, job["config"].to_dict(), run_dir)
 
 
 def _keep_better(path: Path, record: dict, log) -> None:
@@ -226,71 +121,18 @@ def _keep_better(path: Path, record: dict, log) -> None:
         record["summary"] = summarise(record["runs"])
 
 
-def run_configs(name: str, configs, *, runs_dir="runs", quick: bool = False, resume: bool = False,
-                workers: int = 1, progress: bool | None = None, log=print, subdir: str = "",
-                tag: str = "", on_result=None) -> list[dict]:
-    """Run ``(run_name, label, config[, extra])`` through ``engine.fit``; ``workers`` > 1 uses processes.
-
-    ``extra`` (a dict) is merged into that run's record (e.g. the stage of a multi-stage study); ``tag``
-    (``engine.overrides.run_tag``) names the overrides in each run's folder and record name; ``on_result(record)``
-    is called as each run ends (``apps.progress``).
-    """
-    configs = [(tagged(c[0], tag), *c[1:]) for c in configs]
-    runs_dir = Path(runs_dir)
-    exp_runs = runs_dir / ("quick" if quick else "") / name / subdir
-    vdl_root = runs_dir / "vdl" / ("quick-" + name if quick else name) / subdir
-    jobs = [{"config": cfg, "run_dir": str(exp_runs / run_name), "vdl_dir": str(vdl_root / run_name),
-             "root": str(runs_dir), "experiment": name, "resume": resume,
-             "progress": progress if workers == 1 else False, "name": run_name, "variant": label,
-             "extra": extra[0] if extra else {}}
-            for run_name, label, cfg, *extra in configs]
-    own_folder(exp_runs, runs_dir)  # a link anywhere below the runs dir: refused before anything is made
-    with _run_lock(exp_runs):  # one command per experiment folder: a second one stops at once
-        _preflight(jobs)
-        return _run_jobs(name, jobs, workers, log, on_result)
-
-
-def _run_jobs(name: str, jobs: list[dict], workers: int, log, on_result) -> list[dict]:
-    hparams = hparam_keys()  # the same keys for every run, so runs of different commands compare
-    parallel = workers > 1 and len(jobs) > 1
-    threads = train_threads(workers if parallel else 1)  # the cores shared among the worker processes
-    for job in jobs:
-        job["threads"], job["hparams"] = threads, hparams
-        c = job["config"]
-        net = c.model if c.model == "softmax" else f"{c.model} {'x'.join(map(str, c.hidden))}"
-        log(f"[{name}] {job['name']}: {net} {c.loss} {c.optimizer} lr={c.lr:g} "
-            f"epochs={c.epochs}{'' if c.score_eval else ' (valid only)'}")
-
-    def done(r: dict) -> None:
-        _log_result(name, r, log)
-        if on_result is not None:
-            on_result(r)
-
-    if parallel:
-        return parallel_map(_run_one, jobs, workers, on_done=done)
-    return [_done_with(_run_one(job), done) for job in jobs]
-
-
-def _done_with(result: dict, done) -> dict:
-    done(result)
-    return result
-
-
-def _log_result(name: str, r: dict, log) -> None:
-    log(f"[{name}] {r['name']}: {r['status']} valid={pct(r['best_valid_acc'], none='-')} test={pct(r['test_acc'], none='-')}")
-
-
 def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, overrides: dict | None = None,
                    runs_dir="runs", results_dir=None, models_dir=None, resume: bool = False,
                    progress: bool | None = None, workers: int = 1, log=print, record: bool = False,
-                   on_result=None, tag_runs: bool = False, settings: Settings | None = None) -> dict:
+                   on_result=None, settings: Settings | None = None) -> dict:
     """Run every stage of ``exp.plan``; write and return its results record (``paddle_mnist.studies`` names them).
 
     ``settings``: resolved by the caller (``train``), else from ``seeds``, ``quick`` and ``overrides``. ``record``
     (``reproduce``, ``train --record``) writes ``reports/results`` and ``reports/models``, else under ``runs_dir``
-    (a try-out); ``tag_runs`` (``train``) names the runs and the results file after the overrides."""
+    (a try-out); settings resolved with ``tag_runs`` (``train``) name the runs and the results file after the
+    overrides (``Settings.tag``)."""
     s = settings if settings is not None else Settings.resolve(exp, seeds, quick, overrides)
-    tag = run_tag(exp, s) if tag_runs else ""
+    tag = s.tag  # "" unless resolved with tag_runs
     results_dir = Path(results_dir) if results_dir else results_dir_for(quick, Path(runs_dir), record)
     models_dir = Path(models_dir) if models_dir else (None if quick else results_dir.parent / "models")
     for folder in (results_dir, models_dir):  # those the program makes under the runs dir: never a link
@@ -300,19 +142,9 @@ def run_experiment(exp: Experiment, *, seeds=None, quick: bool = False, override
     if not main:
         log = lambda *a, **k: None  # noqa: E731
     started = time.perf_counter()
-    opts = dict(runs_dir=runs_dir, quick=quick, resume=resume, workers=workers, progress=progress, log=log,
-                on_result=on_result)
-
-    def run_stage(stage: Stage) -> list[dict]:
-        if stage.fn is not None:  # a study's own runner (the numpy nets, the toy-loss paths)
-            log(f"[{exp.name}] {stage.name}: {len(stage.jobs)} run(s), {workers} worker(s)")
-            folder = own_folder(Path(runs_dir) / ("quick" if quick else "") / exp.name / stage.subdir, runs_dir)
-            calls = [(stage.fn, j.config, str(folder / j.name), resume) for j in stage.jobs]
-            return parallel_map(_own_run, calls, workers, on_done=on_result, env=stage.env)
-        configs = [(j.name, j.variant, j.config, j.extra) for j in (named(exp, s, stage) if tag_runs else stage.jobs)]
-        return run_configs(exp.name, configs, subdir=stage.subdir, **opts)
-
-    runs, extra = drive(exp, s, run_stage)
+    stage_runner = functools.partial(run_stage, name=exp.name, runs_dir=runs_dir, quick=quick, resume=resume,
+                                     workers=workers, progress=progress, log=log, on_result=on_result)
+    runs, extra = drive(exp, s, stage_runner)
     more_settings = extra.pop("settings", {})  # a plan's own settings (the numpy study's pinned environment)
     out = {
         "experiment": exp.name, "title": exp.title, "section": exp.section, "description": exp.description,
@@ -352,12 +184,6 @@ def model_summary(cfg) -> str:
     with contextlib.redirect_stdout(buf):
         paddle.summary(build_model(cfg.model, **cfg.model_kwargs()), (1, 784))
     return buf.getvalue()
-
-
-def _failed(cfg, exc) -> dict:
-    return {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "config": cfg.to_dict(),
-            "seed": cfg.seed, "history": {"epoch": []}, "best_valid_acc": None, "test_acc": None,
-            "seconds": 0.0, "checkpoint": None}
 
 
 def load_results(name: str, results_dir=None) -> dict:

@@ -1,6 +1,6 @@
 """The one seam for speed: measures that make the engine's step faster and give the same bits. On by default.
 
-``step_kit(device)`` hands ``engine.fit`` what it needs; with
+``step_kit(device)`` hands ``engine.fit`` what it needs (the Adam class its optimizer is built with too); with
 ``PADDLE_MNIST_TUNED=0`` (``perf.env.tuned_enabled``) every piece is the plain one
 of ``engine.loop``. The measures, each measured in ``reports/bench/`` and proven
 bit-identical in ``tests/test_tuned.py``:
@@ -61,15 +61,16 @@ def lean_cross_entropy(outputs, labels):
     return F.cross_entropy(outputs, labels)
 
 
-def adam_class():
-    """The Adam the engine builds: ``lean_adam.Adam`` when tuned, else Paddle's own multi-tensor Adam.
+def adam_class(tuned: bool | None = None):
+    """The Adam the engine builds: ``lean_adam.Adam`` when tuned (default: unless ``PADDLE_MNIST_TUNED=0``), else
+    Paddle's own multi-tensor Adam.
 
     Both run Paddle's fused ``merged_adam_`` kernel (``use_multi_tensor=True``), whose
     rounding the results carry; the per-parameter kernel rounds differently in the last bits.
     """
     import paddle
 
-    if not tuned_enabled():
+    if not (tuned_enabled() if tuned is None else tuned):
         return functools.partial(paddle.optimizer.Adam, use_multi_tensor=True)
     from paddle_mnist.perf.lean_adam import Adam
 
@@ -78,11 +79,12 @@ def adam_class():
 
 @dataclass(frozen=True)
 class StepKit:
-    """What ``engine.loop.train_epoch`` and ``evaluate`` take from the seam."""
+    """What ``engine.loop.train_epoch`` and ``evaluate`` take from the seam, and the Adam that ``engine.fit`` builds."""
 
     to_tensor: Callable
     release_grads: bool
     tuned: bool
+    adam: Callable  # the Adam class ``engine.optimizers`` builds (``adam_class``)
 
     def loss(self, loss):
         """``loss`` (an ``engine.losses.Loss``) with its lean form when tuned (the same bits)."""
@@ -97,6 +99,6 @@ def step_kit(device: str, tuned: bool | None = None) -> StepKit:
 
     tuned = tuned_enabled() if tuned is None else tuned
     if not tuned:
-        return StepKit(paddle.to_tensor, False, False)
+        return StepKit(paddle.to_tensor, False, False, adam_class(False))
     share = device == "cpu"  # batches share memory with numpy on the CPU; a GPU gets copies
-    return StepKit(lambda a: as_tensor(a, share), True, True)
+    return StepKit(lambda a: as_tensor(a, share), True, True, adam_class(True))
