@@ -9,7 +9,9 @@ started by ``bench.workers``.
 """
 from __future__ import annotations
 
+import itertools
 import time
+import types
 
 import numpy as np
 
@@ -53,9 +55,6 @@ def _profile_step(spec: dict):
     """``step(record=False)``: the next step of ``engine.loop.train_epoch`` (the engine's own loop, not a copy)
     over the first 64 batches, cycled, each piece it calls named as a phase: the batch conversion, forward, loss, the loss read-out,
     backward, the optimizer step and the gradient clearing."""
-    import itertools
-    import types
-
     import paddle
     import paddle.profiler as profiler
 
