@@ -164,3 +164,37 @@ def test_reproduce_only_keeps_the_last_full_run_total(tmp_path):
     t = _timings(tmp_path, False, ["loss"], {"loss": 170.0}, 175.0)
     assert t["wall_seconds"] == 2142.8 and t["experiment_seconds"] == {"mlp": 66.0, "loss": 170.0}
     assert t["last_only"]["experiments"] == ["loss"] and t["last_only"]["wall_seconds"] == 175.0
+
+
+# ---------------------------------------------------------------- dropout: decided at the source's rate
+@pytest.mark.parametrize("claim", ["dropout-loss", "dropout-overfit", "dropout-generalise"])
+def test_a_dropout_verdict_does_not_move_with_the_set_of_rates(records, claim):
+    """Decided at source 000's p = 0.5 alone: dropping p = 0.2 from the record keeps the verdict (p = 0.2 helps
+    beyond noise on test accuracy, p = 0.5 hurts); without p = 0.5 the row is not measured."""
+    def verdict(keep):
+        rec = copy.deepcopy(records["dropout"])
+        rec["analysis"] = {k: v for k, v in rec["analysis"].items() if v["dropout"] in keep}
+        return {c["id"]: c for c in claims.claims_ledger({"dropout": rec})}[claim]["arms"]["right"]
+    full, less = verdict({0.0, 0.2, 0.5}), verdict({0.0, 0.5})
+    assert full["verdict"] == less["verdict"] != R.NOT_MEASURED
+    assert full["comparisons"][0] == less["comparisons"][0] and full["comparisons"][0]["b" if claim ==
+                                                                                       "dropout-generalise" else "a"]
+    others = full["comparisons"][1:]
+    assert [c["metric"].startswith(R.OTHER_RATE) for c in others] == [True]
+    assert verdict({0.0, 0.2})["verdict"] == R.NOT_MEASURED
+    if claim == "dropout-generalise":  # the case the rule was written for: the rates disagree beyond noise
+        assert full["verdict"] == R.CONTRADICTED and others[0]["low"] > 0
+
+
+# ---------------------------------------------------------------- inconclusive: one label, its reason beside it
+def test_inconclusive_says_why_and_one_label_counts_them(records):
+    ledger = claims.claims_ledger(records)
+    whys = {(c["id"], a): v["why"] for c, a, v in claims.decided(ledger) if v["verdict"] == R.INCONCLUSIVE}
+    assert whys and all(whys.values())
+    assert whys[("traj-rmsprop-small-lr", "own")] == "one deterministic run, between the rule's two conditions"
+    assert whys[("loss-acc", "right")] == "within seed noise"
+    assert all(v["why"] is None for _, _, v in claims.decided(ledger) if v["verdict"] != R.INCONCLUSIVE)
+    assert sum(t["counts"].get(R.INCONCLUSIVE, 0) for t in claims.tally(ledger).values()) == len(whys)
+    from paddle_mnist.report.claims import verdict_text
+    assert verdict_text(R.result(R.INCONCLUSIVE, checks=[R.check("x", 1, 0, True)], n_min=5)) == \
+        "**inconclusive** (the seeds split)"
