@@ -124,6 +124,13 @@ def test_dropout_rise_is_one_number_in_the_table_and_the_ledger(records):
     row = next(line for line in (REPO / "reports" / "REPORT.md").read_text().splitlines()
                if line.startswith("| dropout_0 |"))
     assert f"| {c['mean_a']:+.4f} |" in row
+    # the record's own field and the notebook's line: the same definition (the mean over seeds of each seed's rise)
+    from paddle_mnist.studies.dropout import dropout_analysis
+    a = dropout_analysis(records["dropout"]["runs"])
+    assert a["dropout_0"]["valid_loss_rise"] == pytest.approx(c["mean_a"])
+    assert all(v["valid_loss_rise"] == pytest.approx(R.mean_rise(records["dropout"], k)) for k, v in a.items())
+    nb = (REPO / "notebooks" / "05_dropout.py").read_text()
+    assert "mean_rise(rec, v)" in nb and "valid_loss_rise" not in nb
 
 
 # ---------------------------------------------------------------- reproduce --only
