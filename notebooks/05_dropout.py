@@ -38,6 +38,7 @@ from IPython.display import Markdown
 from paddle_mnist.apps import notebooks as nh
 from paddle_mnist.report.build import pm, summary_table
 from paddle_mnist.plots.studies import plot_dropout_study
+from paddle_mnist.studies.claim_rules import mean_rise
 
 rec = nh.results_or_quick("dropout")
 a = rec["analysis"]
@@ -120,10 +121,11 @@ plot_dropout_study(rec)
 # %%
 lines = []
 for v, s in a.items():
-    rise = "n/a" if s["valid_loss_rise"] is None else f"{s['valid_loss_rise']:+.4f}"
+    rise = "n/a" if mean_rise(rec, v) is None else f"{mean_rise(rec, v):+.4f}"
     lines.append(f"- **p = {s['dropout']:g}**: final train loss {nh.num(s['final_train_loss'], 4)}, final valid "
-                 f"loss {nh.num(s['final_valid_loss'], 4)}, lowest valid loss {nh.num(s['min_valid_loss'], 4)} in "
-                 f"epoch {s['min_valid_loss_epoch']} (rise to the end {rise}); `eval` "
+                 f"loss {nh.num(s['final_valid_loss'], 4)}, lowest valid loss of the mean curve "
+                 f"{nh.num(s['min_valid_loss'], 4)} in epoch {s['min_valid_loss_epoch']} (valid-loss rise to the end, "
+                 f"mean over seeds: {rise}); `eval` "
                  f"{pm(s['test_acc_mean'], s['test_acc_std'])}; {nh.num(s['seconds_per_epoch_mean'], 2)} s per epoch.")
 Markdown("\n".join(lines))
 

@@ -95,11 +95,11 @@ def test_every_verdict_branch():
     down = R.all_above([_cmp([0.95, 0.951, 0.952], [0.99, 0.991, 0.992])])
     assert down["verdict"] == "contradicted"
     flat = R.all_above([_cmp([0.98, 0.99, 0.97, 0.98, 0.99], [0.981, 0.975, 0.99, 0.98, 0.985])])
-    assert flat["verdict"] == "inconclusive (within seed noise)" and not flat["provisional"]
+    assert flat["verdict"] == "inconclusive" and flat["why"] == "within seed noise" and not flat["provisional"]
     assert R.all_above([_cmp([0.9], [0.8, 0.7])])["verdict"] == "not measured"
     assert R.not_measured("an experiment")["experiment"] == "an experiment"
     mixed = R.from_checks([R.check("a", 1, 0, True), R.check("b", 0, 1, False)], n_min=2)
-    assert mixed["verdict"] == "inconclusive (within seed noise)"
+    assert mixed["verdict"] == "inconclusive" and mixed["why"] == "the seeds split"
 
 
 def _runs(variant, values, key="test_acc"):
@@ -220,7 +220,7 @@ def test_source_000_tuning_claims_on_its_own_numpy_net():
     assert R.hp_lr_course(records)["verdict"] == "reproduced"  # the source's 0.1 is 0.05 here: 0.5 points below
     assert R.hp_hidden_course(records)["verdict"] == "contradicted"  # 200 units at lr 0.1: 2 points below
     search["eval"]["runs"] = [{"valid_acc": v} for v in (0.86, 0.85, 0.87)]  # 1-point std: too wide to tell
-    assert R.hp_hidden_course(records)["verdict"] == "inconclusive (within seed noise)"
+    assert R.hp_hidden_course(records)["verdict"] == "inconclusive"
     search["runs"] = [t for t in grid if t["lr"] != 0.05]  # the source's 0.1 not in the grid
     res = R.hp_lr_course(records)
     assert res["verdict"] == "not measured" and "0.06/0.2" in res["experiment"]

@@ -130,6 +130,13 @@ def test_dropout_rise_is_one_number_in_the_table_and_the_ledger(records):
     row = next(line for line in (REPO / "reports" / "REPORT.md").read_text().splitlines()
                if line.startswith("| dropout_0 |"))
     assert f"| {c['mean_a']:+.4f} |" in row
+    # the record's own field and the notebook's line: the same definition (the mean over seeds of each seed's rise)
+    from paddle_mnist.studies.dropout import dropout_analysis
+    a = dropout_analysis(records["dropout"]["runs"])
+    assert a["dropout_0"]["valid_loss_rise"] == pytest.approx(c["mean_a"])
+    assert all(v["valid_loss_rise"] == pytest.approx(R.mean_rise(records["dropout"], k)) for k, v in a.items())
+    nb = (REPO / "notebooks" / "05_dropout.py").read_text()
+    assert "mean_rise(rec, v)" in nb and "valid_loss_rise" not in nb
 
 
 # ---------------------------------------------------------------- reproduce --only
@@ -170,3 +177,89 @@ def test_reproduce_only_keeps_the_last_full_run_total(tmp_path):
     t = _timings(tmp_path, False, ["loss"], {"loss": 170.0}, 175.0)
     assert t["wall_seconds"] == 2142.8 and t["experiment_seconds"] == {"mlp": 66.0, "loss": 170.0}
     assert t["last_only"]["experiments"] == ["loss"] and t["last_only"]["wall_seconds"] == 175.0
+
+
+# ---------------------------------------------------------------- dropout: decided at the source's rate
+@pytest.mark.parametrize("claim", ["dropout-loss", "dropout-overfit", "dropout-generalise"])
+def test_a_dropout_verdict_does_not_move_with_the_set_of_rates(records, claim):
+    """Decided at source 000's p = 0.5 alone: dropping p = 0.2 from the record keeps the verdict (p = 0.2 helps
+    beyond noise on test accuracy, p = 0.5 hurts); without p = 0.5 the row is not measured."""
+    def verdict(keep):
+        rec = copy.deepcopy(records["dropout"])
+        rec["analysis"] = {k: v for k, v in rec["analysis"].items() if v["dropout"] in keep}
+        return {c["id"]: c for c in claims.claims_ledger({"dropout": rec})}[claim]["arms"]["right"]
+    full, less = verdict({0.0, 0.2, 0.5}), verdict({0.0, 0.5})
+    assert full["verdict"] == less["verdict"] != R.NOT_MEASURED
+    assert full["comparisons"][0] == less["comparisons"][0] and full["comparisons"][0]["b" if claim ==
+                                                                                       "dropout-generalise" else "a"]
+    others = full["comparisons"][1:]
+    assert [c["metric"].startswith(R.OTHER_RATE) for c in others] == [True]
+    assert verdict({0.0, 0.2})["verdict"] == R.NOT_MEASURED
+    if claim == "dropout-generalise":  # the case the rule was written for: the rates disagree beyond noise
+        assert full["verdict"] == R.CONTRADICTED and others[0]["low"] > 0
+
+
+# ---------------------------------------------------------------- inconclusive: one label, its reason beside it
+def test_inconclusive_says_why_and_one_label_counts_them(records):
+    ledger = claims.claims_ledger(records)
+    whys = {(c["id"], a): v["why"] for c, a, v in claims.decided(ledger) if v["verdict"] == R.INCONCLUSIVE}
+    assert whys and all(whys.values())
+    assert whys[("traj-rmsprop-small-lr", "own")] == "one deterministic run, between the rule's two conditions"
+    assert whys[("loss-acc", "right")] == "within seed noise"
+    assert all(v["why"] is None for _, _, v in claims.decided(ledger) if v["verdict"] != R.INCONCLUSIVE)
+    assert sum(t["counts"].get(R.INCONCLUSIVE, 0) for t in claims.tally(ledger).values()) == len(whys)
+    from paddle_mnist.report.claims import verdict_text
+    assert verdict_text(R.result(R.INCONCLUSIVE, checks=[R.check("x", 1, 0, True)], n_min=5)) == \
+        "**inconclusive** (the seeds split)"
+
+
+def test_each_study_time_in_the_closing_table_and_the_report(tmp_path):
+    """A synthetic reproduce.json: the report states each study's minutes and their sum, "not recorded" without
+    them, and a later --only run by name; the closing table prints the seconds reproduce measured for each study."""
+    from paddle_mnist.apps.progress import summary_table
+    from paddle_mnist.records import read_json, write_json
+    from paddle_mnist.report.build import _head
+
+    full = {"quick": False, "wall_seconds": 2142.8, "cpu_count": 2, "experiments": ["mlp", "loss"],
+            "experiment_seconds": {"mlp": 66.0, "loss": 1182.0}}
+    write_json(tmp_path / "reproduce.json", full)
+    head = "\n".join(_head(read_json(tmp_path / "reproduce.json"), tmp_path, tmp_path))
+    assert "took 35.7 minutes" in head and "Per study, in minutes: mlp 1.1, loss 19.7; together 20.8" in head
+    old = {k: v for k, v in full.items() if k != "experiment_seconds"}
+    assert "Per study: not recorded" in "\n".join(_head(old, tmp_path, tmp_path))
+    later = {**full, "last_only": {"experiments": ["loss"], "wall_seconds": 600.0, "cpu_count": 2}}
+    assert "loss from the later `reproduce --only loss` (10.0 minutes in all)" in "\n".join(_head(later, tmp_path,
+                                                                                                   tmp_path))
+    rec = {"runs": [{"name": "a-seed0", "variant": "a", "status": "ok"}], "settings": {"wall_seconds": 5.0}}
+    rows = summary_table({"mlp": rec}, 70.0, {}, {"mlp": 65.0}).splitlines()
+    assert rows[1].split()[:4] == ["mlp", "1", "0", "1m05s"] and rows[2] == "total wall time 1m10s"
+
+
+# ---------------------------------------------------------------- report --compare
+def test_report_compare_prints_both_verdicts_per_claim_and_arm(tmp_path, capsys):
+    """Another reproduce's results (with its bench folder beside them) against the committed ones: a row per claim
+    and arm, both verdicts, whether they agree; a missing or bad folder is one line and exit 1; nothing written."""
+    import shutil
+
+    from paddle_mnist.apps.cli import main
+
+    other = tmp_path / "reports"
+    shutil.copytree(RESULTS, other / "results")
+    shutil.copytree(RESULTS.parent / "bench", other / "bench")
+    (other / "results" / "dropout.json").unlink()  # its rows become not measured there
+    assert main(["report", "--compare", str(other / "results")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = {tuple(c.strip() for c in line.split("|")[1:3]): line for line in out if line.startswith("| ")}
+    n = len(claims.decided(claims.claims_ledger({})))
+    assert len(rows) == n + 1  # the header
+    assert rows[("dropout-generalise", "right")].endswith("| contradicted | not measured | **no** |")
+    assert rows[("lr-decay", "own")].endswith("| yes |")
+    changed = sum(r.endswith("| **no** |") for r in rows.values())
+    assert out[-1].startswith(f"{n - changed} of {n} verdicts agree; differ: ") and changed == 3  # dropout-loss, -overfit, -generalise
+    assert not (other / "REPORT.md").exists() and sorted(p.name for p in other.iterdir()) == ["bench", "results"]
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "loss.json").write_text("[1]")
+    for bad in (tmp_path / "none", tmp_path / "bad", tmp_path):
+        assert main(["report", "--compare", str(bad)]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: ") and "\n" not in err and str(bad) in err

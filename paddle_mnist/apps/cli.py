@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--results-dir", default=None, help="results folder (default: reports/results)")
     rep.add_argument("--out", default=None,
                      help="report file (default: reports/REPORT.md; with --results-dir: REPORT.md beside that folder)")
+    rep.add_argument("--compare", metavar="RESULTS_DIR", default=None,
+                     help="write nothing; print per claim and arm the verdict from --results-dir (default: "
+                          "reports/results) and from RESULTS_DIR (each with the bench folder beside it) and whether "
+                          "they agree (default: off)")
 
     pr = sub.add_parser("predict", **about("predict"))
     pr.add_argument("images", nargs="+", help="image files")
@@ -217,6 +221,11 @@ def cmd_reproduce(args) -> int:
 def cmd_report(args) -> int:
     from paddle_mnist.report.build import build_report
 
+    if args.compare is not None:
+        from paddle_mnist.report.compare import compare_text
+
+        print(compare_text(args.compare, args.results_dir))
+        return 0
     _check_results(Path(args.results_dir) if args.results_dir is not None else None)
     out = build_report(results_dir=args.results_dir, out=args.out)
     print(f"report -> {out}\nappendix -> {out.parent / 'APPENDIX.md'}")

@@ -57,7 +57,8 @@ ABOUT = {
                "Write the report and its figures from results records; nothing is retrained. With --results-dir "
                "pointing at a folder of try-outs (RUNS_DIR/results) it shows those runs side by side: a table and "
                "the curves of each run, named as in runs/.",
-               ["paddle-mnist report", "paddle-mnist report --results-dir runs/results --out runs/TRYOUTS.md"]),
+               ["paddle-mnist report", "paddle-mnist report --results-dir runs/results --out runs/TRYOUTS.md",
+                "paddle-mnist report --compare /tmp/other/reports/results"]),
     "predict": ("classify digit images (PNG/JPEG, any size, either polarity)",
                 "Classify image files with a trained model: each image is cropped, centred and scaled to 28x28 "
                 "as MNIST digits are, then the model's likeliest digit (or --top K) is printed per file.",

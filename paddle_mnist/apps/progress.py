@@ -122,13 +122,14 @@ def plan_of(experiments, settings_for) -> dict:
                        for _, job in planned_jobs(exp, settings_for(exp))] for exp in experiments}
 
 
-def summary_table(records: dict, wall: float, where: dict) -> str:
-    """The closing table: per experiment its runs, failures, wall time and headline accuracy; then where."""
+def summary_table(records: dict, wall: float, where: dict, seconds: dict | None = None) -> str:
+    """The closing table: per experiment its runs, failures, wall time (``seconds[name]``, the time reproduce measured
+    and records, else the record's own) and headline accuracy; then where."""
     lines = [f"{'experiment':14s} {'runs':>5s} {'failed':>6s} {'wall':>8s}  headline (valid / test)"]
     for name, rec in records.items():
         runs = rec.get("runs", [])
         failed = sum(r.get("status") == "failed" for r in runs)
-        wall_s = rec.get("settings", {}).get("wall_seconds")
+        wall_s = (seconds or {}).get(name, rec.get("settings", {}).get("wall_seconds"))
         lines.append(f"{name:14s} {len(runs):5d} {failed:6d} {duration(wall_s):>8s}  {_headline(rec)}")
     lines.append(f"total wall time {duration(wall)}")
     tally = verdict_tally(records)

@@ -83,5 +83,6 @@ def reproduce(*, quick: bool = False, runs_dir="runs", device: str = "auto", res
     title = "quick reproduction (--quick: smoke-test settings, not the reference numbers)" if quick else \
         "full reproduction"
     log(f"{title}\n" + summary_table(records, time.perf_counter() - started,
-                                     {**where, "report": shown(out), "appendix": shown(out.parent / "APPENDIX.md")}))
+                                     {**where, "report": shown(out), "appendix": shown(out.parent / "APPENDIX.md")},
+                                     seconds))
     return out, failed

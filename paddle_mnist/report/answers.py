@@ -32,9 +32,11 @@ GLOSSARY = {
            "and settings, bugs included, as far as they can be rebuilt), **done right** (the project's corrected "
            "setup) or **the project's own test of a source's general statement** (an experiment the source did not "
            "run).",
-    "verdict": "A claim's *verdict* is **reproduced**, **contradicted** or **inconclusive (within seed noise)** by "
-               "the decision rule written beside it in the ledger, **untestable here** when its metric is one value "
-               "in every run, or **not measured** (also when a run it needs did not train).",
+    "verdict": "A claim's *verdict* is **reproduced**, **contradicted** or **inconclusive** (neither, with the reason "
+               "beside it: within seed noise, the benchmark's rounds on both sides, the seeds split, or one "
+               "deterministic run between the rule's two conditions) by the decision rule written beside it in the "
+               "ledger, **untestable here** when its metric is one value in every run, or **not measured** (also when "
+               "a run it needs did not train).",
     "provisional": "A verdict is *provisional* when it rests on fewer than 5 seeds per arm.",
 }
 # Figures from elsewhere, each with where it comes from; the report prints them marked as quoted.

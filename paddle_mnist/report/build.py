@@ -205,8 +205,24 @@ def _head(repro: dict | None, results_dir: Path, bench_dir: Path) -> list[str]:
                     f"one seed): smoke-test settings, not the reference numbers (`reports/REPORT.md`). It took "
                     f"{repro['wall_seconds'] / 60:.1f} minutes of wall time on {repro.get('cpu_count', '?')} CPU "
                     f"cores; its results are in `{shown(results_dir)}/`, its run folders in "
-                    f"`{shown(results_dir.parent)}/`.\n")
+                    f"`{shown(results_dir.parent)}/`. {study_times(repro)}\n")
     elif repro:
         head.append(f"The last full reproduction took {repro['wall_seconds'] / 60:.1f} minutes of wall time "
-                    f"on {repro.get('cpu_count', '?')} CPU cores.\n")
+                    f"on {repro.get('cpu_count', '?')} CPU cores. {study_times(repro)}\n")
     return head
+
+
+def study_times(repro: dict) -> str:
+    """Each study's measured minutes and their sum from ``reproduce.json`` (``experiment_seconds``), or "not
+    recorded" when the record lacks them; a later ``reproduce --only`` (``last_only``) is named with its time."""
+    secs = repro.get("experiment_seconds") or {}
+    if not secs:
+        return "Per study: not recorded (this reproduce.json predates per-study times)."
+    parts = ", ".join(f"{name} {s / 60:.1f}" for name, s in secs.items())
+    last = repro.get("last_only")
+    if not last:
+        return (f"Per study, in minutes: {parts}; together {sum(secs.values()) / 60:.1f} (the rest of the total is "
+                "the determinism check, the exports and the report).")
+    rerun = ", ".join(last["experiments"])
+    return (f"Per study, in minutes: {parts}; {rerun} from the later `reproduce --only {','.join(last['experiments'])}`"
+            f" ({last['wall_seconds'] / 60:.1f} minutes in all), the others from the full run.")

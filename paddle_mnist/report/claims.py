@@ -18,7 +18,9 @@ NOTE = ("Three kinds of row, counted apart in the tally: **as the source ran it*
         "which says whether the conclusion survives the fix, and **the project's own test of a source's general "
         "statement** (an experiment the source did not run: the saddle point, k-fold, the weighted averages, ...); "
         "— = the claim has no such row. "
-        "Verdicts: **reproduced**, **contradicted**, **inconclusive (within seed noise)**, **untestable here** "
+        "Verdicts: **reproduced**, **contradicted**, **inconclusive** (neither of the rule's two conditions holds; "
+        "the cell says why: within seed noise, the benchmark's rounds on both sides, the seeds split, or one "
+        "deterministic run between the two), **untestable here** "
         "(the metric is one value in every run of every compared arm, so it cannot show a difference) or **not "
         "measured** (the experiment that would decide it is named). A run that did not train (diverged or failed) "
         "decides nothing: a claim that would compare against it is not measured, and the divergence is recorded as "
@@ -55,7 +57,8 @@ def _val(x, unit):
     if isinstance(x, bool):
         return "yes" if x else "no"
     return {"acc": lambda v: pct(v), "loss": lambda v: f"{v:.4f}", "s": lambda v: f"{v:.2f} s",
-            "sci": lambda v: f"{v:.2e}", "share": lambda v: f"{v:.2f}", "text": str}.get(unit, lambda v: f"{v:g}")(x)
+            "sci": lambda v: f"{v:.2e}", "share": lambda v: f"{v:.2f}", "pct": lambda v: f"{v:.2%}",
+            "text": str}.get(unit, lambda v: f"{v:g}")(x)
 
 
 def _diff(x, unit):
@@ -123,7 +126,7 @@ def evidence(res: dict) -> str:
 
 
 def verdict_text(res: dict) -> str:
-    v = f"**{res['verdict']}**"
+    v = f"**{res['verdict']}**" + (f" ({res['why']})" if res.get("why") else "")
     return v + (f" (provisional: n seeds {res['n_min']} < 5)" if res["provisional"] else "")
 
 

@@ -35,6 +35,8 @@ def _pm(values) -> str:
 
 def _fact(f: dict) -> str:
     v = f["value"]
+    if f.get("unit") == "pct" and isinstance(v, float):
+        return f"{f['label']}: {v:.2%}"
     return f"{f['label']}: {v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else \
         f"{f['label']}: {v}"
 

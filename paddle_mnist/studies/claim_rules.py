@@ -16,7 +16,9 @@ import math
 from paddle_mnist.studies.stats import mean_std, welch_from_summary, welch_interval
 
 REPRODUCED, CONTRADICTED = "reproduced", "contradicted"
-INCONCLUSIVE, NOT_MEASURED = "inconclusive (within seed noise)", "not measured"
+# inconclusive: neither the rule's reproduced nor its contradicted condition holds; the verdict's ``why`` says what fell
+# short (``why_inconclusive``): within seed noise, the benchmark's rounds, seeds that split, or one deterministic run
+INCONCLUSIVE, NOT_MEASURED = "inconclusive", "not measured"
 UNTESTABLE = "untestable here"  # the metric cannot vary: one value in every run of every compared arm
 VERDICTS = (REPRODUCED, CONTRADICTED, INCONCLUSIVE, UNTESTABLE, NOT_MEASURED)
 TUNING_MARGIN = 0.01  # "suits": at most 1 point of valid accuracy below the grid's best (beyond seed noise)
@@ -96,13 +98,28 @@ def check(label, value, threshold, holds, unit="raw") -> dict:
     return {"label": label, "value": value, "threshold": threshold, "holds": bool(holds), "unit": unit}
 
 
-def result(verdict, comparisons=(), checks=(), facts=(), n_min=None, experiment=None) -> dict:
+def why_inconclusive(comparisons, checks, n_min) -> str:
+    """Why an inconclusive verdict is: an interval over seeds (or over the benchmark's rounds) that does not clear its
+    reference, per-seed checks that split, or one deterministic run between the rule's two conditions."""
+    wide = [c for c in comparisons if c.get("low") is not None and not c.get("beyond_noise", True)]
+    if wide and all(c.get("rounds") for c in wide):
+        return "the benchmark's rounds fall on both sides"
+    if comparisons:
+        return "within seed noise"
+    if checks and n_min is not None and n_min > 1:
+        return "the seeds split"
+    return "one deterministic run, between the rule's two conditions"
+
+
+def result(verdict, comparisons=(), checks=(), facts=(), n_min=None, experiment=None, why=None) -> dict:
     assert verdict in VERDICTS, verdict
     ns = [c[k] for c in comparisons for k in ("n_a", "n_b")]
     n_min = n_min if n_min is not None else (min(ns) if ns else None)
+    if verdict == INCONCLUSIVE:
+        why = why or why_inconclusive(comparisons, checks, n_min)
     return {"verdict": verdict, "provisional": verdict != NOT_MEASURED and n_min is not None and n_min < MIN_SEEDS,
             "n_min": n_min, "comparisons": list(comparisons), "checks": list(checks), "facts": list(facts),
-            "experiment": experiment}
+            "experiment": experiment, "why": why if verdict == INCONCLUSIVE else None}
 
 
 def not_measured(experiment, facts=()) -> dict:
@@ -205,24 +222,38 @@ def loss_acc_course(records):
 DROP_MISSING = "the `dropout` study (python -m paddle_mnist train dropout)"
 
 
+SOURCE_DROPOUT = 0.5  # source 000's rate: one Dropout after fc1, ``dropout_prob`` unstated, so Paddle's default
+OTHER_RATE = "another rate, reported, does not decide: "  # the metric's prefix on a comparison at any other rate
+
+
 def _drop_arms(rec, part):
     a = (rec or {}).get("analysis", {})
     a = a.get("dropout", {}) if part else a
     base = next((k for k, v in a.items() if v["dropout"] == 0.0), None)
-    return base, [(k, f"p={v['dropout']:g}") for k, v in a.items() if v["dropout"] > 0]
+    return base, [(k, v["dropout"]) for k, v in a.items() if v["dropout"] > 0]
 
 
 def _drop_compare(rec, metric, unit, fn, dropout_first, part=False, missing=DROP_MISSING):
+    """p=0 against each dropout rate; decided at source 000's rate (``SOURCE_DROPOUT``) alone, so adding or removing
+    another rate cannot move the verdict: every other rate's comparison is reported beside it as a finding."""
     base, drops = _drop_arms(rec, part)
     if not base or not drops:
         return not_measured(missing)
+    if not any(abs(p - SOURCE_DROPOUT) < 1e-9 for _, p in drops):
+        return not_measured(f"{missing} with p = {SOURCE_DROPOUT:g} (source 000's rate)")
     bad = untrained(rec, base, *(k for k, _ in drops))
     if bad:
         return not_measured("runs that train at this setting (none committed)", facts=bad)
     b = per_run(rec, base, fn)
-    comps = [compare(metric, unit, *((lab, per_run(rec, k, fn), "p=0", b) if dropout_first else
-                                     ("p=0", b, lab, per_run(rec, k, fn)))) for k, lab in drops]
-    return all_above(comps)
+    decides, others = [], []
+    for k, p in drops:
+        lab, own = f"p={p:g}", abs(p - SOURCE_DROPOUT) < 1e-9
+        m = metric if own else OTHER_RATE + metric
+        c = compare(m, unit, *((lab, per_run(rec, k, fn), "p=0", b) if dropout_first else
+                               ("p=0", b, lab, per_run(rec, k, fn))))
+        (decides if own else others).append(c)
+    res = all_above(decides)
+    return result(res["verdict"], decides + others, experiment=res["experiment"]) if others else res
 
 
 def _arm(records, course):

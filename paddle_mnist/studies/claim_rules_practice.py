@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from paddle_mnist.studies.claim_rules import (CONTRADICTED, REPRODUCED, all_above, compare, fact, not_measured, ok_runs,
-                                              per_run, result, untrained)
+from paddle_mnist.studies.claim_rules import (CONTRADICTED, NOT_MEASURED, REPRODUCED, all_above, compare, fact,
+                                              not_measured, ok_runs, per_run, result, untrained)
 from paddle_mnist.studies.claim_rules_timing import TIMING_MISSING, decide, loss_at_step, ratio_comparison, steps_in
 
 PRACTICE_MISSING = "the `practice` study (python -m paddle_mnist train practice)"
@@ -99,8 +99,20 @@ def gd_batch(records):
 
 
 # ---------------------------------------------------------------- 002 §11: learning-rate decay
+PLATEAU_EPOCHS, PLATEAU_FALL = 3, 0.005  # levelled off: under 0.5% lower over the last 3 epochs, in every seed
+
+
+def plateau_falls(rec) -> list[float]:
+    """Per constant-rate seed: the relative fall of its per-epoch train loss over its last ``PLATEAU_EPOCHS`` epochs."""
+    return per_run(rec, "lr-constant", lambda r: (r["history"]["train_loss"][-1 - PLATEAU_EPOCHS]
+                                                   - r["history"]["train_loss"][-1])
+                   / r["history"]["train_loss"][-1 - PLATEAU_EPOCHS])
+
+
 def lr_decay(records):
-    """Decided by the final train loss (constant minus decayed); test accuracy reported alongside."""
+    """Decided by the final train loss (constant minus decayed), only once the constant-rate run has levelled off
+    (the claim is about settling near the minimum): while its loss still falls the row is not measured and the
+    end-of-budget comparison is a finding. Test accuracy reported alongside."""
     rec, stop = _rec(records, "lr-constant", "lr-decayed")
     if stop:
         return stop
@@ -109,9 +121,20 @@ def lr_decay(records):
                    per_run(rec, "lr-decayed", lambda r: r["final_train_loss"]))
     acc = compare("test accuracy", "acc", "decayed rate", per_run(rec, "lr-decayed", lambda r: r["test_acc"]),
                   "constant rate", per_run(rec, "lr-constant", lambda r: r["test_acc"]))
+    falls = plateau_falls(rec)
+    if not falls or max(falls) >= PLATEAU_FALL:
+        curve = [sum(v) / len(v) for v in zip(*(r["history"]["train_loss"] for r in ok_runs(rec, "lr-constant")))]
+        tail = " → ".join(f"{x:.4f}" for x in curve[-1 - PLATEAU_EPOCHS:])
+        return result(NOT_MEASURED, [loss, acc], experiment=f"a budget in which the constant-rate loss levels off "
+                      f"(under {PLATEAU_FALL:.1%} lower over its last {PLATEAU_EPOCHS} epochs in every seed)",
+                      facts=[fact(f"constant-rate train loss at epochs {len(curve) - PLATEAU_EPOCHS}-{len(curve)} "
+                                  f"(mean over seeds, {tail}): still falling, the largest fall of a seed over those "
+                                  f"{PLATEAU_EPOCHS} epochs", max(falls, default=None), "pct")])
     v = all_above([loss], missing=PRACTICE_MISSING + " with 2+ seeds")["verdict"]
     missing = PRACTICE_MISSING + " with 2+ seeds"
-    return result(v, [loss, acc], experiment=missing if v == "not measured" else None)
+    return result(v, [loss, acc], facts=[fact(f"largest fall of a constant-rate seed's loss over its last "
+                                              f"{PLATEAU_EPOCHS} epochs (levelled off)", max(falls), "pct")],
+                  experiment=missing if v == "not measured" else None)
 
 
 # ---------------------------------------------------------------- 002 §12: input standardisation

@@ -6,8 +6,8 @@ an English translation, the condition, the metric, the decision rule in words an
 arms, counted apart: **source** (the source's own experiment and settings, as far as they can be
 rebuilt: for source 000's §2.6/§2.7 claims the ``course`` study, its double-softmax model with SGD 0.1),
 **right** (the corrected setup the project uses) and **own** (the project's own test of a source's general
-statement: saddle, k-fold, EWA, ...). Verdicts: reproduced / contradicted / inconclusive (within seed noise) /
-untestable here (the metric is one value in every run) / not measured (also when a run it needs did not train),
+statement: saddle, k-fold, EWA, ...). Verdicts: reproduced / contradicted / inconclusive (its ``why`` says what fell
+short: within seed noise, ...) / untestable here (the metric is one value in every run) / not measured (also when a run it needs did not train),
 marked provisional with fewer than 5 seeds per arm. No prose here: ``report.claims`` renders it.
 
     python -c "from paddle_mnist.studies.claims import CLAIMS; print(len(CLAIMS))"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from paddle_mnist.engine.config import TrainConfig
 from paddle_mnist.engine.experiment import QUICK, Experiment
+from paddle_mnist.studies.claim_rules import valid_loss_rise
 from paddle_mnist.studies.registry import register
 from paddle_mnist.studies.stats import THRESHOLDS, mean_std, per_epoch_mean, reach_summary, variants_in
 
@@ -30,7 +31,7 @@ def dropout_analysis(runs: list[dict]) -> dict:
             "seconds_per_epoch_mean": s_mean, "seconds_per_epoch_std": s_std,
             "min_valid_loss": vl[i_min] if vl else None, "min_valid_loss_epoch": (i_min + 1) if vl else None,
             "final_valid_loss": vl[-1] if vl else None,
-            "valid_loss_rise": (vl[-1] - vl[i_min]) if vl else None,
+            "valid_loss_rise": mean_std([valid_loss_rise(r) for r in ok if r["history"].get("valid_loss")])[0],
             "final_train_loss": curves["train_loss"][-1] if curves["train_loss"] else None,
             "final_loss_gap": (vl[-1] - curves["train_loss"][-1]) if vl else None,
             "final_acc_gap": (curves["train_acc"][-1] - curves["valid_acc"][-1]) if curves["valid_acc"] else None,
