@@ -11,9 +11,10 @@ beyond seed noise. Figures are drawn by ``plots.practice`` and ``plots.scratch``
 from __future__ import annotations
 
 from paddle_mnist.report.claims import comparison_text, verdict_text
-from paddle_mnist.format import missing, num, pct, pm, quick_note, table
+from paddle_mnist.format import num, pct, pm, table
+from paddle_mnist.report.context import section
 from paddle_mnist.studies.claims import claims_ledger, decided
-from paddle_mnist.studies.stats import mean_std
+from paddle_mnist.studies.stats import mean_std, ok_runs
 from paddle_mnist.plots.practice import (GD_ARMS, plot_ewa, plot_gd_batch, plot_input_standardise, plot_kfold,
                                          plot_lr_decay)
 from paddle_mnist.plots.scratch import plot_saddle
@@ -54,15 +55,8 @@ def claim_block(records: dict, ids) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _figure(ctx, name: str, plot, rec, alt: str) -> str:
-    """Draw ``plot(rec)`` into the report's figure ``name``; the markdown image line."""
-    path, link = ctx.figure(name)
-    plot(rec, path)
-    return f"![{alt}]({link})\n"
-
-
 def _runs(rec, variant):
-    return [r for r in rec["runs"] if r["variant"] == variant and r["status"] == "ok"]
+    return ok_runs(rec["runs"], variant)
 
 
 # ------------------------------------------------------------------ parts
@@ -80,7 +74,7 @@ def _ewa_part(ctx, rec) -> list[str]:
                f"noise-free curve over the same days; *error of the first values*: the mean |average − noise-free "
                f"curve| over days 1-{setup['first']}. An uncorrected average starts near 0, so its early error "
                f"grows with the series' level (here about {se['mean']:g} °F).\n")
-    out.append(_figure(ctx, "practice_ewa", plot_ewa, rec, "exponentially weighted averages"))
+    out.append(ctx.draw("practice_ewa", plot_ewa, rec, "exponentially weighted averages"))
     betas = list(runs[0]["betas"])
     rows = [[f"β={b}", _ms([r["betas"][b]["roughness"] for r in runs]), _ms([r["betas"][b]["lag"] for r in runs], 1),
              _ms([r["betas"][b]["first_error"] for r in runs], 2),
@@ -104,7 +98,7 @@ def _gd_part(ctx, rec) -> list[str]:
                "the epochs done. *Jitter*: the mean |L(t+1) − 2L(t) + L(t−1)| of the "
                "per-step batch losses over each run's second half of steps (0 for a straight or smoothly bending "
                "descent).\n")
-    out.append(_figure(ctx, "practice_gd_batch", plot_gd_batch, rec, "batch vs mini-batch vs stochastic"))
+    out.append(ctx.draw("practice_gd_batch", plot_gd_batch, rec, "batch vs mini-batch vs stochastic"))
     rows = []
     for variant, label in GD_ARMS:
         runs = _runs(rec, variant)
@@ -124,7 +118,7 @@ def _lr_part(ctx, rec) -> list[str]:
                f"from α0 = {setup['lr0']:g}: constant, or 002's α = α0 / (1 + {setup['decay_rate']:g} × epoch) "
                "with epochs counted from 0 (the first epoch runs at α0). The final train loss is the cross entropy "
                "over the whole train split after the last epoch.\n")
-    out.append(_figure(ctx, "practice_lr_decay", plot_lr_decay, rec, "learning-rate decay"))
+    out.append(ctx.draw("practice_lr_decay", plot_lr_decay, rec, "learning-rate decay"))
     rows = [[label, _ms([r["final_train_loss"] for r in _runs(rec, v)], 4),
              _pm([r["test_acc"] for r in _runs(rec, v)])]
             for v, label in (("lr-constant", "constant"), ("lr-decayed", "decayed"))]
@@ -144,7 +138,7 @@ def _input_part(ctx, rec) -> list[str]:
                + f". *Gradient imbalance*: |log10(RMS of fc1's weight gradient / RMS of the last layer's)| averaged "
                f"over the first {setup['early_steps']} steps; 0 would mean the input layer learns as fast as the "
                "output layer.\n")
-    out.append(_figure(ctx, "practice_input", plot_input_standardise, rec, "input standardisation"))
+    out.append(ctx.draw("practice_input", plot_input_standardise, rec, "input standardisation"))
     rows = []
     for v, label in (("input-raw", "raw"), ("input-standardised", "standardised")):
         runs = _runs(rec, v)
@@ -168,7 +162,7 @@ def _kfold_part(ctx, rec) -> list[str]:
                f"keeps the {setup['n'] - setup['n_valid']} images it was trained on: the validation images never "
                "train). Both final models are scored once on `test`; every rate retrained on the whole subset is "
                "scored too, only to say afterwards which choice was best.\n")
-    out.append(_figure(ctx, "practice_kfold", plot_kfold, rec, "k-fold vs held-out"))
+    out.append(ctx.draw("practice_kfold", plot_kfold, rec, "k-fold vs held-out"))
     rows = [[r["seed"], f"{r['lrs'][r['kfold_choice']]:g}", f"{r['lrs'][r['holdout_choice']]:g}",
              f"{r['lrs'][r['grid_best']]:g}", pct(r["kfold_test_acc"]), pct(r["holdout_test_acc"]),
              pct(r["holdout_refit_test_acc"])] for r in runs]
@@ -178,21 +172,18 @@ def _kfold_part(ctx, rec) -> list[str]:
     return out + [claim_block({"practice": rec}, KFOLD_IDS)]
 
 
-def section_practice(ctx) -> str:
-    rec = ctx.load("practice")
-    out = ["## Source 002's practices and k-fold cross-validation (sources 002, 000 §2.2)\n"]
-    if rec is None:
-        return out[0] + missing("practice")
-    seeds = rec["settings"]["seeds"]
-    out.append(f"{rec['description']} Seeds {', '.join(map(str, seeds))}; each comparison below is the Welch 95% "
-               "interval of the difference of the means over seeds.\n")
+def _practice(ctx, rec) -> list[str]:
+    out = [f"{rec['description']} Seeds {', '.join(map(str, rec['settings']['seeds']))}; each comparison below is "
+           "the Welch 95% interval of the difference of the means over seeds.\n"]
     for part in (_ewa_part, _gd_part, _lr_part, _input_part, _kfold_part):
         out += part(ctx, rec)
     failed = [r["name"] for r in rec["runs"] if r["status"] != "ok"]
-    if failed:
-        out.append(f"Runs not ok: {', '.join(failed)}.\n")
-    out.append(quick_note(rec))
-    return "\n".join(out)
+    return out + ([f"Runs not ok: {', '.join(failed)}.\n"] if failed else [])
+
+
+def section_practice(ctx) -> str:
+    return section(ctx, "practice", "Source 002's practices and k-fold cross-validation (sources 002, 000 §2.2)",
+                   _practice, blank_end=True)
 
 
 # ------------------------------------------------------------------ 000 §2.7 (in the trajectories section)
@@ -209,7 +200,7 @@ def saddle_part(ctx, rec) -> str:
                f"({st['momentum']:g}) step at the same lr {st['lr']:g}. *Leaving the saddle*: the first step at "
                f"which the point is farther than {st['radius']:g} from it; *escaped*: the distance after "
                f"{st['steps']} steps.\n")
-    out.append(_figure(ctx, "trajectories_saddle", plot_saddle, rec, "saddle point"))
+    out.append(ctx.draw("trajectories_saddle", plot_saddle, rec, "saddle point"))
     rows = []
     for seed in sorted({r["seed"] for r in sad["runs"]}):
         by = {r["optimizer"]: r for r in sad["runs"] if r["seed"] == seed}
