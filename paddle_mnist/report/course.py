@@ -79,29 +79,26 @@ def _optimizers(rec: dict, a: dict) -> list[str]:
             "\"does not fall\" there is measured against that range, not against zero.\n"]
 
 
+PLOTS = {"loss": (plot_loss_study, {}), "dropout": (plot_dropout_study, {}),
+         "optimizers": (plot_optimizer_curves, {"stages": ("report",)})}
+
+
 def course_part(ctx, part: str) -> str:
     """The course arm's part of a section: figure, table, comparisons and the source-arm verdicts it decides."""
     rec = ctx.load("course")
     if rec is None:
         return HEAD + "_Not run yet: `python -m paddle_mnist train course`._\n"
-    sub = part_record(rec, part)
-    path, link = ctx.figure(f"course_{part}")
-    if part == "loss":
-        plot_loss_study(sub, path)
-    elif part == "dropout":
-        plot_dropout_study(sub, path)
-    else:
-        plot_optimizer_curves(sub, path, stages=("report",))
+    sub, (plot, kw) = part_record(rec, part), PLOTS[part]
     seeds = ", ".join(str(s) for s in rec["settings"]["seeds"])
-    body = {"loss": _loss, "dropout": _dropout, "optimizers": _optimizers}[part](sub, sub["analysis"])
-    setup = (f"{rec['description']} Seeds {seeds}.\n" if part == "loss" else
-             f"Source 000's own setup, as in section 2.6.1-2.6.2 above; seeds {seeds}.\n")
-    out = [HEAD, setup, f"![course arm, {part}]({link})\n", *body]
     mine = [(c, v) for c, arm, v in decided_by("course", rec)
             if arm == "source" and c["id"].startswith(CLAIMS_OF[part])]
+    out = [HEAD, f"{rec['description']} Seeds {seeds}.\n" if part == "loss" else
+           f"Source 000's own setup, as in section 2.6.1-2.6.2 above; seeds {seeds}.\n",
+           ctx.draw(f"course_{part}", plot, sub, f"course arm, {part}", **kw),
+           *{"loss": _loss, "dropout": _dropout, "optimizers": _optimizers}[part](sub, sub["analysis"])]
     if mine:
-        out.append("Verdicts as the source ran it (evidence in [the ledger](APPENDIX.md#claims-ledger)):\n")
-        out.append("\n".join(f"- {c['claim']} — {verdict_text(v)}" for c, v in mine) + "\n")
+        out += ["Verdicts as the source ran it (evidence in [the ledger](APPENDIX.md#claims-ledger)):\n",
+                "\n".join(f"- {c['claim']} — {verdict_text(v)}" for c, v in mine) + "\n"]
     if rec["settings"].get("quick"):
         out.append("_These are `--quick` smoke-test results, not the source's settings._\n")
     return "\n".join(out)
