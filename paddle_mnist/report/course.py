@@ -37,8 +37,8 @@ def _loss(rec: dict, a: dict) -> list[str]:
         c = compare("test accuracy", "acc", "logits", per_run(rec, "logits", test_acc), "double softmax",
                     per_run(rec, "double_softmax", test_acc))
         out.append(f"The double-softmax loss cannot fall below ln(1 + 9/e) = {DOUBLE_SOFTMAX_FLOOR:.4f}: its lowest "
-                   f"logged window over all seeds was {num(ds['lowest_logged_loss_min'], 4)}, while the same net on logits went "
-                   f"down to {num(lg['lowest_logged_loss_min'], 4)}. Fixing the bug alone, under the source's SGD 0.1 "
+                   f"logged window over all seeds was {num(ds['lowest_logged_loss_min'], 4)}, while the same net on "
+                   f"logits went down to {num(lg['lowest_logged_loss_min'], 4)}. Fixing the bug alone, under the source's SGD 0.1 "
                    f"and 10 epochs: {comparison_text(c)}.\n")
     if rg and rg.get("diverged"):
         d = rg["diverged"]

@@ -1,8 +1,8 @@
 """Report section for the ``trajectories`` experiment, and what the numpy-from-scratch sections share.
 
-``section_trajectories(ctx)`` takes the ``report.context.Context`` and returns markdown; all
-numbers in the prose come from the results record (``ctx.load``), figures are drawn by
-``plots.scratch`` into ``ctx.figure(...)``. ``NAMES`` and ``quick_note`` serve
+``section_trajectories(ctx)`` fills the shared section skeleton (``report.context.section``); all
+numbers in the prose come from the results record, figures are drawn by ``plots.scratch``
+through ``ctx.draw``. ``NAMES`` and ``quick_note`` serve
 ``report.numpy_nets`` (the ``numpy`` section) and ``report.init`` too.
 
     python -m paddle_mnist report
@@ -82,6 +82,12 @@ def _back_above(run, st) -> str:
     return f"yes, until step {above[-1]} of {len(curve) - 1}" if above else f"no (to step {len(curve) - 1})"
 
 
+def _overshoot(o: dict) -> str:
+    """The first crossing of x = 0 within 100 steps: its step, how far past, and where the path turns back."""
+    return "no" if not o["crosses"] else (f"step {o['cross_step']}, {o['excursion']:.2f} of the start's distance past, "
+                                          f"farthest at step {o['peak_step']}")
+
+
 def steps_part(ctx, rec) -> str:
     """Steps to z <= 0.005 beside source 003's printed counts, and the measured words of 003's path descriptions."""
     st, runs = rec.get("steps_to_target"), [r for r in rec["runs"] if "words" in r]
@@ -91,24 +97,19 @@ def steps_part(ctx, rec) -> str:
              "never" if st["ours"].get(r["optimizer"]) is None else st["ours"][r["optimizer"]],
              st["source"].get(r["optimizer"], "—"), f"{r['words']['y_flip_share']:.2f}",
              f"{r['words']['max_turn_deg']:.1f}",
-             "no" if not r["overshoot"]["crosses"] else
-             f"step {r['overshoot']['cross_step']}, {r['overshoot']['excursion']:.2f} of the start's distance past, farthest at step "
-             f"{r['overshoot']['peak_step']}", _back_above(r, st)] for r in runs]
-    small = st["rmsprop_small_lr"]
+             _overshoot(r["overshoot"]), _back_above(r, st)] for r in runs]
     path, link = ctx.figure("trajectories_steps")
-    if runs and "loss_curve" in runs[0]:
+    if "loss_curve" in runs[0]:
         plot_steps_to_target(rec, path)
-    for name, part in (("RMSProp", small), ("AdaGrad", st.get("adagrad_small_lr"))):
-        if part:
-            rows.append([f"{name} (lr {part['lr']:g})", f"{part['lr']:g}", part["steps"] or "never", "—", "", "", "",
-                         ""])
+    rows += [[f"{name} (lr {part['lr']:g})", f"{part['lr']:g}", part["steps"] or "never", "—", "", "", "", ""]
+             for name, part in (("RMSProp", st["rmsprop_small_lr"]), ("AdaGrad", st.get("adagrad_small_lr"))) if part]
     return ("### Steps to z ≤ 0.005, and 003's words measured\n\n"
             f"Steps until z ≤ {st['target']:g} (numpy, up to {st['max_steps']:,} steps) at the rates above, beside "
-            "**the source's counts** (003 §3.2, printed for its own chapter-4 linear regression, whose data, start and "
-            "most rates are not in the source, so only their order is tested here). Over the first 20 steps: "
+            "**the source's counts** (003 §3.2, printed for its own chapter-4 linear regression, whose data, start "
+            "and most rates are not in the source, so only their order is tested here). Over the first 20 steps: "
             "zig-zag = the share of steps whose y move flips sign; turn = the largest angle between consecutive "
             "steps; overshoot (over 100 steps) = the first crossing of x = 0, how far past it the path goes as a "
-            "share of the start's distance from x = 0, and the step it turns back. The claims ledger decides 003's words with these "
-            "numbers.\n\n"
+            "share of the start's distance from x = 0, and the step it turns back. The claims ledger decides 003's "
+            "words with these numbers.\n\n"
             + table(["optimizer", "lr", "steps to 0.005", "source 003's count", "zig-zag share", "largest turn (°)",
                      "overshoot along x", "back above 0.005 later"], rows) + f"\n\n![steps to z ≤ 0.005]({link})\n")

@@ -233,7 +233,8 @@ def _hparams(ctx, rec) -> list[str]:
         at = sorted((t for t in a["grid"] if abs(t["lr"] - c["lr"]) < 1e-12), key=lambda t: t["hidden"])
         out.append(table_part(["hidden units"] + [str(t["hidden"]) for t in at],
                               [["best valid (epoch)"] + [_cell(t) for t in at],
-                               ["seconds"] + [f"{t['seconds']:.1f}" for t in at]], f"**Hidden units at lr {c['lr']:g}**"))
+                               ["seconds"] + [f"{t['seconds']:.1f}" for t in at]],
+                              f"**Hidden units at lr {c['lr']:g}**"))
         f = a.get("final")
         score = "" if not f else (
             f" Trained over seeds {_seeds(rec)} and scored once on `test`: "
