@@ -4,11 +4,10 @@
 The report opens with the assignment's questions answered (``report.summary``), then
 its sections in the assignment's order; the appendix holds the performance figures, the
 numpy environment and the model summaries. A section is a function ``(ctx) -> markdown``
-listed by ``sections()`` or ``appendix_sections()``; each
-reads JSON written by the code, draws its figures with ``plots`` and fills its
-prose from those numbers. A missing results file gives a line saying which
-command produces it. Sections take a ``report.context.Context`` and format
-their numbers with ``format``; they never import this module.
+listed by ``sections()`` or ``appendix_sections()``; most fill the shared skeleton
+``report.context.section`` (heading, parts drawn from one results file, the claims it decides,
+the ``--quick`` note, or the command that writes a missing file). Figures come from ``plots``,
+numbers are formatted by ``format``; sections never import this module.
 
     python -m paddle_mnist report
 """

@@ -323,6 +323,13 @@ def _claim(rec: dict) -> str:
             f"{comparison_text(res['comparisons'][0])}.\n")
 
 
+def _paddle_cell(variant: str, cfg: dict, s: dict) -> str:
+    """One Paddle run of the optimizer study: its setting and test accuracy over seeds."""
+    return (f"`{variant}` (lr {cfg.get('lr'):g}, 784-{'-'.join(str(h) for h in cfg.get('hidden', []))}-10, "
+            f"{cfg.get('epochs')} epochs): {pm(s['test_acc_mean'], s['test_acc_std'])} over "
+            f"{s.get('n_ok', '?')} seed(s)")
+
+
 def _paddle_side(ctx, rec: dict) -> str:
     """The numpy runs next to the Paddle runs of the optimizer study (``optimizers`` results), when present."""
     pad = ctx.load("optimizers")
@@ -332,24 +339,17 @@ def _paddle_side(ctx, rec: dict) -> str:
                          "`python -m paddle_mnist train optimizers`._\n")
     summary, info = pad.get("summary") or {}, {}
     for r in pad.get("runs", []):
-        cfg = r.get("config") or {}
-        if r.get("variant") in summary and r["variant"] not in info and cfg:
-            info[r["variant"]] = cfg
+        if r.get("variant") in summary and r.get("config"):
+            info.setdefault(r["variant"], r["config"])
     rows = []
     for v in variants_in(rec["runs"]):
-        first = next(r for r in rec["runs"] if r["variant"] == v)
-        if first["init"] != "xavier":
-            continue
-        cells = []
-        for variant, cfg in info.items():
-            s = summary[variant]
-            if cfg.get("optimizer") == first["optimizer"] and s.get("test_acc_mean") is not None:
-                hidden = "-".join(str(h) for h in cfg.get("hidden", []))
-                cells.append(f"`{variant}` (lr {cfg.get('lr'):g}, 784-{hidden}-10, {cfg.get('epochs')} epochs): "
-                             f"{pm(s['test_acc_mean'], s['test_acc_std'])} over {s.get('n_ok', '?')} seed(s)")
-        runs = ok_runs(rec["runs"], v)
-        rows.append([NAMES.get(first["optimizer"], first["optimizer"]), f"{first['lr']:g}",
-                     f"{pm(*mean_std(_per(runs, test_acc)))} over {len(runs)} seed(s)", "<br>".join(cells) or "-"])
+        first, runs = next(r for r in rec["runs"] if r["variant"] == v), ok_runs(rec["runs"], v)
+        if first["init"] == "xavier":
+            rows.append([NAMES.get(first["optimizer"], first["optimizer"]), f"{first['lr']:g}",
+                         f"{pm(*mean_std(_per(runs, test_acc)))} over {len(runs)} seed(s)",
+                         "<br>".join(_paddle_cell(variant, cfg, summary[variant]) for variant, cfg in info.items()
+                                     if cfg.get("optimizer") == first["optimizer"]
+                                     and summary[variant].get("test_acc_mean") is not None) or "-"])
     out.append("The same optimizers in Paddle (`paddle.optimizer`, 784-200-200-10 net, the study's own epochs and "
                "learning rates, `test` at the best-valid epoch): the numpy update rules are Paddle's, so the "
                "differences come from the net, the budget and the learning rate, not the formulas.\n")
