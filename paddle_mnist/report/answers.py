@@ -199,9 +199,8 @@ def _numpy(ctx, see) -> str | None:
     b = rec["summary"][best]
     return (f"**And the numpy net from scratch?** The assignment's own (sigmoid hidden layers, one output regressing "
             f"the digit, squared error), at its best `valid` point (lr {c['lr']:g}, which is the source's "
-            f"{c['lr'] * NUMPY_LR_TO_SOURCE:g}: its loss gradient is 2(y − t)/n where the source's code uses (y − t)/n; "
-            f"{c['hidden']} units, "
-            f"{c['epochs']} epochs), scores **{pm(e['acc'], e.get('acc_std'))}** on `eval` over {_seeds(e['n'])}; the "
+            f"{c['lr'] * NUMPY_LR_TO_SOURCE:g}: its loss gradient is 2(y − t)/n where the source's code uses "
+            f"(y − t)/n; {c['hidden']} units, {c['epochs']} epochs), scores **{pm(e['acc'], e.get('acc_std'))}** on `eval` over {_seeds(e['n'])}; the "
             f"same numpy code with ten softmax outputs and `{best}` (best on `valid`) scores {_acc(b)} "
             f"{see('numpy')}.")
 

@@ -4,11 +4,10 @@
 The report opens with the assignment's questions answered (``report.summary``), then
 its sections in the assignment's order; the appendix holds the performance figures, the
 numpy environment and the model summaries. A section is a function ``(ctx) -> markdown``
-listed by ``sections()`` or ``appendix_sections()``; each
-reads JSON written by the code, draws its figures with ``plots`` and fills its
-prose from those numbers. A missing results file gives a line saying which
-command produces it. Sections take a ``report.context.Context`` and format
-their numbers with ``format``; they never import this module.
+listed by ``sections()`` or ``appendix_sections()``; most fill the shared skeleton
+``report.context.section`` (heading, parts drawn from one results file, the claims it decides,
+the ``--quick`` note, or the command that writes a missing file). Figures come from ``plots``,
+numbers are formatted by ``format``; sections never import this module.
 
     python -m paddle_mnist report
 """
@@ -20,9 +19,9 @@ from pathlib import Path
 from paddle_mnist.errors import PaddleMnistError
 from paddle_mnist.records import atomic_write_text
 from paddle_mnist.paths import REPORTS, shown
-from paddle_mnist.report.context import Context
+from paddle_mnist.report.context import Context, section
 from paddle_mnist.report.summary import top
-from paddle_mnist.format import missing, pct, pm, table  # noqa: F401  (pct, pm: the notebooks import them from here)
+from paddle_mnist.format import pct, pm, table  # noqa: F401  (pct, pm: the notebooks import them from here)
 from paddle_mnist.report.performance import section_performance, section_speed
 from paddle_mnist.report.init import section_init
 from paddle_mnist.report.numpy_nets import section_numpy, section_numpy_environment
@@ -48,22 +47,17 @@ def summary_table(record: dict) -> str:
                   "status"], rows)
 
 
-def section_data(ctx: Context) -> str:
-    d = ctx.load("data")
-    out = ["## 1.1 Data\n"]
-    if d is None:
-        return out[0] + "_No data summary yet: run `python -m paddle_mnist reproduce`._\n"
+def _data(ctx: Context, d: dict) -> list[str]:
     rows = [["test" if m == "eval" else m, s["n"], " ".join(str(c) for c in s["label_counts"]),
-             f"{s['pixel_mean']:.4f}",
-             f"{s['ink_fraction']:.3f}"] for m, s in d["splits"].items()]
-    out.append(f"`{d['file']}` (md5 `{d['md5']}`) holds {sum(s['n'] for s in d['splits'].values()):,} images: "
-               "the first 50,000 official training images are `train`, the last 10,000 `valid`, and the official "
-               "test set is `test` (the course's `load_data('eval')`: the assignment's name for it), which is "
-               "scored once per run and never used to choose anything.\n")
-    out.append(table(["split", "images", "label counts 0-9", "mean pixel", "fraction of ink pixels"], rows))
+             f"{s['pixel_mean']:.4f}", f"{s['ink_fraction']:.3f}"] for m, s in d["splits"].items()]
+    out = [f"`{d['file']}` (md5 `{d['md5']}`) holds {sum(s['n'] for s in d['splits'].values()):,} images: the "
+           "first 50,000 official training images are `train`, the last 10,000 `valid`, and the official test set is "
+           "`test` (the course's `load_data('eval')`: the assignment's name for it), which is scored once per run "
+           "and never used to choose anything.\n",
+           table(["split", "images", "label counts 0-9", "mean pixel", "fraction of ink pixels"], rows)]
     b = ctx.bench("data")
     if b:
-        r = b["ratios"]
+        r, fresh = b["ratios"], b.get("ours_warm_first_batch_fresh_process_s")
         out.append(f"\n`load_data` reads the file once and memory-maps a cache: a warm call takes "
                    f"{1000 * b['ours_warm_load_s']['median']:.1f} ms against {b['assignment_load_s']['median']:.1f} s "
                    f"for the assignment's loader ({r['warm_load_speedup']:,.0f}x), one epoch of batches "
@@ -72,38 +66,33 @@ def section_data(ctx: Context) -> str:
                    f"{b['assignment_peak_rss_mb']['median']:.0f} MB (`{b['command']}`)."
                    + (f" A fresh process pays {1000 * fresh['median']:.1f} ms for its first batch with the cache "
                       "warm: the cache is checked by its files' identity (inode, size, times) on every load and "
-                      "hashed in full only when that identity changes." if (fresh := b.get(
-                          "ours_warm_first_batch_fresh_process_s")) else "") + "\n")
-    return "\n".join(out) + "\n"
+                      "hashed in full only when that identity changes." if fresh else "") + "\n")
+    return out
+
+
+def section_data(ctx: Context) -> str:
+    return section(ctx, "data", "1.1 Data", _data, quick=None, blank_end=True,
+                   absent="_No data summary yet: run `python -m paddle_mnist reproduce`._\n")
 
 
 def _model_section(ctx: Context, name: str, heading: str, target: str) -> str:
-    rec = ctx.load(name)
-    out = [f"## {heading}\n"]
-    if rec is None:
-        return out[0] + missing(name)
-    path, link = ctx.figure(f"{name}_curves")
-    plot_learning_curves(rec, path)
-    best = headline_variant(rec["summary"])  # chosen on valid, the rule that picked reports/models/
-    s = rec["summary"][best]
-    cfg = next(r for r in rec["runs"] if r["variant"] == best)["config"]
-    chosen = "" if len(rec["summary"]) == 1 else (
-        f" Of the variants ({', '.join(rec['summary'])}), **{best}** has the best mean `valid` accuracy "
-        f"({pm(s['valid_acc_mean'], s['valid_acc_std'])}), so it is the headline"
-        + "".join(f"; {v}: {pm(o['valid_acc_mean'], o['valid_acc_std'])} ({noise_text(s, o, 'valid_acc')})"
-                  for v, o in rec["summary"].items() if v != best) + ".")
-    out.append(f"{rec['description']} Trained for {s['epochs']} epochs with batch {cfg['batch_size']} over "
-               f"{s['n_runs']} seed{'s' if s['n_runs'] != 1 else ''} ({', '.join(str(x) for x in rec['settings']['seeds'])}); the checkpoint with "
-               f"the best `valid` accuracy of each run is scored once on `test`: "
-               f"**{pm(s['test_acc_mean'], s['test_acc_std'])}** ({target}).{chosen}\n")
-    out.append(f"![{rec['title']}]({link})\n")
-    out.append(summary_table(rec) + "\n")
-    if rec.get("model_summary"):
-        out.append("Its layers and parameter counts (`paddle.summary`) are in [the appendix]"
-                   "(APPENDIX.md#model-summaries).\n")
-    if rec["settings"].get("quick"):
-        out.append("_These are `--quick` smoke-test results, not the full settings._\n")
-    return "\n".join(out)
+    def body(ctx: Context, rec: dict) -> list[str]:
+        best = headline_variant(rec["summary"])  # chosen on valid, the rule that picked reports/models/
+        s = rec["summary"][best]
+        cfg = next(r for r in rec["runs"] if r["variant"] == best)["config"]
+        n, seeds = s["n_runs"], ", ".join(str(x) for x in rec["settings"]["seeds"])
+        chosen = "" if len(rec["summary"]) == 1 else (
+            f" Of the variants ({', '.join(rec['summary'])}), **{best}** has the best mean `valid` accuracy "
+            f"({pm(s['valid_acc_mean'], s['valid_acc_std'])}), so it is the headline"
+            + "".join(f"; {v}: {pm(o['valid_acc_mean'], o['valid_acc_std'])} ({noise_text(s, o, 'valid_acc')})"
+                      for v, o in rec["summary"].items() if v != best) + ".")
+        return [f"{rec['description']} Trained for {s['epochs']} epochs with batch {cfg['batch_size']} over {n} "
+                f"seed{'s' if n != 1 else ''} ({seeds}); the checkpoint with the best `valid` accuracy of each run is "
+                f"scored once on `test`: **{pm(s['test_acc_mean'], s['test_acc_std'])}** ({target}).{chosen}\n",
+                ctx.draw(f"{name}_curves", plot_learning_curves, rec, rec["title"]), summary_table(rec) + "\n",
+                "Its layers and parameter counts (`paddle.summary`) are in [the appendix](APPENDIX.md#model-summaries)"
+                ".\n" if rec.get("model_summary") else ""]
+    return section(ctx, name, heading, body)
 
 
 def _quoted(name: str) -> str:
@@ -129,19 +118,19 @@ def section_models(ctx: Context) -> str:
     return "\n".join(out) if len(out) > 1 else out[0] + "_No model summaries yet._\n"
 
 
-def section_reproducibility(ctx: Context) -> str:
-    d = ctx.load("determinism")
-    out = ["## Reproducibility\n"]
-    if d is None:
-        return out[0] + "_No determinism check yet: run `python -m paddle_mnist reproduce`._\n"
-    verdict = "identical" if d["identical"] else "DIFFERENT"
+def _determinism(ctx: Context, d: dict) -> list[str]:
     threads = d.get("threads")
     how = (f"; the first on {threads[0] or 'the default number of'} MKL threads, the second on {threads[1]}"
            if threads else "")
-    out.append(f"Two runs of `{d['experiment']}` with seed {d['seed']} on {d['device']} ({d['epochs']} epochs, "
-               f"{d['steps']} steps{how}) gave {verdict} metrics and weights: valid accuracy {d['valid_acc'][0]} vs "
-               f"{d['valid_acc'][1]}, max weight difference {d['max_weight_diff']:g}.\n")
-    return "\n".join(out)
+    return [f"Two runs of `{d['experiment']}` with seed {d['seed']} on {d['device']} ({d['epochs']} epochs, "
+            f"{d['steps']} steps{how}) gave {'identical' if d['identical'] else 'DIFFERENT'} metrics and weights: "
+            f"valid accuracy {d['valid_acc'][0]} vs {d['valid_acc'][1]}, max weight difference "
+            f"{d['max_weight_diff']:g}.\n"]
+
+
+def section_reproducibility(ctx: Context) -> str:
+    return section(ctx, "determinism", "Reproducibility", _determinism, quick=None,
+                   absent="_No determinism check yet: run `python -m paddle_mnist reproduce`._\n")
 
 
 def sections() -> list:

@@ -37,8 +37,8 @@ def _loss(rec: dict, a: dict) -> list[str]:
         c = compare("test accuracy", "acc", "logits", per_run(rec, "logits", test_acc), "double softmax",
                     per_run(rec, "double_softmax", test_acc))
         out.append(f"The double-softmax loss cannot fall below ln(1 + 9/e) = {DOUBLE_SOFTMAX_FLOOR:.4f}: its lowest "
-                   f"logged window over all seeds was {num(ds['lowest_logged_loss_min'], 4)}, while the same net on logits went "
-                   f"down to {num(lg['lowest_logged_loss_min'], 4)}. Fixing the bug alone, under the source's SGD 0.1 "
+                   f"logged window over all seeds was {num(ds['lowest_logged_loss_min'], 4)}, while the same net on "
+                   f"logits went down to {num(lg['lowest_logged_loss_min'], 4)}. Fixing the bug alone, under the source's SGD 0.1 "
                    f"and 10 epochs: {comparison_text(c)}.\n")
     if rg and rg.get("diverged"):
         d = rg["diverged"]
@@ -79,29 +79,26 @@ def _optimizers(rec: dict, a: dict) -> list[str]:
             "\"does not fall\" there is measured against that range, not against zero.\n"]
 
 
+PLOTS = {"loss": (plot_loss_study, {}), "dropout": (plot_dropout_study, {}),
+         "optimizers": (plot_optimizer_curves, {"stages": ("report",)})}
+
+
 def course_part(ctx, part: str) -> str:
     """The course arm's part of a section: figure, table, comparisons and the source-arm verdicts it decides."""
     rec = ctx.load("course")
     if rec is None:
         return HEAD + "_Not run yet: `python -m paddle_mnist train course`._\n"
-    sub = part_record(rec, part)
-    path, link = ctx.figure(f"course_{part}")
-    if part == "loss":
-        plot_loss_study(sub, path)
-    elif part == "dropout":
-        plot_dropout_study(sub, path)
-    else:
-        plot_optimizer_curves(sub, path, stages=("report",))
+    sub, (plot, kw) = part_record(rec, part), PLOTS[part]
     seeds = ", ".join(str(s) for s in rec["settings"]["seeds"])
-    body = {"loss": _loss, "dropout": _dropout, "optimizers": _optimizers}[part](sub, sub["analysis"])
-    setup = (f"{rec['description']} Seeds {seeds}.\n" if part == "loss" else
-             f"Source 000's own setup, as in section 2.6.1-2.6.2 above; seeds {seeds}.\n")
-    out = [HEAD, setup, f"![course arm, {part}]({link})\n", *body]
     mine = [(c, v) for c, arm, v in decided_by("course", rec)
             if arm == "source" and c["id"].startswith(CLAIMS_OF[part])]
+    out = [HEAD, f"{rec['description']} Seeds {seeds}.\n" if part == "loss" else
+           f"Source 000's own setup, as in section 2.6.1-2.6.2 above; seeds {seeds}.\n",
+           ctx.draw(f"course_{part}", plot, sub, f"course arm, {part}", **kw),
+           *{"loss": _loss, "dropout": _dropout, "optimizers": _optimizers}[part](sub, sub["analysis"])]
     if mine:
-        out.append("Verdicts as the source ran it (evidence in [the ledger](APPENDIX.md#claims-ledger)):\n")
-        out.append("\n".join(f"- {c['claim']} — {verdict_text(v)}" for c, v in mine) + "\n")
+        out += ["Verdicts as the source ran it (evidence in [the ledger](APPENDIX.md#claims-ledger)):\n",
+                "\n".join(f"- {c['claim']} — {verdict_text(v)}" for c, v in mine) + "\n"]
     if rec["settings"].get("quick"):
         out.append("_These are `--quick` smoke-test results, not the source's settings._\n")
     return "\n".join(out)

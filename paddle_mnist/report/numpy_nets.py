@@ -12,21 +12,18 @@ from __future__ import annotations
 import numpy as np
 
 from paddle_mnist.report.claims import comparison_text, verdict_text
-from paddle_mnist.format import abs_points, missing, pct, pm, points, quick_note, sci, table
+from paddle_mnist.format import abs_points, missing, pct, pm, points, sci, table
+from paddle_mnist.report.context import section, table_part
 from paddle_mnist.report.scratch import NAMES
-from paddle_mnist.studies.claim_rules import compare, compare_value
+from paddle_mnist.studies.claim_rules import compare, compare_value, test_acc
 from paddle_mnist.studies.claim_rules_more import NUMPY_PRINTED
 from paddle_mnist.studies.claims import ARM_NAMES, claims_ledger
-from paddle_mnist.studies.stats import mean, mean_std, per_epoch_mean, variants_in
+from paddle_mnist.studies.stats import mean, mean_std, ok_runs, per_epoch_mean, variants_in
 from paddle_mnist.plots.scratch import plot_assignment_search, plot_numpy_optimizers
 from paddle_mnist.studies.numpy_nets import SOURCE_004_CURVES, SOURCE_004_ITERATIONS
 
 
 # ---------------------------------------------------------------- per-run numbers
-def _ok(rec: dict, variant: str) -> list[dict]:
-    return [r for r in rec["runs"] if r["variant"] == variant and r["status"] == "ok"]
-
-
 def _per(runs: list[dict], fn) -> list[float]:
     """``fn(run)`` of every run where it is defined."""
     out = []
@@ -55,10 +52,6 @@ def _last_rms(run: dict):
     return run["history"]["update_rms"][-1]
 
 
-def _test(run: dict):
-    return run["test_acc"]
-
-
 def _short(c: dict) -> str:
     """A table cell: ``+0.12 points [-0.30, +0.54]; within seed noise``."""
     if c["diff"] is None:
@@ -71,12 +64,12 @@ def _short(c: dict) -> str:
 
 def _best_variant(rec: dict) -> str | None:
     """The variant with the best mean valid accuracy over its finished runs."""
-    scored = {v: mean(_per(_ok(rec, v), lambda r: r["valid_acc"])) for v in variants_in(rec["runs"])}
+    scored = {v: mean(_per(ok_runs(rec["runs"], v), lambda r: r["valid_acc"])) for v in variants_in(rec["runs"])}
     return max((v for v in scored if scored[v] is not None), key=lambda v: scored[v], default=None)
 
 
 def _vs_source_004(runs: list[dict], ref: float) -> dict:
-    return compare_value("test accuracy", "acc", f"ours ({len(runs)} seed(s))", _per(runs, _test),
+    return compare_value("test accuracy", "acc", f"ours ({len(runs)} seed(s))", _per(runs, test_acc),
                          "source 004 (one run)", ref)
 
 
@@ -85,8 +78,6 @@ def _assignment_part(ctx, rec: dict) -> str:
     s = rec["search"]
     g, c, e, b = s["grid"], s["choice"], s["eval"], s["baseline"]
     out = ["### The assignment's net: sigmoid, squared error, one output unit\n"]
-    path, link = ctx.figure("numpy_assignment_search")
-    plot_assignment_search(s, path)
     train_n = f"the first {g['train_subset']:,}" if g["train_subset"] else "all 50,000"
     valid_n = f"the first {g['valid_subset']:,}" if g["valid_subset"] else "all 10,000"
     reruns = [r for r in e.get("runs", []) if r.get("eval_acc") is not None]
@@ -121,7 +112,7 @@ def _assignment_part(ctx, rec: dict) -> str:
           "costs 25 times more than one mistaken for a 4, and the output has to pass through every digit in "
           "between. " + _against_softmax(rec, reruns) + "\n")
     out += _grid_notes(s)
-    out.append(f"![assignment net search]({link})\n")
+    out.append(ctx.draw("numpy_assignment_search", plot_assignment_search, s, "assignment net search"))
     out.append(_grid_table(s) + "\n")
     return "\n".join(out)
 
@@ -131,8 +122,8 @@ def _against_softmax(rec: dict, reruns: list[dict]) -> str:
     best = _best_variant(rec)
     if best is None or not reruns:
         return ""
-    c = compare("test accuracy", "acc", f"the softmax numpy net `{best}` (below)", _per(_ok(rec, best), _test),
-                "this regressor", _per(reruns, lambda r: r["eval_acc"]))
+    c = compare("test accuracy", "acc", f"the softmax numpy net `{best}` (below)",
+                _per(ok_runs(rec["runs"], best), test_acc), "this regressor", _per(reruns, lambda r: r["eval_acc"]))
     return f"The same numpy code with ten softmax outputs: {comparison_text(c)}."
 
 
@@ -191,9 +182,9 @@ def _optimizer_rows(rec: dict) -> list[list]:
     rows = []
     for v in variants_in(rec["runs"]):
         group = [r for r in rec["runs"] if r["variant"] == v]
-        runs, first = _ok(rec, v), group[0]
+        runs, first = ok_runs(rec["runs"], v), group[0]
         ref = first.get("reference_test_acc")
-        (t, ts), (va, vs), (tr, trs) = (mean_std(_per(runs, k)) for k in (_test, lambda r: r["valid_acc"],
+        (t, ts), (va, vs), (tr, trs) = (mean_std(_per(runs, k)) for k in (test_acc, lambda r: r["valid_acc"],
                                                                            lambda r: r["train_acc"]))
         rows.append([v, NAMES.get(first["optimizer"], first["optimizer"]), f"{first['lr']:g}", first["init"],
                      f"{len(runs)}/{len(group)}" + ("" if len(runs) == len(group) else
@@ -211,8 +202,6 @@ def _optimizer_part(ctx, rec: dict) -> str:
     if not runs:
         return out[0] + "_No runs._\n"
     first, seeds = runs[0], rec["settings"].get("seeds", [])
-    path, link = ctx.figure("numpy_optimizers")
-    plot_numpy_optimizers(rec, path)
     epochs = first["planned_iterations"] * first["batch_size"] / 50000
     out.append(
         f"A {'-'.join(str(v) for v in first['sizes'])} ReLU net with softmax cross entropy, written in numpy "
@@ -229,12 +218,11 @@ def _optimizer_part(ctx, rec: dict) -> str:
         f"figures are compared as exact numbers (the one-sample t interval of our mean minus theirs).\n")
     out.append("Every numpy job ran in a pinned environment, so its bits do not depend on the thread count or "
                "the CPU's kernels ([the appendix](APPENDIX.md#numpy-environment) lists it).\n")
-    out.append(f"![numpy optimizers]({link})\n")
-    out.append(table(["run", "optimizer", "lr", "init", "seeds ok", "test acc", "source 004 test acc",
-                      "ours − source 004 (95% interval, points)", "valid acc",
-                      f"train acc (first {first['train_acc_n']:,})",
-                      "valid gain at the end (points)", "RMS parameter change per iteration at the end",
-                      "time per run"], _optimizer_rows(rec)) + "\n")
+    out.append(ctx.draw("numpy_optimizers", plot_numpy_optimizers, rec, "numpy optimizers"))
+    out.append(table_part(["run", "optimizer", "lr", "init", "seeds ok", "test acc", "source 004 test acc",
+                           "ours − source 004 (95% interval, points)", "valid acc",
+                           f"train acc (first {first['train_acc_n']:,})", "valid gain at the end (points)",
+                           "RMS parameter change per iteration at the end", "time per run"], _optimizer_rows(rec)))
     out.append("The RMS parameter change is the root-mean-square displacement of all weights between the last two "
                "curve points divided by the iterations between them: how far the optimizer still moves the net.\n")
     lines = [line for line in (_run_line(rec, v) for v in variants_in(runs)) if line is not None]
@@ -247,13 +235,13 @@ def _run_line(rec: dict, variant: str) -> str | None:
     """One optimizer against source 004 (None for a variant source 004 has no figure for)."""
     group = [r for r in rec["runs"] if r["variant"] == variant]
     ref, opt = group[0].get("reference_test_acc"), group[0]["optimizer"]
-    runs, name = _ok(rec, variant), f"{NAMES[opt]} {group[0]['lr']:g}"
+    runs, name = ok_runs(rec["runs"], variant), f"{NAMES[opt]} {group[0]['lr']:g}"
     if not ref:
         return None
     if not runs:
         return f"- **{name}**: {group[0]['status']}, no accuracy to compare."
     c = _vs_source_004(runs, ref)
-    text = [f"**{name}**: {pm(*mean_std(_per(runs, _test)))} over {len(runs)} seed(s); {comparison_text(c)}."]
+    text = [f"**{name}**: {pm(*mean_std(_per(runs, test_acc)))} over {len(runs)} seed(s); {comparison_text(c)}."]
     if opt in ("momentum", "nesterov"):
         text += _momentum_notes(rec, variant, name, ref, c)
     elif opt == "adagrad":
@@ -268,7 +256,7 @@ def _run_line(rec: dict, variant: str) -> str | None:
 
 def _momentum_notes(rec: dict, variant: str, name: str, ref: float, vs_004: dict) -> list[str]:
     """Why Momentum and Nesterov at source 004's rate land where they do."""
-    runs, sgd = _ok(rec, variant), _ok(rec, "sgd")
+    runs, sgd = ok_runs(rec["runs"], variant), ok_runs(rec["runs"], "sgd")
     eff = runs[0]["lr"] / (1 - 0.9)
     text = [f"Paddle's momentum (`v = 0.9 v + g; p -= lr * v`) moves by lr / (1 - 0.9) = {eff:g} times the gradient "
             f"once the velocity has built up" + (f", against SGD's {sgd[0]['lr']:g}" if sgd else "")
@@ -278,7 +266,7 @@ def _momentum_notes(rec: dict, variant: str, name: str, ref: float, vs_004: dict
                                             _per(runs, _gain), "SGD", _per(sgd, _gain))) + "; "
                     + comparison_text(compare("RMS parameter change per iteration at the end", "sci", name,
                                               _per(runs, _last_rms), "SGD", _per(sgd, _last_rms))) + ".")
-    slow = _ok(rec, "momentum-init0.01")
+    slow = ok_runs(rec["runs"], "momentum-init0.01")
     if not slow or vs_004["low"] is None or vs_004["low"] <= 0:
         return text
     if variant == "momentum":
@@ -290,7 +278,7 @@ def _momentum_notes(rec: dict, variant: str, name: str, ref: float, vs_004: dict
                     f"output, and with it every gradient, is tiny, so the small step stalls for the first epochs. "
                     f"Our Momentum runs from the same initialisation (`momentum-init0.01`) crawl like source 004's "
                     f"(mean valid accuracy {ours} iterations, against {theirs}); "
-                    + comparison_text(compare_value("test accuracy", "acc", "momentum-init0.01", _per(slow, _test),
+                    + comparison_text(compare_value("test accuracy", "acc", "momentum-init0.01", _per(slow, test_acc),
                                                     "source 004's Momentum (one run)", ref)) + ".")
     else:
         gap = max(abs(a - b) for a, b in zip(SOURCE_004_CURVES["nesterov"], SOURCE_004_CURVES["momentum"]))
@@ -301,7 +289,7 @@ def _momentum_notes(rec: dict, variant: str, name: str, ref: float, vs_004: dict
 
 def _adagrad_notes(rec: dict, runs: list[dict], name: str) -> list[str]:
     """AdaGrad's shrinking step."""
-    adam, last = _ok(rec, "adam"), _per(runs, _last_rms)
+    adam, last = ok_runs(rec["runs"], "adam"), _per(runs, _last_rms)
     parts = [comparison_text(compare("RMS parameter change per iteration", "sci", "first checkpoint",
                                      _per(runs, lambda r: r["history"]["update_rms"][0]), "last checkpoint", last))]
     if adam:
@@ -318,8 +306,8 @@ def _best_note(rec: dict) -> str:
     best = _best_variant(rec)
     if best is None:
         return ""
-    runs = _ok(rec, best)
-    test, train = _per(runs, _test), _per(runs, lambda r: r["train_acc"])
+    runs = ok_runs(rec["runs"], best)
+    test, train = _per(runs, test_acc), _per(runs, lambda r: r["train_acc"])
     c = compare("accuracy", "acc", f"train (first {runs[0]['train_acc_n']:,} images)", train, "test", test)
     return (f"By mean valid accuracy the best numpy run is `{best}` "
             f"({pm(*mean_std(_per(runs, lambda r: r['valid_acc'])))} valid, {pm(*mean_std(test))} test); "
@@ -343,6 +331,13 @@ def _claim(rec: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def _paddle_cell(variant: str, cfg: dict, s: dict) -> str:
+    """One Paddle run of the optimizer study: its setting and test accuracy over seeds."""
+    return (f"`{variant}` (lr {cfg.get('lr'):g}, 784-{'-'.join(str(h) for h in cfg.get('hidden', []))}-10, "
+            f"{cfg.get('epochs')} epochs): {pm(s['test_acc_mean'], s['test_acc_std'])} over "
+            f"{s.get('n_ok', '?')} seed(s)")
+
+
 def _paddle_side(ctx, rec: dict) -> str:
     """The numpy runs next to the Paddle runs of the optimizer study (``optimizers`` results), when present."""
     pad = ctx.load("optimizers")
@@ -352,29 +347,22 @@ def _paddle_side(ctx, rec: dict) -> str:
                          "`python -m paddle_mnist train optimizers`._\n")
     summary, info = pad.get("summary") or {}, {}
     for r in pad.get("runs", []):
-        cfg = r.get("config") or {}
-        if r.get("variant") in summary and r["variant"] not in info and cfg:
-            info[r["variant"]] = cfg
+        if r.get("variant") in summary and r.get("config"):
+            info.setdefault(r["variant"], r["config"])
     rows = []
     for v in variants_in(rec["runs"]):
-        first = next(r for r in rec["runs"] if r["variant"] == v)
-        if first["init"] != "xavier":
-            continue
-        cells = []
-        for variant, cfg in info.items():
-            s = summary[variant]
-            if cfg.get("optimizer") == first["optimizer"] and s.get("test_acc_mean") is not None:
-                hidden = "-".join(str(h) for h in cfg.get("hidden", []))
-                cells.append(f"`{variant}` (lr {cfg.get('lr'):g}, 784-{hidden}-10, {cfg.get('epochs')} epochs): "
-                             f"{pm(s['test_acc_mean'], s['test_acc_std'])} over {s.get('n_ok', '?')} seed(s)")
-        runs = _ok(rec, v)
-        rows.append([NAMES.get(first["optimizer"], first["optimizer"]), f"{first['lr']:g}",
-                     f"{pm(*mean_std(_per(runs, _test)))} over {len(runs)} seed(s)", "<br>".join(cells) or "-"])
+        first, runs = next(r for r in rec["runs"] if r["variant"] == v), ok_runs(rec["runs"], v)
+        if first["init"] == "xavier":
+            rows.append([NAMES.get(first["optimizer"], first["optimizer"]), f"{first['lr']:g}",
+                         f"{pm(*mean_std(_per(runs, test_acc)))} over {len(runs)} seed(s)",
+                         "<br>".join(_paddle_cell(variant, cfg, summary[variant]) for variant, cfg in info.items()
+                                     if cfg.get("optimizer") == first["optimizer"]
+                                     and summary[variant].get("test_acc_mean") is not None) or "-"])
     out.append("The same optimizers in Paddle (`paddle.optimizer`, 784-200-200-10 net, the study's own epochs and "
                "learning rates, `test` at the best-valid epoch): the numpy update rules are Paddle's, so the "
                "differences come from the net, the budget and the learning rate, not the formulas.\n")
-    out.append(table(["optimizer", "numpy lr", "numpy test acc (10,000 iterations)", "Paddle runs (test acc)"], rows)
-               + "\n")
+    out.append(table_part(["optimizer", "numpy lr", "numpy test acc (10,000 iterations)", "Paddle runs (test acc)"],
+                          rows))
     return "\n".join(out)
 
 
@@ -385,15 +373,11 @@ def section_numpy_environment(ctx) -> str:
     return out[0] + (missing("numpy") if rec is None else _pin_note(rec))
 
 
+def _numpy(ctx, rec: dict) -> list[str]:
+    return [_assignment_part(ctx, rec) if rec.get("search") else "", _optimizer_part(ctx, rec), _claim(rec),
+            _paddle_side(ctx, rec)]
+
+
 def section_numpy(ctx) -> str:
-    rec = ctx.load("numpy")
-    out = ["## Numpy from scratch: the assignment's net and the six optimizers (1.2.2, source 004)\n"]
-    if rec is None:
-        return out[0] + missing("numpy")
-    if rec.get("search"):
-        out.append(_assignment_part(ctx, rec))
-    out.append(_optimizer_part(ctx, rec))
-    out.append(_claim(rec))
-    out.append(_paddle_side(ctx, rec))
-    out.append(quick_note(rec))
-    return "\n".join(out)
+    return section(ctx, "numpy", "Numpy from scratch: the assignment's net and the six optimizers (1.2.2, source 004)",
+                   _numpy, blank_end=True)
