@@ -19,6 +19,7 @@ from paddle_mnist.datafile.store import read_arrays, summarize
 from paddle_mnist.engine.device import set_device
 from paddle_mnist.records import read_json, write_json
 from paddle_mnist.paths import RESULTS, shown
+from paddle_mnist.perf.env import cpu_model
 from paddle_mnist.report.build import build_report
 from paddle_mnist.studies import EXPERIMENTS, run_experiment
 from paddle_mnist.studies.determinism import check_determinism
@@ -40,10 +41,10 @@ def _timings(results_dir: Path, quick: bool, names: list[str], seconds: dict, wa
     path = results_dir / "reproduce.json"
     if names is None or not path.is_file():
         return {"quick": quick, "wall_seconds": wall, "experiments": list(seconds), "experiment_seconds": seconds,
-                "cpu_count": os.cpu_count(), **({"only": list(seconds)} if names is not None else {})}
+                "cpu_count": os.cpu_count(), "cpu": cpu_model(), **({"only": list(seconds)} if names is not None else {})}
     old = read_json(path)
     old["experiment_seconds"] = {**(old.get("experiment_seconds") or {}), **seconds}
-    old["last_only"] = {"experiments": names, "wall_seconds": wall, "cpu_count": os.cpu_count()}
+    old["last_only"] = {"experiments": names, "wall_seconds": wall, "cpu_count": os.cpu_count(), "cpu": cpu_model()}
     return old
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from paddle_mnist.paths import BENCH as BENCH_DIR, REPO  # noqa: F401  (the benchmarks' defaults, defined once)
 from paddle_mnist.datafile.store import read_arrays
+from paddle_mnist.perf.env import cpu_model
 # deferred: paddle (in the worker process that measures it)
 
 
@@ -30,13 +31,7 @@ def stats(values) -> dict:
 
 
 def machine() -> dict:
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
+    info = {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
             "platform": platform.platform(),
             "env": {k: os.environ.get(k) for k in ("MKL_DEBUG_CPU_TYPE", "OMP_NUM_THREADS", "PADDLE_MNIST_TUNED")}}
     try:

@@ -34,6 +34,18 @@ def cpu_vendor(cpuinfo: str | None = None) -> str:
     return "other"
 
 
+def cpu_model(cpuinfo: str | None = None) -> str:
+    """The processor's name (``model name`` of ``/proc/cpuinfo``, or the text given), ``'unknown'`` without one."""
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+                cpuinfo = fh.read(8192)
+        except OSError:
+            return "unknown"
+    return next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
+                "unknown")
+
+
 def tuned_enabled(environ=os.environ) -> bool:
     return environ.get("PADDLE_MNIST_TUNED", "1").strip().lower() not in ("0", "false", "no", "off")
 

@@ -193,12 +193,16 @@ def _head(repro: dict | None, results_dir: Path, bench_dir: Path) -> list[str]:
         head.append(f"This is a quick reproduction (`reproduce --quick`: a few hundred steps per run on a subset, "
                     f"one seed): smoke-test settings, not the reference numbers (`reports/REPORT.md`). It took "
                     f"{repro['wall_seconds'] / 60:.1f} minutes of wall time on {repro.get('cpu_count', '?')} CPU "
-                    f"cores; its results are in `{shown(results_dir)}/`, its run folders in "
+                    f"cores{_cpu(repro)}; its results are in `{shown(results_dir)}/`, its run folders in "
                     f"`{shown(results_dir.parent)}/`. {study_times(repro)}\n")
     elif repro:
         head.append(f"The last full reproduction took {repro['wall_seconds'] / 60:.1f} minutes of wall time "
-                    f"on {repro.get('cpu_count', '?')} CPU cores. {study_times(repro)}\n")
+                    f"on {repro.get('cpu_count', '?')} CPU cores{_cpu(repro)}. {study_times(repro)}\n")
     return head
+
+
+def _cpu(repro: dict) -> str:
+    return f" ({repro['cpu']})" if repro.get("cpu") else ""
 
 
 def study_times(repro: dict) -> str:
