@@ -42,7 +42,7 @@ INPUT_ARMS = ("raw", "standardised")
 FULL = {
     "ewa": {"betas": (0.5, 0.9, 0.98), "first": 10, "start": 60, "max_shift": 60},
     "gd": {"lr": 0.1, "train_subset": 0, "probe_every": 10, "checkpoints": 30, "arms": GD_ARMS},
-    "lr": {"lr0": 0.5, "decay_rate": 1.0, "epochs": 10, "batch_size": 100, "train_subset": 0,
+    "lr": {"lr0": 2.0, "decay_rate": 1.0, "epochs": 20, "batch_size": 100, "train_subset": 0,
            "arms": (("constant", 0.0), ("decayed", 1.0))},
     "input": {"sizes": (784, 64, 64, 64, 10), "lr": 0.1, "steps": 300, "early_steps": 20, "batch_size": 100,
               "train_subset": 0, "probe_every": 10, "log_every": 50, "arms": INPUT_ARMS},
