@@ -20,7 +20,9 @@ from typing import Callable
 
 from paddle_mnist.studies import claim_rules as R, claim_rules_opt as O, claim_rules_practice as P
 from paddle_mnist.studies import claim_rules_timing as Tm, claim_rules_traj as T
+from paddle_mnist.studies.claim_specs import SOURCE_SPECS, SPECS
 from paddle_mnist.studies.claims_table import TABLE
+from paddle_mnist.studies.rules import judge
 from paddle_mnist.studies.stats import welch_from_summary
 
 VERDICTS, NOT_MEASURED = R.VERDICTS, R.NOT_MEASURED
@@ -43,16 +45,20 @@ class Claim:
     condition: str
     metric: str
     rule: str
-    decide: Callable[[dict], dict]  # the verdict on the arm ``arm``
+    decide: Callable[[dict], dict] | None  # a row not yet given a generic rule: its own function (``DECIDE``)
     arm: str = "source"
     course: str = ""  # source 000's own setup, for a claim judged on both arms
     decide_course: Callable[[dict], dict] | None = None
+    judge: tuple | None = None  # ``(kind, params)``: the generic rule (``rules``) of the arm ``arm``
+    judge_course: tuple | None = None  # the same on source 000's own setup
 
     def arms(self, records: dict) -> dict:
         """``{"source": verdict or None, "right": verdict or None, "own": verdict or None}``."""
         out = dict.fromkeys(ARMS)
-        out[self.arm] = self.decide(records)
-        if self.decide_course is not None:
+        out[self.arm] = judge(self.judge, records) if self.judge else self.decide(records)
+        if self.judge_course:
+            out["source"] = judge(self.judge_course, records)
+        elif self.decide_course is not None:
             out["source"] = self.decide_course(records)
         return out
 
@@ -95,8 +101,10 @@ def _build() -> tuple:
     for row in TABLE:
         row = dict(row)
         pending = row.pop("pending", None)
-        out.append(Claim(**row, decide=DECIDE.get(row["id"]) or _pending(pending),
-                         decide_course=_COURSE.get(row["id"]) if row["course"] else None))
+        i = row["id"]
+        out.append(Claim(**row, decide=DECIDE.get(i) or _pending(pending), judge=SPECS.get(i),
+                         decide_course=_COURSE.get(i) if row["course"] else None,
+                         judge_course=SOURCE_SPECS.get(i) if row["course"] else None))
     return tuple(out)
 
 

@@ -1,0 +1,209 @@
+"""The rule of each claim row as data: ``SPECS[id] = (kind, params)`` decides the row's own arm and
+``SOURCE_SPECS[id]`` its source-arm twin (source 000's own setup, the ``course`` study), judged by ``rules.judge``.
+Metrics are key paths into a run (``("history", "train_loss", -1)``) or names in ``rules.METRICS``.
+
+    python -c "from paddle_mnist.studies.claim_specs import SPECS; print(sorted({k for k, _ in SPECS.values()}))"
+"""
+from __future__ import annotations
+
+from paddle_mnist.studies.claim_rules import fact, ok_runs
+from paddle_mnist.studies.claim_rules_opt import adadelta_lr_zero
+from paddle_mnist.studies.numpy_nets import SOURCE_004
+from paddle_mnist.studies.rules import FACTS, MEASURES, PAIRS, register, values
+
+TEST_ACC, FINAL_LOSS, EPOCH1_LOSS = "test_acc", ("history", "train_loss", -1), ("history", "train_loss", 0)
+EPOCH1_VALID, VALID_LOSS = ("history", "valid_acc", 0), ("history", "valid_loss", -1)
+RISES = "share of logged train losses after epoch 1 that rose from the previous one (oscillation)"
+LOSS_MISSING = "the `loss` study (python -m paddle_mnist train loss)"
+COURSE_MISSING = "the `course` study (python -m paddle_mnist train course)"
+DROP_MISSING = "the `dropout` study (python -m paddle_mnist train dropout)"
+OPT_MISSING = "the `optimizers` study (python -m paddle_mnist train optimizers)"
+PRACTICE_MISSING = "the `practice` study (python -m paddle_mnist train practice)"
+PRACTICE_SEEDS = PRACTICE_MISSING + " with 2+ seeds"
+OPT_NAMES = {"sgd": "SGD", "momentum": "Momentum", "adagrad": "Adagrad", "adam": "Adam", "rmsprop": "RMSProp"}
+
+
+def _cmp(label, unit, metric, pairs, role="decide") -> dict:
+    return {"label": label, "unit": unit, "metric": metric, "pairs": pairs, "role": role}
+
+
+def _loss(course: bool, label: str, metric) -> tuple:
+    others = ((("regression", "squared error (one-output regression)"),) if course else
+              (("square_error_onehot", "squared error (one-hot)"),
+               ("square_error_regression", "squared error (one-output regression)")))
+    ce, missing = ("double_softmax", COURSE_MISSING) if course else ("cross_entropy", LOSS_MISSING)
+    return ("diff", {"record": "course" if course else "loss", "missing": missing, "few": missing,
+                     "setting": " (the one-output regressor at source 000's SGD lr 0.1)" if course else "",
+                     "comparisons": [_cmp(label, "acc", metric, [(ce, "cross entropy", v, lab) for v, lab in others])]})
+
+
+def _dropout(course: bool, label: str, unit: str, metric, drop_first: bool, test="above") -> tuple:
+    return ("diff", {"record": "course" if course else "dropout", "part": course, "drop_first": drop_first,
+                     "missing": COURSE_MISSING if course else DROP_MISSING, "test": test,
+                     "comparisons": [_cmp(label, unit, metric, "dropout")]})
+
+
+def _opt(course: bool, a: str, b: str, label: str, unit: str, metric) -> tuple:
+    name = {v: f"{OPT_NAMES[v.split('_')[0]]} {v.split('_')[1]}" for v in (a, b)}
+    return ("diff", {"record": "course" if course else "optimizers", "missing": COURSE_MISSING if course else
+                     OPT_MISSING, "comparisons": [_cmp(label, unit, metric, [(a, name[a], b, name[b])])]})
+
+
+def _stuck(course: bool, variant: str) -> tuple:
+    return ("share", {"record": "course" if course else "optimizers", "variant": variant, "unit": "loss",
+                      "missing": COURSE_MISSING if course else OPT_MISSING, "metric": FINAL_LOSS,
+                      "reference": ("iterations", "train_loss", 0), "factor": 0.9,
+                      "label": "final-epoch train loss vs 0.9 x first logged loss"})
+
+
+def _practice(comparisons, **kw) -> tuple:
+    return ("diff", {"record": "practice", "missing": PRACTICE_MISSING, "few": PRACTICE_SEEDS,
+                     "comparisons": comparisons, **kw})
+
+
+def _ewa(key: str, lo: str, hi: str, key_b: str | None = None) -> tuple:
+    return ("ewa", f"β={lo}", "ewa", f"β={hi}", ("betas", lo, key), ("betas", hi, key_b or key))
+
+
+def _both(course: bool) -> dict:
+    """The rows judged on both arms, built for the done-right arm (``course=False``) or source 000's own setup."""
+    return {
+        "loss-speed": _loss(course, "valid accuracy after epoch 1", EPOCH1_VALID),
+        "loss-acc": _loss(course, "test accuracy", TEST_ACC),
+        "dropout-loss": _dropout(course, "final-epoch valid loss", "loss", VALID_LOSS, False),
+        "dropout-overfit": _dropout(course, "valid-loss rise from its minimum to the last epoch", "loss",
+                                    "valid_loss_rise", False),
+        "dropout-generalise": _dropout(course, "test accuracy", "acc", TEST_ACC, True),
+        "opt-sgd-small": _opt(course, "sgd_0.0001", "sgd_0.01", "final-epoch train loss", "loss", FINAL_LOSS),
+        "opt-sgd-large": _opt(course, "sgd_0.9", "sgd_0.01", RISES, "share", "rise_share"),
+        "opt-adagrad-rate": _opt(course, "adagrad_0.001", "adagrad_0.01", "test accuracy", "acc", TEST_ACC),
+        "opt-adam-rate": _opt(course, "adam_0.001", "adam_0.01", "test accuracy", "acc", TEST_ACC),
+        "opt-momentum": _opt(course, "sgd_0.01", "momentum_0.01", RISES, "share", "rise_share"),
+        "opt-adagrad": _stuck(course, "adagrad_0.01"),
+        "opt-adam": _stuck(course, "adam_0.01"),
+        "adadelta-lr0": ("exact", {"measure": "adadelta", "checks": [(
+            ("textbook AdaDelta rule (no learning rate)" if course else "paddle.optimizer.Adadelta rule at lr=0")
+            + ": largest parameter move after {steps} steps",
+            "textbook_rule_max_move" if course else "paddle_rule_lr0_max_move", ">", 0.0)],
+            "facts": () if course else (("textbook rule (no rate): largest parameter move",
+                                         "textbook_rule_max_move", "raw"),)}),
+    }
+
+
+SOURCE_SPECS = _both(course=True)
+SOURCE_SPECS["dropout-visible"] = _dropout(True, "valid-loss rise from its minimum to the last epoch", "loss",
+                                           "valid_loss_rise", False, test="none_above")
+SPECS = _both(course=False)
+SPECS["dropout-visible"] = SOURCE_SPECS["dropout-visible"]  # judged on source 000's setup only
+SPECS.update({
+    "opt-adam-fastest": ("diff", {
+        "record": "optimizers", "stage": "tuned", "missing": OPT_MISSING + " (its tuned stage)",
+        "few": OPT_MISSING + " with 2+ seeds", "comparisons": [
+            _cmp("train loss after epoch 1 (tuned)", "loss", EPOCH1_LOSS, "tuned_vs_adam"),
+            _cmp("test accuracy (tuned)", "acc", TEST_ACC, "adam_vs_best", role="guard")]}),
+    "opt-advanced": ("diff", {
+        "record": "optimizers", "stage": "tuned", "missing": OPT_MISSING + " (its tuned stage)", "test": "any_above",
+        "few": OPT_MISSING + " with 2+ seeds", "comparisons": [
+            _cmp("test accuracy (tuned)", "acc", TEST_ACC, "tuned_vs_adam")]}),
+    "hp-kfold": _practice([
+        _cmp("test accuracy of the final model", "acc", None, [(
+            "kfold", "5-fold CV (retrained on the whole subset)", "kfold", "held-out split (trained without it)",
+            "kfold_test_acc", "holdout_test_acc")], role="guard"),
+        _cmp("test accuracy of the chosen rate, both retrained on the whole subset", "acc", None, [(
+            "kfold", "5-fold choice", "kfold", "hold-out choice", "kfold_test_acc", "holdout_refit_test_acc")],
+            role="shown")], facts=("kfold_choices",)),
+    "ewa-smooth": _practice([
+        _cmp("roughness (mean absolute day-to-day change of the average, °F)", "raw", None,
+             [_ewa("roughness", "0.5", "0.9"), _ewa("roughness", "0.9", "0.98")]),
+        _cmp("lag behind the noise-free curve (days)", "raw", None,
+             [_ewa("lag", "0.9", "0.5"), _ewa("lag", "0.98", "0.9")])]),
+    "ewa-bias": _practice([_cmp(f"β={b}: mean absolute error of the first 10 values (°F)", "raw", None, [(
+        "ewa", "uncorrected", "ewa", "corrected", ("betas", b, "first_error"), ("betas", b, "first_error_corrected"))])
+        for b in ("0.5", "0.9", "0.98")]),
+    "lr-decay": _practice([
+        _cmp("final train loss (whole train split)", "loss", "final_train_loss",
+             [("lr-constant", "constant rate", "lr-decayed", "decayed rate")]),
+        _cmp("test accuracy", "acc", "test_acc", [("lr-decayed", "decayed rate", "lr-constant", "constant rate")],
+             role="shown")]),
+    "input-standardise": _practice([
+        _cmp("gradient imbalance (absolute log10 of RMS grad of fc1 over RMS grad of the last layer, first steps)",
+             "raw", "imbalance", [("input-raw", "raw inputs", "input-standardised", "standardised")]),
+        _cmp("train loss after the fixed budget", "loss", "final_train_loss",
+             [("input-raw", "raw inputs", "input-standardised", "standardised")], role="shown")],
+        facts=("max_standardised_pixel",)),
+    "save-restore": ("exact", {
+        "measure": "save_restore", "checks": [(
+            "largest absolute output difference over {n_images} eval images, exported whole net vs dygraph net "
+            "from its parameters", "max_abs_diff", "holds:agree", "tolerance")],
+        "facts": (("identical predicted labels", "same_predictions", "raw"),),
+        "missing": "save_restore (python -c 'from paddle_mnist.apps.persistence import measure_save_restore; "
+                   "measure_save_restore()')"}),
+    "numpy-adam": ("one_sample", {
+        "record": "numpy", "variant": "adam", "metric": TEST_ACC, "label": "test accuracy", "unit": "acc",
+        "a_label": "numpy Adam 0.001", "b_label": "source 004 (one run)", "figure": SOURCE_004["adam"],
+        "spread": "std of our test accuracy over seeds",
+        "missing": "the `numpy` study over at least 2 seeds (python -m paddle_mnist train numpy)"}),
+})
+
+
+# ---------------------------------------------------------------- the rows' pair generators, facts and measurements
+@register(PAIRS, "dropout")
+def _dropout_pairs(rec, p) -> list[tuple]:
+    """p = 0 against each dropout rate of the record's analysis (``part``: its ``dropout`` part, the course's)."""
+    a = (rec or {}).get("analysis", {})
+    a = a.get("dropout", {}) if p.get("part") else a
+    base = next((k for k, v in a.items() if v["dropout"] == 0.0), None)
+    drops = [(k, f"p={v['dropout']:g}") for k, v in a.items() if v["dropout"] > 0]
+    if not base or not drops:
+        return []
+    return [(k, lab, base, "p=0") if p["drop_first"] else (base, "p=0", k, lab) for k, lab in drops]
+
+
+def _tuned(rec) -> list[str]:
+    names = sorted({r["variant"][6:] for r in (rec or {}).get("runs", []) if r.get("stage") == "tuned"})
+    return names if "adam" in names else []
+
+
+@register(PAIRS, "tuned_vs_adam")
+def _tuned_vs_adam(rec, p) -> list[tuple]:
+    return [(f"tuned_{n}", n, "tuned_adam", "Adam") for n in _tuned(rec) if n != "adam"]
+
+
+@register(PAIRS, "adam_vs_best")
+def _adam_vs_best(rec, p) -> list[tuple]:
+    """Tuned Adam against the other tuned optimizer with the best mean test accuracy."""
+    names = [n for n in _tuned(rec) if n != "adam"]
+    if not names:
+        return []
+    t = {n: values(rec, f"tuned_{n}", TEST_ACC, "tuned") for n in names}
+    best = max(names, key=lambda n: sum(t[n]) / max(len(t[n]), 1))
+    return [("tuned_adam", "Adam", f"tuned_{best}", f"best other ({best})")]
+
+
+@register(FACTS, "kfold_choices")
+def _kfold_choices(rec, records) -> list[dict]:
+    runs = ok_runs(rec, "kfold")
+    return [fact("seeds where 5-fold CV picked the grid's best rate", sum(r["kfold_choice"] == r["grid_best"]
+                                                                        for r in runs)),
+            fact("seeds where the held-out split picked it", sum(r["holdout_choice"] == r["grid_best"] for r in runs)),
+            fact("seeds", len(runs))]
+
+
+@register(FACTS, "max_standardised_pixel")
+def _max_pixel(rec, records) -> list[dict]:
+    return [fact("largest absolute standardised pixel in the train split",
+                 max(values(rec, "input-standardised", "max_abs_input"), default=None))]
+
+
+@register(MEASURES, "adadelta")
+def _adadelta(records, p) -> dict:
+    return adadelta_lr_zero()
+
+
+@register(MEASURES, "save_restore")
+def _save_restore(records, p) -> dict | None:
+    rec = records.get("save_restore")
+    if not rec:
+        return None
+    m = rec["analysis"]
+    return {**m, "agree": m["max_abs_diff"] <= m["tolerance"] and m["same_predictions"]}
