@@ -15,7 +15,7 @@ from conftest import REPO
 from paddle_mnist.paths import RESULTS
 from paddle_mnist.studies import claim_rules as R
 from paddle_mnist.studies import claims
-from paddle_mnist.studies.claim_rules_opt import adam_fast_well, sgd_large
+from paddle_mnist.studies.claims import verdict
 
 SOURCES = REPO.parent / "shared" / "sources"
 OWN = {"opt-momentum-saddle", "hp-kfold", "save-restore", "ewa-smooth", "ewa-bias", "gd-batch", "lr-decay",
@@ -89,13 +89,13 @@ def test_a_metric_that_cannot_vary_is_untestable(records):
 
 
 def test_oscillation_on_the_committed_runs(records):
-    c = sgd_large(records, course=True)["comparisons"][0]
+    c = verdict("opt-sgd-large", records, "source")["comparisons"][0]
     assert (round(c["mean_a"], 2), round(c["mean_b"], 2)) == (0.44, 0.10)
     assert (round(c["diff"], 2), round(c["low"], 2), round(c["high"], 2)) == (0.33, 0.25, 0.41)
 
 
 def test_adam_is_fast_only_against_every_rival(records):
-    res = adam_fast_well(records)
+    res = verdict("opt-adam-fastest", records)
     rivals = {c["a"] for c in res["comparisons"] if c["metric"].startswith("train loss")}
     assert rivals == {"sgd", "momentum", "rmsprop", "adagrad"}
     assert res["verdict"] == R.CONTRADICTED  # Momentum and RMSProp are lower after epoch 1 beyond noise

@@ -49,10 +49,6 @@ def final_train_loss(r):
     return r["history"]["train_loss"][-1]
 
 
-def epoch1_train_loss(r):
-    return r["history"]["train_loss"][0]
-
-
 def compare(metric, unit, a_label, a_vals, b_label, b_vals) -> dict:
     """Welch 95% interval of mean(a) − mean(b); the claim holds in this comparison when it lies above 0."""
     ci = welch_interval(a_vals, b_vals)
@@ -156,84 +152,7 @@ def unless_untrained(rec, variants, decide, **kw):
     return decide()
 
 
-# ---------------------------------------------------------------- 000 §2.6.2 (loss)
-LOSS_MISSING = "the `loss` study (python -m paddle_mnist train loss)"
-COURSE_MISSING = "the `course` study (python -m paddle_mnist train course)"
-SE_RIGHT = (("square_error_onehot", "squared error (one-hot)"),
-            ("square_error_regression", "squared error (one-output regression)"))
-SE_COURSE = (("regression", "squared error (one-output regression)"),)
-COURSE_SETTING = " (the one-output regressor at source 000's SGD lr 0.1)"
-
-
-def _ce_vs_se(rec, ce, others, metric, fn, missing, setting=""):
-    """Cross entropy minus each squared-error arm; an arm with a run that did not train is not compared, and a
-    claim about both losses is not decided on a loss that never trained (``untrained``)."""
-    if not rec:
-        return not_measured(missing)
-    bad = untrained(rec, ce, *(v for v, _ in others), setting=setting)
-    if bad:
-        return not_measured("runs that train at this setting (none committed)", facts=bad)
-    comps = [compare(metric, "acc", "cross entropy", per_run(rec, ce, fn), label, per_run(rec, v, fn))
-             for v, label in others]
-    return all_above(comps, missing=missing)
-
-
-def _epoch1_acc(r):
-    return r["history"]["valid_acc"][0]
-
-
-def loss_speed(records):
-    return _ce_vs_se(records.get("loss"), "cross_entropy", SE_RIGHT, "valid accuracy after epoch 1", _epoch1_acc,
-                     LOSS_MISSING)
-
-
-def loss_speed_course(records):
-    return _ce_vs_se(records.get("course"), "double_softmax", SE_COURSE, "valid accuracy after epoch 1",
-                     _epoch1_acc, COURSE_MISSING, COURSE_SETTING)
-
-
-def loss_acc(records):
-    return _ce_vs_se(records.get("loss"), "cross_entropy", SE_RIGHT, "test accuracy", test_acc, LOSS_MISSING)
-
-
-def loss_acc_course(records):
-    return _ce_vs_se(records.get("course"), "double_softmax", SE_COURSE, "test accuracy", test_acc, COURSE_MISSING,
-                     COURSE_SETTING)
-
-
-# ---------------------------------------------------------------- 000 §2.6.4 (dropout)
-DROP_MISSING = "the `dropout` study (python -m paddle_mnist train dropout)"
-
-
-def _drop_arms(rec, part):
-    a = (rec or {}).get("analysis", {})
-    a = a.get("dropout", {}) if part else a
-    base = next((k for k, v in a.items() if v["dropout"] == 0.0), None)
-    return base, [(k, f"p={v['dropout']:g}") for k, v in a.items() if v["dropout"] > 0]
-
-
-def _drop_compare(rec, metric, unit, fn, dropout_first, part=False, missing=DROP_MISSING):
-    base, drops = _drop_arms(rec, part)
-    if not base or not drops:
-        return not_measured(missing)
-    bad = untrained(rec, base, *(k for k, _ in drops))
-    if bad:
-        return not_measured("runs that train at this setting (none committed)", facts=bad)
-    b = per_run(rec, base, fn)
-    comps = [compare(metric, unit, *((lab, per_run(rec, k, fn), "p=0", b) if dropout_first else
-                                     ("p=0", b, lab, per_run(rec, k, fn)))) for k, lab in drops]
-    return all_above(comps)
-
-
-def _arm(records, course):
-    return (records.get("course"), {"part": True, "missing": COURSE_MISSING}) if course else \
-        (records.get("dropout"), {})
-
-
-def _valid_loss(r):
-    return r["history"]["valid_loss"][-1]
-
-
+# ---------------------------------------------------------------- 000 §2.6.4 (dropout): its metric
 def valid_loss_rise(r):
     """Overfitting, measured on ``valid`` alone: last-epoch valid loss minus its minimum over the epochs (>= 0).
 
@@ -249,31 +168,6 @@ def mean_rise(rec, variant):
     seed's rise (``valid_loss_rise``), not the rise of the mean curve; None without ok runs."""
     vals = per_run(rec, variant, valid_loss_rise)
     return sum(vals) / len(vals) if vals else None
-
-
-def dropout_loss(records, course=False):
-    rec, kw = _arm(records, course)
-    return _drop_compare(rec, "final-epoch valid loss", "loss", _valid_loss, dropout_first=False, **kw)
-
-
-def dropout_overfit(records, course=False):
-    rec, kw = _arm(records, course)
-    return _drop_compare(rec, "valid-loss rise from its minimum to the last epoch", "loss", valid_loss_rise,
-                         dropout_first=False, **kw)
-
-
-def dropout_generalise(records, course=False):
-    rec, kw = _arm(records, course)
-    return _drop_compare(rec, "test accuracy", "acc", test_acc, dropout_first=True, **kw)
-
-
-def dropout_visible(records, course=False):
-    """Not visible: the overfitting comparison does not show a reduction beyond seed noise."""
-    res = dropout_overfit(records, course)
-    if res["verdict"] in (NOT_MEASURED, UNTESTABLE):
-        return res
-    seen = any(c["low"] is not None and c["low"] > 0 for c in res["comparisons"])
-    return result(CONTRADICTED if seen else REPRODUCED, res["comparisons"])
 
 
 # ---------------------------------------------------------------- 000 §2.2 (hyperparameters)

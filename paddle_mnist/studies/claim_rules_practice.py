@@ -1,17 +1,17 @@
-"""Decision rules of source 002's practice claims, source 000 §2.2's k-fold remark and §2.7's saddle point (data only).
+"""Decision rules of source 002's batch-size claim and source 000 §2.7's saddle point (data only; the other practice
+rows are generic rules in ``claim_specs``).
 
 Each rule reads the ``practice`` record (``studies.practice``) or the ``trajectories`` record's ``saddle`` part
 and returns a verdict dict built with ``claim_rules``' helpers; ``report.practice`` and ``report.claims`` render
 it. Every comparison is a Welch 95% interval over seeds.
 
-    python -c "from paddle_mnist.studies.claim_rules_practice import ewa_bias; print(ewa_bias({})['verdict'])"
+    python -c "from paddle_mnist.studies.claim_rules_practice import gd_batch; print(gd_batch({})['verdict'])"
 """
 from __future__ import annotations
 
 import math
 
-from paddle_mnist.studies.claim_rules import (CONTRADICTED, REPRODUCED, all_above, compare, fact, not_measured, ok_runs,
-                                              per_run, result, untrained)
+from paddle_mnist.studies.claim_rules import all_above, compare, fact, not_measured, ok_runs, per_run, untrained
 from paddle_mnist.studies.claim_rules_timing import TIMING_MISSING, decide, loss_at_step, ratio_comparison, steps_in
 
 PRACTICE_MISSING = "the `practice` study (python -m paddle_mnist train practice)"
@@ -26,35 +26,6 @@ def _rec(records, *variants):
         return None, not_measured(PRACTICE_MISSING)
     bad = untrained(rec, *variants)
     return (None, not_measured("runs that train at this setting (none committed)", facts=bad)) if bad else (rec, None)
-
-
-# ---------------------------------------------------------------- 002 §7: exponentially weighted averages
-def _beta(rec, beta, key):
-    return per_run(rec, "ewa", lambda r: r["betas"][f"{beta:g}"][key])
-
-
-def ewa_smooth(records):
-    """Roughness falls and lag grows from beta 0.5 to 0.9 to 0.98 (bias-corrected averages, days 60-365)."""
-    rec, stop = _rec(records, "ewa")
-    if stop:
-        return stop
-    pairs = ((0.5, 0.9), (0.9, 0.98))
-    comps = [compare("roughness (mean absolute day-to-day change of the average, °F)", "raw", f"β={lo:g}",
-                     _beta(rec, lo, "roughness"), f"β={hi:g}", _beta(rec, hi, "roughness")) for lo, hi in pairs]
-    comps += [compare("lag behind the noise-free curve (days)", "raw", f"β={hi:g}", _beta(rec, hi, "lag"),
-                      f"β={lo:g}", _beta(rec, lo, "lag")) for lo, hi in pairs]
-    return all_above(comps, missing=PRACTICE_MISSING + " with 2+ seeds")
-
-
-def ewa_bias(records):
-    """For every beta: the first 10 values are further from the noise-free curve without the correction."""
-    rec, stop = _rec(records, "ewa")
-    if stop:
-        return stop
-    comps = [compare(f"β={beta:g}: mean absolute error of the first 10 values (°F)", "raw", "uncorrected",
-                     _beta(rec, beta, "first_error"), "corrected", _beta(rec, beta, "first_error_corrected"))
-             for beta in (0.5, 0.9, 0.98)]
-    return all_above(comps, missing=PRACTICE_MISSING + " with 2+ seeds")
 
 
 # ---------------------------------------------------------------- 002 §3-5: batch vs mini-batch vs stochastic
@@ -96,64 +67,6 @@ def gd_batch(records):
     if any(c["low"] is None for c in comps):
         return not_measured(PRACTICE_MISSING + " with 2+ seeds", facts=facts)
     return decide(comps, facts=facts)
-
-
-# ---------------------------------------------------------------- 002 §11: learning-rate decay
-def lr_decay(records):
-    """Decided by the final train loss (constant minus decayed); test accuracy reported alongside."""
-    rec, stop = _rec(records, "lr-constant", "lr-decayed")
-    if stop:
-        return stop
-    loss = compare("final train loss (whole train split)", "loss", "constant rate",
-                   per_run(rec, "lr-constant", lambda r: r["final_train_loss"]), "decayed rate",
-                   per_run(rec, "lr-decayed", lambda r: r["final_train_loss"]))
-    acc = compare("test accuracy", "acc", "decayed rate", per_run(rec, "lr-decayed", lambda r: r["test_acc"]),
-                  "constant rate", per_run(rec, "lr-constant", lambda r: r["test_acc"]))
-    v = all_above([loss], missing=PRACTICE_MISSING + " with 2+ seeds")["verdict"]
-    missing = PRACTICE_MISSING + " with 2+ seeds"
-    return result(v, [loss, acc], experiment=missing if v == "not measured" else None)
-
-
-# ---------------------------------------------------------------- 002 §12: input standardisation
-def input_standardise(records):
-    """Decided by the gradient imbalance (raw minus standardised); train loss reported alongside."""
-    rec, stop = _rec(records, "input-raw", "input-standardised")
-    if stop:
-        return stop
-    imb = compare("gradient imbalance (absolute log10 of RMS grad of fc1 over RMS grad of the last layer, first steps)", "raw",
-                  "raw inputs", per_run(rec, "input-raw", lambda r: r["imbalance"]), "standardised",
-                  per_run(rec, "input-standardised", lambda r: r["imbalance"]))
-    loss = compare("train loss after the fixed budget", "loss", "raw inputs",
-                   per_run(rec, "input-raw", lambda r: r["final_train_loss"]), "standardised",
-                   per_run(rec, "input-standardised", lambda r: r["final_train_loss"]))
-    facts = [fact("largest absolute standardised pixel in the train split",
-                  max(per_run(rec, "input-standardised", lambda r: r["max_abs_input"]), default=None))]
-    v = all_above([imb], missing=PRACTICE_MISSING + " with 2+ seeds")["verdict"]
-    return result(v, [imb, loss], facts=facts,
-                  experiment=PRACTICE_MISSING + " with 2+ seeds" if v == "not measured" else None)
-
-
-# ---------------------------------------------------------------- 000 §2.2: k-fold instead of a validation set
-def hp_kfold(records):
-    """Reproduced unless the k-fold protocol's test accuracy lies below the hold-out protocol's beyond seed noise."""
-    rec, stop = _rec(records, "kfold")
-    if stop:
-        return stop
-    runs = ok_runs(rec, "kfold")
-    protocol = compare("test accuracy of the final model", "acc", "5-fold CV (retrained on the whole subset)",
-                       per_run(rec, "kfold", lambda r: r["kfold_test_acc"]), "held-out split (trained without it)",
-                       per_run(rec, "kfold", lambda r: r["holdout_test_acc"]))
-    choice = compare("test accuracy of the chosen rate, both retrained on the whole subset", "acc", "5-fold choice",
-                     per_run(rec, "kfold", lambda r: r["kfold_test_acc"]), "hold-out choice",
-                     per_run(rec, "kfold", lambda r: r["holdout_refit_test_acc"]))
-    facts = [fact("seeds where 5-fold CV picked the grid's best rate", sum(r["kfold_choice"] == r["grid_best"]
-                                                                         for r in runs)),
-             fact("seeds where the held-out split picked it", sum(r["holdout_choice"] == r["grid_best"]
-                                                                  for r in runs)),
-             fact("seeds", len(runs))]
-    if protocol["low"] is None:
-        return not_measured(PRACTICE_MISSING + " with 2+ seeds", facts=facts)
-    return result(CONTRADICTED if protocol["high"] < 0 else REPRODUCED, [protocol, choice], facts=facts)
 
 
 # ---------------------------------------------------------------- 000 §2.7: Momentum leaves a saddle point

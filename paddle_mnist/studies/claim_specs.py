@@ -6,8 +6,11 @@ Metrics are key paths into a run (``("history", "train_loss", -1)``) or names in
 """
 from __future__ import annotations
 
+import numpy as np
+
+from paddle_mnist.scratch.optim import AdaDelta
 from paddle_mnist.studies.claim_rules import fact, ok_runs
-from paddle_mnist.studies.claim_rules_opt import adadelta_lr_zero
+from paddle_mnist.studies.claim_rules_traj import NAMES, traj_runs
 from paddle_mnist.studies.numpy_nets import SOURCE_004
 from paddle_mnist.studies.rules import FACTS, MEASURES, PAIRS, register, values
 
@@ -95,7 +98,23 @@ SOURCE_SPECS["dropout-visible"] = _dropout(True, "valid-loss rise from its minim
                                            "valid_loss_rise", False, test="none_above")
 SPECS = _both(course=False)
 SPECS["dropout-visible"] = SOURCE_SPECS["dropout-visible"]  # judged on source 000's setup only
+TRAJ = " (python -m paddle_mnist reproduce --only trajectories)"
 SPECS.update({
+    "traj-sgd-zigzag": ("exact", {
+        "measure": "traj_word", "name": "sgd", "rival": "momentum", "key": "y_flip_share",
+        "checks": [("{name} lr {lr:g}: share of steps whose y move flips sign (zig-zag ≥ 0.5, straight < 0.2)",
+                    "value", ">=", 0.5)], "fails": ("value", "<", 0.2),
+        "facts": (("{rival} lr {rival_lr:g}, the same", "rival_value", "raw"),)}),
+    "traj-momentum-smooth": ("exact", {
+        "measure": "traj_word", "name": "momentum", "rival": "sgd", "key": "max_turn_deg",
+        "checks": [("{name} lr {lr:g}: largest angle between consecutive steps, degrees (smooth ≤ 45, sudden > 90)",
+                    "value", "<=", 45.0)], "fails": ("value", ">", 90.0),
+        "facts": (("{rival} lr {rival_lr:g}, the same", "rival_value", "raw"),)}),
+    "traj-steps-005": ("rank", {  # 003 §3.2: 107 < 128 < 130 < 148 steps
+        "measure": "traj_steps", "order": ("adam", "momentum", "rmsprop", "sgd"),
+        "label": "{a} (lr {la:g}) needs fewer steps to z ≤ {target:g} than {b} (lr {lb:g}): {na} vs {nb}",
+        "never": "{name}: never within {max_steps:,} steps",
+        "fact": "{name}: ours {ours} steps, source 003's (its linear regression) {source}"}),
     "opt-adam-fastest": ("diff", {
         "record": "optimizers", "stage": "tuned", "missing": OPT_MISSING + " (its tuned stage)",
         "few": OPT_MISSING + " with 2+ seeds", "comparisons": [
@@ -195,6 +214,23 @@ def _max_pixel(rec, records) -> list[dict]:
                  max(values(rec, "input-standardised", "max_abs_input"), default=None))]
 
 
+def adadelta_lr_zero(steps: int = 10, seed: int = 0) -> dict:
+    """Largest parameter move of Paddle's AdaDelta rule at lr=0 and of the textbook rule, on fixed gradients.
+
+    The numpy rule is checked against ``paddle.optimizer.Adadelta`` by tests/test_adadelta.py.
+    """
+    rng = np.random.default_rng(seed)
+    p0, grads = rng.normal(size=(3, 4)), [rng.normal(size=(3, 4)) for _ in range(steps)]
+    moves = {}
+    for key, opt in (("paddle_rule_lr0_max_move", AdaDelta(lr=0.0)),
+                     ("textbook_rule_max_move", AdaDelta(lr=0.0, textbook=True))):
+        p = {"w": p0.copy()}
+        for g in grads:
+            opt.step(p, {"w": g})
+        moves[key] = float(np.abs(p["w"] - p0).max())
+    return {**moves, "steps": steps}
+
+
 @register(MEASURES, "adadelta")
 def _adadelta(records, p) -> dict:
     return adadelta_lr_zero()
@@ -207,3 +243,25 @@ def _save_restore(records, p) -> dict | None:
         return None
     m = rec["analysis"]
     return {**m, "agree": m["max_abs_diff"] <= m["tolerance"] and m["same_predictions"]}
+
+
+@register(MEASURES, "traj_word")
+def _traj_word(records, p) -> dict:
+    """One measured word of a toy-loss path (``p["key"]`` of its ``words``), a rival's beside it."""
+    runs, missing = traj_runs(records, p["name"], p["rival"])
+    if missing:
+        return missing
+    me, rival = runs[p["name"]], runs[p["rival"]]
+    return {"name": NAMES[p["name"]], "lr": me["lr"], "value": me["words"][p["key"]], "rival": NAMES[p["rival"]],
+            "rival_lr": rival["lr"], "rival_value": rival["words"][p["key"]]}
+
+
+@register(MEASURES, "traj_steps")
+def _traj_steps(records, p) -> dict:
+    """Steps to the target loss per optimizer (ours and the source's), with their rates."""
+    runs, missing = traj_runs(records, *p["order"])
+    if missing:
+        return missing
+    st = records["trajectories"]["steps_to_target"]
+    return {"counts": st["ours"], "source": st["source"], "names": NAMES, "lr": {n: runs[n]["lr"] for n in runs},
+            "target": st["target"], "max_steps": st["max_steps"]}

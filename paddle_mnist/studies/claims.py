@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-from paddle_mnist.studies import claim_rules as R, claim_rules_opt as O, claim_rules_practice as P
+from paddle_mnist.studies import claim_rules as R, claim_rules_practice as P
 from paddle_mnist.studies import claim_rules_timing as Tm, claim_rules_traj as T
 from paddle_mnist.studies.claim_specs import SOURCE_SPECS, SPECS
 from paddle_mnist.studies.claims_table import TABLE
@@ -73,27 +73,16 @@ def _pending(experiment: str) -> Callable[[dict], dict]:
     return decide
 
 
+# rows without a generic rule yet (``claim_specs``): their own decide functions
 DECIDE = {
-    "loss-speed": R.loss_speed, "loss-acc": R.loss_acc,
-    "dropout-speed": Tm.dropout_speed, "dropout-loss": R.dropout_loss, "dropout-overfit": R.dropout_overfit,
-    "dropout-visible": partial(R.dropout_visible, course=True), "dropout-generalise": R.dropout_generalise,
-    "opt-sgd-small": O.sgd_small, "opt-sgd-large": O.sgd_large, "opt-adagrad": O.adagrad_stuck,
-    "opt-adagrad-rate": O.adagrad_rate, "opt-adam": O.adam_stuck, "opt-adam-rate": O.adam_rate,
-    "opt-momentum": O.momentum, "opt-adam-fastest": O.adam_fast_well, "opt-advanced": O.advanced_not_better,
-    "hp-lr": R.hp_lr, "hp-hidden": R.hp_hidden, "adadelta-lr0": O.adadelta_rate, "save-restore": O.save_restore,
-    "ewa-smooth": P.ewa_smooth, "ewa-bias": P.ewa_bias, "gd-batch": P.gd_batch, "lr-decay": P.lr_decay,
-    "input-standardise": P.input_standardise, "hp-kfold": P.hp_kfold, "opt-momentum-saddle": P.momentum_saddle,
-    "numpy-adam": O.numpy_adam,
-    "traj-sgd-zigzag": T.sgd_zigzag, "traj-momentum-smooth": T.momentum_no_turn,
-    "traj-momentum-overshoot": T.momentum_overshoot, "traj-steps-005": T.steps_order,
+    "dropout-speed": Tm.dropout_speed, "hp-lr": R.hp_lr, "hp-hidden": R.hp_hidden, "gd-batch": P.gd_batch,
+    "opt-momentum-saddle": P.momentum_saddle,
+    "traj-momentum-overshoot": T.momentum_overshoot,
     "traj-rmsprop-small-lr": T.rmsprop_small_lr, "opt-adagrad-decay": T.adagrad_decay,
 }
-# the same claims on source 000's own setup (the ``course`` study); AdaDelta's on 003's own (textbook) rule
-_COURSE = {"loss-speed": R.loss_speed_course, "loss-acc": R.loss_acc_course,
-           "hp-lr": R.hp_lr_course, "hp-hidden": R.hp_hidden_course}
-_COURSE.update({k: partial(DECIDE[k], course=True) for k in (
-    "dropout-speed", "dropout-loss", "dropout-overfit", "dropout-generalise", "opt-sgd-small",
-    "opt-sgd-large", "opt-adagrad", "opt-adagrad-rate", "opt-adam", "opt-adam-rate", "opt-momentum", "adadelta-lr0")})
+# the same claims on source 000's own setup (the ``course`` study)
+_COURSE = {"hp-lr": R.hp_lr_course, "hp-hidden": R.hp_hidden_course,
+           "dropout-speed": partial(Tm.dropout_speed, course=True)}
 
 
 def _build() -> tuple:
@@ -102,13 +91,20 @@ def _build() -> tuple:
         row = dict(row)
         pending = row.pop("pending", None)
         i = row["id"]
-        out.append(Claim(**row, decide=DECIDE.get(i) or _pending(pending), judge=SPECS.get(i),
+        out.append(Claim(**row, decide=None if i in SPECS else DECIDE.get(i) or _pending(pending),
+                         judge=SPECS.get(i),
                          decide_course=_COURSE.get(i) if row["course"] else None,
                          judge_course=SOURCE_SPECS.get(i) if row["course"] else None))
     return tuple(out)
 
 
 CLAIMS = _build()
+
+
+def verdict(claim_id: str, records: dict, arm: str | None = None) -> dict:
+    """One row's verdict on ``records``: on its own arm, or on ``arm`` (``"source"``: source 000's own setup)."""
+    c = next(c for c in CLAIMS if c.id == claim_id)
+    return c.arms(records)[arm or c.arm]
 
 
 def claims_ledger(records: dict) -> list[dict]:

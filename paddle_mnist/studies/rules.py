@@ -11,9 +11,9 @@ too: a name in ``METRICS`` or a key path into a run (``("history", "valid_acc", 
 """
 from __future__ import annotations
 
-from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, NOT_MEASURED, REPRODUCED, UNTESTABLE,
-                                              all_above, check, compare, compare_value, fact, from_checks,
-                                              not_measured, ok_runs, per_run, result, untrained, valid_loss_rise)
+from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, NOT_MEASURED, REPRODUCED, UNTESTABLE, check,
+                                              compare, compare_value, fact, from_checks, not_measured, ok_runs, per_run,
+                                              result, untrained, valid_loss_rise)
 from paddle_mnist.studies.stats import mean_std, rise_share
 
 METRICS = {"rise_share": rise_share, "valid_loss_rise": valid_loss_rise}
@@ -173,8 +173,9 @@ def rank(records, p) -> dict:
         return result(INCONCLUSIVE, facts=[fact(p["never"].format(name=m["names"][n], **m), "", "text")
                                            for n in order if ours.get(n) is None])
     pairs = list(zip(order, order[1:]))
-    checks = [check(p["label"].format(a=m["names"][a], b=m["names"][b], na=ours[a], nb=ours[b], **m), ours[a],
-                    ours[b], ours[a] < ours[b]) for a, b in pairs]
+    lr = m.get("lr", {})
+    checks = [check(p["label"].format(a=m["names"][a], b=m["names"][b], na=ours[a], nb=ours[b], la=lr.get(a),
+                                      lb=lr.get(b), **m), ours[a], ours[b], ours[a] < ours[b]) for a, b in pairs]
     ties = any(ours[a] == ours[b] for a, b in pairs)
     v = REPRODUCED if all(c["holds"] for c in checks) else INCONCLUSIVE if ties else CONTRADICTED
     facts = [fact(p["fact"].format(name=m["names"][n], ours=ours[n], source=m["source"][n]), ours[n])
