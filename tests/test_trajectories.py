@@ -128,7 +128,7 @@ def test_trajectory_rules_have_every_outcome():
     assert T.rmsprop_small_lr(_record(small=(20, 3777)))["verdict"] == V.REPRODUCED
     assert T.rmsprop_small_lr(_record(small=(5000, 3777)))["verdict"] == V.CONTRADICTED
     assert T.rmsprop_small_lr(_record(small=(500, 3777)))["verdict"] == V.INCONCLUSIVE
-    assert T.adagrad_decay(_record())["verdict"] == V.REPRODUCED
+    assert verdict("opt-adagrad-decay", _record())["verdict"] == V.REPRODUCED
     for rule in [partial(verdict, i) for i in ("traj-sgd-zigzag", "traj-momentum-smooth", "traj-steps-005")] + [
             T.rmsprop_small_lr]:
         assert rule(_record(status="diverged"))["verdict"] == V.NOT_MEASURED  # a path that left the numbers

@@ -7,7 +7,7 @@ faster arm), its interval the min to max over the rounds (with 5 rounds the rang
 median with probability 1 − 2/2⁵ ≈ 94%). Wall seconds are stated beside. Verdict per comparison: the claim
 holds if every round's ratio is above 1, fails if every round's is below 1, otherwise inconclusive.
 
-    python -c "from paddle_mnist.studies.claim_rules_timing import dropout_speed; print(dropout_speed({})['verdict'])"
+    python -c "from paddle_mnist.studies.claim_rules_timing import ratio_comparison; print(ratio_comparison({}, 'x', 'a', 'b'))"
 """
 from __future__ import annotations
 
@@ -50,16 +50,6 @@ def decide(comparisons, facts=(), missing=TIMING_MISSING) -> dict:
     sides = [side(c) for c in comparisons]
     v = CONTRADICTED if -1 in sides else REPRODUCED if all(s == 1 for s in sides) else INCONCLUSIVE
     return result(v, comparisons, facts=facts)
-
-
-def dropout_speed(records, course=False):
-    """Dropout speeds up training: CPU seconds per epoch, p=0 over each dropout rate (above 1: dropout faster)."""
-    bench = records.get("timing")
-    if course:
-        names = (("course p=0 / p=0.5", "p=0", "p=0.5 after fc1"),)
-    else:
-        names = (("dropout p=0 / p=0.2", "p=0", "p=0.2"), ("dropout p=0 / p=0.5", "p=0", "p=0.5"))
-    return decide([ratio_comparison(bench, *n) for n in names])
 
 
 def steps_in(bench: dict, arm: str, seconds: float) -> float:

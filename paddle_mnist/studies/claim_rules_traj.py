@@ -1,12 +1,12 @@
 """Decision rules of source 003's toy-loss claims and source 000 §2.7's AdaGrad rate (data only; the zig-zag, turn
-and steps-order rows are generic rules in ``claim_specs``, which reads the paths through ``traj_runs``).
+steps-order and AdaGrad-rate rows are generic rules in ``claim_specs``, which reads the paths through ``traj_runs``).
 
 Each rule reads the ``trajectories`` record (``studies.trajectories``): one deterministic numpy path per optimizer
 on z = x²/10 + y² from (-7, 2), so a rule compares numbers with thresholds (no seeds, no intervals) and returns a
 verdict dict built with ``claim_rules``' helpers. A path that left the finite numbers (status not ``ok``) decides
 nothing: the rule says ``not measured`` with the finding.
 
-    python -c "from paddle_mnist.studies.claim_rules_traj import adagrad_decay; print(adagrad_decay({})['verdict'])"
+    python -c "from paddle_mnist.studies.claim_rules_traj import momentum_overshoot; print(momentum_overshoot({})['verdict'])"
 """
 from __future__ import annotations
 
@@ -80,20 +80,3 @@ def rmsprop_small_lr(records):
     v = REPRODUCED if ok == 2 else CONTRADICTED if ok == 0 else INCONCLUSIVE
     return result(v, checks=parts + others, facts=[fact("RMSProp lr 0.5, steps", st["ours"].get("rmsprop"))],
                   n_min=None)
-
-
-def adagrad_decay(records):
-    """AdaGrad's "学习率逐渐下降": its per-coordinate effective rate lr / (sqrt(G) + eps) along its 20 steps."""
-    runs, missing = traj_runs(records, "adagrad")
-    if missing:
-        return missing
-    rates = runs["adagrad"]["effective_rates"]
-    checks = []
-    for i, axis in enumerate("xy"):
-        seq = [r[i] for r in rates]
-        rises = sum(b > a for a, b in zip(seq, seq[1:]))
-        checks.append(check(f"AdaGrad lr {runs['adagrad']['lr']:g}, {axis}: steps at which the effective rate rises "
-                            f"(it falls from {seq[0]:.3f} to {seq[-1]:.3f})", rises, 0, rises == 0 and seq[-1] < seq[0]))
-    v = REPRODUCED if all(c["holds"] for c in checks) else CONTRADICTED if not any(c["holds"] for c in checks) \
-        else INCONCLUSIVE
-    return result(v, checks=checks, n_min=None)

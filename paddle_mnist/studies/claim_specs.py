@@ -84,6 +84,9 @@ def _both(course: bool) -> dict:
         "opt-momentum": _opt(course, "sgd_0.01", "momentum_0.01", RISES, "share", "rise_share"),
         "opt-adagrad": _stuck(course, "adagrad_0.01"),
         "opt-adam": _stuck(course, "adam_0.01"),
+        "dropout-speed": ("diff", {"few": "the timing benchmark (python -m paddle_mnist bench timing)", "ratios": (
+            (("course p=0 / p=0.5", "p=0", "p=0.5 after fc1"),) if course else
+            (("dropout p=0 / p=0.2", "p=0", "p=0.2"), ("dropout p=0 / p=0.5", "p=0", "p=0.5")))}),
         "adadelta-lr0": ("exact", {"measure": "adadelta", "checks": [(
             ("textbook AdaDelta rule (no learning rate)" if course else "paddle.optimizer.Adadelta rule at lr=0")
             + ": largest parameter move after {steps} steps",
@@ -110,6 +113,9 @@ SPECS.update({
         "checks": [("{name} lr {lr:g}: largest angle between consecutive steps, degrees (smooth ≤ 45, sudden > 90)",
                     "value", "<=", 45.0)], "fails": ("value", ">", 90.0),
         "facts": (("{rival} lr {rival_lr:g}, the same", "rival_value", "raw"),)}),
+    "opt-adagrad-decay": ("exact", {"measure": "adagrad_rates", "checks": [(
+        "AdaGrad lr {lr:g}, " + axis + ": steps at which the effective rate rises (it falls from {first_" + axis
+        + ":.3f} to {last_" + axis + ":.3f})", "rises_" + axis, "holds:falls_" + axis, 0) for axis in "xy"]}),
     "traj-steps-005": ("rank", {  # 003 §3.2: 107 < 128 < 130 < 148 steps
         "measure": "traj_steps", "order": ("adam", "momentum", "rmsprop", "sgd"),
         "label": "{a} (lr {la:g}) needs fewer steps to z ≤ {target:g} than {b} (lr {lb:g}): {na} vs {nb}",
@@ -265,3 +271,18 @@ def _traj_steps(records, p) -> dict:
     st = records["trajectories"]["steps_to_target"]
     return {"counts": st["ours"], "source": st["source"], "names": NAMES, "lr": {n: runs[n]["lr"] for n in runs},
             "target": st["target"], "max_steps": st["max_steps"]}
+
+
+@register(MEASURES, "adagrad_rates")
+def _adagrad_rates(records, p) -> dict:
+    """AdaGrad's per-coordinate effective rate along its toy-loss path: how often it rises, where it starts and ends."""
+    runs, missing = traj_runs(records, "adagrad")
+    if missing:
+        return missing
+    out = {"lr": runs["adagrad"]["lr"]}
+    for i, axis in enumerate("xy"):
+        seq = [r[i] for r in runs["adagrad"]["effective_rates"]]
+        rises = sum(b > a for a, b in zip(seq, seq[1:]))
+        out.update({f"rises_{axis}": rises, f"first_{axis}": seq[0], f"last_{axis}": seq[-1],
+                    f"falls_{axis}": rises == 0 and seq[-1] < seq[0]})
+    return out

@@ -15,11 +15,10 @@ marked provisional with fewer than 5 seeds per arm. No prose here: ``report.clai
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Callable
 
 from paddle_mnist.studies import claim_rules as R, claim_rules_practice as P
-from paddle_mnist.studies import claim_rules_timing as Tm, claim_rules_traj as T
+from paddle_mnist.studies import claim_rules_traj as T
 from paddle_mnist.studies.claim_specs import SOURCE_SPECS, SPECS
 from paddle_mnist.studies.claims_table import TABLE
 from paddle_mnist.studies.rules import judge
@@ -75,14 +74,13 @@ def _pending(experiment: str) -> Callable[[dict], dict]:
 
 # rows without a generic rule yet (``claim_specs``): their own decide functions
 DECIDE = {
-    "dropout-speed": Tm.dropout_speed, "hp-lr": R.hp_lr, "hp-hidden": R.hp_hidden, "gd-batch": P.gd_batch,
+    "hp-lr": R.hp_lr, "hp-hidden": R.hp_hidden, "gd-batch": P.gd_batch,
     "opt-momentum-saddle": P.momentum_saddle,
     "traj-momentum-overshoot": T.momentum_overshoot,
-    "traj-rmsprop-small-lr": T.rmsprop_small_lr, "opt-adagrad-decay": T.adagrad_decay,
+    "traj-rmsprop-small-lr": T.rmsprop_small_lr,
 }
 # the same claims on source 000's own setup (the ``course`` study)
-_COURSE = {"hp-lr": R.hp_lr_course, "hp-hidden": R.hp_hidden_course,
-           "dropout-speed": partial(Tm.dropout_speed, course=True)}
+_COURSE = {"hp-lr": R.hp_lr_course, "hp-hidden": R.hp_hidden_course}
 
 
 def _build() -> tuple:

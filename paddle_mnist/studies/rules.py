@@ -14,6 +14,7 @@ from __future__ import annotations
 from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, NOT_MEASURED, REPRODUCED, UNTESTABLE, check,
                                               compare, compare_value, fact, from_checks, not_measured, ok_runs, per_run,
                                               result, untrained, valid_loss_rise)
+from paddle_mnist.studies.claim_rules_timing import ratio_comparison
 from paddle_mnist.studies.stats import mean_std, rise_share
 
 METRICS = {"rise_share": rise_share, "valid_loss_rise": valid_loss_rise}
@@ -66,17 +67,20 @@ def _facts(rec, records, p) -> list[dict]:
 
 # ---------------------------------------------------------------- the five kinds
 def diff(records, p) -> dict:
-    """Welch 95% intervals of mean(a) − mean(b), one per pair of each comparison; by role, a comparison must lie
+    """Welch 95% intervals of mean(a) − mean(b), one per pair of each comparison (and the timing benchmark's
+    ``ratios``, each against 1: ``claim_rules_timing.ratio_comparison``); by role, a comparison must lie
     above 0 (``decide``), must not lie below 0 (``guard``) or is shown alongside (``shown``). ``test``: ``above``
     (contradicted if a decide or guard lies below, reproduced if every decide lies above), ``any_above`` (reproduced
     if one lies above, contradicted if all lie below), ``none_above`` (a claimed absence: contradicted if one lies
     above). Untestable when every judged metric is one value in every run."""
-    rec = records.get(p["record"])
-    sides = [(c, pair) for c in p["comparisons"] for pair in _pairs(rec, {**p, **c})]
-    rec, stop = _gate(records, p, [v for _, pair in sides for v in (pair[0], pair[2])])
-    if stop:
-        return stop
-    comps, roles = [], []
+    rec = records.get(p.get("record"))
+    sides = [(c, pair) for c in p.get("comparisons", ()) for pair in _pairs(rec, {**p, **c})]
+    if "record" in p:
+        rec, stop = _gate(records, p, [v for _, pair in sides for v in (pair[0], pair[2])])
+        if stop:
+            return stop
+    comps = [ratio_comparison(records.get("timing"), *r) for r in p.get("ratios", ())]  # benchmark ratios, ref. 1
+    roles = ["decide"] * len(comps)
     for c, (a, al, b, bl, *metrics) in sides:
         ma, mb = metrics or (c["metric"], c["metric"])
         comps.append(compare(c["label"], c["unit"], al, values(rec, a, ma, p.get("stage")), bl,
@@ -84,9 +88,10 @@ def diff(records, p) -> dict:
         roles.append(c.get("role", "decide"))
     judged = [(x, r) for x, r in zip(comps, roles) if r != "shown"]
     facts = _facts(rec, records, p)
-    if any(c["low"] is None for c, _ in judged):
+    if any(c is None or c["low"] is None for c, _ in judged):
         return not_measured(p.get("few", SEEDS), facts=facts)
-    below, above = [c["high"] < 0 for c, _ in judged], [c["low"] > 0 for c, _ in judged]
+    below = [c["high"] < c.get("reference", 0.0) for c, _ in judged]
+    above = [c["low"] > c.get("reference", 0.0) for c, _ in judged]
     test = p.get("test", "above")
     if all(c.get("constant") for c, _ in judged):
         v = UNTESTABLE
