@@ -105,18 +105,29 @@ def not_measured(experiment, facts=()) -> dict:
     return result(NOT_MEASURED, facts=facts, experiment=experiment)
 
 
-def all_above(comparisons, **kw) -> dict:
-    """Reproduced if every interval lies above 0, contradicted if any lies below, else inconclusive."""
+def all_above(comparisons, roles=None, test="above", **kw) -> dict:
+    """The outcome of intervals against their reference (0 for a difference, 1 for a benchmark ratio). ``roles``
+    per comparison: ``decide`` (must lie above), ``guard`` (must not lie below), ``shown`` (alongside). ``test``:
+    ``above`` (contradicted if a decide or guard lies below, reproduced if every decide lies above), ``any_above``
+    (reproduced if one lies above, contradicted if all lie below), ``none_above`` (a claimed absence: contradicted
+    if one lies above); untestable when every judged metric is one value in every run; else inconclusive."""
     missing = kw.pop("missing", "at least 2 seeds per arm")
-    if not comparisons or any(c["low"] is None for c in comparisons):
+    roles = roles or ["decide"] * len(comparisons)
+    judged = [(c, r) for c, r in zip(comparisons, roles) if r != "shown"]
+    if not judged or any(c is None or c["low"] is None for c, _ in judged):
         return not_measured(missing, **kw)
-    if all(c.get("constant") for c in comparisons):  # zero variance, one value everywhere: nothing to compare
-        return result(UNTESTABLE, comparisons, **kw)
-    if any(c["high"] < 0 for c in comparisons):
-        return result(CONTRADICTED, comparisons, **kw)
-    if all(c["low"] > 0 for c in comparisons):
-        return result(REPRODUCED, comparisons, **kw)
-    return result(INCONCLUSIVE, comparisons, **kw)
+    below = [c["high"] < c.get("reference", 0.0) for c, _ in judged]
+    above = [c["low"] > c.get("reference", 0.0) for c, _ in judged]
+    if all(c.get("constant") for c, _ in judged):  # zero variance, one value everywhere: nothing to compare
+        v = UNTESTABLE
+    elif test == "any_above":
+        v = REPRODUCED if any(above) else CONTRADICTED if all(below) else INCONCLUSIVE
+    elif test == "none_above":
+        v = CONTRADICTED if any(above) else REPRODUCED
+    else:
+        decided = all(x for x, (_, r) in zip(above, judged) if r == "decide")
+        v = CONTRADICTED if any(below) else REPRODUCED if decided else INCONCLUSIVE
+    return result(v, comparisons, **kw)
 
 
 def from_checks(checks, n_min, **kw) -> dict:
@@ -142,14 +153,6 @@ def untrained(rec, *variants, setting="") -> list[dict]:
             out.append(fact(f"{v}{setting}", f"{kinds} in {len(bad)}/{len(runs)} seeds{at}, so it decides nothing",
                             "text"))
     return out
-
-
-def unless_untrained(rec, variants, decide, **kw):
-    """``decide()`` when every run of ``variants`` trained, else ``not measured`` with the finding."""
-    bad = untrained(rec, *variants, **kw)
-    if bad:
-        return not_measured("runs that train at this setting (none committed)", facts=bad)
-    return decide()
 
 
 # ---------------------------------------------------------------- 000 §2.6.4 (dropout): its metric

@@ -11,8 +11,8 @@ too: a name in ``METRICS`` or a key path into a run (``("history", "valid_acc", 
 """
 from __future__ import annotations
 
-from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, NOT_MEASURED, REPRODUCED, UNTESTABLE, check,
-                                              compare, compare_value, fact, from_checks, not_measured, ok_runs, per_run,
+from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, NOT_MEASURED, REPRODUCED, UNTESTABLE, all_above,
+                                              check, compare, compare_value, fact, from_checks, not_measured, ok_runs, per_run,
                                               result, untrained, valid_loss_rise)
 from paddle_mnist.studies.claim_rules_timing import ratio_comparison
 from paddle_mnist.studies.stats import mean_std, rise_share
@@ -67,12 +67,9 @@ def _facts(rec, records, p) -> list[dict]:
 
 # ---------------------------------------------------------------- the five kinds
 def diff(records, p) -> dict:
-    """Welch 95% intervals of mean(a) − mean(b), one per pair of each comparison (and the timing benchmark's
-    ``ratios``, each against 1: ``claim_rules_timing.ratio_comparison``); by role, a comparison must lie
-    above 0 (``decide``), must not lie below 0 (``guard``) or is shown alongside (``shown``). ``test``: ``above``
-    (contradicted if a decide or guard lies below, reproduced if every decide lies above), ``any_above`` (reproduced
-    if one lies above, contradicted if all lie below), ``none_above`` (a claimed absence: contradicted if one lies
-    above). Untestable when every judged metric is one value in every run."""
+    """Welch 95% intervals of mean(a) − mean(b), one per pair of each comparison, and the timing benchmark's
+    ``ratios`` (each against 1: ``claim_rules_timing.ratio_comparison``), judged by ``claim_rules.all_above`` with
+    each comparison's role (``decide``, ``guard`` or ``shown``) and the row's ``test``."""
     rec = records.get(p.get("record"))
     sides = [(c, pair) for c in p.get("comparisons", ()) for pair in _pairs(rec, {**p, **c})]
     if "record" in p:
@@ -86,23 +83,8 @@ def diff(records, p) -> dict:
         comps.append(compare(c["label"], c["unit"], al, values(rec, a, ma, p.get("stage")), bl,
                              values(rec, b, mb, p.get("stage"))))
         roles.append(c.get("role", "decide"))
-    judged = [(x, r) for x, r in zip(comps, roles) if r != "shown"]
-    facts = _facts(rec, records, p)
-    if any(c is None or c["low"] is None for c, _ in judged):
-        return not_measured(p.get("few", SEEDS), facts=facts)
-    below = [c["high"] < c.get("reference", 0.0) for c, _ in judged]
-    above = [c["low"] > c.get("reference", 0.0) for c, _ in judged]
-    test = p.get("test", "above")
-    if all(c.get("constant") for c, _ in judged):
-        v = UNTESTABLE
-    elif test == "any_above":
-        v = REPRODUCED if any(above) else CONTRADICTED if all(below) else INCONCLUSIVE
-    elif test == "none_above":
-        v = CONTRADICTED if any(above) else REPRODUCED
-    else:
-        decided = all(x for x, (_, r) in zip(above, judged) if r == "decide")
-        v = CONTRADICTED if any(below) else REPRODUCED if decided else INCONCLUSIVE
-    return result(v, comps, facts=facts)
+    return all_above(comps, roles, p.get("test", "above"), missing=p.get("few", SEEDS),
+                     facts=_facts(rec, records, p))
 
 
 def one_sample(records, p) -> dict:
