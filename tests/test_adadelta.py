@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from paddle_mnist.scratch.optim import AdaDelta
-from paddle_mnist.studies.claim_specs import adadelta_lr_zero
+from paddle_mnist.studies.claim_rules_opt import adadelta_lr_zero
 from test_numpy_optim import _gradients, _numpy_run, _paddle_run
 
 

@@ -1,9 +1,9 @@
 """Decision rules of the claims ledger: per-seed values, Welch comparisons and verdicts, as data (no prose).
 
 A verdict is a dict ``{verdict, provisional, n_min, comparisons, checks, facts, experiment}``;
-``report.claims`` turns it into sentences. This module holds the shared helpers and the
-rules of the loss, dropout and hyperparameter claims (000 §2.2, §2.6); the optimizer,
-AdaDelta and save/restore rules are in ``claim_rules_opt``. A run whose status is not ``ok``
+``report.claims`` turns it into sentences. This module holds the shared helpers (comparisons, checks, the
+outcome of intervals ``all_above`` and of checks ``from_checks``) that the generic rules (``rules``) and the
+few rows' own functions build on, and the hyperparameter rules (000 §2.2). A run whose status is not ``ok``
 decides nothing (``untrained``: the claim is not measured, the divergence a finding); a metric
 that is one value in every run gives ``untestable here``.
 
@@ -47,6 +47,10 @@ def test_acc(r):
 
 def final_train_loss(r):
     return r["history"]["train_loss"][-1]
+
+
+def epoch1_train_loss(r):
+    return r["history"]["train_loss"][0]
 
 
 def compare(metric, unit, a_label, a_vals, b_label, b_vals) -> dict:
@@ -153,6 +157,14 @@ def untrained(rec, *variants, setting="") -> list[dict]:
             out.append(fact(f"{v}{setting}", f"{kinds} in {len(bad)}/{len(runs)} seeds{at}, so it decides nothing",
                             "text"))
     return out
+
+
+def unless_untrained(rec, variants, decide, **kw):
+    """``decide()`` when every run of ``variants`` trained, else ``not measured`` with the finding."""
+    bad = untrained(rec, *variants, **kw)
+    if bad:
+        return not_measured("runs that train at this setting (none committed)", facts=bad)
+    return decide()
 
 
 # ---------------------------------------------------------------- 000 §2.6.4 (dropout): its metric

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from paddle_mnist.studies.claim_rules import all_above, compare, fact, not_measured, ok_runs, per_run, untrained
-from paddle_mnist.studies.claim_rules_timing import TIMING_MISSING, loss_at_step, ratio_comparison, steps_in
+from paddle_mnist.studies.claim_rules_timing import TIMING_MISSING, decide, loss_at_step, ratio_comparison, steps_in
 
 PRACTICE_MISSING = "the `practice` study (python -m paddle_mnist train practice)"
 SADDLE_MISSING = "the `trajectories` study's saddle runs (python -m paddle_mnist train trajectories)"
@@ -64,7 +64,9 @@ def gd_batch(records):
         if rises:
             facts.append(fact(f"{arm[3:]}: share of steps whose batch loss rose (mean over seeds)",
                               sum(rises) / len(rises)))
-    return all_above(comps, facts=facts, missing=PRACTICE_MISSING + " with 2+ seeds")
+    if any(c["low"] is None for c in comps):
+        return not_measured(PRACTICE_MISSING + " with 2+ seeds", facts=facts)
+    return decide(comps, facts=facts)
 
 
 # ---------------------------------------------------------------- 000 §2.7: Momentum leaves a saddle point

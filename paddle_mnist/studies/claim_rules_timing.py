@@ -5,11 +5,14 @@ benchmark (``bench.timing``) measures each arm in a fresh process, one at a time
 round; a comparison is the median of its per-round ratios of CPU seconds (claimed slower arm over claimed
 faster arm), its interval the min to max over the rounds (with 5 rounds the range of 5 ratios covers their
 median with probability 1 − 2/2⁵ ≈ 94%). Wall seconds are stated beside. Verdict per comparison: the claim
-holds if every round's ratio is above 1, fails if every round's is below 1, otherwise inconclusive.
+holds if every round's ratio is above 1, fails if every round's is below 1, otherwise inconclusive. The dropout
+speed rows are generic rules (``claim_specs``) over ``ratio_comparison``.
 
-    python -c "from paddle_mnist.studies.claim_rules_timing import ratio_comparison; print(ratio_comparison({}, 'x', 'a', 'b'))"
+    python -c "from paddle_mnist.studies.claim_rules_timing import decide; print(decide([])['verdict'])"
 """
 from __future__ import annotations
+
+from paddle_mnist.studies.claim_rules import CONTRADICTED, INCONCLUSIVE, REPRODUCED, not_measured, result
 
 TIMING_MISSING = "the timing benchmark (python -m paddle_mnist bench timing)"
 METRIC = "CPU seconds per epoch (timing benchmark)"
@@ -32,6 +35,22 @@ def ratio_comparison(bench: dict, name: str, a_label: str, b_label: str, metric:
             "beyond_noise": cpu["min"] > 1 or cpu["max"] < 1,
             "wall_a": a["wall_s_per_epoch"]["median"], "wall_b": b["wall_s_per_epoch"]["median"],
             "wall_ratio": wall["median"], "wall_low": wall["min"], "wall_high": wall["max"]}
+
+
+def side(c: dict) -> int:
+    """+1 when the comparison's interval lies above its reference (the claim holds), −1 below, 0 across."""
+    ref = c.get("reference", 0.0)
+    return 1 if c["low"] > ref else -1 if c["high"] < ref else 0
+
+
+def decide(comparisons, facts=(), missing=TIMING_MISSING) -> dict:
+    """Reproduced if every interval lies above its reference, contradicted if any lies below, else inconclusive;
+    ratio comparisons (reference 1) and Welch differences (reference 0) alike."""
+    if not comparisons or any(c is None or c["low"] is None for c in comparisons):
+        return not_measured(missing, facts=facts)
+    sides = [side(c) for c in comparisons]
+    v = CONTRADICTED if -1 in sides else REPRODUCED if all(s == 1 for s in sides) else INCONCLUSIVE
+    return result(v, comparisons, facts=facts)
 
 
 def steps_in(bench: dict, arm: str, seconds: float) -> float:

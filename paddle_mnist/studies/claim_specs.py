@@ -6,10 +6,8 @@ Metrics are key paths into a run (``("history", "train_loss", -1)``) or names in
 """
 from __future__ import annotations
 
-import numpy as np
-
-from paddle_mnist.scratch.optim import AdaDelta
 from paddle_mnist.studies.claim_rules import fact, ok_runs
+from paddle_mnist.studies.claim_rules_opt import OPT_MISSING, OPT_NAMES, adadelta_lr_zero
 from paddle_mnist.studies.claim_rules_traj import NAMES, traj_runs
 from paddle_mnist.studies.numpy_nets import SOURCE_004
 from paddle_mnist.studies.rules import FACTS, MEASURES, PAIRS, register, values
@@ -20,10 +18,8 @@ RISES = "share of logged train losses after epoch 1 that rose from the previous 
 LOSS_MISSING = "the `loss` study (python -m paddle_mnist train loss)"
 COURSE_MISSING = "the `course` study (python -m paddle_mnist train course)"
 DROP_MISSING = "the `dropout` study (python -m paddle_mnist train dropout)"
-OPT_MISSING = "the `optimizers` study (python -m paddle_mnist train optimizers)"
 PRACTICE_MISSING = "the `practice` study (python -m paddle_mnist train practice)"
 PRACTICE_SEEDS = PRACTICE_MISSING + " with 2+ seeds"
-OPT_NAMES = {"sgd": "SGD", "momentum": "Momentum", "adagrad": "Adagrad", "adam": "Adam", "rmsprop": "RMSProp"}
 
 
 def _cmp(label, unit, metric, pairs, role="decide") -> dict:
@@ -218,23 +214,6 @@ def _kfold_choices(rec, records) -> list[dict]:
 def _max_pixel(rec, records) -> list[dict]:
     return [fact("largest absolute standardised pixel in the train split",
                  max(values(rec, "input-standardised", "max_abs_input"), default=None))]
-
-
-def adadelta_lr_zero(steps: int = 10, seed: int = 0) -> dict:
-    """Largest parameter move of Paddle's AdaDelta rule at lr=0 and of the textbook rule, on fixed gradients.
-
-    The numpy rule is checked against ``paddle.optimizer.Adadelta`` by tests/test_adadelta.py.
-    """
-    rng = np.random.default_rng(seed)
-    p0, grads = rng.normal(size=(3, 4)), [rng.normal(size=(3, 4)) for _ in range(steps)]
-    moves = {}
-    for key, opt in (("paddle_rule_lr0_max_move", AdaDelta(lr=0.0)),
-                     ("textbook_rule_max_move", AdaDelta(lr=0.0, textbook=True))):
-        p = {"w": p0.copy()}
-        for g in grads:
-            opt.step(p, {"w": g})
-        moves[key] = float(np.abs(p["w"] - p0).max())
-    return {**moves, "steps": steps}
 
 
 @register(MEASURES, "adadelta")

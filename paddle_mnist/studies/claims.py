@@ -1,8 +1,9 @@
 """The claims ledger as data: every checkable claim of the source documents, with the rule that decides it.
 
 Each ``Claim`` holds its id, source file and section, the source's own words (Chinese kept),
-an English translation, the condition, the metric, the decision rule in words and
-``decide(records) -> verdict dict`` (``claim_rules``). A claim is judged on up to two
+an English translation, the condition, the metric, the decision rule in words and the rule itself:
+``judge = (kind, params)`` from ``claim_specs``, decided by one of the five generic rules of ``rules`` (a few rows
+still have their own ``decide(records) -> verdict dict`` in ``DECIDE``). A claim is judged on up to two
 arms, counted apart: **source** (the source's own experiment and settings, as far as they can be
 rebuilt: for source 000's §2.6/§2.7 claims the ``course`` study, its double-softmax model with SGD 0.1),
 **right** (the corrected setup the project uses) and **own** (the project's own test of a source's general
