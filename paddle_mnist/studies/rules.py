@@ -73,7 +73,8 @@ def diff(records, p) -> dict:
     rec = records.get(p.get("record"))
     sides = [(c, pair) for c in p.get("comparisons", ()) for pair in _pairs(rec, {**p, **c})]
     if "record" in p:
-        rec, stop = _gate(records, p, [v for _, pair in sides for v in (pair[0], pair[2])])
+        order = (2, 0) if p.get("drop_first") else (0, 2)  # the findings of untrained runs: p = 0 first
+        rec, stop = _gate(records, p, [pair[i] for _, pair in sides for i in order])
         if stop:
             return stop
     comps = [ratio_comparison(records.get("timing"), *r) for r in p.get("ratios", ())]  # benchmark ratios, ref. 1
