@@ -253,11 +253,11 @@ def test_momentum_saddle_rule():
                 for o, steps, dists in (("sgd", sgd_steps, sgd_dist), ("momentum", mom_steps, mom_dist))
                 for s, (st, d) in enumerate(zip(steps, dists))]
         return {"trajectories": {"saddle": {"settings": dict(SADDLE, max_steps=900), "runs": runs, "on_axis": []}}}
-    res = rules.momentum_saddle(rec([800, 700, None], [120, 110, 130], [0.01] * 3, [1.0, 0.99, 1.0]))
+    res = verdict("opt-momentum-saddle", rec([800, 700, None], [120, 110, 130], [0.01] * 3, [1.0, 0.99, 1.0]))
     assert res["verdict"] == REPRODUCED and res["comparisons"][0]["mean_a"] == 800  # never left: max_steps
-    assert rules.momentum_saddle(rec([100, 110, 105], [800, 700, 900], [1.0] * 3, [0.01, 0.02, 0.01]))["verdict"] \
+    assert verdict("opt-momentum-saddle", rec([100, 110, 105], [800, 700, 900], [1.0] * 3, [0.01, 0.02, 0.01]))["verdict"] \
         == CONTRADICTED
-    assert rules.momentum_saddle({"trajectories": {"runs": []}})["verdict"] == NOT_MEASURED
+    assert verdict("opt-momentum-saddle", {"trajectories": {"runs": []}})["verdict"] == NOT_MEASURED
 
 
 # ---------------------------------------------------------------- the study: quick run, report, bad input

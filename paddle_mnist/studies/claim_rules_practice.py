@@ -1,21 +1,17 @@
-"""Decision rules of source 002's batch-size claim and source 000 §2.7's saddle point (data only; the other practice
-rows are generic rules in ``claim_specs``).
+"""The decision rule of source 002's batch-size claim (data only; the other practice rows and 000 §2.7's saddle point
+are generic rules in ``claim_specs``).
 
-Each rule reads the ``practice`` record (``studies.practice``) or the ``trajectories`` record's ``saddle`` part
-and returns a verdict dict built with ``claim_rules``' helpers; ``report.practice`` and ``report.claims`` render
-it. Every comparison is a Welch 95% interval over seeds.
+It reads the ``practice`` record (``studies.practice``) and the timing benchmark, and returns a verdict dict built
+with ``claim_rules``' helpers; ``report.practice`` and ``report.claims`` render it.
 
     python -c "from paddle_mnist.studies.claim_rules_practice import gd_batch; print(gd_batch({})['verdict'])"
 """
 from __future__ import annotations
 
-import math
-
-from paddle_mnist.studies.claim_rules import all_above, compare, fact, not_measured, ok_runs, per_run, untrained
+from paddle_mnist.studies.claim_rules import compare, fact, not_measured, ok_runs, per_run, untrained
 from paddle_mnist.studies.claim_rules_timing import TIMING_MISSING, decide, loss_at_step, ratio_comparison, steps_in
 
 PRACTICE_MISSING = "the `practice` study (python -m paddle_mnist train practice)"
-SADDLE_MISSING = "the `trajectories` study's saddle runs (python -m paddle_mnist train trajectories)"
 
 
 def _rec(records, *variants):
@@ -67,28 +63,3 @@ def gd_batch(records):
     if any(c["low"] is None for c in comps):
         return not_measured(PRACTICE_MISSING + " with 2+ seeds", facts=facts)
     return decide(comps, facts=facts)
-
-
-# ---------------------------------------------------------------- 000 §2.7: Momentum leaves a saddle point
-def momentum_saddle(records):
-    """Momentum leaves the saddle's neighbourhood in fewer steps and is farther from it after N steps."""
-    sad = (records.get("trajectories") or {}).get("saddle")
-    if not sad or not sad.get("runs"):
-        return not_measured(SADDLE_MISSING)
-    st = sad["settings"]
-
-    def vals(name, key):
-        out = []
-        for r in sad["runs"]:
-            if r["optimizer"] == name:
-                v = r[key] if not (key == "escape_step" and r[key] is None) else st["max_steps"]
-                out.append(float(v))
-        return [v for v in out if math.isfinite(v)]
-
-    comps = [compare(f"steps to get farther than {st['radius']:g} from the saddle (never: {st['max_steps']:,})",
-                     "raw", "SGD", vals("sgd", "escape_step"), "Momentum", vals("momentum", "escape_step")),
-             compare(f"distance from the saddle after {st['steps']} steps", "raw", "Momentum",
-                     vals("momentum", "distance"), "SGD", vals("sgd", "distance"))]
-    facts = [fact(f"start on the saddle's x axis (y = 0), {r['optimizer']}: distance after {st['steps']} steps",
-                  r["distance"]) for r in sad.get("on_axis", [])]
-    return all_above(comps, facts=facts, missing=SADDLE_MISSING + " with 2+ seeds")

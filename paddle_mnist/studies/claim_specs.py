@@ -10,7 +10,7 @@ from paddle_mnist.studies.claim_rules import fact, ok_runs
 from paddle_mnist.studies.claim_rules_opt import OPT_MISSING, OPT_NAMES, adadelta_lr_zero
 from paddle_mnist.studies.claim_rules_traj import NAMES, traj_runs
 from paddle_mnist.studies.numpy_nets import SOURCE_004
-from paddle_mnist.studies.rules import FACTS, MEASURES, PAIRS, register, values
+from paddle_mnist.studies.rules import FACTS, MEASURES, PAIRS, VIEWS, register, values
 
 TEST_ACC, FINAL_LOSS, EPOCH1_LOSS = "test_acc", ("history", "train_loss", -1), ("history", "train_loss", 0)
 EPOCH1_VALID, VALID_LOSS = ("history", "valid_acc", 0), ("history", "valid_loss", -1)
@@ -20,6 +20,7 @@ COURSE_MISSING = "the `course` study (python -m paddle_mnist train course)"
 DROP_MISSING = "the `dropout` study (python -m paddle_mnist train dropout)"
 PRACTICE_MISSING = "the `practice` study (python -m paddle_mnist train practice)"
 PRACTICE_SEEDS = PRACTICE_MISSING + " with 2+ seeds"
+SADDLE_MISSING = "the `trajectories` study's saddle runs (python -m paddle_mnist train trajectories)"
 
 
 def _cmp(label, unit, metric, pairs, role="decide") -> dict:
@@ -126,6 +127,12 @@ SPECS.update({
         "record": "optimizers", "stage": "tuned", "missing": OPT_MISSING + " (its tuned stage)", "test": "any_above",
         "few": OPT_MISSING + " with 2+ seeds", "comparisons": [
             _cmp("test accuracy (tuned)", "acc", TEST_ACC, "tuned_vs_adam")]}),
+    "opt-momentum-saddle": ("diff", {
+        "view": "saddle", "missing": SADDLE_MISSING, "few": SADDLE_MISSING + " with 2+ seeds", "facts": ("on_axis",),
+        "comparisons": [_cmp("steps to get farther than {radius:g} from the saddle (never: {max_steps:,})", "raw",
+                             "escape", [("sgd", "SGD", "momentum", "Momentum")]),
+                        _cmp("distance from the saddle after {steps} steps", "raw", "distance",
+                             [("momentum", "Momentum", "sgd", "SGD")])]}),
     "hp-kfold": _practice([
         _cmp("test accuracy of the final model", "acc", None, [(
             "kfold", "5-fold CV (retrained on the whole subset)", "kfold", "held-out split (trained without it)",
@@ -265,3 +272,21 @@ def _adagrad_rates(records, p) -> dict:
         out.update({f"rises_{axis}": rises, f"first_{axis}": seq[0], f"last_{axis}": seq[-1],
                     f"falls_{axis}": rises == 0 and seq[-1] < seq[0]})
     return out
+
+
+@register(VIEWS, "saddle")
+def _saddle(records) -> dict | None:
+    """The saddle toy's starts as runs: steps to leave (never: the settings' ``max_steps``), distance after N steps."""
+    sad = (records.get("trajectories") or {}).get("saddle")
+    if not sad or not sad.get("runs"):
+        return None
+    st = sad["settings"]
+    return {**sad, "runs": [{"variant": r["optimizer"], "status": "ok", "distance": r["distance"],
+                             "escape": st["max_steps"] if r["escape_step"] is None else r["escape_step"]}
+                            for r in sad["runs"]]}
+
+
+@register(FACTS, "on_axis")
+def _on_axis(rec, records) -> list[dict]:
+    return [fact(f"start on the saddle's x axis (y = 0), {r['optimizer']}: distance after {rec['settings']['steps']} "
+                 "steps", r["distance"]) for r in rec.get("on_axis", [])]

@@ -76,7 +76,6 @@ def _pending(experiment: str) -> Callable[[dict], dict]:
 # rows without a generic rule yet (``claim_specs``): their own decide functions
 DECIDE = {
     "hp-lr": R.hp_lr, "hp-hidden": R.hp_hidden, "gd-batch": P.gd_batch,
-    "opt-momentum-saddle": P.momentum_saddle,
     "traj-momentum-overshoot": T.momentum_overshoot,
     "traj-rmsprop-small-lr": T.rmsprop_small_lr,
 }

@@ -20,6 +20,7 @@ from paddle_mnist.studies.stats import mean_std, rise_share
 METRICS = {"rise_share": rise_share, "valid_loss_rise": valid_loss_rise}
 PAIRS = {}  # pair generators: name -> fn(record, params) -> [(a, a_label, b, b_label)]
 FACTS = {}  # fact extractors: name -> fn(record, records) -> [fact]
+VIEWS = {}  # record views: name -> fn(records) -> {"runs": [...], "settings": {...}} or None
 MEASURES = {}  # deterministic measurements for ``exact``: name -> fn(records) -> dict or None
 TRAIN = "runs that train at this setting (none committed)"
 SEEDS = "at least 2 seeds per arm"
@@ -50,10 +51,15 @@ def _pairs(rec, p) -> list[tuple]:
     return PAIRS[pairs](rec, p) if isinstance(pairs, str) else list(pairs)
 
 
-def _gate(records, p, variants):
+def record(records, p):
+    """The record a rule reads: ``records[p["record"]]``, or a registered ``VIEWS[p["view"]]`` of the records (a
+    part of a record shaped as one: runs with ``variant`` and ``status``)."""
+    return VIEWS[p["view"]](records) if "view" in p else records.get(p.get("record"))
+
+
+def _gate(rec, p, variants):
     """``(record, None)`` when the record holds every variant and each of their runs trained, else
     ``(None, the not-measured verdict)`` (with the finding for a run that did not train)."""
-    rec = records.get(p["record"])
     have = {r["variant"] for r in (rec or {}).get("runs", [])}
     if not rec or not variants or not set(variants) <= have:
         return None, not_measured(p["missing"])
@@ -70,18 +76,19 @@ def diff(records, p) -> dict:
     """Welch 95% intervals of mean(a) − mean(b), one per pair of each comparison, and the timing benchmark's
     ``ratios`` (each against 1: ``claim_rules_timing.ratio_comparison``), judged by ``claim_rules.all_above`` with
     each comparison's role (``decide``, ``guard`` or ``shown``) and the row's ``test``."""
-    rec = records.get(p.get("record"))
+    rec = record(records, p)
     sides = [(c, pair) for c in p.get("comparisons", ()) for pair in _pairs(rec, {**p, **c})]
-    if "record" in p:
+    if "record" in p or "view" in p:
         order = (2, 0) if p.get("drop_first") else (0, 2)  # the findings of untrained runs: p = 0 first
-        rec, stop = _gate(records, p, [pair[i] for _, pair in sides for i in order])
+        rec, stop = _gate(rec, p, [pair[i] for _, pair in sides for i in order])
         if stop:
             return stop
     comps = [ratio_comparison(records.get("timing"), *r) for r in p.get("ratios", ())]  # benchmark ratios, ref. 1
     roles = ["decide"] * len(comps)
     for c, (a, al, b, bl, *metrics) in sides:
         ma, mb = metrics or (c["metric"], c["metric"])
-        comps.append(compare(c["label"], c["unit"], al, values(rec, a, ma, p.get("stage")), bl,
+        label = c["label"].format(**rec["settings"]) if "view" in p else c["label"]  # a view's settings fill it
+        comps.append(compare(label, c["unit"], al, values(rec, a, ma, p.get("stage")), bl,
                              values(rec, b, mb, p.get("stage"))))
         roles.append(c.get("role", "decide"))
     return all_above(comps, roles, p.get("test", "above"), missing=p.get("few", SEEDS),
@@ -106,7 +113,7 @@ def one_sample(records, p) -> dict:
 def share(records, p) -> dict:
     """Per run of ``variant``: ``metric ≥ factor × reference`` (both metrics of the run); reproduced if every run
     meets it, contradicted if none does, otherwise inconclusive."""
-    rec, stop = _gate(records, p, [p["variant"]])
+    rec, stop = _gate(record(records, p), p, [p["variant"]])
     if stop:
         return stop
     checks = []
