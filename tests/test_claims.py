@@ -218,14 +218,14 @@ def test_source_000_tuning_claims_on_its_own_numpy_net():
     search = {"runs": grid, "choice": {"lr": 0.1, "hidden": 50, "valid_acc": 0.86},
               "eval": {"runs": [{"valid_acc": v} for v in (0.86, 0.8601, 0.8599)]}}  # a tight spread
     records = {"numpy": {"search": search}}
-    assert R.hp_lr_course(records)["verdict"] == "reproduced"  # the source's 0.1 is 0.05 here: 0.5 points below
-    assert R.hp_hidden_course(records)["verdict"] == "contradicted"  # 200 units at lr 0.1: 2 points below
+    assert verdict("hp-lr", records, "source")["verdict"] == "reproduced"  # the source's 0.1 is 0.05 here: 0.5 points below
+    assert verdict("hp-hidden", records, "source")["verdict"] == "contradicted"  # 200 units at lr 0.1: 2 points below
     search["eval"]["runs"] = [{"valid_acc": v} for v in (0.86, 0.85, 0.87)]  # 1-point std: too wide to tell
-    assert R.hp_hidden_course(records)["verdict"] == "inconclusive (within seed noise)"
+    assert verdict("hp-hidden", records, "source")["verdict"] == "inconclusive (within seed noise)"
     search["runs"] = [t for t in grid if t["lr"] != 0.05]  # the source's 0.1 not in the grid
-    res = R.hp_lr_course(records)
+    res = verdict("hp-lr", records, "source")
     assert res["verdict"] == "not measured" and "0.06/0.2" in res["experiment"]
-    assert R.hp_lr_course({})["verdict"] == "not measured"
+    assert verdict("hp-lr", {}, "source")["verdict"] == "not measured"
 
 
 def _numpy_record(adam_accs):

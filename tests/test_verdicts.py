@@ -108,9 +108,9 @@ def _hparams(choice_acc, at_01, std):
 
 
 def test_tuning_rules_have_three_outcomes(records):
-    assert R.hp_lr(_hparams(0.975, 0.972, 0.0005))["verdict"] == R.REPRODUCED  # 0.3 points below, tight
-    assert R.hp_lr(_hparams(0.975, 0.955, 0.0005))["verdict"] == R.CONTRADICTED  # 2 points below, tight
-    assert R.hp_lr(_hparams(0.975, 0.972, 0.005))["verdict"] == R.INCONCLUSIVE  # too wide to tell
+    assert verdict("hp-lr", _hparams(0.975, 0.972, 0.0005))["verdict"] == R.REPRODUCED  # 0.3 points below, tight
+    assert verdict("hp-lr", _hparams(0.975, 0.955, 0.0005))["verdict"] == R.CONTRADICTED  # 2 points below, tight
+    assert verdict("hp-lr", _hparams(0.975, 0.972, 0.005))["verdict"] == R.INCONCLUSIVE  # too wide to tell
     arms = {c["id"]: c["arms"] for c in claims.claims_ledger(records)}
     assert arms["hp-lr"]["right"]["verdict"] == R.INCONCLUSIVE
     assert "3" == str(arms["hp-lr"]["right"]["facts"][0]["value"])  # lr 0.3 beats 0.1 at every hidden size

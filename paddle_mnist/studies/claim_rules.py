@@ -109,12 +109,14 @@ def not_measured(experiment, facts=()) -> dict:
     return result(NOT_MEASURED, facts=facts, experiment=experiment)
 
 
-def all_above(comparisons, roles=None, test="above", **kw) -> dict:
+def all_above(comparisons, roles=None, test="above", margin=TUNING_MARGIN, **kw) -> dict:
     """The outcome of intervals against their reference (0 for a difference, 1 for a benchmark ratio). ``roles``
     per comparison: ``decide`` (must lie above), ``guard`` (must not lie below), ``shown`` (alongside). ``test``:
     ``above`` (contradicted if a decide or guard lies below, reproduced if every decide lies above), ``any_above``
     (reproduced if one lies above, contradicted if all lie below), ``none_above`` (a claimed absence: contradicted
-    if one lies above); untestable when every judged metric is one value in every run; else inconclusive."""
+    if one lies above), ``within`` ("X suits": reproduced if every interval's top is at most ``margin`` above 0,
+    contradicted if one's bottom is more than ``margin`` above); untestable when every judged metric is one value in
+    every run; else inconclusive."""
     missing = kw.pop("missing", "at least 2 seeds per arm")
     roles = roles or ["decide"] * len(comparisons)
     judged = [(c, r) for c, r in zip(comparisons, roles) if r != "shown"]
@@ -126,6 +128,9 @@ def all_above(comparisons, roles=None, test="above", **kw) -> dict:
         v = UNTESTABLE
     elif test == "any_above":
         v = REPRODUCED if any(above) else CONTRADICTED if all(below) else INCONCLUSIVE
+    elif test == "within":
+        v = REPRODUCED if all(c["high"] <= margin for c, _ in judged) else \
+            CONTRADICTED if any(c["low"] > margin for c, _ in judged) else INCONCLUSIVE
     elif test == "none_above":
         v = CONTRADICTED if any(above) else REPRODUCED
     else:
@@ -189,14 +194,6 @@ def mean_rise(rec, variant):
 HP_MISSING = "the `hparams` study (python -m paddle_mnist train hparams)"
 
 
-def _tuning(c, facts=()):
-    """Three outcomes for "X suits": reproduced if the claimed setting is at most ``TUNING_MARGIN`` below the grid's
-    best beyond seed noise (the interval's top at or under the margin), contradicted if more than the margin below it
-    (the interval's bottom above the margin), else inconclusive (the interval is too wide to tell)."""
-    v = REPRODUCED if c["high"] <= TUNING_MARGIN else CONTRADICTED if c["low"] > TUNING_MARGIN else INCONCLUSIVE
-    return result(v, [c], facts=facts, n_min=1)
-
-
 def _best_minus(table, key, choice, rate):
     """Per hidden size: the grid best's rate minus ``rate`` (single runs), for the facts of the learning-rate claim."""
     at = {t["hidden"]: t[key] for t in table if abs(t["lr"] - rate) < 1e-12}
@@ -204,7 +201,9 @@ def _best_minus(table, key, choice, rate):
     return [best[h] - at[h] for h in sorted(at) if h in best and best[h] is not None and at[h] is not None]
 
 
-def _grid_vs_best(records, pick, label, rate=None):
+def hparams_grid(records, pick, label, rate=None) -> dict:
+    """The done-right grid (``hparams``): its best valid accuracy against the best under the claim (``pick``), a
+    single-run comparison whose spread is the chosen setting's over its seeds; or the not-measured verdict."""
     rec = records.get("hparams")
     a = (rec or {}).get("analysis", {})
     table, choice, final = [t for t in a.get("grid", []) if t["valid_acc"] is not None], a.get("choice"), a.get("final")
@@ -221,15 +220,7 @@ def _grid_vs_best(records, pick, label, rate=None):
         d = _best_minus(table, "valid_acc", choice, rate)
         facts = [fact(f"hidden sizes where lr {choice['lr']:g} beats lr {rate:g} on valid (single runs), of "
                       f"{len(d)}; differences {', '.join(f'{x * 100:+.2f}' for x in d)} points", sum(x > 0 for x in d))]
-    return _tuning(c, facts)
-
-
-def hp_lr(records):
-    return _grid_vs_best(records, _at_lr_01, "best at lr 0.1", rate=0.1)
-
-
-def hp_hidden(records):
-    return _grid_vs_best(records, _units_150_200, "best with 150-200 units")
+    return {"comparisons": [c], "facts": facts}
 
 
 def _at_lr_01(t, c):
@@ -247,8 +238,8 @@ NUMPY_UNITS = ("rates in source 000's units: this net's gradient is 2·diff/n wh
                "lr x 2 is the source's")
 
 
-def _numpy_grid_vs_best(records, pick, label):
-    """Source 000's own net (numpy, sigmoid, one output, squared error): its valid-split grid, by ``GRID_RULE``."""
+def numpy_grid(records, pick, label) -> dict:
+    """Source 000's own net (numpy, sigmoid, one output, squared error): its valid-split grid, as ``hparams_grid``."""
     search = (records.get("numpy") or {}).get("search") or {}
     grid = [t for t in search.get("runs", []) if t.get("best_valid_acc") is not None and t.get("status", "ok") == "ok"]
     stopped = [t for t in search.get("runs", []) if t.get("status", "ok") != "ok"]
@@ -268,16 +259,11 @@ def _numpy_grid_vs_best(records, pick, label):
                         + NUMPY_UNITS + ")", "acc",
                         f"grid best (source lr {choice['lr'] * NUMPY_LR_TO_SOURCE:g}, {choice['hidden']} units)",
                         choice["valid_acc"], label, max(mine), sd, len(seeds) - 1)
-    return _tuning(c, facts)
-
-
-def hp_lr_course(records):
-    return _numpy_grid_vs_best(records, _at_source_lr_01, "best at the source's lr 0.1 (0.05 in this net's units)")
-
-
-def hp_hidden_course(records):
-    return _numpy_grid_vs_best(records, _units_150_200, "best with 150-200 units (the grid has 200 only)")
+    return {"comparisons": [c], "facts": facts}
 
 
 def _at_source_lr_01(t, c):
     return abs(t["lr"] * NUMPY_LR_TO_SOURCE - 0.1) < 1e-12
+
+
+PICKS = {"lr 0.1": _at_lr_01, "150-200 units": _units_150_200, "source lr 0.1": _at_source_lr_01}

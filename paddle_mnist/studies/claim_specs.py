@@ -6,7 +6,7 @@ Metrics are key paths into a run (``("history", "train_loss", -1)``) or names in
 """
 from __future__ import annotations
 
-from paddle_mnist.studies.claim_rules import fact, ok_runs
+from paddle_mnist.studies.claim_rules import PICKS, fact, hparams_grid, numpy_grid, ok_runs
 from paddle_mnist.studies.claim_rules_opt import OPT_MISSING, OPT_NAMES, adadelta_lr_zero
 from paddle_mnist.studies.claim_rules_traj import NAMES, traj_runs
 from paddle_mnist.studies.numpy_nets import SOURCE_004
@@ -93,13 +93,24 @@ def _both(course: bool) -> dict:
     }
 
 
+def _grid(course: bool, pick: str, label: str, rate=None) -> tuple:
+    """"X suits": the grid's best minus the best under the claim, at most 1 point (``claim_rules.TUNING_MARGIN``)."""
+    return ("diff", {"measure": "numpy_grid" if course else "hparams_grid", "pick": pick, "label": label,
+                     "rate": rate, "test": "within"})
+
+
 SOURCE_SPECS = _both(course=True)
 SOURCE_SPECS["dropout-visible"] = _dropout(True, "valid-loss rise from its minimum to the last epoch", "loss",
                                            "valid_loss_rise", False, test="none_above")
 SPECS = _both(course=False)
 SPECS["dropout-visible"] = SOURCE_SPECS["dropout-visible"]  # judged on source 000's setup only
 TRAJ = " (python -m paddle_mnist reproduce --only trajectories)"
+SOURCE_SPECS.update({
+    "hp-lr": _grid(True, "source lr 0.1", "best at the source's lr 0.1 (0.05 in this net's units)"),
+    "hp-hidden": _grid(True, "150-200 units", "best with 150-200 units (the grid has 200 only)")})
 SPECS.update({
+    "hp-lr": _grid(False, "lr 0.1", "best at lr 0.1", rate=0.1),
+    "hp-hidden": _grid(False, "150-200 units", "best with 150-200 units"),
     "traj-sgd-zigzag": ("exact", {
         "measure": "traj_word", "name": "sgd", "rival": "momentum", "key": "y_flip_share",
         "checks": [("{name} lr {lr:g}: share of steps whose y move flips sign (zig-zag ≥ 0.5, straight < 0.2)",
@@ -290,3 +301,13 @@ def _saddle(records) -> dict | None:
 def _on_axis(rec, records) -> list[dict]:
     return [fact(f"start on the saddle's x axis (y = 0), {r['optimizer']}: distance after {rec['settings']['steps']} "
                  "steps", r["distance"]) for r in rec.get("on_axis", [])]
+
+
+@register(MEASURES, "hparams_grid")
+def _hparams_grid(records, p) -> dict:
+    return hparams_grid(records, PICKS[p["pick"]], p["label"], p["rate"])
+
+
+@register(MEASURES, "numpy_grid")
+def _numpy_grid(records, p) -> dict:
+    return numpy_grid(records, PICKS[p["pick"]], p["label"])

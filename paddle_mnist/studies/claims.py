@@ -75,12 +75,12 @@ def _pending(experiment: str) -> Callable[[dict], dict]:
 
 # rows without a generic rule yet (``claim_specs``): their own decide functions
 DECIDE = {
-    "hp-lr": R.hp_lr, "hp-hidden": R.hp_hidden, "gd-batch": P.gd_batch,
+    "gd-batch": P.gd_batch,
     "traj-momentum-overshoot": T.momentum_overshoot,
     "traj-rmsprop-small-lr": T.rmsprop_small_lr,
 }
 # the same claims on source 000's own setup (the ``course`` study)
-_COURSE = {"hp-lr": R.hp_lr_course, "hp-hidden": R.hp_hidden_course}
+_COURSE = {}
 
 
 def _build() -> tuple:

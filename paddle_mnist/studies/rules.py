@@ -11,9 +11,9 @@ too: a name in ``METRICS`` or a key path into a run (``("history", "valid_acc", 
 """
 from __future__ import annotations
 
-from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, NOT_MEASURED, REPRODUCED, UNTESTABLE, all_above,
-                                              check, compare, compare_value, fact, from_checks, not_measured, ok_runs, per_run,
-                                              result, untrained, valid_loss_rise)
+from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, NOT_MEASURED, REPRODUCED, UNTESTABLE,
+                                              all_above, check, compare, compare_value, fact, from_checks,
+                                              not_measured, ok_runs, per_run, result, untrained, valid_loss_rise)
 from paddle_mnist.studies.claim_rules_timing import ratio_comparison
 from paddle_mnist.studies.stats import mean_std, rise_share
 
@@ -84,6 +84,12 @@ def diff(records, p) -> dict:
         if stop:
             return stop
     comps = [ratio_comparison(records.get("timing"), *r) for r in p.get("ratios", ())]  # benchmark ratios, ref. 1
+    facts = _facts(rec, records, p)
+    if "measure" in p:  # comparisons measured elsewhere (a grid's single runs)
+        m = MEASURES[p["measure"]](records, p)
+        if "verdict" in m:
+            return m
+        comps, facts = comps + m["comparisons"], facts + m["facts"]
     roles = ["decide"] * len(comps)
     for c, (a, al, b, bl, *metrics) in sides:
         ma, mb = metrics or (c["metric"], c["metric"])
@@ -91,8 +97,8 @@ def diff(records, p) -> dict:
         comps.append(compare(label, c["unit"], al, values(rec, a, ma, p.get("stage")), bl,
                              values(rec, b, mb, p.get("stage"))))
         roles.append(c.get("role", "decide"))
-    return all_above(comps, roles, p.get("test", "above"), missing=p.get("few", SEEDS),
-                     facts=_facts(rec, records, p))
+    return all_above(comps, roles, p.get("test", "above"), missing=p.get("few", SEEDS), facts=facts,
+                     **({"margin": p["margin"]} if "margin" in p else {}))
 
 
 def one_sample(records, p) -> dict:
