@@ -13,7 +13,6 @@ from paddle_mnist.scratch import practice as P
 from paddle_mnist.scratch.net import NumpyMLP
 from paddle_mnist.scratch.trajectories import SADDLE, saddle_escape, saddle_grad, saddle_loss, saddle_start
 from paddle_mnist.bench.timing import summarise
-from paddle_mnist.studies import claim_rules_practice as rules
 from paddle_mnist.studies.claims import verdict
 
 REPRODUCED, CONTRADICTED, NOT_MEASURED = "reproduced", "contradicted", "not measured"
@@ -194,19 +193,19 @@ def _gd_runs(mini_loss=0.5, stochastic_jitter=3.0, batch_jitter=0.01, per_step=(
 
 
 def test_gd_batch_rule_and_loss_after_the_benchmark_cpu_seconds():
-    good = rules.gd_batch(_gd_runs())
+    good = verdict("gd-batch", _gd_runs())
     assert good["verdict"] == REPRODUCED and len(good["comparisons"]) == 5
     assert [round(c["mean_a"], 3) for c in good["comparisons"][:2]] == [2.3, 1.22]
     assert good["comparisons"][2]["ratio"] == pytest.approx(10.0 / 0.2)  # stochastic over mini-batch per epoch
-    assert rules.gd_batch(_gd_runs(mini_loss=2.5))["verdict"] == CONTRADICTED  # mini-batch slowest per second
-    assert rules.gd_batch(_gd_runs(batch_jitter=1.0))["verdict"] == CONTRADICTED  # batch noisier than mini-batch
+    assert verdict("gd-batch", _gd_runs(mini_loss=2.5))["verdict"] == CONTRADICTED  # mini-batch slowest per second
+    assert verdict("gd-batch", _gd_runs(batch_jitter=1.0))["verdict"] == CONTRADICTED  # batch noisier than mini-batch
     # stochastic twice as fast per epoch as mini-batch: the loss comparisons hold, the seconds one does not
-    slow = rules.gd_batch(_gd_runs(per_step=(0.3, 0.0004, 0.0004 / 200)))
+    slow = verdict("gd-batch", _gd_runs(per_step=(0.3, 0.0004, 0.0004 / 200)))
     assert slow["verdict"] == CONTRADICTED and slow["comparisons"][2]["high"] < 1
-    assert rules.gd_batch({})["verdict"] == NOT_MEASURED
+    assert verdict("gd-batch", {})["verdict"] == NOT_MEASURED
     no_bench = _gd_runs()
     del no_bench["timing"]
-    assert rules.gd_batch(no_bench)["verdict"] == NOT_MEASURED
+    assert verdict("gd-batch", no_bench)["verdict"] == NOT_MEASURED
 
 
 def _pairs(a_variant, b_variant, key, a_vals, b_vals, **extra):

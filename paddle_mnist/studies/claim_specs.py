@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from paddle_mnist.studies.claim_rules import PICKS, fact, hparams_grid, numpy_grid, ok_runs
 from paddle_mnist.studies.claim_rules_opt import OPT_MISSING, OPT_NAMES, adadelta_lr_zero
+from paddle_mnist.studies.claim_rules_timing import TIMING_MISSING, loss_at_step, steps_in
 from paddle_mnist.studies.claim_rules_traj import NAMES, traj_runs
 from paddle_mnist.studies.numpy_nets import SOURCE_004
 from paddle_mnist.studies.rules import FACTS, MEASURES, PAIRS, VIEWS, register, values
@@ -81,9 +82,9 @@ def _both(course: bool) -> dict:
         "opt-momentum": _opt(course, "sgd_0.01", "momentum_0.01", RISES, "share", "rise_share"),
         "opt-adagrad": _stuck(course, "adagrad_0.01"),
         "opt-adam": _stuck(course, "adam_0.01"),
-        "dropout-speed": ("diff", {"few": "the timing benchmark (python -m paddle_mnist bench timing)", "ratios": (
+        "dropout-speed": ("diff", {"few": TIMING_MISSING, "comparisons": [{"ratio": r} for r in (
             (("course p=0 / p=0.5", "p=0", "p=0.5 after fc1"),) if course else
-            (("dropout p=0 / p=0.2", "p=0", "p=0.2"), ("dropout p=0 / p=0.5", "p=0", "p=0.5")))}),
+            (("dropout p=0 / p=0.2", "p=0", "p=0.2"), ("dropout p=0 / p=0.5", "p=0", "p=0.5")))]}),
         "adadelta-lr0": ("exact", {"measure": "adadelta", "checks": [(
             ("textbook AdaDelta rule (no learning rate)" if course else "paddle.optimizer.Adadelta rule at lr=0")
             + ": largest parameter move after {steps} steps",
@@ -144,6 +145,15 @@ SPECS.update({
                              "escape", [("sgd", "SGD", "momentum", "Momentum")]),
                         _cmp("distance from the saddle after {steps} steps", "raw", "distance",
                              [("momentum", "Momentum", "sgd", "SGD")])]}),
+    "gd-batch": _practice([  # 002 §3-5: batch size 50,000 (batch), 100 (mini-batch), 1 (stochastic)
+        _cmp("train loss after the CPU seconds mini-batch needs for one epoch (timing benchmark)", "loss",
+             "loss_at_mini_epoch", [("gd-batch", "batch", "gd-mini-batch", "mini-batch"),
+                                    ("gd-stochastic", "stochastic", "gd-mini-batch", "mini-batch")]),
+        {"ratio": ("stochastic / mini-batch", "stochastic", "mini-batch")},
+        _cmp("jitter (mean absolute second difference of the per-step batch losses, second half of the steps)",
+             "loss", "jitter", [("gd-stochastic", "stochastic", "gd-mini-batch", "mini-batch"),
+                                ("gd-mini-batch", "mini-batch", "gd-batch", "batch")])],
+        view="gd", facts=("gd_facts",), requires=(("timing", ("ratios", "batch / mini-batch"), TIMING_MISSING),)),
     "hp-kfold": _practice([
         _cmp("test accuracy of the final model", "acc", None, [(
             "kfold", "5-fold CV (retrained on the whole subset)", "kfold", "held-out split (trained without it)",
@@ -311,3 +321,29 @@ def _hparams_grid(records, p) -> dict:
 @register(MEASURES, "numpy_grid")
 def _numpy_grid(records, p) -> dict:
     return numpy_grid(records, PICKS[p["pick"]], p["label"])
+
+
+@register(VIEWS, "gd")
+def _gd(records) -> dict | None:
+    """The practice record, each batch-size run with its probe loss after the CPU seconds the mini-batch arm needs for
+    one epoch (the timing benchmark's medians of CPU seconds per step; the losses are the runs' own, by step)."""
+    rec, bench = records.get("practice"), records.get("timing")
+    if not rec:
+        return None
+    try:
+        epoch = bench["arms"]["gd-mini-batch"]["cpu_s_per_epoch"]["median"]
+    except (KeyError, TypeError):
+        return rec
+    return {**rec, "runs": [{**r, "loss_at_mini_epoch": loss_at_step(r, steps_in(bench, r["variant"], epoch))}
+                            if r["variant"].startswith("gd-") else r for r in rec["runs"]]}
+
+
+@register(FACTS, "gd_facts")
+def _gd_facts(rec, records) -> list[dict]:
+    out = [fact("batch over mini-batch CPU seconds per epoch (timing benchmark, median of the per-round ratios)",
+                records["timing"]["ratios"]["batch / mini-batch"]["cpu"]["median"])]
+    for arm in ("gd-batch", "gd-mini-batch", "gd-stochastic"):
+        rises = values(rec, arm, ("rise_share",))  # the run's own field, not METRICS["rise_share"]
+        if rises:
+            out.append(fact(f"{arm[3:]}: share of steps whose batch loss rose (mean over seeds)", sum(rises) / len(rises)))
+    return out

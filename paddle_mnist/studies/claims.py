@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from paddle_mnist.studies import claim_rules as R, claim_rules_practice as P
+from paddle_mnist.studies import claim_rules as R
 from paddle_mnist.studies import claim_rules_timing as Tm, claim_rules_traj as T  # noqa: F401  (Tm: timing rows)
 from paddle_mnist.studies.claim_specs import SOURCE_SPECS, SPECS
 from paddle_mnist.studies.claims_table import TABLE
@@ -75,7 +75,6 @@ def _pending(experiment: str) -> Callable[[dict], dict]:
 
 # rows without a generic rule yet (``claim_specs``): their own decide functions
 DECIDE = {
-    "gd-batch": P.gd_batch,
     "traj-momentum-overshoot": T.momentum_overshoot,
     "traj-rmsprop-small-lr": T.rmsprop_small_lr,
 }

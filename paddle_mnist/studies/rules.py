@@ -73,30 +73,39 @@ def _facts(rec, records, p) -> list[dict]:
 
 # ---------------------------------------------------------------- the five kinds
 def diff(records, p) -> dict:
-    """Welch 95% intervals of mean(a) − mean(b), one per pair of each comparison, and the timing benchmark's
-    ``ratios`` (each against 1: ``claim_rules_timing.ratio_comparison``), judged by ``claim_rules.all_above`` with
-    each comparison's role (``decide``, ``guard`` or ``shown``) and the row's ``test``."""
+    """Welch 95% intervals of mean(a) − mean(b), one per pair of each comparison (or, for a comparison naming a
+    ``ratio``, the timing benchmark's per-round ratio against 1: ``claim_rules_timing.ratio_comparison``), judged by
+    ``claim_rules.all_above`` with each comparison's role (``decide``, ``guard`` or ``shown``) and the row's
+    ``test``. ``requires``: ``(record, key path, experiment)`` that must be there once the runs are."""
     rec = record(records, p)
-    sides = [(c, pair) for c in p.get("comparisons", ()) for pair in _pairs(rec, {**p, **c})]
+    sides = [(c, pair) for c in p.get("comparisons", ()) for pair in
+             ([None] if "ratio" in c else _pairs(rec, {**p, **c}))]
     if "record" in p or "view" in p:
         order = (2, 0) if p.get("drop_first") else (0, 2)  # the findings of untrained runs: p = 0 first
-        rec, stop = _gate(rec, p, [pair[i] for _, pair in sides for i in order])
+        rec, stop = _gate(rec, p, [pair[i] for _, pair in sides if pair for i in order])
         if stop:
             return stop
-    comps = [ratio_comparison(records.get("timing"), *r) for r in p.get("ratios", ())]  # benchmark ratios, ref. 1
-    facts = _facts(rec, records, p)
+    for name, path, experiment in p.get("requires", ()):
+        try:
+            value(records.get(name), path)
+        except (KeyError, TypeError):
+            return not_measured(experiment)
+    comps, roles, facts = [], [], _facts(rec, records, p)
     if "measure" in p:  # comparisons measured elsewhere (a grid's single runs)
         m = MEASURES[p["measure"]](records, p)
         if "verdict" in m:
             return m
-        comps, facts = comps + m["comparisons"], facts + m["facts"]
-    roles = ["decide"] * len(comps)
-    for c, (a, al, b, bl, *metrics) in sides:
+        comps, roles, facts = m["comparisons"], ["decide"] * len(m["comparisons"]), facts + m["facts"]
+    for c, pair in sides:
+        roles.append(c.get("role", "decide"))
+        if pair is None:
+            comps.append(ratio_comparison(records.get("timing"), *c["ratio"]))
+            continue
+        a, al, b, bl, *metrics = pair
         ma, mb = metrics or (c["metric"], c["metric"])
-        label = c["label"].format(**rec["settings"]) if "view" in p else c["label"]  # a view's settings fill it
+        label = c["label"].format(**rec.get("settings", {})) if "view" in p else c["label"]  # a view's settings
         comps.append(compare(label, c["unit"], al, values(rec, a, ma, p.get("stage")), bl,
                              values(rec, b, mb, p.get("stage"))))
-        roles.append(c.get("role", "decide"))
     return all_above(comps, roles, p.get("test", "above"), missing=p.get("few", SEEDS), facts=facts,
                      **({"margin": p["margin"]} if "margin" in p else {}))
 
