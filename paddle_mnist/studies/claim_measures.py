@@ -5,11 +5,12 @@
 """
 from __future__ import annotations
 
-from paddle_mnist.studies.claim_rules import PICKS, fact, hparams_grid, numpy_grid, ok_runs
+from paddle_mnist.studies.claim_rules import NUMPY_LR_TO_SOURCE, compare_summary, fact, not_measured, ok_runs
 from paddle_mnist.studies.claim_rules_opt import adadelta_lr_zero
 from paddle_mnist.studies.claim_rules_timing import loss_at_step, steps_in
 from paddle_mnist.studies.claim_rules_traj import NAMES, traj_runs
 from paddle_mnist.studies.rules import FACTS, MEASURES, PAIRS, VIEWS, register, values
+from paddle_mnist.studies.stats import mean_std
 
 
 @register(PAIRS, "dropout")
@@ -129,16 +130,6 @@ def _on_axis(rec, records) -> list[dict]:
                  "steps", r["distance"]) for r in rec.get("on_axis", [])]
 
 
-@register(MEASURES, "hparams_grid")
-def _hparams_grid(records, p) -> dict:
-    return hparams_grid(records, PICKS[p["pick"]], p["label"], p["rate"])
-
-
-@register(MEASURES, "numpy_grid")
-def _numpy_grid(records, p) -> dict:
-    return numpy_grid(records, PICKS[p["pick"]], p["label"])
-
-
 @register(VIEWS, "gd")
 def _gd(records) -> dict | None:
     """The practice record, each batch-size run with its probe loss after the CPU seconds the mini-batch arm needs for
@@ -163,3 +154,84 @@ def _gd_facts(rec, records) -> list[dict]:
         if rises:
             out.append(fact(f"{arm[3:]}: share of steps whose batch loss rose (mean over seeds)", sum(rises) / len(rises)))
     return out
+
+
+# ---------------------------------------------------------------- 000 §2.2: the tuning grids
+HP_MISSING = "the `hparams` study (python -m paddle_mnist train hparams)"
+
+
+def _best_minus(table, key, choice, rate):
+    """Per hidden size: the grid best's rate minus ``rate`` (single runs), for the facts of the learning-rate claim."""
+    at = {t["hidden"]: t[key] for t in table if abs(t["lr"] - rate) < 1e-12}
+    best = {t["hidden"]: t[key] for t in table if abs(t["lr"] - choice["lr"]) < 1e-12}
+    return [best[h] - at[h] for h in sorted(at) if h in best and best[h] is not None and at[h] is not None]
+
+
+@register(MEASURES, "hparams_grid")
+def hparams_grid(records, p) -> dict:
+    """The done-right grid (``hparams``): its best valid accuracy against the best under the claim (``PICKS``), a
+    single-run comparison whose spread is the chosen setting's over its seeds; or the not-measured verdict."""
+    pick, label, rate = PICKS[p["pick"]], p["label"], p["rate"]
+    rec = records.get("hparams")
+    a = (rec or {}).get("analysis", {})
+    table, choice, final = [t for t in a.get("grid", []) if t["valid_acc"] is not None], a.get("choice"), a.get("final")
+    if not table or not choice or not final or (final.get("n_ok") or 0) < 2:
+        return not_measured(HP_MISSING)
+    mine = [t["valid_acc"] for t in table if pick(t, choice)]
+    if not mine:
+        return not_measured(f"{HP_MISSING} with {label} in its grid")
+    c = compare_summary("best valid accuracy (single-seed grid points; spread from the chosen setting's seeds)",
+                        "acc", f"grid best (lr {choice['lr']:g}, {choice['hidden']} units)", choice["valid_acc"],
+                        label, max(mine), final["valid_acc_std"], final["n_ok"] - 1)
+    facts = []
+    if rate is not None and abs(choice["lr"] - rate) > 1e-12:
+        d = _best_minus(table, "valid_acc", choice, rate)
+        facts = [fact(f"hidden sizes where lr {choice['lr']:g} beats lr {rate:g} on valid (single runs), of "
+                      f"{len(d)}; differences {', '.join(f'{x * 100:+.2f}' for x in d)} points", sum(x > 0 for x in d))]
+    return {"comparisons": [c], "facts": facts}
+
+
+def _at_lr_01(t, c):
+    return abs(t["lr"] - 0.1) < 1e-12
+
+
+def _units_150_200(t, c):
+    return 150 <= t["hidden"] <= 200 and abs(t["lr"] - c["lr"]) < 1e-12
+
+
+NUMPY_MISSING = "the `numpy` study's assignment-net search (python -m paddle_mnist train numpy)"
+NUMPY_UNITS = ("rates in source 000's units: this net's gradient is 2·diff/n where the source's is diff/n, so its "
+               "lr x 2 is the source's")
+
+
+@register(MEASURES, "numpy_grid")
+def numpy_grid(records, p) -> dict:
+    """Source 000's own net (numpy, sigmoid, one output, squared error): its valid-split grid, as ``hparams_grid``."""
+    pick, label = PICKS[p["pick"]], p["label"]
+    search = (records.get("numpy") or {}).get("search") or {}
+    grid = [t for t in search.get("runs", []) if t.get("best_valid_acc") is not None and t.get("status", "ok") == "ok"]
+    stopped = [t for t in search.get("runs", []) if t.get("status", "ok") != "ok"]
+    facts = [fact("grid points that did not train (stopped as collapsed to the mean label), so decide nothing",
+                  ", ".join(f"source lr {t['lr'] * NUMPY_LR_TO_SOURCE:g} x {t['hidden']} units: {t['status']}"
+                            for t in stopped), "text")] if stopped else []
+    choice = search.get("choice")
+    seeds = [r["valid_acc"] for r in (search.get("eval") or {}).get("runs", []) if r.get("valid_acc") is not None]
+    if not grid or not choice or len(seeds) < 2:
+        return not_measured(NUMPY_MISSING + " with the chosen point over 2+ seeds")
+    rates = "/".join(f"{x * NUMPY_LR_TO_SOURCE:g}" for x in sorted({t["lr"] for t in grid}))
+    mine = [t["best_valid_acc"] for t in grid if pick(t, choice)]
+    if not mine:
+        return not_measured(f"{NUMPY_MISSING} with {label} in its grid (its rates are the source's {rates})")
+    _, sd = mean_std(seeds)
+    c = compare_summary("best valid accuracy (single-seed grid points; spread from the chosen point's seeds; "
+                        + NUMPY_UNITS + ")", "acc",
+                        f"grid best (source lr {choice['lr'] * NUMPY_LR_TO_SOURCE:g}, {choice['hidden']} units)",
+                        choice["valid_acc"], label, max(mine), sd, len(seeds) - 1)
+    return {"comparisons": [c], "facts": facts}
+
+
+def _at_source_lr_01(t, c):
+    return abs(t["lr"] * NUMPY_LR_TO_SOURCE - 0.1) < 1e-12
+
+
+PICKS = {"lr 0.1": _at_lr_01, "150-200 units": _units_150_200, "source lr 0.1": _at_source_lr_01}
