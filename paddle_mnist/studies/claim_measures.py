@@ -152,7 +152,8 @@ def _gd_facts(rec, records) -> list[dict]:
     for arm in ("gd-batch", "gd-mini-batch", "gd-stochastic"):
         rises = values(rec, arm, ("rise_share",))  # the run's own field, not METRICS["rise_share"]
         if rises:
-            out.append(fact(f"{arm[3:]}: share of steps whose batch loss rose (mean over seeds)", sum(rises) / len(rises)))
+            out.append(fact(f"{arm[3:]}: share of steps whose batch loss rose (mean over seeds)",
+                            sum(rises) / len(rises)))
     return out
 
 

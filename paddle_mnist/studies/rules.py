@@ -21,7 +21,7 @@ METRICS = {"rise_share": rise_share, "valid_loss_rise": valid_loss_rise}
 PAIRS = {}  # pair generators: name -> fn(record, params) -> [(a, a_label, b, b_label)]
 FACTS = {}  # fact extractors: name -> fn(record, records) -> [fact]
 VIEWS = {}  # record views: name -> fn(records) -> {"runs": [...], "settings": {...}} or None
-MEASURES = {}  # deterministic measurements for ``exact``: name -> fn(records) -> dict or None
+MEASURES = {}  # measurements (``exact``, ``rank``, a grid for ``diff``): fn(records, params) -> dict, a verdict or None
 TRAIN = "runs that train at this setting (none committed)"
 SEEDS = "at least 2 seeds per arm"
 
@@ -112,7 +112,7 @@ def diff(records, p) -> dict:
 
 def one_sample(records, p) -> dict:
     """Our seeds against one figure taken as exact (a source's printed run): reproduced if the figure lies inside
-    the one-sample t 95% interval of our mean or below it (``within_or_below``), contradicted if above it."""
+    the one-sample t 95% interval of our mean or below it, contradicted if above it."""
     rec = records.get(p["record"])
     ours = values(rec, p["variant"], p["metric"])
     c = compare_value(p["label"], p["unit"], p["a_label"], ours, p["b_label"], p["figure"])
@@ -144,8 +144,8 @@ def share(records, p) -> dict:
 
 def exact(records, p) -> dict:
     """Deterministic values (a measurement in ``MEASURES``) against thresholds: each check holds when its value
-    passes ``(op, threshold)``; reproduced if all hold, contradicted if none (or if a value passes ``fails``, the
-    other way), otherwise inconclusive."""
+    passes ``(op, threshold)``; reproduced if all hold, contradicted if none (with ``fails``: if its value passes
+    it, the other way), otherwise inconclusive."""
     m = MEASURES[p["measure"]](records, p)
     if not isinstance(m, dict) or "verdict" in m:
         return m if m else not_measured(p["missing"])
@@ -154,7 +154,7 @@ def exact(records, p) -> dict:
     facts = [fact(label.format(**m), m[key], unit) for label, key, unit in p.get("facts", ())]
     if "fails" in p:
         key, op, thr = p["fails"]
-        held = checks[0]["holds"]
+        held = all(c["holds"] for c in checks)
         v = REPRODUCED if held else CONTRADICTED if _passes(m, key, op, thr) else INCONCLUSIVE
         return result(v, checks=checks, facts=facts, n_min=None)
     return from_checks(checks, n_min=None, facts=facts)
