@@ -115,11 +115,11 @@ def test_trajectory_rules_have_every_outcome():
     assert verdict("traj-momentum-smooth", _record())["verdict"] == V.REPRODUCED
     assert verdict("traj-momentum-smooth", _record(words={"momentum": (0.1, 120.0)}))["verdict"] == V.CONTRADICTED
     assert verdict("traj-momentum-smooth", _record(words={"momentum": (0.1, 60.0)}))["verdict"] == V.INCONCLUSIVE
-    assert T.momentum_overshoot(_record())["verdict"] == V.REPRODUCED
-    assert T.momentum_overshoot(_record(over={"crosses": False, "steps": 100, "cross_step": None}))["verdict"] == \
+    assert verdict("traj-momentum-overshoot", _record())["verdict"] == V.REPRODUCED
+    assert verdict("traj-momentum-overshoot", _record(over={"crosses": False, "steps": 100, "cross_step": None}))["verdict"] == \
         V.CONTRADICTED
     late = {"crosses": True, "cross_step": 14, "excursion": 0.3, "peak_step": 40, "back_step": 60, "steps": 100}
-    assert T.momentum_overshoot(_record(over=late))["verdict"] == V.INCONCLUSIVE
+    assert verdict("traj-momentum-overshoot", _record(over=late))["verdict"] == V.INCONCLUSIVE
     assert verdict("traj-steps-005", _record())["verdict"] == V.REPRODUCED
     swapped = {"sgd": 100, "momentum": 128, "rmsprop": 130, "adam": 107, "adagrad": 26}
     assert verdict("traj-steps-005", _record(steps=swapped))["verdict"] == V.CONTRADICTED

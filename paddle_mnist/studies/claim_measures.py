@@ -5,7 +5,8 @@
 """
 from __future__ import annotations
 
-from paddle_mnist.studies.claim_rules import NUMPY_LR_TO_SOURCE, compare_summary, fact, not_measured, ok_runs
+from paddle_mnist.studies.claim_rules import (CONTRADICTED, NUMPY_LR_TO_SOURCE, check, compare_summary, fact,
+                                              not_measured, ok_runs, result)
 from paddle_mnist.studies.claim_rules_opt import adadelta_lr_zero
 from paddle_mnist.studies.claim_rules_timing import loss_at_step, steps_in
 from paddle_mnist.studies.claim_rules_traj import NAMES, traj_runs
@@ -110,6 +111,23 @@ def _adagrad_rates(records, p) -> dict:
         out.update({f"rises_{axis}": rises, f"first_{axis}": seq[0], f"last_{axis}": seq[-1],
                     f"falls_{axis}": rises == 0 and seq[-1] < seq[0]})
     return out
+
+
+@register(MEASURES, "overshoot")
+def _overshoot(records, p) -> dict:
+    """Momentum's overshoot along x (its ``overshoot`` and the steps it takes to turn back), Momentum's and Adam's
+    crossings as facts; a path that never crosses x = 0 contradicts the claim outright."""
+    runs, missing = traj_runs(records, "momentum", "adam")
+    if missing:
+        return missing
+    o = runs["momentum"]["overshoot"]
+    facts = [fact(f"{NAMES[n]}: crosses x = 0 at step {runs[n]['overshoot']['cross_step']}, farthest past it at step "
+                  f"{runs[n]['overshoot']['peak_step']}, back across at step {runs[n]['overshoot']['back_step']}",
+                  runs[n]["overshoot"]["excursion"]) for n in ("momentum", "adam") if runs[n]["overshoot"]["crosses"]]
+    if not o["crosses"]:
+        return result(CONTRADICTED, checks=[check(f"Momentum crosses x = 0 within {o['steps']} steps", 0, 1, False)],
+                      facts=facts, n_min=None)
+    return {**o, "turn": o["peak_step"] - o["cross_step"], "facts": facts}
 
 
 @register(VIEWS, "saddle")

@@ -1,12 +1,11 @@
-"""Decision rules of source 003's toy-loss claims and source 000 §2.7's AdaGrad rate (data only; the zig-zag, turn
-steps-order and AdaGrad-rate rows are generic rules in ``claim_specs``, which reads the paths through ``traj_runs``).
+"""Source 003's toy-loss paths for the ledger: ``traj_runs`` (the paths a row reads, none decided from a path that
+left the finite numbers) and the one row with its own rule, ``rmsprop_small_lr``; the zig-zag, turn, overshoot,
+steps-order and AdaGrad-rate rows are generic rules (``claim_specs``, ``claim_measures``).
 
-Each rule reads the ``trajectories`` record (``studies.trajectories``): one deterministic numpy path per optimizer
-on z = x²/10 + y² from (-7, 2), so a rule compares numbers with thresholds (no seeds, no intervals) and returns a
-verdict dict built with ``claim_rules``' helpers. A path that left the finite numbers (status not ``ok``) decides
-nothing: the rule says ``not measured`` with the finding.
+The ``trajectories`` record (``studies.trajectories``) holds one deterministic numpy path per optimizer on
+z = x²/10 + y² from (-7, 2), so a rule compares numbers with thresholds (no seeds, no intervals).
 
-    python -c "from paddle_mnist.studies.claim_rules_traj import momentum_overshoot; print(momentum_overshoot({})['verdict'])"
+    python -c "from paddle_mnist.studies.claim_rules_traj import rmsprop_small_lr; print(rmsprop_small_lr({})['verdict'])"
 """
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, REPROD
                                               result)
 
 TRAJ_MISSING = "the `trajectories` study (python -m paddle_mnist reproduce --only trajectories)"
-OVERSHOOT_MAX, CORRECT_WITHIN = 0.5, 20  # excursion past the centre (share of the start's distance); steps (003's 20)
 NAMES = {"sgd": "SGD", "momentum": "Momentum", "rmsprop": "RMSProp", "adam": "Adam", "adagrad": "AdaGrad",
          "nesterov": "Nesterov", "adadelta": "AdaDelta"}
 
@@ -28,28 +26,6 @@ def traj_runs(records, *names):
     bad = [fact(f"{NAMES[n]} lr {runs[n]['lr']:g}", f"{runs[n]['status']}, so it decides nothing", "text")
            for n in names if runs[n]["status"] != "ok"]
     return (None, not_measured("a path that stays finite at this setting", facts=bad)) if bad else (runs, None)
-
-
-def momentum_overshoot(records):
-    """Momentum "越过了中心点,但是很快就会得到纠正": crosses x = 0, goes at most half the start's |x| past it and
-    turns back within 20 steps of the crossing."""
-    runs, missing = traj_runs(records, "momentum", "adam")
-    if missing:
-        return missing
-    o = runs["momentum"]["overshoot"]
-    facts = [fact(f"{NAMES[n]}: crosses x = 0 at step {runs[n]['overshoot']['cross_step']}, farthest past it at step "
-                  f"{runs[n]['overshoot']['peak_step']}, back across at step {runs[n]['overshoot']['back_step']}",
-                  runs[n]["overshoot"]["excursion"]) for n in ("momentum", "adam") if runs[n]["overshoot"]["crosses"]]
-    if not o["crosses"]:
-        return result(CONTRADICTED, checks=[check(f"Momentum crosses x = 0 within {o['steps']} steps", 0, 1, False)],
-                      facts=facts, n_min=None)
-    turn = o["peak_step"] - o["cross_step"]
-    checks = [check("Momentum's excursion past the centre, share of the start's distance from it", o["excursion"], OVERSHOOT_MAX,
-                    o["excursion"] <= OVERSHOOT_MAX),
-              check("steps from crossing x = 0 to the farthest point past it (turning back)", turn, CORRECT_WITHIN,
-                    turn <= CORRECT_WITHIN)]
-    v = REPRODUCED if all(c["holds"] for c in checks) else CONTRADICTED if not checks[0]["holds"] else INCONCLUSIVE
-    return result(v, checks=checks, facts=facts, n_min=None)
 
 
 def rmsprop_small_lr(records):

@@ -123,6 +123,10 @@ SPECS.update({
     "opt-adagrad-decay": ("exact", {"measure": "adagrad_rates", "checks": [(
         "AdaGrad lr {lr:g}, " + axis + ": steps at which the effective rate rises (it falls from {first_" + axis
         + ":.3f} to {last_" + axis + ":.3f})", "rises_" + axis, "holds:falls_" + axis, 0) for axis in "xy"]}),
+    "traj-momentum-overshoot": ("exact", {"measure": "overshoot", "checks": [
+        ("Momentum's excursion past the centre, share of the start's distance from it", "excursion", "<=", 0.5),
+        ("steps from crossing x = 0 to the farthest point past it (turning back)", "turn", "<=", 20)],
+        "fails": ("excursion", ">", 0.5)}),  # at most half the start's distance past, back within 003's 20 steps
     "traj-steps-005": ("rank", {  # 003 §3.2: 107 < 128 < 130 < 148 steps
         "measure": "traj_steps", "order": ("adam", "momentum", "rmsprop", "sgd"),
         "label": "{a} (lr {la:g}) needs fewer steps to z ≤ {target:g} than {b} (lr {lb:g}): {na} vs {nb}",

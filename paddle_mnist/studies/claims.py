@@ -75,7 +75,6 @@ def _pending(experiment: str) -> Callable[[dict], dict]:
 
 # rows without a generic rule yet (``claim_specs``): their own decide functions
 DECIDE = {
-    "traj-momentum-overshoot": T.momentum_overshoot,
     "traj-rmsprop-small-lr": T.rmsprop_small_lr,
 }
 # the same claims on source 000's own setup (the ``course`` study)

@@ -151,7 +151,7 @@ def exact(records, p) -> dict:
         return m if m else not_measured(p["missing"])
     checks = [check(label.format(**m), m[key], _threshold(m, thr), _passes(m, key, op, thr))
               for label, key, op, thr in p["checks"]]
-    facts = [fact(label.format(**m), m[key], unit) for label, key, unit in p.get("facts", ())]
+    facts = m.get("facts", []) + [fact(label.format(**m), m[key], unit) for label, key, unit in p.get("facts", ())]
     if "fails" in p:
         key, op, thr = p["fails"]
         held = all(c["holds"] for c in checks)
