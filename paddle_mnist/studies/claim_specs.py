@@ -61,8 +61,9 @@ def _practice(comparisons, **kw) -> tuple:
                      "comparisons": comparisons, **kw})
 
 
-def _ewa(key: str, lo: str, hi: str, key_b: str | None = None) -> tuple:
-    return ("ewa", f"β={lo}", "ewa", f"β={hi}", ("betas", lo, key), ("betas", hi, key_b or key))
+def _ewa(key: str, a: str, b: str) -> tuple:
+    """β ``a`` minus β ``b`` of the EWA runs' ``key`` (one run per seed holds every β)."""
+    return ("ewa", f"β={a}", "ewa", f"β={b}", ("betas", a, key), ("betas", b, key))
 
 
 def _both(course: bool) -> dict:
