@@ -5,10 +5,11 @@ benchmark (``bench.timing``) measures each arm in a fresh process, one at a time
 round; a comparison is the median of its per-round ratios of CPU seconds (claimed slower arm over claimed
 faster arm), its interval the min to max over the rounds (with 5 rounds the range of 5 ratios covers their
 median with probability 1 − 2/2⁵ ≈ 94%). Wall seconds are stated beside. Verdict per comparison: the claim
-holds if every round's ratio is above 1, fails if every round's is below 1, otherwise inconclusive.
-``pow2_speed`` (source 002 §6) and ``save_params_speed`` (source 001) state their own three-outcome rules.
+holds if every round's ratio is above 1, fails if every round's is below 1, otherwise inconclusive. The dropout
+speed rows are generic rules (``claim_specs``) over ``ratio_comparison``; ``pow2_speed`` (source 002 §6) and
+``save_params_speed`` (source 001) state their own three-outcome rules.
 
-    python -c "from paddle_mnist.studies.claim_rules_timing import dropout_speed; print(dropout_speed({})['verdict'])"
+    python -c "from paddle_mnist.studies.claim_rules_timing import decide; print(decide([])['verdict'])"
 """
 from __future__ import annotations
 
@@ -61,16 +62,6 @@ def decide(comparisons, facts=(), missing=TIMING_MISSING) -> dict:
     sides = [side(c) for c in comparisons]
     v = CONTRADICTED if -1 in sides else REPRODUCED if all(s == 1 for s in sides) else INCONCLUSIVE
     return result(v, comparisons, facts=facts)
-
-
-def dropout_speed(records, course=False):
-    """Dropout speeds up training: CPU seconds per epoch, p=0 over each dropout rate (above 1: dropout faster)."""
-    bench = records.get("timing")
-    if course:
-        names = (("course p=0 / p=0.5", "p=0", "p=0.5 after fc1"),)
-    else:
-        names = (("dropout p=0 / p=0.2", "p=0", "p=0.2"), ("dropout p=0 / p=0.5", "p=0", "p=0.5"))
-    return decide([ratio_comparison(bench, *n) for n in names])
 
 
 def steps_in(bench: dict, arm: str, seconds: float) -> float:

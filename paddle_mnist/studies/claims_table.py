@@ -3,7 +3,8 @@ words, translation, condition, metric and decision rule; ``pending`` names the e
 claim not measured yet; ``arm`` the kind of row: ``source`` (the source's own experiment and settings), ``right``
 (the corrected setup) or ``own`` (the project's own test of a source's general statement).
 
-``studies.claims`` attaches each record's decide function. Originals are quoted verbatim from
+``studies.claims`` attaches each record's rule: its kind and parameters from ``claim_specs`` (judged by
+``rules``), or for the few rows without one their own decide function. Originals are quoted verbatim from
 shared/sources/000_*.txt to 004_*.txt (tests/test_verdicts.py finds each in its source).
 
     python -c "from paddle_mnist.studies.claims_table import TABLE; print([r['id'] for r in TABLE])"
