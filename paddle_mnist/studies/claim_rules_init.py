@@ -1,4 +1,6 @@
-"""Decision rules of source 003's 表1 (几种初始化方法的应用场景), one per row, on the ``init`` record (data only).
+"""Decision rules of source 003's 表1 (几种初始化方法的应用场景) on the ``init`` record (data only): rows 1-3 are specs
+(``claim_specs``: one-sample against chance, a Welch difference with this module's fact ``zero_vs_chance``), rows
+4-7 have their own rules here (per-seed activation checks combined with a comparison of accuracies).
 
 Each row is judged on its net trained with SGD 0.1 for one epoch (500 steps of batch 100) at every seed
 (``studies.init.TABLE1``) and, for the multi-layer rows, on its initial weights' activations per seed
@@ -15,7 +17,7 @@ Each row is judged on its net trained with SGD 0.1 for one epoch (500 steps of b
 A row whose runs did not all train (status not ``ok``) is ``not measured``; a metric that is one value in every
 run is ``untestable here``.
 
-    python -c "from paddle_mnist.studies.claim_rules_init import one_layer_zero; print(one_layer_zero({})['verdict'])"
+    python -c "from paddle_mnist.studies.claim_rules_init import multi_relu_msra; print(multi_relu_msra({})['verdict'])"
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, REPROD
                                               compare_value, fact, not_measured, per_run, result, test_acc,
                                               untrained)
 from paddle_mnist.studies.init import GRID_NET, MAJORITY_CLASS as CHANCE, TABLE1, table1_variant
+from paddle_mnist.studies.rules import FACTS, register
 
 INIT_MISSING = "the `init` study's 表1 runs (python -m paddle_mnist reproduce --only init)"
 SPREAD_FACTOR = 2.0  # "正确": deepest layer's std / first layer's std within [1/2, 2]
@@ -86,39 +89,11 @@ def _per_seed(checks) -> str | None:
     return "yes" if held == len(checks) else "no" if held == 0 else None
 
 
-# ---------------------------------------------------------------- rows 1-3: one and two layers
-def one_layer_zero(records):
-    """Row 1 (单层, 零初始化, 可以): softmax regression from zero weights learns."""
-    return _trains(records, 1)
-
-
-def two_layer_random(records):
-    """Row 3 (双层, 随机初始化, Sigmoid, 可以): 784-100-10 sigmoid from N(0, 1) weights learns."""
-    return _trains(records, 3)
-
-
-def _trains(records, row):
-    rec, missing = _rec(records, row)
-    if missing:
-        return missing
-    c = _vs_chance(rec, row)
-    if c["low"] is None:
-        return not_measured(INIT_MISSING + " at 2+ seeds")
-    return _combine([_state(c)], [c], [], n_min=c["n_a"])
-
-
-def two_layer_zero(records):
-    """Row 2 (双层, 零初始化, Sigmoid, 错误): below the same net from N(0, 1) weights beyond seed noise; its gap to
-    chance and the one-layer net's accuracy alongside."""
-    rec, missing = _rec(records, 2, 3)
-    if missing:
-        return missing
-    c = compare(ACC, "acc", LABEL[3], _acc(rec, 3), LABEL[2], _acc(rec, 2))
-    if c["low"] is None:
-        return not_measured(INIT_MISSING + " at 2+ seeds")
-    chance = _vs_chance(rec, 2)
-    facts = [fact(f"{LABEL[2]} minus chance ({CHANCE:.2%}), test accuracy", chance["diff"], "acc")]
-    return _combine([_state(c)], [c], [], facts)
+# ---------------------------------------------------------------- rows 1-3: one and two layers (specs)
+@register(FACTS, "zero_vs_chance")
+def _zero_vs_chance(rec, records) -> list[dict]:
+    """Row 2's net (two layers from zero weights) against chance, beside its comparison with row 3's."""
+    return [fact(f"{LABEL[2]} minus chance ({CHANCE:.2%}), test accuracy", _vs_chance(rec, 2)["diff"], "acc")]
 
 
 # ---------------------------------------------------------------- rows 4-7: multi-layer (784-100x5-10)

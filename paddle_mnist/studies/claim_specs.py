@@ -1,16 +1,20 @@
 """The rule of each claim row as data: ``SPECS[id] = (kind, params)`` decides the row's own arm and
 ``SOURCE_SPECS[id]`` its source-arm twin (source 000's own setup, the ``course`` study), judged by ``rules.judge``.
 Metrics are key paths into a run (``("history", "train_loss", -1)``) or names in ``rules.METRICS``; the pair
-generators, facts, measurements and views the specs name are in ``claim_measures``.
+generators, facts, measurements and views the specs name are in ``claim_measures`` (the further optimizer rows'
+in ``claim_rules_more``, 表1's in ``claim_rules_init``).
 
     python -c "from paddle_mnist.studies.claim_specs import SPECS; print(sorted({k for k, _ in SPECS.values()}))"
 """
 from __future__ import annotations
 
-from paddle_mnist.studies import claim_measures  # noqa: F401  (registers the names the specs use)
+from paddle_mnist.studies import claim_measures, claim_rules_more  # noqa: F401  (register the names specs use)
 from paddle_mnist.studies.claim_rules import OTHER_RATE, SOURCE_DROPOUT
+from paddle_mnist.studies.claim_rules_init import ACC as INIT_ACC, CHANCE, INIT_MISSING, LABEL, ROW
+from paddle_mnist.studies.claim_rules_more import ACCELERATED, NUMPY_PRINTED
 from paddle_mnist.studies.claim_rules_opt import OPT_MISSING, OPT_NAMES
 from paddle_mnist.studies.claim_rules_timing import TIMING_MISSING
+from paddle_mnist.studies.claim_rules_traj import TRAJ_MISSING
 from paddle_mnist.studies.numpy_nets import SOURCE_004
 
 TEST_ACC, FINAL_LOSS, EPOCH1_LOSS = "test_acc", ("history", "train_loss", -1), ("history", "train_loss", 0)
@@ -202,3 +206,47 @@ SPECS.update({
         "spread": "std of our test accuracy over seeds",
         "missing": "the `numpy` study over at least 2 seeds (python -m paddle_mnist train numpy)"}),
 })
+
+
+def _printed(variant: str, optimizer: str, lr: float, init: str = "Xavier weights") -> tuple:
+    """Source 004's one printed run for ``optimizer``, reached (at most ``margin`` below, or above) by our seeds."""
+    return ("one_sample", {
+        "record": "numpy", "variant": variant, "metric": TEST_ACC, "label": "test accuracy", "unit": "acc",
+        "a_label": f"numpy {OPT_NAMES.get(optimizer, optimizer.title())} {lr:g} ({init})", "margin": 0.01,
+        "b_label": "source 004 (one run)", "figure": SOURCE_004[optimizer], "spread": "std of our test accuracy over "
+        "seeds", "missing": "the `numpy` study over at least 2 seeds (python -m paddle_mnist train numpy)"})
+
+
+INIT = {"record": "init", "missing": INIT_MISSING, "few": INIT_MISSING + " at 2+ seeds",
+        "setting": " (SGD 0.1, one epoch)"}
+
+
+def _trains(row: int) -> tuple:
+    """表1's 可以: the row's net above the eval split's majority class after one epoch, beyond seed noise."""
+    return ("one_sample", {**INIT, "variant": ROW[row], "metric": TEST_ACC, "label": INIT_ACC, "unit": "acc",
+                           "a_label": LABEL[row], "b_label": "the majority class (chance)", "figure": CHANCE,
+                           "test": "above", "trained_first": True})
+
+
+SPECS.update({
+    "sgd-no-acceleration": ("diff", {
+        "record": "optimizers", "stage": "tuned", "missing": OPT_MISSING + " (its tuned stage)",
+        "few": OPT_MISSING + " with 2+ seeds", "facts": ("rate_001",), "comparisons": [
+            _cmp("train loss after epoch 1 (each optimizer at its tuned rate)", "loss", EPOCH1_LOSS,
+                 "sgd_vs_accelerated")]}),
+    "plateau-escape": ("diff", {
+        "view": "plateau", "missing": TRAJ_MISSING + ", its plateau part", "few": TRAJ_MISSING + " with 2+ starts",
+        "facts": ("never_left",), "comparisons": [_cmp(
+            "steps to get farther than {radius:g} from the saddle, all at lr {lr:g} (never: {max_steps:,})", "raw",
+            "escape", [("sgd", "gradient descent", n, OPT_NAMES[n]) for n in ACCELERATED])]}),
+    "standardise-speed": _practice([_cmp(
+        "train loss after the fixed budget of steps (every 10th training image)", "loss", "final_train_loss",
+        [("input-raw", "raw inputs", "input-standardised", "standardised")])]),
+    **{i: _printed(*row) for i, row in NUMPY_PRINTED.items()},
+    "init-1layer-zero": _trains(1), "init-2layer-random": _trains(3),
+    "init-2layer-zero": ("diff", {  # 错误: below the same net from N(0, 1) weights; its gap to chance a fact
+        **INIT, "gate": [(ROW[2], "", ROW[3], "")], "facts": ("zero_vs_chance",), "comparisons": [
+            _cmp(INIT_ACC, "acc", TEST_ACC, [(ROW[3], LABEL[3], ROW[2], LABEL[2])])]}),
+})
+# Momentum from source 004's own initial weights (the record's ``momentum-init0.01`` runs): the row's source arm
+SOURCE_SPECS["numpy-momentum"] = _printed("momentum-init0.01", "momentum", 0.001, "source 004's N(0, 0.01) weights")

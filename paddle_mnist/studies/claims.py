@@ -76,20 +76,13 @@ def _pending(experiment: str) -> Callable[[dict], dict]:
 
 # rows without a generic rule yet (``claim_specs``): their own decide functions
 DECIDE = {
-    "traj-rmsprop-small-lr": T.rmsprop_small_lr,
-    "sgd-no-acceleration": M.sgd_no_acceleration, "plateau-escape": M.plateau_escape,
-    "momentum-damps": M.momentum_damps, "standardise-speed": M.standardise_speed, **M.NUMPY_RULES,
+    "traj-rmsprop-small-lr": T.rmsprop_small_lr, "momentum-damps": M.momentum_damps,
     "batch-pow2-speed": Tm.pow2_speed, "save-params-speed": Tm.save_params_speed,
-    "init-1layer-zero": In.one_layer_zero,
-    "init-2layer-zero": In.two_layer_zero,
-    "init-2layer-random": In.two_layer_random,
-    "init-multi-sigmoid": In.multi_sigmoid_normal,
-    "init-multi-tanh-xavier": In.multi_tanh_xavier,
-    "init-multi-relu-xavier": In.multi_relu_xavier,
-    "init-multi-relu-msra": In.multi_relu_msra,
+    "init-multi-sigmoid": In.multi_sigmoid_normal, "init-multi-tanh-xavier": In.multi_tanh_xavier,
+    "init-multi-relu-xavier": In.multi_relu_xavier, "init-multi-relu-msra": In.multi_relu_msra,
 }
-# the same claims on source 000's own setup (the ``course`` study)
-_COURSE = {"numpy-momentum": M.numpy_momentum_source}  # 004's own initial weights
+# the same claims on source 000's own setup (the ``course`` study) without a generic rule
+_COURSE = {}
 
 
 def _build() -> tuple:

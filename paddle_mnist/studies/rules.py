@@ -77,11 +77,13 @@ def diff(records, p) -> dict:
     ``ratio``, the timing benchmark's per-round ratio against 1: ``claim_rules_timing.ratio_comparison``), judged by
     ``claim_rules.all_above`` with each comparison's role (``decide``, ``guard`` or ``shown``) and the row's
     ``test``. ``requires``: ``(record, key path, experiment)`` that must be there once the runs are; ``gate``: the
-    pair generator whose runs must all have trained (default: the compared ones); a comparison's ``absent``: the
+    pairs (or their generator) whose runs must all have trained, in the findings' order (default: the compared ones); a comparison's ``absent``: the
     experiment it needs when its pairs are missing from a record that holds others; ``condition``: a measurement
     ``{holds, facts, experiment}`` of the regime the claim is about (outside it: not measured, the comparisons
     kept)."""
     rec = record(records, p)
+    if "view" in p and rec and "verdict" in rec:  # a view that cannot show its part as runs (a path that left the finite numbers)
+        return rec
     groups = [(c, [None] if "ratio" in c else _pairs(rec, {**p, **c})) for c in p.get("comparisons", ())]
     sides = [(c, pair) for c, pairs in groups for pair in pairs]
     absent = [c["absent"] for c, pairs in groups if not pairs and "absent" in c]
@@ -124,18 +126,33 @@ def diff(records, p) -> dict:
 
 
 def one_sample(records, p) -> dict:
-    """Our seeds against one figure taken as exact (a source's printed run): reproduced if the figure lies inside
-    the one-sample t 95% interval of our mean or below it, contradicted if above it."""
+    """Our seeds against one figure taken as exact (a source's printed run, chance): the one-sample t 95% interval of
+    our mean minus the figure. ``test`` "reach" (the default): contradicted if it lies below 0, reproduced if not and
+    its bottom is at most ``margin`` below 0 (no margin: always), else inconclusive; "above": reproduced if it lies
+    above 0, contradicted if at or below 0, untestable if ours is one value in every seed, else inconclusive.
+    ``trained_first``: the runs must be there and trained (``_gate``) before the interval is read; ``spread``: the
+    label of our std over seeds, a fact."""
     rec = records.get(p["record"])
+    if p.get("trained_first"):
+        rec, stop = _gate(rec, p, [p["variant"]])
+        if stop:
+            return stop
     ours = values(rec, p["variant"], p["metric"])
     c = compare_value(p["label"], p["unit"], p["a_label"], ours, p["b_label"], p["figure"])
     if c["low"] is None:
-        return not_measured(p["missing"])
+        return not_measured(p.get("few", p["missing"]))
     bad = untrained(rec, p["variant"])
     if bad:
         return not_measured(TRAIN, facts=bad)
-    return result(CONTRADICTED if c["high"] < 0 else REPRODUCED, [c], n_min=len(ours),
-                  facts=[fact(p["spread"], mean_std(ours)[1], p["unit"])])
+    facts = [fact(p["spread"], mean_std(ours)[1], p["unit"])] if "spread" in p else []
+    if p.get("test") == "above":
+        c["constant"] = len(ours) >= 2 and len(set(ours)) == 1
+        v = UNTESTABLE if c["constant"] else REPRODUCED if c["low"] > 0 else \
+            CONTRADICTED if c["high"] <= 0 else INCONCLUSIVE
+    else:
+        v = CONTRADICTED if c["high"] < 0 else REPRODUCED if c["low"] >= -p.get("margin", float("inf")) else \
+            INCONCLUSIVE
+    return result(v, [c], n_min=len(ours), facts=facts)
 
 
 def share(records, p) -> dict:
