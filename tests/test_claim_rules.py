@@ -70,10 +70,10 @@ def test_diff_tests_and_roles():
     assert _diff(MID, HIGH, test="none_above")["verdict"] == REPRODUCED
 
 
-def _one(vals):
+def _one(vals, status="ok", **kw):
     spec = {"record": "r", "variant": "a", "metric": "x", "label": "x", "unit": "acc", "a_label": "ours",
-            "b_label": "source", "figure": 0.98, "spread": "std", "missing": "the r study"}
-    return rules.judge(("one_sample", spec), {"r": {"runs": _runs("a", vals)}})
+            "b_label": "source", "figure": 0.98, "spread": "std", "missing": "the r study", **kw}
+    return rules.judge(("one_sample", spec), {"r": {"runs": _runs("a", vals, status)}})
 
 
 def test_one_sample_gives_every_outcome():
@@ -81,6 +81,37 @@ def test_one_sample_gives_every_outcome():
     assert _one([0.99, 0.991, 0.992])["verdict"] == REPRODUCED  # the figure below it: reached
     assert _one([0.95, 0.951, 0.952])["verdict"] == CONTRADICTED
     assert _one([0.98])["verdict"] == NOT_MEASURED
+
+
+def test_one_sample_reach_margin_and_above():
+    assert _one([0.96, 0.98, 1.0], margin=0.01)["verdict"] == INCONCLUSIVE  # bottom more than the margin below
+    assert _one([0.979, 0.981, 0.98], margin=0.01)["verdict"] == REPRODUCED
+    above = {"test": "above", "trained_first": True, "few": "2+ seeds"}
+    assert _one([0.99, 0.991, 0.992], **above)["verdict"] == REPRODUCED
+    assert _one([0.97, 0.971, 0.972], **above)["verdict"] == CONTRADICTED
+    assert _one([0.97, 0.98, 0.99], **above)["verdict"] == INCONCLUSIVE
+    assert _one([0.99] * 3, **above)["verdict"] == UNTESTABLE
+    assert _one([0.99], **above)["experiment"] == "2+ seeds"
+    assert _one([0.99] * 3, status="diverged", **above)["facts"][0]["label"] == "a"  # trained before the interval
+
+
+def test_diff_absent_condition_and_guard_checks(monkeypatch):
+    spec = {"record": "r", "missing": "the r study", "comparisons": [
+        {"label": "x", "unit": "raw", "metric": "x", "pairs": [("a", "A", "b", "B")]},
+        {"label": "y", "unit": "raw", "metric": "x", "pairs": [], "absent": "the r study with c"}]}
+    recs = {"r": {"runs": _runs("a", HIGH) + _runs("b", LOW)}}
+    assert rules.judge(("diff", spec), recs)["experiment"] == "the r study with c"  # its pairs are missing
+    monkeypatch.setitem(rules.MEASURES, "regime", lambda records, p: records["regime"])
+    spec = {**spec, "comparisons": spec["comparisons"][:1], "condition": "regime"}
+    off = rules.judge(("diff", spec), {**recs, "regime": {"holds": False, "facts": [], "experiment": "a regime"}})
+    assert off["verdict"] == NOT_MEASURED and off["experiment"] == "a regime" and len(off["comparisons"]) == 1
+    on = rules.judge(("diff", spec), {**recs, "regime": {"holds": True, "facts": [{"label": "f"}]}})
+    assert on["verdict"] == REPRODUCED and on["facts"] == [{"label": "f"}]
+    c = dict(on["comparisons"][0])
+    monkeypatch.setitem(rules.MEASURES, "guarded", lambda records, p: {"comparisons": [c], "facts": [], "checks": [
+        {"label": "g", "holds": records["holds"]}]})
+    assert rules.judge(("diff", {"measure": "guarded"}), {"holds": True})["verdict"] == REPRODUCED
+    assert rules.judge(("diff", {"measure": "guarded"}), {"holds": False})["verdict"] == CONTRADICTED
 
 
 def _share(finals):

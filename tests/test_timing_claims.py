@@ -1,15 +1,19 @@
 """The timing benchmark's batch-size and saving arms (``bench.timing``) and their ledger rules
-(``studies.claim_rules_timing.pow2_speed`` for source 002 §6, ``save_params_speed`` for source 001)."""
+(``studies.claim_rules_timing.pow2_speed`` for source 002 §6; source 001's saving row is a generic rule over
+``claim_measures``' ``save_speed``)."""
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
 
 from paddle_mnist.bench import timing
 from paddle_mnist.studies import claim_rules_timing as T
 from paddle_mnist.studies.claim_rules import CONTRADICTED, INCONCLUSIVE, NOT_MEASURED, REPRODUCED
-from paddle_mnist.studies.claims import claims_ledger
+from paddle_mnist.studies.claims import claims_ledger, verdict
+
+save_params_speed = partial(verdict, "save-params-speed")  # a generic rule (claim_specs), called as the ledger does
 
 
 def _batch_rounds(per_k: dict) -> list[dict]:
@@ -57,7 +61,7 @@ def test_pow2_rule_reaches_every_outcome(k64, k128, verdict):
     ([1.0] * 5, [0.9, 1.5, 1.2, 1.9, 1.0], (797_390, 800_265), INCONCLUSIVE),  # one round slower
 ])
 def test_save_rule_reaches_every_outcome(params, whole, sizes, verdict):
-    res = T.save_params_speed(_record(_save_rounds(params, whole, *sizes)))
+    res = save_params_speed(_record(_save_rounds(params, whole, *sizes)))
     assert res["verdict"] == verdict
     c = res["comparisons"][0]
     assert c["ratio"] == pytest.approx(sorted(w / p for w, p in zip(whole, params))[2])
@@ -68,7 +72,7 @@ def test_save_rule_reaches_every_outcome(params, whole, sizes, verdict):
 
 def test_without_the_new_fields_the_rows_are_not_measured():
     old = _record([{"dropout-0": {"cpu_s_per_epoch": 1.0, "wall_s_per_epoch": 1.0, "cpu_s_per_step": 0.01}}])
-    for rule in (T.pow2_speed, T.save_params_speed):
+    for rule in (T.pow2_speed, save_params_speed):
         assert rule({})["verdict"] == NOT_MEASURED
         assert rule(old)["verdict"] == NOT_MEASURED
         assert "bench timing" in rule({})["experiment"]

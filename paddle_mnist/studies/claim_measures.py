@@ -8,7 +8,7 @@ from __future__ import annotations
 from paddle_mnist.studies.claim_rules import (CONTRADICTED, NUMPY_LR_TO_SOURCE, SOURCE_DROPOUT, check,
                                               compare_summary, fact, not_measured, ok_runs, per_run, result)
 from paddle_mnist.studies.claim_rules_opt import adadelta_lr_zero
-from paddle_mnist.studies.claim_rules_timing import loss_at_step, steps_in
+from paddle_mnist.studies.claim_rules_timing import TIMING_MISSING, loss_at_step, ratio_comparison, steps_in
 from paddle_mnist.studies.claim_rules_traj import NAMES, traj_runs
 from paddle_mnist.studies.rules import FACTS, MEASURES, PAIRS, VIEWS, register, values
 from paddle_mnist.studies.stats import mean_std
@@ -282,3 +282,25 @@ def _at_source_lr_01(t, c):
 
 
 PICKS = {"lr 0.1": _at_lr_01, "150-200 units": _units_150_200, "source lr 0.1": _at_source_lr_01}
+
+
+# ---------------------------------------------------------------- 001: saving the parameters only
+@register(MEASURES, "save_speed")
+def _save_speed(records, p) -> dict:
+    """The timing benchmark's saving arms: ``paddle.jit.save`` of the whole net over ``paddle.save(state_dict)``, CPU
+    ms per save per round (a ratio against 1), with the bytes each writes as a guard check (the parameters-only file
+    must be smaller) and the first, untimed save as a fact."""
+    bench = records.get("timing")
+    c = ratio_comparison(bench, "save whole / parameters", "whole network (paddle.jit.save)",
+                         "parameters (paddle.save(state_dict))", "CPU milliseconds per save (timing benchmark)", "ms")
+    if c is None:
+        return not_measured(TIMING_MISSING)
+    params, whole = (bench["arms"][a]["bytes"] for a in ("save-params", "save-whole"))
+    first = (1000 * bench["arms"][a]["first_cpu_s"]["median"] for a in ("save-params", "save-whole"))
+    facts = [fact("bytes per save", f"parameters {params['median']:,.0f}, whole network {whole['median']:,.0f}",
+                  "text"),
+             fact("first save (untimed in the ratio; the whole network's converts it to a static program)",
+                  "parameters {:.1f} ms, whole network {:.1f} ms CPU".format(*first), "text")]
+    return {"comparisons": [c], "facts": facts, "checks": [check(
+        "parameters-only file smaller than the whole network's (bytes)", params["max"], whole["min"],
+        params["max"] < whole["min"])]}

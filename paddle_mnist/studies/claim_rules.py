@@ -133,8 +133,8 @@ def all_above(comparisons, roles=None, test="above", margin=TUNING_MARGIN, **kw)
     (reproduced if one lies above, contradicted if all lie below), ``none_above`` (a claimed absence: contradicted
     if one lies above), ``within`` ("X suits": reproduced if every interval's top is at most ``margin`` above 0,
     contradicted if one's bottom is more than ``margin`` above); untestable when every judged metric is one value in
-    every run; else inconclusive."""
-    missing = kw.pop("missing", "at least 2 seeds per arm")
+    every run; else inconclusive. ``checks`` (deterministic guards, e.g. bytes written): one that fails contradicts."""
+    missing, checks = kw.pop("missing", "at least 2 seeds per arm"), kw.pop("checks", ())
     roles = roles or ["decide"] * len(comparisons)
     judged = [(c, r) for c, r in zip(comparisons, roles) if r != "shown"]
     if not judged or any(c is None or c["low"] is None for c, _ in judged):
@@ -153,7 +153,9 @@ def all_above(comparisons, roles=None, test="above", margin=TUNING_MARGIN, **kw)
     else:
         decided = all(x for x, (_, r) in zip(above, judged) if r == "decide")
         v = CONTRADICTED if any(below) else REPRODUCED if decided else INCONCLUSIVE
-    return result(v, comparisons, **kw)
+    if v != UNTESTABLE and not all(c["holds"] for c in checks):
+        v = CONTRADICTED  # a deterministic condition of the claim (a guard check) that fails
+    return result(v, comparisons, checks, **kw)
 
 
 def from_checks(checks, n_min, **kw) -> dict:

@@ -6,15 +6,14 @@ round; a comparison is the median of its per-round ratios of CPU seconds (claime
 faster arm), its interval the min to max over the rounds (with 5 rounds the range of 5 ratios covers their
 median with probability 1 − 2/2⁵ ≈ 94%). Wall seconds are stated beside. Verdict per comparison: the claim
 holds if every round's ratio is above 1, fails if every round's is below 1, otherwise inconclusive. The dropout
-speed rows are generic rules (``claim_specs``) over ``ratio_comparison``; ``pow2_speed`` (source 002 §6) and
-``save_params_speed`` (source 001) state their own three-outcome rules.
+speed rows and 001's parameters-only saving (``claim_measures``' ``save_speed``) are generic rules (``claim_specs``)
+over ``ratio_comparison``; ``pow2_speed`` (source 002 §6) states its own three-outcome rule.
 
     python -c "from paddle_mnist.studies.claim_rules_timing import decide; print(decide([])['verdict'])"
 """
 from __future__ import annotations
 
-from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, REPRODUCED, check, fact, not_measured,
-                                             result)
+from paddle_mnist.studies.claim_rules import CONTRADICTED, INCONCLUSIVE, REPRODUCED, not_measured, result
 
 TIMING_MISSING = "the timing benchmark (python -m paddle_mnist bench timing)"
 METRIC = "CPU seconds per epoch (timing benchmark)"
@@ -99,29 +98,3 @@ def pow2_speed(records) -> dict:
     sides = [[side(c) for c in g] for g in groups]
     v = (REPRODUCED if all(s == [1, 1] for s in sides) else CONTRADICTED if [-1, -1] in sides else INCONCLUSIVE)
     return result(v, [c for g in groups for c in g])
-
-
-# ---------------------------------------------------------------- 001: saving the parameters only
-def save_params_speed(records) -> dict:
-    """001: saving only the parameters is fast and small. Reproduced if ``paddle.save(state_dict)`` writes fewer
-    bytes than the whole network (``paddle.jit.save``) and takes fewer CPU seconds per save in every round;
-    contradicted if it writes at least as many bytes or takes more CPU seconds in every round; else
-    inconclusive."""
-    bench = records.get("timing")
-    c = ratio_comparison(bench, "save whole / parameters", "whole network (paddle.jit.save)",
-                         "parameters (paddle.save(state_dict))", "CPU milliseconds per save (timing benchmark)",
-                         "ms")
-    if c is None:
-        return not_measured(TIMING_MISSING)
-    params, whole = (bench["arms"][a]["bytes"] for a in ("save-params", "save-whole"))
-    smaller = params["max"] < whole["min"]
-    facts = [fact("bytes per save", f"parameters {params['median']:,.0f}, whole network {whole['median']:,.0f}",
-                  "text"),
-             fact("first save (untimed in the ratio; the whole network's converts it to a static program)",
-                  "parameters {:.1f} ms, whole network {:.1f} ms CPU".format(
-                      *(1000 * bench["arms"][a]["first_cpu_s"]["median"] for a in ("save-params", "save-whole"))),
-                  "text")]
-    sides = side(c)
-    v = REPRODUCED if smaller and sides == 1 else CONTRADICTED if not smaller or sides == -1 else INCONCLUSIVE
-    return result(v, [c], checks=[check("parameters-only file smaller than the whole network's (bytes)",
-                                        params["max"], whole["min"], smaller)], facts=facts)

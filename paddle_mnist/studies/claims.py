@@ -77,7 +77,7 @@ def _pending(experiment: str) -> Callable[[dict], dict]:
 # rows without a generic rule yet (``claim_specs``): their own decide functions
 DECIDE = {
     "traj-rmsprop-small-lr": T.rmsprop_small_lr, "momentum-damps": M.momentum_damps,
-    "batch-pow2-speed": Tm.pow2_speed, "save-params-speed": Tm.save_params_speed,
+    "batch-pow2-speed": Tm.pow2_speed,
     "init-multi-sigmoid": In.multi_sigmoid_normal, "init-multi-tanh-xavier": In.multi_tanh_xavier,
     "init-multi-relu-xavier": In.multi_relu_xavier, "init-multi-relu-msra": In.multi_relu_msra,
 }
