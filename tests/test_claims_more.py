@@ -22,8 +22,8 @@ from paddle_mnist.studies.numpy_nets import SOURCE_004
 
 NEW = ("sgd-no-acceleration", "plateau-escape", "momentum-damps", "standardise-speed", *M.NUMPY_PRINTED)
 # the rows decided by generic rules (``claim_specs``), called as the ledger calls them
-sgd_no_acceleration, plateau_escape, standardise_speed = (
-    partial(claims.verdict, i) for i in ("sgd-no-acceleration", "plateau-escape", "standardise-speed"))
+sgd_no_acceleration, plateau_escape, momentum_damps, standardise_speed = (partial(claims.verdict, i) for i in (
+    "sgd-no-acceleration", "plateau-escape", "momentum-damps", "standardise-speed"))
 
 
 @pytest.fixture(scope="module")
@@ -107,17 +107,17 @@ def _osc(gd, mo, status="ok", rates=(0.6, 0.95)):
 
 
 def test_momentum_damps_outcomes():
-    assert M.momentum_damps(_osc([1.0] * 3, [0.1] * 3))["verdict"] == R.REPRODUCED
-    assert M.momentum_damps(_osc([0.4] * 3, [0.6] * 3))["verdict"] == R.CONTRADICTED
-    assert M.momentum_damps(_osc([1.0] * 3, [0.1, 0.1, 1.0]))["verdict"] == R.CONTRADICTED  # not at every start
+    assert momentum_damps(_osc([1.0] * 3, [0.1] * 3))["verdict"] == R.REPRODUCED
+    assert momentum_damps(_osc([0.4] * 3, [0.6] * 3))["verdict"] == R.CONTRADICTED
+    assert momentum_damps(_osc([1.0] * 3, [0.1, 0.1, 1.0]))["verdict"] == R.CONTRADICTED  # not at every start
     split = _osc([1.0] * 3, [0.1] * 3)
     for r in split["trajectories"]["oscillation"]["runs"]:
         if r["rate"] == 0.6 and r["arm"] == "momentum-002":
             r["y_flip_share"] = 1.0
-    assert M.momentum_damps(split)["verdict"] == R.INCONCLUSIVE  # holds at one rate of two
-    assert M.momentum_damps(_osc([0.0] * 3, [0.0] * 3))["verdict"] == R.UNTESTABLE  # no zig-zag to damp
-    assert M.momentum_damps(_osc([1.0] * 3, [0.1] * 3, status="diverged"))["verdict"] == R.NOT_MEASURED
-    assert M.momentum_damps({})["verdict"] == R.NOT_MEASURED
+    assert momentum_damps(split)["verdict"] == R.INCONCLUSIVE  # holds at one rate of two
+    assert momentum_damps(_osc([0.0] * 3, [0.0] * 3))["verdict"] == R.UNTESTABLE  # no zig-zag to damp
+    assert momentum_damps(_osc([1.0] * 3, [0.1] * 3, status="diverged"))["verdict"] == R.NOT_MEASURED
+    assert momentum_damps({})["verdict"] == R.NOT_MEASURED
 
 
 def test_momentum_002_is_the_averaged_rule():

@@ -1,18 +1,16 @@
-"""What the further optimizer claims' specs (``claim_specs``) name, registered in ``rules``' tables, and the one of
-them with its own rule: 001's "SGD has no acceleration" (its rivals as pairs, 001's shared rate as facts), 002's
-plateau (the ``trajectories`` record's ``plateau`` part as runs), and ``momentum_damps`` (002 §8, per rate a check
-over every start, untestable where gradient descent never zig-zags). The standardised-input speed and source 004's
-printed accuracies are specs alone (``diff``, ``one_sample``).
+"""What the further optimizer claims' specs (``claim_specs``) name, registered in ``rules``' tables: 001's "SGD has no
+acceleration" (its rivals as pairs, 001's shared rate as facts), 002's plateau (the ``trajectories`` record's
+``plateau`` part as runs) and zig-zag damping (the ``oscillation`` part measured per rate, for ``exact``), and
+source 004's printed runs (``NUMPY_PRINTED``). The standardised-input speed is a spec alone.
 
-    python -c "from paddle_mnist.studies.claim_rules_more import momentum_damps; print(momentum_damps({})['verdict'])"
+    python -c "from paddle_mnist.studies import claim_rules_more, rules; print(rules.MEASURES['zigzag_damping']({}, {}))"
 """
 from __future__ import annotations
 
-from paddle_mnist.studies.claim_rules import (UNTESTABLE, check, epoch1_train_loss, fact, from_checks, not_measured,
-                                              per_run, result)
+from paddle_mnist.studies.claim_rules import epoch1_train_loss, fact, not_measured, per_run
 from paddle_mnist.studies.claim_rules_opt import OPT_NAMES
 from paddle_mnist.studies.claim_rules_traj import TRAJ_MISSING
-from paddle_mnist.studies.rules import FACTS, PAIRS, VIEWS, register
+from paddle_mnist.studies.rules import FACTS, MEASURES, PAIRS, VIEWS, register
 from paddle_mnist.studies.stats import mean_std
 
 ACCELERATED = ("momentum", "rmsprop", "adam")  # 001 names them right after SGD, each an "upgrade" of the one before
@@ -75,9 +73,11 @@ def _osc(part, rate, arm, key):
     return [r[key] for r in part["runs"] if r["rate"] == rate and r["arm"] == arm and r["status"] == "ok"]
 
 
-def momentum_damps(records):
-    """Per rate where gradient descent zig-zags: 002's Momentum (the averaged rule) flips its y step less often than
-    gradient descent at every start. Loss rises and Paddle's rule at the same number are facts beside."""
+@register(MEASURES, "zigzag_damping")
+def _zigzag_damping(records, p) -> dict:
+    """Per rate where gradient descent zig-zags (``each``): the highest share of y flips of 002's Momentum (the averaged
+    rule) over the starts and the lowest of gradient descent; ``arises``: gradient descent zig-zags at some rate.
+    Loss rises and Paddle's rule at the same number are facts beside."""
     part = (records.get("trajectories") or {}).get("oscillation")
     if not part or not part.get("runs"):
         return not_measured(TRAJ_MISSING + ", its oscillation part")
@@ -85,15 +85,12 @@ def momentum_damps(records):
                 "nothing", "text") for r in part["runs"] if r["status"] != "ok"]
     if bad:
         return not_measured("paths that stay finite at these rates", facts=bad)
-    rates = part["settings"]["rates"]
-    checks, facts = [], []
-    for rate in rates:
+    each, facts = [], []
+    for rate in part["settings"]["rates"]:
         gd, mo = _osc(part, rate, "gd", "y_flip_share"), _osc(part, rate, "momentum-002", "y_flip_share")
         if not gd or not mo:
             return not_measured(TRAJ_MISSING + ", its oscillation part")
-        checks.append(check(f"lr {rate:g}: share of steps whose y move flips sign, 002's Momentum (highest over the "
-                            f"{len(mo)} starts) vs gradient descent (lowest)", max(mo), min(gd), max(mo) < min(gd),
-                            "share"))
+        each.append({"rate": rate, "starts": len(mo), "momentum_max": max(mo), "gd_min": min(gd)})
         pad = _osc(part, rate, "momentum-paddle", "y_flip_share")
         rises = {a: _osc(part, rate, a, "rise_share") for a in ("gd", "momentum-002")}
         facts += [fact(f"lr {rate:g}: the same share for Paddle's Momentum at the same number (mean over starts)",
@@ -101,6 +98,4 @@ def momentum_damps(records):
                   fact(f"lr {rate:g}: share of steps at which the loss rose, gradient descent / 002's Momentum (means "
                        "over starts)", f"{mean_std(rises['gd'])[0]:.2f} / {mean_std(rises['momentum-002'])[0]:.2f}",
                        "text")]
-    if all(c["threshold"] == 0 for c in checks):  # gradient descent never zig-zags: the claim's condition never arises
-        return result(UNTESTABLE, checks=checks, facts=facts, n_min=None)
-    return from_checks(checks, n_min=None, facts=facts)
+    return {"each": each, "facts": facts, "arises": any(x["gd_min"] != 0 for x in each)}

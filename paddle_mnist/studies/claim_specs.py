@@ -239,6 +239,9 @@ SPECS.update({
         "facts": ("never_left",), "comparisons": [_cmp(
             "steps to get farther than {radius:g} from the saddle, all at lr {lr:g} (never: {max_steps:,})", "raw",
             "escape", [("sgd", "gradient descent", n, OPT_NAMES[n]) for n in ACCELERATED])]}),
+    "momentum-damps": ("exact", {"measure": "zigzag_damping", "arises": "arises", "checks": [(
+        "lr {rate:g}: share of steps whose y move flips sign, 002's Momentum (highest over the {starts} starts) vs "
+        "gradient descent (lowest)", "momentum_max", "<", "gd_min", "share")]}),  # untestable: no zig-zag to damp
     "standardise-speed": _practice([_cmp(
         "train loss after the fixed budget of steps (every 10th training image)", "loss", "final_train_loss",
         [("input-raw", "raw inputs", "input-standardised", "standardised")])]),

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from paddle_mnist.studies import claim_rules as R, claim_rules_init as In, claim_rules_more as M
+from paddle_mnist.studies import claim_rules as R, claim_rules_init as In
 from paddle_mnist.studies import claim_rules_timing as Tm, claim_rules_traj as T
 from paddle_mnist.studies.claim_specs import SOURCE_SPECS, SPECS
 from paddle_mnist.studies.claims_table import TABLE
@@ -76,7 +76,7 @@ def _pending(experiment: str) -> Callable[[dict], dict]:
 
 # rows without a generic rule yet (``claim_specs``): their own decide functions
 DECIDE = {
-    "traj-rmsprop-small-lr": T.rmsprop_small_lr, "momentum-damps": M.momentum_damps,
+    "traj-rmsprop-small-lr": T.rmsprop_small_lr,
     "batch-pow2-speed": Tm.pow2_speed,
     "init-multi-sigmoid": In.multi_sigmoid_normal, "init-multi-tanh-xavier": In.multi_tanh_xavier,
     "init-multi-relu-xavier": In.multi_relu_xavier, "init-multi-relu-msra": In.multi_relu_msra,

@@ -176,13 +176,17 @@ def share(records, p) -> dict:
 def exact(records, p) -> dict:
     """Deterministic values (a measurement in ``MEASURES``) against thresholds: each check holds when its value
     passes ``(op, threshold)``; reproduced if all hold, contradicted if none (with ``fails``: if its value passes
-    it, the other way), otherwise inconclusive."""
+    it, the other way), otherwise inconclusive. A measurement with ``each`` (e.g. one case per rate) gets every check
+    per case, a check's optional fifth item its unit; ``arises`` names the measurement's flag that the claim's
+    condition occurs at all (false: untestable here)."""
     m = MEASURES[p["measure"]](records, p)
     if not isinstance(m, dict) or "verdict" in m:
         return m if m else not_measured(p["missing"])
-    checks = [check(label.format(**m), m[key], _threshold(m, thr), _passes(m, key, op, thr))
-              for label, key, op, thr in p["checks"]]
+    checks = [check(label.format(**{**m, **x}), x[key], _threshold(x, thr), _passes(x, key, op, thr), *unit)
+              for x in m.get("each", [m]) for label, key, op, thr, *unit in p["checks"]]
     facts = m.get("facts", []) + [fact(label.format(**m), m[key], unit) for label, key, unit in p.get("facts", ())]
+    if "arises" in p and not m[p["arises"]]:
+        return result(UNTESTABLE, checks=checks, facts=facts, n_min=None)
     if "fails" in p:
         key, op, thr = p["fails"]
         held = all(c["holds"] for c in checks)
