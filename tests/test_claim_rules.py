@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from paddle_mnist.studies import claims, rules
-from paddle_mnist.studies.claim_rules import CONTRADICTED, INCONCLUSIVE, NOT_MEASURED, REPRODUCED, UNTESTABLE
+from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, NOT_MEASURED, REPRODUCED, UNTESTABLE,
+                                              all_above)
 
 ROWS = [c for c in claims.CLAIMS if c.judge]
 
@@ -147,3 +148,12 @@ def test_exact_and_rank_give_every_outcome(monkeypatch):
         rec = {"counts": counts, "names": names, "source": counts}
         assert rules.judge(("rank", spec), {"counts": rec})["verdict"] == want, counts
     assert rules.judge(("rank", spec), {})["verdict"] == NOT_MEASURED
+
+
+def test_the_groups_test_contradicts_only_when_a_whole_group_lies_below():
+    up, down, across = ({"low": lo, "high": hi, "reference": 1.0, "n_a": 5, "n_b": 5}
+                        for lo, hi in ((1.1, 1.3), (0.7, 0.9), (0.9, 1.1)))
+    assert all_above([up, up, up, up], test="groups", groups=[2, 2])["verdict"] == REPRODUCED
+    assert all_above([up, down, down, up], test="groups", groups=[2, 2])["verdict"] == INCONCLUSIVE  # one each
+    assert all_above([up, up, down, down], test="groups", groups=[2, 2])["verdict"] == CONTRADICTED
+    assert all_above([up, across, up, up], test="groups", groups=[2, 2])["verdict"] == INCONCLUSIVE

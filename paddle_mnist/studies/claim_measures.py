@@ -8,7 +8,8 @@ from __future__ import annotations
 from paddle_mnist.studies.claim_rules import (CONTRADICTED, NUMPY_LR_TO_SOURCE, SOURCE_DROPOUT, check,
                                               compare_summary, fact, not_measured, ok_runs, per_run, result)
 from paddle_mnist.studies.claim_rules_opt import adadelta_lr_zero
-from paddle_mnist.studies.claim_rules_timing import TIMING_MISSING, loss_at_step, ratio_comparison, steps_in
+from paddle_mnist.studies.claim_rules_timing import (TIMING_MISSING, loss_at_step, pow2_comparisons, ratio_comparison,
+                                                     steps_in)
 from paddle_mnist.studies.claim_rules_traj import NAMES, traj_runs
 from paddle_mnist.studies.rules import FACTS, MEASURES, PAIRS, VIEWS, register, values
 from paddle_mnist.studies.stats import mean_std
@@ -304,3 +305,14 @@ def _save_speed(records, p) -> dict:
     return {"comparisons": [c], "facts": facts, "checks": [check(
         "parameters-only file smaller than the whole network's (bytes)", params["max"], whole["min"],
         params["max"] < whole["min"])]}
+
+
+# ---------------------------------------------------------------- 002 §6: mini-batch sizes that are powers of 2
+@register(MEASURES, "pow2")
+def _pow2(records, p) -> dict:
+    """Per power of 2 of the benchmark, its two neighbours as ratio comparisons (a group of 2 for the test
+    ``groups``: contradicted only when the power of 2 is slower than both in every round)."""
+    groups = pow2_comparisons(records.get("timing"))
+    if not groups or any(len(g) != 2 for g in groups):
+        return not_measured(TIMING_MISSING)
+    return {"comparisons": [c for g in groups for c in g], "facts": [], "groups": [len(g) for g in groups]}

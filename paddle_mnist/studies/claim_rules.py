@@ -126,13 +126,14 @@ def not_measured(experiment, facts=()) -> dict:
     return result(NOT_MEASURED, facts=facts, experiment=experiment)
 
 
-def all_above(comparisons, roles=None, test="above", margin=TUNING_MARGIN, **kw) -> dict:
+def all_above(comparisons, roles=None, test="above", margin=TUNING_MARGIN, groups=(), **kw) -> dict:
     """The outcome of intervals against their reference (0 for a difference, 1 for a benchmark ratio). ``roles``
     per comparison: ``decide`` (must lie above), ``guard`` (must not lie below), ``shown`` (alongside). ``test``:
     ``above`` (contradicted if a decide or guard lies below, reproduced if every decide lies above), ``any_above``
     (reproduced if one lies above, contradicted if all lie below), ``none_above`` (a claimed absence: contradicted
     if one lies above), ``within`` ("X suits": reproduced if every interval's top is at most ``margin`` above 0,
-    contradicted if one's bottom is more than ``margin`` above); untestable when every judged metric is one value in
+    contradicted if one's bottom is more than ``margin`` above), ``groups`` (reproduced if every one lies above,
+    contradicted if every one of some group lies below: ``groups`` their sizes, in order); untestable when every judged metric is one value in
     every run; else inconclusive. ``checks`` (deterministic guards, e.g. bytes written): one that fails contradicts."""
     missing, checks = kw.pop("missing", "at least 2 seeds per arm"), kw.pop("checks", ())
     roles = roles or ["decide"] * len(comparisons)
@@ -148,6 +149,10 @@ def all_above(comparisons, roles=None, test="above", margin=TUNING_MARGIN, **kw)
     elif test == "within":
         v = REPRODUCED if all(c["high"] <= margin for c, _ in judged) else \
             CONTRADICTED if any(c["low"] > margin for c, _ in judged) else INCONCLUSIVE
+    elif test == "groups":  # contradicted only if every comparison of one group (sizes ``groups``) lies below
+        ends = [sum(groups[:i + 1]) for i in range(len(groups))]
+        v = REPRODUCED if all(above) else CONTRADICTED if any(
+            all(below[e - n:e]) for e, n in zip(ends, groups)) else INCONCLUSIVE
     elif test == "none_above":
         v = CONTRADICTED if any(above) else REPRODUCED
     else:

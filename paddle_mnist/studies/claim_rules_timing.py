@@ -1,4 +1,4 @@
-"""Decision rules of the ledger's timing claims, from the timing benchmark (``reports/bench/timing.json``).
+"""The ledger's timing comparisons, from the timing benchmark (``reports/bench/timing.json``).
 
 Seconds are never read from the training runs' wall clocks (they share the cores with whatever else runs). The
 benchmark (``bench.timing``) measures each arm in a fresh process, one at a time, the arms alternated round by
@@ -6,14 +6,12 @@ round; a comparison is the median of its per-round ratios of CPU seconds (claime
 faster arm), its interval the min to max over the rounds (with 5 rounds the range of 5 ratios covers their
 median with probability 1 − 2/2⁵ ≈ 94%). Wall seconds are stated beside. Verdict per comparison: the claim
 holds if every round's ratio is above 1, fails if every round's is below 1, otherwise inconclusive. The dropout
-speed rows and 001's parameters-only saving (``claim_measures``' ``save_speed``) are generic rules (``claim_specs``)
-over ``ratio_comparison``; ``pow2_speed`` (source 002 §6) states its own three-outcome rule.
+speed rows, 001's parameters-only saving and 002 §6's power-of-2 batches (``claim_measures``' ``save_speed``,
+``pow2``, over ``ratio_comparison`` and ``pow2_comparisons``) are generic rules (``claim_specs``).
 
-    python -c "from paddle_mnist.studies.claim_rules_timing import decide; print(decide([])['verdict'])"
+    python -c "from paddle_mnist.studies.claim_rules_timing import ratio_comparison; print(ratio_comparison({}, 'x', 'a', 'b'))"
 """
 from __future__ import annotations
-
-from paddle_mnist.studies.claim_rules import CONTRADICTED, INCONCLUSIVE, REPRODUCED, not_measured, result
 
 TIMING_MISSING = "the timing benchmark (python -m paddle_mnist bench timing)"
 METRIC = "CPU seconds per epoch (timing benchmark)"
@@ -47,22 +45,6 @@ def rounds_comparison(metric: str, a_label: str, b_label: str, a: dict, b: dict,
             "wall_ratio": wall["median"], "wall_low": wall["min"], "wall_high": wall["max"]}
 
 
-def side(c: dict) -> int:
-    """+1 when the comparison's interval lies above its reference (the claim holds), −1 below, 0 across."""
-    ref = c.get("reference", 0.0)
-    return 1 if c["low"] > ref else -1 if c["high"] < ref else 0
-
-
-def decide(comparisons, facts=(), missing=TIMING_MISSING) -> dict:
-    """Reproduced if every interval lies above its reference, contradicted if any lies below, else inconclusive;
-    ratio comparisons (reference 1) and Welch differences (reference 0) alike."""
-    if not comparisons or any(c is None or c["low"] is None for c in comparisons):
-        return not_measured(missing, facts=facts)
-    sides = [side(c) for c in comparisons]
-    v = CONTRADICTED if -1 in sides else REPRODUCED if all(s == 1 for s in sides) else INCONCLUSIVE
-    return result(v, comparisons, facts=facts)
-
-
 def steps_in(bench: dict, arm: str, seconds: float) -> float:
     """How many of ``arm``'s steps the benchmark's median CPU seconds per step fit in ``seconds``."""
     return seconds / bench["arms"][arm]["cpu_s_per_step"]["median"]
@@ -86,15 +68,3 @@ def pow2_comparisons(bench: dict) -> list[list[dict]]:
         out.append([rounds_comparison("CPU milliseconds per 1,000 samples (timing benchmark)", f"batch {n}",
                                       f"batch {p}", fig[n], fig[p], r, "ms") for n, r in arm["ratios"].items()])
     return out
-
-
-def pow2_speed(records) -> dict:
-    """002 §6: a power-of-2 mini-batch runs faster. Reproduced if for every k batch 2^k takes fewer CPU seconds
-    per sample than both 2^k − 1 and 2^k + 1 in every round, contradicted if for some k it takes more than both
-    in every round, otherwise inconclusive."""
-    groups = pow2_comparisons(records.get("timing"))
-    if not groups or any(len(g) != 2 for g in groups):
-        return not_measured(TIMING_MISSING)
-    sides = [[side(c) for c in g] for g in groups]
-    v = (REPRODUCED if all(s == [1, 1] for s in sides) else CONTRADICTED if [-1, -1] in sides else INCONCLUSIVE)
-    return result(v, [c for g in groups for c in g])

@@ -246,6 +246,7 @@ SPECS.update({
         "train loss after the fixed budget of steps (every 10th training image)", "loss", "final_train_loss",
         [("input-raw", "raw inputs", "input-standardised", "standardised")])]),
     **{i: _printed(*row) for i, row in NUMPY_PRINTED.items()},
+    "batch-pow2-speed": ("diff", {"measure": "pow2", "test": "groups"}),
     "save-params-speed": ("diff", {"measure": "save_speed"}),  # the bytes a guard: a larger file contradicts
     "init-1layer-zero": _trains(1), "init-2layer-random": _trains(3),
     "init-2layer-zero": ("diff", {  # 错误: below the same net from N(0, 1) weights; its gap to chance a fact

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from paddle_mnist.studies import claim_rules as R, claim_rules_init as In
-from paddle_mnist.studies import claim_rules_timing as Tm, claim_rules_traj as T
+from paddle_mnist.studies import claim_rules_traj as T
 from paddle_mnist.studies.claim_specs import SOURCE_SPECS, SPECS
 from paddle_mnist.studies.claims_table import TABLE
 from paddle_mnist.studies.rules import judge
@@ -77,7 +77,6 @@ def _pending(experiment: str) -> Callable[[dict], dict]:
 # rows without a generic rule yet (``claim_specs``): their own decide functions
 DECIDE = {
     "traj-rmsprop-small-lr": T.rmsprop_small_lr,
-    "batch-pow2-speed": Tm.pow2_speed,
     "init-multi-sigmoid": In.multi_sigmoid_normal, "init-multi-tanh-xavier": In.multi_tanh_xavier,
     "init-multi-relu-xavier": In.multi_relu_xavier, "init-multi-relu-msra": In.multi_relu_msra,
 }

@@ -100,13 +100,14 @@ def diff(records, p) -> dict:
             value(records.get(name), path)
         except (KeyError, TypeError):
             return not_measured(experiment)
-    comps, roles, facts, checks = [], [], _facts(rec, records, p), []
+    comps, roles, facts, checks, kw = [], [], _facts(rec, records, p), [], {}
     if "measure" in p:  # comparisons measured elsewhere (a grid's single runs)
         m = MEASURES[p["measure"]](records, p)
         if "verdict" in m:
             return m
         comps, roles, facts = m["comparisons"], ["decide"] * len(m["comparisons"]), facts + m["facts"]
         checks = m.get("checks", [])  # deterministic guards: one that fails contradicts (``all_above``)
+        kw = {"groups": m["groups"]} if "groups" in m else {}  # for the test ``groups``: the comparisons' group sizes
     for c, pair in sides:
         roles.append(c.get("role", "decide"))
         if pair is None:
@@ -123,7 +124,7 @@ def diff(records, p) -> dict:
             return result(NOT_MEASURED, comps, facts=facts + cond["facts"], experiment=cond["experiment"])
         facts = facts + cond["facts"]
     return all_above(comps, roles, p.get("test", "above"), missing=p.get("few", SEEDS), facts=facts, checks=checks,
-                     **({"margin": p["margin"]} if "margin" in p else {}))
+                     **({"margin": p["margin"]} if "margin" in p else {}), **kw)
 
 
 def one_sample(records, p) -> dict:
