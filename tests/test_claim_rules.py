@@ -157,3 +157,12 @@ def test_the_groups_test_contradicts_only_when_a_whole_group_lies_below():
     assert all_above([up, down, down, up], test="groups", groups=[2, 2])["verdict"] == INCONCLUSIVE  # one each
     assert all_above([up, up, down, down], test="groups", groups=[2, 2])["verdict"] == CONTRADICTED
     assert all_above([up, across, up, up], test="groups", groups=[2, 2])["verdict"] == INCONCLUSIVE
+
+
+def test_checks_guard_or_count_per_seed():
+    up = {"low": 0.1, "high": 0.3, "n_a": 5, "n_b": 5}
+    held, failed = {"label": "c", "holds": True}, {"label": "c", "holds": False}
+    assert all_above([up], checks=[held, held])["verdict"] == REPRODUCED
+    assert all_above([up], checks=[held, failed])["verdict"] == CONTRADICTED  # a guard that fails
+    assert all_above([up], checks=[held, failed], per_seed=True)["verdict"] == INCONCLUSIVE  # the seeds split
+    assert all_above([up], checks=[failed, failed], per_seed=True)["verdict"] == CONTRADICTED

@@ -133,16 +133,17 @@ def all_above(comparisons, roles=None, test="above", margin=TUNING_MARGIN, group
     (reproduced if one lies above, contradicted if all lie below), ``none_above`` (a claimed absence: contradicted
     if one lies above), ``within`` ("X suits": reproduced if every interval's top is at most ``margin`` above 0,
     contradicted if one's bottom is more than ``margin`` above), ``groups`` (reproduced if every one lies above,
-    contradicted if every one of some group lies below: ``groups`` their sizes, in order); untestable when every judged metric is one value in
-    every run; else inconclusive. ``checks`` (deterministic guards, e.g. bytes written): one that fails contradicts."""
-    missing, checks = kw.pop("missing", "at least 2 seeds per arm"), kw.pop("checks", ())
+    contradicted if every one of some group lies below: ``groups`` their sizes, in order); untestable when every
+    judged metric is one value in every run (and no checks); else inconclusive. ``checks``: see ``_with_checks``."""
+    missing, checks, per_seed = kw.pop("missing", "at least 2 seeds per arm"), kw.pop("checks", ()), \
+        kw.pop("per_seed", False)
     roles = roles or ["decide"] * len(comparisons)
     judged = [(c, r) for c, r in zip(comparisons, roles) if r != "shown"]
     if not judged or any(c is None or c["low"] is None for c, _ in judged):
-        return not_measured(missing, **kw)
+        return not_measured(missing, facts=kw.get("facts", ()))
     below = [c["high"] < c.get("reference", 0.0) for c, _ in judged]
     above = [c["low"] > c.get("reference", 0.0) for c, _ in judged]
-    if all(c.get("constant") for c, _ in judged):  # zero variance, one value everywhere: nothing to compare
+    if all(c.get("constant") for c, _ in judged) and not checks:  # one value everywhere: nothing to compare
         v = UNTESTABLE
     elif test == "any_above":
         v = REPRODUCED if any(above) else CONTRADICTED if all(below) else INCONCLUSIVE
@@ -158,9 +159,19 @@ def all_above(comparisons, roles=None, test="above", margin=TUNING_MARGIN, group
     else:
         decided = all(x for x, (_, r) in zip(above, judged) if r == "decide")
         v = CONTRADICTED if any(below) else REPRODUCED if decided else INCONCLUSIVE
-    if v != UNTESTABLE and not all(c["holds"] for c in checks):
-        v = CONTRADICTED  # a deterministic condition of the claim (a guard check) that fails
-    return result(v, comparisons, checks, **kw)
+    return result(_with_checks(v, checks, per_seed), comparisons, checks, **kw)
+
+
+def _with_checks(v, checks, per_seed) -> str:
+    """The intervals' verdict ``v`` with the row's checks: deterministic guards (e.g. bytes written) contradict when
+    one fails; ``per_seed`` checks (one per seed) contradict when none holds and leave it inconclusive when they
+    split."""
+    held = [c["holds"] for c in checks]
+    if v == UNTESTABLE or all(held):
+        return v
+    if not any(held) or not per_seed:
+        return CONTRADICTED
+    return INCONCLUSIVE if v == REPRODUCED else v
 
 
 def from_checks(checks, n_min, **kw) -> dict:

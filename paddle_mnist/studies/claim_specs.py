@@ -249,6 +249,11 @@ SPECS.update({
     "batch-pow2-speed": ("diff", {"measure": "pow2", "test": "groups"}),
     "save-params-speed": ("diff", {"measure": "save_speed"}),  # the bytes a guard: a larger file contradicts
     "init-1layer-zero": _trains(1), "init-2layer-random": _trains(3),
+    # 表1 rows 4-7: per-seed activation checks with a comparison of accuracies (claim_rules_init's measurements)
+    "init-multi-sigmoid": ("diff", {"measure": "init_sigmoid", "per_seed": True}),
+    "init-multi-tanh-xavier": ("diff", {"measure": "init_correct", "row": 5, "per_seed": True}),
+    "init-multi-relu-xavier": ("diff", {"measure": "init_relu_xavier", "per_seed": True}),
+    "init-multi-relu-msra": ("diff", {"measure": "init_correct", "row": 7, "per_seed": True}),
     "init-2layer-zero": ("diff", {  # 错误: below the same net from N(0, 1) weights; its gap to chance a fact
         **INIT, "gate": [(ROW[2], "", ROW[3], "")], "facts": ("zero_vs_chance",), "comparisons": [
             _cmp(INIT_ACC, "acc", TEST_ACC, [(ROW[3], LABEL[3], ROW[2], LABEL[2])])]}),

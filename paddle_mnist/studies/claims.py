@@ -2,8 +2,8 @@
 
 Each ``Claim`` holds its id, source file and section, the source's own words (Chinese kept),
 an English translation, the condition, the metric, the decision rule in words and the rule itself:
-``judge = (kind, params)`` from ``claim_specs``, decided by one of the five generic rules of ``rules`` (a few rows
-still have their own ``decide(records) -> verdict dict`` in ``DECIDE``). A claim is judged on up to two
+``judge = (kind, params)`` from ``claim_specs``, decided by one of the five generic rules of ``rules`` (one row,
+003's RMSProp speed, keeps its own ``decide(records) -> verdict dict`` in ``DECIDE``). A claim is judged on up to two
 arms, counted apart: **source** (the source's own experiment and settings, as far as they can be
 rebuilt: for source 000's §2.6/§2.7 claims the ``course`` study, its double-softmax model with SGD 0.1),
 **right** (the corrected setup the project uses) and **own** (the project's own test of a source's general
@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from paddle_mnist.studies import claim_rules as R, claim_rules_init as In
+from paddle_mnist.studies import claim_rules as R
 from paddle_mnist.studies import claim_rules_traj as T
 from paddle_mnist.studies.claim_specs import SOURCE_SPECS, SPECS
 from paddle_mnist.studies.claims_table import TABLE
@@ -77,8 +77,6 @@ def _pending(experiment: str) -> Callable[[dict], dict]:
 # rows without a generic rule yet (``claim_specs``): their own decide functions
 DECIDE = {
     "traj-rmsprop-small-lr": T.rmsprop_small_lr,
-    "init-multi-sigmoid": In.multi_sigmoid_normal, "init-multi-tanh-xavier": In.multi_tanh_xavier,
-    "init-multi-relu-xavier": In.multi_relu_xavier, "init-multi-relu-msra": In.multi_relu_msra,
 }
 # the same claims on source 000's own setup (the ``course`` study) without a generic rule
 _COURSE = {}

@@ -107,7 +107,7 @@ def diff(records, p) -> dict:
             return m
         comps, roles, facts = m["comparisons"], ["decide"] * len(m["comparisons"]), facts + m["facts"]
         checks = m.get("checks", [])  # deterministic guards: one that fails contradicts (``all_above``)
-        kw = {"groups": m["groups"]} if "groups" in m else {}  # for the test ``groups``: the comparisons' group sizes
+        kw = {k: m[k] for k in ("groups", "n_min") if k in m}  # the comparisons' group sizes (test ``groups``)
     for c, pair in sides:
         roles.append(c.get("role", "decide"))
         if pair is None:
@@ -124,6 +124,7 @@ def diff(records, p) -> dict:
             return result(NOT_MEASURED, comps, facts=facts + cond["facts"], experiment=cond["experiment"])
         facts = facts + cond["facts"]
     return all_above(comps, roles, p.get("test", "above"), missing=p.get("few", SEEDS), facts=facts, checks=checks,
+                     per_seed=p.get("per_seed", False),
                      **({"margin": p["margin"]} if "margin" in p else {}), **kw)
 
 
