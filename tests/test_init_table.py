@@ -24,7 +24,7 @@ from paddle_mnist.studies.init import (GRID_NET, MAJORITY_CLASS, TABLE1, activat
                                        table1_shapes, table1_variant)
 
 ROWS = ("init-1layer-zero", "init-2layer-zero", "init-2layer-random", "init-multi-sigmoid", "init-multi-tanh-xavier",
-        "init-multi-relu-xavier", "init-multi-relu-msra")  # generic rules (claim_specs), called as the ledger calls them
+        "init-multi-relu-xavier", "init-multi-relu-msra")  # generic rules (claim_specs), called as the ledger does
 RULES = (one_layer_zero, two_layer_zero, two_layer_random, multi_sigmoid_normal, multi_tanh_xavier, multi_relu_xavier,
          multi_relu_msra) = tuple(partial(claims.verdict, i) for i in ROWS)
 

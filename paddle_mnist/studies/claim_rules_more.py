@@ -3,7 +3,7 @@ acceleration" (its rivals as pairs, 001's shared rate as facts), 002's plateau (
 ``plateau`` part as runs) and zig-zag damping (the ``oscillation`` part measured per rate, for ``exact``), and
 source 004's printed runs (``NUMPY_PRINTED``). The standardised-input speed is a spec alone.
 
-    python -c "from paddle_mnist.studies import claim_rules_more, rules; print(rules.MEASURES['zigzag_damping']({}, {}))"
+    python -c "from paddle_mnist.studies import claim_rules_more as M; print(M._zigzag_damping({}, {})['verdict'])"
 """
 from __future__ import annotations
 

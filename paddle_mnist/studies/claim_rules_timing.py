@@ -9,7 +9,7 @@ holds if every round's ratio is above 1, fails if every round's is below 1, othe
 speed rows, 001's parameters-only saving and 002 §6's power-of-2 batches (``claim_measures``' ``save_speed``,
 ``pow2``, over ``ratio_comparison`` and ``pow2_comparisons``) are generic rules (``claim_specs``).
 
-    python -c "from paddle_mnist.studies.claim_rules_timing import ratio_comparison; print(ratio_comparison({}, 'x', 'a', 'b'))"
+    python -c "from paddle_mnist.studies.claim_rules_timing import ratio_comparison as r; print(r({}, 'x', 'a', 'b'))"
 """
 from __future__ import annotations
 

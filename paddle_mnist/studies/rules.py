@@ -77,12 +77,13 @@ def diff(records, p) -> dict:
     ``ratio``, the timing benchmark's per-round ratio against 1: ``claim_rules_timing.ratio_comparison``), judged by
     ``claim_rules.all_above`` with each comparison's role (``decide``, ``guard`` or ``shown``) and the row's
     ``test``. ``requires``: ``(record, key path, experiment)`` that must be there once the runs are; ``gate``: the
-    pairs (or their generator) whose runs must all have trained, in the findings' order (default: the compared ones); a comparison's ``absent``: the
-    experiment it needs when its pairs are missing from a record that holds others; ``condition``: a measurement
-    ``{holds, facts, experiment}`` of the regime the claim is about (outside it: not measured, the comparisons
-    kept)."""
+    pairs (or their generator) whose runs must all have trained, in the findings' order (default: the compared
+    ones); a comparison's ``absent``: the experiment it needs when its pairs are missing from a record that holds
+    others; ``condition``: a measurement ``{holds, facts, experiment}`` of the regime the claim is about (outside
+    it: not measured, the comparisons kept); ``measure``: comparisons measured elsewhere, with optional ``checks``
+    (guards, or ``per_seed``), ``n_min`` and ``groups``."""
     rec = record(records, p)
-    if "view" in p and rec and "verdict" in rec:  # a view that cannot show its part as runs (a path that left the finite numbers)
+    if "view" in p and rec and "verdict" in rec:  # a view that cannot show its part as runs (a non-finite path)
         return rec
     groups = [(c, [None] if "ratio" in c else _pairs(rec, {**p, **c})) for c in p.get("comparisons", ())]
     sides = [(c, pair) for c, pairs in groups for pair in pairs]
