@@ -12,7 +12,6 @@ from paddle_mnist.paths import RESULTS
 from paddle_mnist.scratch.trajectories import (TARGET_LOSS, TRAJECTORY_SETTINGS, adagrad_rates, numpy_path, overshoot,
                                               paddle_path, path_words, run_trajectories, steps_to_loss, toy_loss)
 from paddle_mnist.studies import claim_rules, claims
-from paddle_mnist.studies import claim_rules_traj as T
 from paddle_mnist.studies.claims import verdict
 
 
@@ -125,12 +124,12 @@ def test_trajectory_rules_have_every_outcome():
     assert verdict("traj-steps-005", _record(steps=swapped))["verdict"] == V.CONTRADICTED
     tie = {"sgd": 148, "momentum": 128, "rmsprop": 128, "adam": 107, "adagrad": 26}
     assert verdict("traj-steps-005", _record(steps=tie))["verdict"] == V.INCONCLUSIVE
-    assert T.rmsprop_small_lr(_record(small=(20, 3777)))["verdict"] == V.REPRODUCED
-    assert T.rmsprop_small_lr(_record(small=(5000, 3777)))["verdict"] == V.CONTRADICTED
-    assert T.rmsprop_small_lr(_record(small=(500, 3777)))["verdict"] == V.INCONCLUSIVE
+    assert verdict("traj-rmsprop-small-lr", _record(small=(20, 3777)))["verdict"] == V.REPRODUCED
+    assert verdict("traj-rmsprop-small-lr", _record(small=(5000, 3777)))["verdict"] == V.CONTRADICTED
+    assert verdict("traj-rmsprop-small-lr", _record(small=(500, 3777)))["verdict"] == V.INCONCLUSIVE
     assert verdict("opt-adagrad-decay", _record())["verdict"] == V.REPRODUCED
-    for rule in [partial(verdict, i) for i in ("traj-sgd-zigzag", "traj-momentum-smooth", "traj-steps-005")] + [
-            T.rmsprop_small_lr]:
+    for rule in [partial(verdict, i) for i in ("traj-sgd-zigzag", "traj-momentum-smooth", "traj-steps-005",
+                                               "traj-rmsprop-small-lr")]:
         assert rule(_record(status="diverged"))["verdict"] == V.NOT_MEASURED  # a path that left the numbers
         assert rule({})["verdict"] == V.NOT_MEASURED
 

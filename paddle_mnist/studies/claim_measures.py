@@ -5,12 +5,12 @@
 """
 from __future__ import annotations
 
-from paddle_mnist.studies.claim_rules import (CONTRADICTED, NUMPY_LR_TO_SOURCE, SOURCE_DROPOUT, check,
+from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, NUMPY_LR_TO_SOURCE, SOURCE_DROPOUT, check,
                                               compare_summary, fact, not_measured, ok_runs, per_run, result)
 from paddle_mnist.studies.claim_rules_opt import adadelta_lr_zero
 from paddle_mnist.studies.claim_rules_timing import (TIMING_MISSING, loss_at_step, pow2_comparisons, ratio_comparison,
                                                      steps_in)
-from paddle_mnist.studies.claim_rules_traj import NAMES, traj_runs
+from paddle_mnist.studies.claim_rules_traj import NAMES, TRAJ_MISSING, traj_runs
 from paddle_mnist.studies.rules import FACTS, MEASURES, PAIRS, VIEWS, register, values
 from paddle_mnist.studies.stats import mean_std
 
@@ -102,6 +102,32 @@ def _traj_steps(records, p) -> dict:
     st = records["trajectories"]["steps_to_target"]
     return {"counts": st["ours"], "source": st["source"], "names": NAMES, "lr": {n: runs[n]["lr"] for n in runs},
             "target": st["target"], "max_steps": st["max_steps"]}
+
+
+@register(MEASURES, "rmsprop_small")
+def _rmsprop_small(records, p) -> dict:
+    """RMSProp at lr 0.1: its steps to the target against AdaGrad's at the same rate, and how many of SGD, Momentum,
+    Adam and AdaGrad (at their rates) it is no slower than, each of those a check shown beside ("never within the
+    limit" counts as slower than any count); a path that never gets there is inconclusive outright."""
+    rivals = ("sgd", "momentum", "adam", "adagrad")
+    runs, missing = traj_runs(records, *rivals)
+    if missing:
+        return missing
+    st = records["trajectories"]["steps_to_target"]
+    mine, ada = st["rmsprop_small_lr"], st.get("adagrad_small_lr")
+    if ada is None:
+        return not_measured(TRAJ_MISSING)
+    never = st["max_steps"] + 1
+    m, a = mine["steps"] or never, ada["steps"] or never
+    if m == never:
+        return result(INCONCLUSIVE, facts=[fact(f"RMSProp lr {mine['lr']:g}: never within {st['max_steps']:,} steps",
+                                                "", "text")])
+    shown = [check(f"RMSProp lr {mine['lr']:g} ({m} steps) no slower than {NAMES[n]} lr {runs[n]['lr']:g} "
+                   f"({st['ours'][n] or 'never'})", m, st["ours"][n] or never, m <= (st["ours"][n] or never))
+             for n in rivals]
+    return {"lr": mine["lr"], "steps": m, "adagrad": a, "adagrad_text": ada["steps"] or "never", "shown": shown,
+            "held": sum(c["holds"] for c in shown), "rivals": len(shown), "half": len(shown) / 2,
+            "rmsprop": st["ours"].get("rmsprop")}
 
 
 @register(MEASURES, "adagrad_rates")

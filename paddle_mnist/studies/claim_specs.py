@@ -131,6 +131,11 @@ SPECS.update({
         "checks": [("{name} lr {lr:g}: largest angle between consecutive steps, degrees (smooth ≤ 45, sudden > 90)",
                     "value", "<=", 45.0)], "fails": ("value", ">", 90.0),
         "facts": (("{rival} lr {rival_lr:g}, the same", "rival_value", "raw"),)}),
+    "traj-rmsprop-small-lr": ("exact", {"measure": "rmsprop_small", "checks": [  # 003: "收敛也会快"
+        ("(a) RMSProp lr {lr:g} ({steps} steps) faster than AdaGrad at the same lr ({adagrad_text})", "steps", "<",
+         "adagrad"),
+        ("(b) no slower than at least half of the four at their rates ({held} of {rivals})", "held", ">=", "half")],
+        "facts": (("RMSProp lr 0.5, steps", "rmsprop", "raw"),)}),
     "opt-adagrad-decay": ("exact", {"measure": "adagrad_rates", "checks": [(
         "AdaGrad lr {lr:g}, " + axis + ": steps at which the effective rate rises (it falls from {first_" + axis
         + ":.3f} to {last_" + axis + ":.3f})", "rises_" + axis, "holds:falls_" + axis, 0) for axis in "xy"]}),

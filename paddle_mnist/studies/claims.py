@@ -2,9 +2,9 @@
 
 Each ``Claim`` holds its id, source file and section, the source's own words (Chinese kept),
 an English translation, the condition, the metric, the decision rule in words and the rule itself:
-``judge = (kind, params)`` from ``claim_specs``, decided by one of the five generic rules of ``rules`` (one row,
-003's RMSProp speed, keeps its own ``decide(records) -> verdict dict`` in ``DECIDE``). A claim is judged on up to two
-arms, counted apart: **source** (the source's own experiment and settings, as far as they can be
+``judge = (kind, params)`` from ``claim_specs``, decided by one of the five generic rules of ``rules`` (a
+row without a spec may still give its own ``decide(records) -> verdict dict`` in ``DECIDE``). A claim is judged on
+up to two arms, counted apart: **source** (the source's own experiment and settings, as far as they can be
 rebuilt: for source 000's §2.6/§2.7 claims the ``course`` study, its double-softmax model with SGD 0.1),
 **right** (the corrected setup the project uses) and **own** (the project's own test of a source's general
 statement: saddle, k-fold, EWA, ...). Verdicts: reproduced / contradicted / inconclusive (its ``why`` says what
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 from paddle_mnist.studies import claim_rules as R
-from paddle_mnist.studies import claim_rules_traj as T
 from paddle_mnist.studies.claim_specs import SOURCE_SPECS, SPECS
 from paddle_mnist.studies.claims_table import TABLE
 from paddle_mnist.studies.rules import judge
@@ -74,10 +73,9 @@ def _pending(experiment: str) -> Callable[[dict], dict]:
     return decide
 
 
-# rows without a generic rule yet (``claim_specs``): their own decide functions
-DECIDE = {
-    "traj-rmsprop-small-lr": T.rmsprop_small_lr,
-}
+# rows without a generic rule (``claim_specs``): their own decide functions, ``id: fn(records) -> verdict`` (none now;
+# a row added without a spec registers one here)
+DECIDE = {}
 # the same claims on source 000's own setup (the ``course`` study) without a generic rule
 _COURSE = {}
 

@@ -181,7 +181,7 @@ def exact(records, p) -> dict:
     passes ``(op, threshold)``; reproduced if all hold, contradicted if none (with ``fails``: if its value passes
     it, the other way), otherwise inconclusive. A measurement with ``each`` (e.g. one case per rate) gets every check
     per case, a check's optional fifth item its unit; ``arises`` names the measurement's flag that the claim's
-    condition occurs at all (false: untestable here)."""
+    condition occurs at all (false: untestable here); its ``shown`` checks are reported after the rule's."""
     m = MEASURES[p["measure"]](records, p)
     if not isinstance(m, dict) or "verdict" in m:
         return m if m else not_measured(p["missing"])
@@ -195,7 +195,8 @@ def exact(records, p) -> dict:
         held = all(c["holds"] for c in checks)
         v = REPRODUCED if held else CONTRADICTED if _passes(m, key, op, thr) else INCONCLUSIVE
         return result(v, checks=checks, facts=facts, n_min=None)
-    return from_checks(checks, n_min=None, facts=facts)
+    res = from_checks(checks, n_min=None, facts=facts)
+    return {**res, "checks": checks + m["shown"]} if m.get("shown") else res  # checks beside, deciding nothing
 
 
 def _threshold(m, thr):
