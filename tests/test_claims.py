@@ -14,8 +14,8 @@ from conftest import REPO
 
 from paddle_mnist.studies import claim_rules as R
 from paddle_mnist.studies import claims
-from paddle_mnist.studies import claim_rules_opt as O
-from paddle_mnist.studies.claim_rules_opt import adadelta_rate, save_restore, sgd_large
+from paddle_mnist.studies.claims import verdict
+from paddle_mnist.studies.rules import KINDS
 from paddle_mnist.studies.stats import rise_share
 from paddle_mnist.studies.stats import t975, welch_from_summary, welch_interval
 
@@ -32,7 +32,7 @@ def test_every_record_is_complete_and_unique():
         assert dataclasses.is_dataclass(c)
         for f in FIELDS:
             assert isinstance(getattr(c, f), str) and getattr(c, f).strip(), (c.id, f)
-        assert callable(c.decide)
+        assert callable(c.decide) or c.judge[0] in KINDS, c.id  # a generic rule, or a row's own function
     with pytest.raises(dataclasses.FrozenInstanceError):
         claims.CLAIMS[0].id = "x"
 
@@ -123,7 +123,7 @@ def test_oscillation_is_the_share_of_rising_losses():
     assert rise_share(_curve_run("x", 0, steep)) == 0.0 and rise_share(_curve_run("x", 0, jitter)) == 0.5
     rec = {"runs": [_curve_run("sgd_0.9", i, jitter[:8 - i % 2] + steep[:1 + i]) for i in range(3)]
            + [_curve_run("sgd_0.01", i, steep[:6 + i]) for i in range(3)]}
-    res = sgd_large({"optimizers": rec})
+    res = verdict("opt-sgd-large", {"optimizers": rec})
     assert res["verdict"] == "reproduced" and res["comparisons"][0]["unit"] == "share"
     assert res["comparisons"][0]["mean_b"] == 0.0
 
@@ -143,7 +143,7 @@ def test_every_source_000_26_27_claim_has_the_course_arm_first():
     for c in claims.CLAIMS:
         if c.doc == "000" and c.section.startswith(("§2.6", "§2.7")) and c.id not in ("opt-momentum-saddle",
                                                                                  "opt-adagrad-decay"):
-            assert c.decide_course is not None or c.arm == "source", c.id
+            assert c.decide_course is not None or c.judge_course or c.arm == "source", c.id
             assert c.course or c.arm == "source", c.id
 
 
@@ -165,23 +165,23 @@ def test_course_arm_rules_on_a_synthetic_record():
            "reference": {"labels": {"variance": 8.3}}}
     records = {"course": rec}
     # the regressor diverged in every seed: a run that did not train decides nothing, the divergence is a finding
-    res = R.loss_acc_course(records)
+    res = verdict("loss-acc", records, "source")
     assert res["verdict"] == "not measured" and "diverged in 5/5 seeds" in res["facts"][0]["value"]
     # dropout after fc1: less accurate beyond noise (its speed is the timing benchmark's: tests/test_timing.py); the valid loss never rises in any run -> untestable
-    assert R.dropout_generalise(records, course=True)["verdict"] == "contradicted"
-    assert R.dropout_visible(records, course=True)["verdict"] == "untestable here"
+    assert verdict("dropout-generalise", records, "source")["verdict"] == "contradicted"
+    assert verdict("dropout-visible", records)["verdict"] == "untestable here"
     # Adagrad 0.01's loss did not fall (2.2 >= 0.9 x 2.3) in every seed, on the course arm only
-    assert O.adagrad_stuck(records, course=True)["verdict"] == "reproduced"
-    assert O.adagrad_stuck(records)["verdict"] == "not measured"
+    assert verdict("opt-adagrad", records, "source")["verdict"] == "reproduced"
+    assert verdict("opt-adagrad", records)["verdict"] == "not measured"
 
 
 def test_adadelta_and_save_restore_rules():
-    assert adadelta_rate({})["verdict"] == "contradicted"  # Paddle's rate multiplies the update
-    assert save_restore({})["verdict"] == "not measured"
+    assert verdict("adadelta-lr0", {})["verdict"] == "contradicted"  # Paddle's rate multiplies the update
+    assert verdict("save-restore", {})["verdict"] == "not measured"
     same = {"analysis": {"n_images": 300, "max_abs_diff": 0.0, "tolerance": 1e-5, "same_predictions": True}}
-    assert save_restore({"save_restore": same})["verdict"] == "reproduced"
+    assert verdict("save-restore", {"save_restore": same})["verdict"] == "reproduced"
     off = {"analysis": dict(same["analysis"], max_abs_diff=0.1)}
-    assert save_restore({"save_restore": off})["verdict"] == "contradicted"
+    assert verdict("save-restore", {"save_restore": off})["verdict"] == "contradicted"
 
 
 def test_ledger_on_committed_results_and_its_rendering():
@@ -201,7 +201,8 @@ def test_ledger_on_committed_results_and_its_rendering():
 # ---------------------------------------------------------------- structure
 def test_no_evidence_prose_in_studies():
     """The studies' claim modules return data: no report formatting imported, no 'evidence' key built there."""
-    for name in ("claims.py", "claim_rules.py", "claim_rules_opt.py", "claim_rules_practice.py", "claims_table.py"):
+    for name in ("claims.py", "claim_rules.py", "claim_rules_opt.py", "claims_table.py", "claims_table_more.py",
+                 "rules.py", "claim_specs.py", "claim_measures.py"):
         src = (REPO / "paddle_mnist" / "studies" / name).read_text()
         tree = ast.parse(src)
         mods = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
@@ -217,14 +218,14 @@ def test_source_000_tuning_claims_on_its_own_numpy_net():
     search = {"runs": grid, "choice": {"lr": 0.1, "hidden": 50, "valid_acc": 0.86},
               "eval": {"runs": [{"valid_acc": v} for v in (0.86, 0.8601, 0.8599)]}}  # a tight spread
     records = {"numpy": {"search": search}}
-    assert R.hp_lr_course(records)["verdict"] == "reproduced"  # the source's 0.1 is 0.05 here: 0.5 points below
-    assert R.hp_hidden_course(records)["verdict"] == "contradicted"  # 200 units at lr 0.1: 2 points below
+    assert verdict("hp-lr", records, "source")["verdict"] == "reproduced"  # the source's 0.1 is 0.05 here: 0.5 points below
+    assert verdict("hp-hidden", records, "source")["verdict"] == "contradicted"  # 200 units at lr 0.1: 2 points below
     search["eval"]["runs"] = [{"valid_acc": v} for v in (0.86, 0.85, 0.87)]  # 1-point std: too wide to tell
-    assert R.hp_hidden_course(records)["verdict"] == "inconclusive"
+    assert verdict("hp-hidden", records, "source")["verdict"] == "inconclusive"
     search["runs"] = [t for t in grid if t["lr"] != 0.05]  # the source's 0.1 not in the grid
-    res = R.hp_lr_course(records)
+    res = verdict("hp-lr", records, "source")
     assert res["verdict"] == "not measured" and "0.06/0.2" in res["experiment"]
-    assert R.hp_lr_course({})["verdict"] == "not measured"
+    assert verdict("hp-lr", {}, "source")["verdict"] == "not measured"
 
 
 def _numpy_record(adam_accs):
@@ -235,9 +236,10 @@ def _numpy_record(adam_accs):
 
 
 def test_numpy_adam_rule_is_a_one_sample_t_interval_around_98_21():
-    from paddle_mnist.studies.claim_rules_opt import numpy_adam
+    def numpy_adam(records):
+        return verdict("numpy-adam", records)
 
-    assert {c.id: c for c in claims.CLAIMS}["numpy-adam"].decide is numpy_adam
+    assert {c.id: c for c in claims.CLAIMS}["numpy-adam"].judge[0] == "one_sample"
     assert "numpy" in claims.RESULT_NAMES
     inside = numpy_adam(_numpy_record([0.9814, 0.9822, 0.9830]))
     assert inside["verdict"] == "reproduced" and inside["provisional"] and inside["n_min"] == 3

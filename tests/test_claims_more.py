@@ -6,6 +6,7 @@ toy parts they read (``scratch.plateau``), and the verdicts on the committed rec
 from __future__ import annotations
 
 import json
+from functools import partial
 import re
 
 import numpy as np
@@ -20,6 +21,9 @@ from paddle_mnist.studies import claims
 from paddle_mnist.studies.numpy_nets import SOURCE_004
 
 NEW = ("sgd-no-acceleration", "plateau-escape", "momentum-damps", "standardise-speed", *M.NUMPY_PRINTED)
+# the rows decided by generic rules (``claim_specs``), called as the ledger calls them
+sgd_no_acceleration, plateau_escape, momentum_damps, standardise_speed = (partial(claims.verdict, i) for i in (
+    "sgd-no-acceleration", "plateau-escape", "momentum-damps", "standardise-speed"))
 
 
 @pytest.fixture(scope="module")
@@ -52,16 +56,16 @@ def _tuned(losses, status="ok"):
 def test_sgd_no_acceleration_outcomes(rival_loss, verdict):
     losses = {"sgd": _jitter(0.32, 0.002), "momentum": _jitter(0.26, 0.002), "rmsprop": _jitter(0.26, 0.002),
               "adam": _jitter(rival_loss, 0.002)}
-    res = M.sgd_no_acceleration(_tuned(losses))
+    res = sgd_no_acceleration(_tuned(losses))
     assert res["verdict"] == verdict and len(res["comparisons"]) == 3
-    assert M.sgd_no_acceleration(_tuned(losses, status="diverged"))["verdict"] == R.NOT_MEASURED
+    assert sgd_no_acceleration(_tuned(losses, status="diverged"))["verdict"] == R.NOT_MEASURED
     del losses["rmsprop"]
-    assert M.sgd_no_acceleration(_tuned(losses))["verdict"] == R.NOT_MEASURED  # a rival named is missing
+    assert sgd_no_acceleration(_tuned(losses))["verdict"] == R.NOT_MEASURED  # a rival named is missing
 
 
 def test_sgd_no_acceleration_is_untestable_on_a_constant_metric():
     same = {o: [0.3] * 5 for o in ("sgd", "momentum", "rmsprop", "adam")}
-    assert M.sgd_no_acceleration(_tuned(same))["verdict"] == R.UNTESTABLE
+    assert sgd_no_acceleration(_tuned(same))["verdict"] == R.UNTESTABLE
 
 
 # ---------------------------------------------------------------- 002 §1.2: the plateau
@@ -75,12 +79,12 @@ def _plateau(steps, status="ok"):
                                            ([700, 100, 1400, 300, 1200], R.INCONCLUSIVE)])
 def test_plateau_escape_outcomes(adam, verdict):
     steps = {"sgd": _jitter(750, 40), "momentum": _jitter(120, 10), "rmsprop": _jitter(21, 1), "adam": adam}
-    assert M.plateau_escape(_plateau(steps))["verdict"] == verdict
-    assert M.plateau_escape(_plateau(steps, status="diverged"))["verdict"] == R.NOT_MEASURED
+    assert plateau_escape(_plateau(steps))["verdict"] == verdict
+    assert plateau_escape(_plateau(steps, status="diverged"))["verdict"] == R.NOT_MEASURED
     never = dict(steps, sgd=[None] * 5)  # never left: counted as the step limit
-    assert M.plateau_escape(_plateau(never))["comparisons"][0]["mean_a"] == 3000
-    assert M.plateau_escape(_plateau({o: [50] * 5 for o in steps}))["verdict"] == R.UNTESTABLE
-    assert M.plateau_escape({})["verdict"] == R.NOT_MEASURED
+    assert plateau_escape(_plateau(never))["comparisons"][0]["mean_a"] == 3000
+    assert plateau_escape(_plateau({o: [50] * 5 for o in steps}))["verdict"] == R.UNTESTABLE
+    assert plateau_escape({})["verdict"] == R.NOT_MEASURED
 
 
 def test_plateau_study_reuses_the_saddle_runs(records):
@@ -103,17 +107,17 @@ def _osc(gd, mo, status="ok", rates=(0.6, 0.95)):
 
 
 def test_momentum_damps_outcomes():
-    assert M.momentum_damps(_osc([1.0] * 3, [0.1] * 3))["verdict"] == R.REPRODUCED
-    assert M.momentum_damps(_osc([0.4] * 3, [0.6] * 3))["verdict"] == R.CONTRADICTED
-    assert M.momentum_damps(_osc([1.0] * 3, [0.1, 0.1, 1.0]))["verdict"] == R.CONTRADICTED  # not at every start
+    assert momentum_damps(_osc([1.0] * 3, [0.1] * 3))["verdict"] == R.REPRODUCED
+    assert momentum_damps(_osc([0.4] * 3, [0.6] * 3))["verdict"] == R.CONTRADICTED
+    assert momentum_damps(_osc([1.0] * 3, [0.1, 0.1, 1.0]))["verdict"] == R.CONTRADICTED  # not at every start
     split = _osc([1.0] * 3, [0.1] * 3)
     for r in split["trajectories"]["oscillation"]["runs"]:
         if r["rate"] == 0.6 and r["arm"] == "momentum-002":
             r["y_flip_share"] = 1.0
-    assert M.momentum_damps(split)["verdict"] == R.INCONCLUSIVE  # holds at one rate of two
-    assert M.momentum_damps(_osc([0.0] * 3, [0.0] * 3))["verdict"] == R.UNTESTABLE  # no zig-zag to damp
-    assert M.momentum_damps(_osc([1.0] * 3, [0.1] * 3, status="diverged"))["verdict"] == R.NOT_MEASURED
-    assert M.momentum_damps({})["verdict"] == R.NOT_MEASURED
+    assert momentum_damps(split)["verdict"] == R.INCONCLUSIVE  # holds at one rate of two
+    assert momentum_damps(_osc([0.0] * 3, [0.0] * 3))["verdict"] == R.UNTESTABLE  # no zig-zag to damp
+    assert momentum_damps(_osc([1.0] * 3, [0.1] * 3, status="diverged"))["verdict"] == R.NOT_MEASURED
+    assert momentum_damps({})["verdict"] == R.NOT_MEASURED
 
 
 def test_momentum_002_is_the_averaged_rule():
@@ -138,13 +142,13 @@ def _inputs(raw, std, status="ok"):
 
 
 def test_standardise_speed_outcomes():
-    assert M.standardise_speed(_inputs(_jitter(2.29, 0.005), _jitter(2.17, 0.01)))["verdict"] == R.REPRODUCED
-    assert M.standardise_speed(_inputs(_jitter(2.10, 0.005), _jitter(2.17, 0.01)))["verdict"] == R.CONTRADICTED
-    assert M.standardise_speed(_inputs(_jitter(2.17, 0.05), _jitter(2.17, 0.05)))["verdict"] == R.INCONCLUSIVE
-    assert M.standardise_speed(_inputs([2.3] * 5, [2.3] * 5))["verdict"] == R.UNTESTABLE
-    assert M.standardise_speed(_inputs(_jitter(2.29, 0.005), _jitter(2.17, 0.01), "diverged"))["verdict"] == \
+    assert standardise_speed(_inputs(_jitter(2.29, 0.005), _jitter(2.17, 0.01)))["verdict"] == R.REPRODUCED
+    assert standardise_speed(_inputs(_jitter(2.10, 0.005), _jitter(2.17, 0.01)))["verdict"] == R.CONTRADICTED
+    assert standardise_speed(_inputs(_jitter(2.17, 0.05), _jitter(2.17, 0.05)))["verdict"] == R.INCONCLUSIVE
+    assert standardise_speed(_inputs([2.3] * 5, [2.3] * 5))["verdict"] == R.UNTESTABLE
+    assert standardise_speed(_inputs(_jitter(2.29, 0.005), _jitter(2.17, 0.01), "diverged"))["verdict"] == \
         R.NOT_MEASURED
-    assert M.standardise_speed({})["verdict"] == R.NOT_MEASURED
+    assert standardise_speed({})["verdict"] == R.NOT_MEASURED
 
 
 # ---------------------------------------------------------------- 004: the printed accuracies
@@ -154,7 +158,7 @@ def _numpy(accs, status="ok"):
 
 
 def test_numpy_printed_outcomes():
-    rule, ref = M.NUMPY_RULES["numpy-adagrad"], SOURCE_004["adagrad"]
+    rule, ref = partial(claims.verdict, "numpy-adagrad"), SOURCE_004["adagrad"]
     assert rule(_numpy([ref + 0.03, ref + 0.031, ref + 0.032]))["verdict"] == R.REPRODUCED  # above it
     assert rule(_numpy([ref - 0.001, ref, ref + 0.001]))["verdict"] == R.REPRODUCED  # within noise, tight
     assert rule(_numpy([ref - 0.02, ref, ref + 0.02]))["verdict"] == R.INCONCLUSIVE  # too wide to tell
@@ -170,7 +174,7 @@ def test_each_printed_line_is_its_optimizers_last(row):
     c = {c.id: c for c in claims.CLAIMS}[row]
     printed = float(re.search(r"Test acc:(\d\.\d+)", c.original)[1])
     assert printed == pytest.approx(SOURCE_004[M.NUMPY_PRINTED[row][1]], abs=5e-7)
-    assert c.decide.func is M.numpy_printed
+    assert c.judge[0] == "one_sample" and c.judge[1]["figure"] == SOURCE_004[M.NUMPY_PRINTED[row][1]]
 
 
 # ---------------------------------------------------------------- the committed records

@@ -6,6 +6,7 @@ measured by, the seven ledger rules' outcomes on synthetic records, and the verd
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import numpy as np
 import pytest
@@ -17,13 +18,15 @@ from paddle_mnist.errors import PaddleMnistError
 from paddle_mnist.paths import RESULTS
 from paddle_mnist.report.context import Context
 from paddle_mnist.report.init import _table1_part
-from paddle_mnist.studies import EXPERIMENTS, claim_rules as R, claim_rules_init as In, claims
+from paddle_mnist.studies import EXPERIMENTS, claim_rules as R, claims
 from paddle_mnist.studies.claims_table import T1_SECTION
 from paddle_mnist.studies.init import (GRID_NET, MAJORITY_CLASS, TABLE1, activation_histograms, grid_runs,
                                        table1_shapes, table1_variant)
 
-RULES = (In.one_layer_zero, In.two_layer_zero, In.two_layer_random, In.multi_sigmoid_normal, In.multi_tanh_xavier,
-         In.multi_relu_xavier, In.multi_relu_msra)
+ROWS = ("init-1layer-zero", "init-2layer-zero", "init-2layer-random", "init-multi-sigmoid", "init-multi-tanh-xavier",
+        "init-multi-relu-xavier", "init-multi-relu-msra")  # generic rules (claim_specs), called as the ledger does
+RULES = (one_layer_zero, two_layer_zero, two_layer_random, multi_sigmoid_normal, multi_tanh_xavier, multi_relu_xavier,
+         multi_relu_msra) = tuple(partial(claims.verdict, i) for i in ROWS)
 
 
 def test_the_plan_trains_every_table1_net_at_every_seed_and_the_grid_at_the_first():
@@ -103,38 +106,38 @@ GOOD = {5: {"std_last": 0.7}, 7: {"std_last": 0.9, "nz_growth": 0.01}}
 
 
 @pytest.mark.parametrize("rule, rec, verdict", [
-    (In.one_layer_zero, _record({1: 0.85}), R.REPRODUCED),
-    (In.one_layer_zero, _record({1: 0.08}), R.CONTRADICTED),
-    (In.one_layer_zero, _record({1: [0.05, 0.3, 0.1, 0.12, 0.02]}), R.INCONCLUSIVE),
-    (In.one_layer_zero, _record({1: [0.5] * 5}), R.UNTESTABLE),
-    (In.one_layer_zero, _record({1: 0.85}, status={1: "diverged"}), R.NOT_MEASURED),
-    (In.two_layer_zero, _record({2: 0.3, 3: 0.85}), R.REPRODUCED),
-    (In.two_layer_zero, _record({2: 0.9, 3: 0.85}), R.CONTRADICTED),
-    (In.two_layer_zero, _record({2: [0.3, 0.9, 0.6, 0.2, 0.8], 3: 0.6}), R.INCONCLUSIVE),
-    (In.two_layer_zero, _record({2: 0.3, 3: 0.85}, status={3: "diverged"}), R.NOT_MEASURED),
-    (In.two_layer_random, _record({3: 0.85}), R.REPRODUCED),
-    (In.multi_sigmoid_normal, _record({4: 0.6, 5: 0.93, 7: 0.94}, {4: {"edge": 0.6, "centre": 0.05}, **GOOD}),
+    (one_layer_zero, _record({1: 0.85}), R.REPRODUCED),
+    (one_layer_zero, _record({1: 0.08}), R.CONTRADICTED),
+    (one_layer_zero, _record({1: [0.05, 0.3, 0.1, 0.12, 0.02]}), R.INCONCLUSIVE),
+    (one_layer_zero, _record({1: [0.5] * 5}), R.UNTESTABLE),
+    (one_layer_zero, _record({1: 0.85}, status={1: "diverged"}), R.NOT_MEASURED),
+    (two_layer_zero, _record({2: 0.3, 3: 0.85}), R.REPRODUCED),
+    (two_layer_zero, _record({2: 0.9, 3: 0.85}), R.CONTRADICTED),
+    (two_layer_zero, _record({2: [0.3, 0.9, 0.6, 0.2, 0.8], 3: 0.6}), R.INCONCLUSIVE),
+    (two_layer_zero, _record({2: 0.3, 3: 0.85}, status={3: "diverged"}), R.NOT_MEASURED),
+    (two_layer_random, _record({3: 0.85}), R.REPRODUCED),
+    (multi_sigmoid_normal, _record({4: 0.6, 5: 0.93, 7: 0.94}, {4: {"edge": 0.6, "centre": 0.05}, **GOOD}),
      R.REPRODUCED),
-    (In.multi_sigmoid_normal, _record({4: 0.6, 5: 0.93, 7: 0.94}, {4: {"edge": 0.05, "centre": 0.6}, **GOOD}),
+    (multi_sigmoid_normal, _record({4: 0.6, 5: 0.93, 7: 0.94}, {4: {"edge": 0.05, "centre": 0.6}, **GOOD}),
      R.CONTRADICTED),  # not U-shaped
-    (In.multi_sigmoid_normal, _record({4: 0.95, 5: 0.93, 7: 0.94}, {4: {"edge": 0.6, "centre": 0.05}, **GOOD}),
+    (multi_sigmoid_normal, _record({4: 0.95, 5: 0.93, 7: 0.94}, {4: {"edge": 0.6, "centre": 0.05}, **GOOD}),
      R.CONTRADICTED),  # trains better than a 正确 net
-    (In.multi_sigmoid_normal, _record({4: 0.6, 5: [0.9, 0.3, 0.6, 0.95, 0.4], 7: 0.94},
+    (multi_sigmoid_normal, _record({4: 0.6, 5: [0.9, 0.3, 0.6, 0.95, 0.4], 7: 0.94},
                                       {4: {"edge": 0.6, "centre": 0.05}, **GOOD}), R.INCONCLUSIVE),
-    (In.multi_sigmoid_normal, _record({4: 0.6, 5: 0.93, 7: 0.94}, {4: {"edge": 0.6, "centre": 0.05}, **GOOD},
+    (multi_sigmoid_normal, _record({4: 0.6, 5: 0.93, 7: 0.94}, {4: {"edge": 0.6, "centre": 0.05}, **GOOD},
                                       status={7: "diverged"}), R.NOT_MEASURED),
-    (In.multi_tanh_xavier, _record({5: 0.93}, GOOD), R.REPRODUCED),
-    (In.multi_tanh_xavier, _record({5: 0.93}, {5: {"std_last": 0.2}}), R.CONTRADICTED),
-    (In.multi_tanh_xavier, _record({5: [0.05, 0.3, 0.1, 0.12, 0.02]}, GOOD), R.INCONCLUSIVE),
-    (In.multi_relu_msra, _record({7: 0.94}, GOOD), R.REPRODUCED),
-    (In.multi_relu_msra, _record({7: 0.1}, GOOD), R.CONTRADICTED),
-    (In.multi_relu_xavier, _record({6: 0.90, 7: 0.94}, {6: {"std_last": 0.2, "nz_growth": 0.2}, **GOOD}),
+    (multi_tanh_xavier, _record({5: 0.93}, GOOD), R.REPRODUCED),
+    (multi_tanh_xavier, _record({5: 0.93}, {5: {"std_last": 0.2}}), R.CONTRADICTED),
+    (multi_tanh_xavier, _record({5: [0.05, 0.3, 0.1, 0.12, 0.02]}, GOOD), R.INCONCLUSIVE),
+    (multi_relu_msra, _record({7: 0.94}, GOOD), R.REPRODUCED),
+    (multi_relu_msra, _record({7: 0.1}, GOOD), R.CONTRADICTED),
+    (multi_relu_xavier, _record({6: 0.90, 7: 0.94}, {6: {"std_last": 0.2, "nz_growth": 0.2}, **GOOD}),
      R.REPRODUCED),
-    (In.multi_relu_xavier, _record({6: 0.90, 7: 0.94}, {6: {"std_last": 0.2, "nz_growth": 0.0}, **GOOD}),
+    (multi_relu_xavier, _record({6: 0.90, 7: 0.94}, {6: {"std_last": 0.2, "nz_growth": 0.0}, **GOOD}),
      R.CONTRADICTED),  # no lean to 0
-    (In.multi_relu_xavier, _record({6: [0.9, 0.95, 0.93, 0.96, 0.91], 7: 0.94},
+    (multi_relu_xavier, _record({6: [0.9, 0.95, 0.93, 0.96, 0.91], 7: 0.94},
                                    {6: {"std_last": 0.2, "nz_growth": 0.2}, **GOOD}), R.INCONCLUSIVE),
-    (In.multi_relu_xavier, _record({6: 0.90, 7: 0.94}, status={6: "diverged"}), R.NOT_MEASURED),
+    (multi_relu_xavier, _record({6: 0.90, 7: 0.94}, status={6: "diverged"}), R.NOT_MEASURED),
 ])
 def test_each_rule_has_its_outcomes(rule, rec, verdict):
     assert rule(rec)["verdict"] == verdict
@@ -159,7 +162,7 @@ def test_the_majority_class_is_the_eval_splits(record):
 def test_the_committed_record_gives_the_verdicts(record):
     rows = [c for c in claims.CLAIMS if c.section == T1_SECTION]
     assert [c.arm for c in rows] == ["own"] * 7 and [c.original.split("|")[1] for c in rows] == list("1234567")
-    got = {c.id: c.decide({"init": record}) for c in rows}
+    got = {c.id: c.arms({"init": record})[c.arm] for c in rows}
     assert all(v["n_min"] >= 5 and not v["provisional"] for v in got.values())
     assert {k: v["verdict"] for k, v in got.items()} == {
         "init-1layer-zero": R.REPRODUCED, "init-2layer-zero": R.REPRODUCED, "init-2layer-random": R.REPRODUCED,
@@ -183,7 +186,7 @@ def test_the_report_sets_each_source_row_beside_our_numbers(record, tmp_path):
     assert len(lines) == len(rows) == 7
     for line, c in zip(lines, rows):
         _, depth, init, act, words = c.original.strip("|").split("|")
-        verdict = c.decide({"init": record})["verdict"]
+        verdict = c.arms({"init": record})[c.arm]["verdict"]
         assert f"| {depth} / {init} / {act} | {words} |" in line and f"**{verdict}**" in line, line
     assert "(n = 5)" in lines[0] and "U-shaped in 5/5 seeds" in lines[3]
     assert (tmp_path / "figures" / "init_table1.png").stat().st_size > 10_000

@@ -13,7 +13,7 @@ from paddle_mnist.scratch import practice as P
 from paddle_mnist.scratch.net import NumpyMLP
 from paddle_mnist.scratch.trajectories import SADDLE, saddle_escape, saddle_grad, saddle_loss, saddle_start
 from paddle_mnist.bench.timing import summarise
-from paddle_mnist.studies import claim_rules_practice as rules
+from paddle_mnist.studies.claims import verdict
 
 REPRODUCED, CONTRADICTED, NOT_MEASURED = "reproduced", "contradicted", "not measured"
 
@@ -164,12 +164,12 @@ def _ewa_runs(rough, lags, errors, noise=0.01):
 
 def test_ewa_rules():
     good = _ewa_runs((3.0, 0.5, 0.2), (1, 8, 38), (5.0, 20.0, 31.0))
-    assert rules.ewa_smooth(good)["verdict"] == REPRODUCED and rules.ewa_bias(good)["verdict"] == REPRODUCED
-    assert len(rules.ewa_smooth(good)["comparisons"]) == 4
+    assert verdict("ewa-smooth", good)["verdict"] == REPRODUCED and verdict("ewa-bias", good)["verdict"] == REPRODUCED
+    assert len(verdict("ewa-smooth", good)["comparisons"]) == 4
     flat_lag = _ewa_runs((3.0, 0.5, 0.2), (38, 8, 1), (0.5, 0.5, 0.5))
-    assert rules.ewa_smooth(flat_lag)["verdict"] == CONTRADICTED and rules.ewa_bias(flat_lag)["verdict"] == CONTRADICTED
+    assert verdict("ewa-smooth", flat_lag)["verdict"] == CONTRADICTED and verdict("ewa-bias", flat_lag)["verdict"] == CONTRADICTED
     one = {"practice": {"runs": _ewa_runs((3.0, 0.5, 0.2), (1, 8, 38), (5, 20, 31))["practice"]["runs"][:1]}}
-    assert rules.ewa_smooth(one)["verdict"] == NOT_MEASURED and rules.ewa_bias({})["verdict"] == NOT_MEASURED
+    assert verdict("ewa-smooth", one)["verdict"] == NOT_MEASURED and verdict("ewa-bias", {})["verdict"] == NOT_MEASURED
 
 
 def _gd_runs(mini_loss=0.5, stochastic_jitter=3.0, batch_jitter=0.01, per_step=(0.3, 0.0004, 0.0002)):
@@ -193,19 +193,19 @@ def _gd_runs(mini_loss=0.5, stochastic_jitter=3.0, batch_jitter=0.01, per_step=(
 
 
 def test_gd_batch_rule_and_loss_after_the_benchmark_cpu_seconds():
-    good = rules.gd_batch(_gd_runs())
+    good = verdict("gd-batch", _gd_runs())
     assert good["verdict"] == REPRODUCED and len(good["comparisons"]) == 5
     assert [round(c["mean_a"], 3) for c in good["comparisons"][:2]] == [2.3, 1.22]
     assert good["comparisons"][2]["ratio"] == pytest.approx(10.0 / 0.2)  # stochastic over mini-batch per epoch
-    assert rules.gd_batch(_gd_runs(mini_loss=2.5))["verdict"] == CONTRADICTED  # mini-batch slowest per second
-    assert rules.gd_batch(_gd_runs(batch_jitter=1.0))["verdict"] == CONTRADICTED  # batch noisier than mini-batch
+    assert verdict("gd-batch", _gd_runs(mini_loss=2.5))["verdict"] == CONTRADICTED  # mini-batch slowest per second
+    assert verdict("gd-batch", _gd_runs(batch_jitter=1.0))["verdict"] == CONTRADICTED  # batch noisier than mini-batch
     # stochastic twice as fast per epoch as mini-batch: the loss comparisons hold, the seconds one does not
-    slow = rules.gd_batch(_gd_runs(per_step=(0.3, 0.0004, 0.0004 / 200)))
+    slow = verdict("gd-batch", _gd_runs(per_step=(0.3, 0.0004, 0.0004 / 200)))
     assert slow["verdict"] == CONTRADICTED and slow["comparisons"][2]["high"] < 1
-    assert rules.gd_batch({})["verdict"] == NOT_MEASURED
+    assert verdict("gd-batch", {})["verdict"] == NOT_MEASURED
     no_bench = _gd_runs()
     del no_bench["timing"]
-    assert rules.gd_batch(no_bench)["verdict"] == NOT_MEASURED
+    assert verdict("gd-batch", no_bench)["verdict"] == NOT_MEASURED
 
 
 def _pairs(a_variant, b_variant, key, a_vals, b_vals, **extra):
@@ -217,16 +217,16 @@ def test_lr_decay_rule_decides_on_the_train_loss():
     flat = {"train_loss": [0.4, 0.3, 0.2710, 0.2705, 0.2702, 0.2700]}  # under 0.5% lower over the last 3 epochs
     better = _pairs("lr-decayed", "lr-constant", "final_train_loss", [0.25, 0.251, 0.252], [0.27, 0.271, 0.272],
                     test_acc=0.92, history=flat)
-    assert rules.lr_decay(better)["verdict"] == REPRODUCED
+    assert verdict("lr-decay", better)["verdict"] == REPRODUCED
     worse = _pairs("lr-decayed", "lr-constant", "final_train_loss", [0.28, 0.281, 0.282], [0.26, 0.261, 0.262],
                    test_acc=0.92, history=flat)
-    res = rules.lr_decay(worse)
+    res = verdict("lr-decay", worse)
     assert res["verdict"] == CONTRADICTED and res["provisional"] and len(res["comparisons"]) == 2
     # the committed runs' constant-rate loss still falls at the end (0.2749 -> 0.2720 -> 0.2710): not the regime the
     # claim is about, so not measured, the end-of-budget comparison kept as a finding
     falling = _pairs("lr-decayed", "lr-constant", "final_train_loss", [0.28, 0.281, 0.282], [0.26, 0.261, 0.262],
                      test_acc=0.92, history={"train_loss": [0.4, 0.3, 0.2771, 0.2749, 0.2720, 0.2710]})
-    res = rules.lr_decay(falling)
+    res = verdict("lr-decay", falling)
     assert res["verdict"] == NOT_MEASURED and len(res["comparisons"]) == 2 and "levels off" in res["experiment"]
     assert res["facts"][0]["value"] == pytest.approx((0.2771 - 0.2710) / 0.2771)
 
@@ -235,10 +235,10 @@ def test_input_standardise_rule():
     def rec(raw, std):
         return _pairs("input-raw", "input-standardised", "imbalance", raw, std, final_train_loss=2.2,
                       max_abs_input=1.0)
-    assert rules.input_standardise(rec([2.3, 2.31, 2.29, 2.3, 2.32], [1.9, 1.95, 1.92, 1.9, 1.93]))["verdict"] \
+    assert verdict("input-standardise", rec([2.3, 2.31, 2.29, 2.3, 2.32], [1.9, 1.95, 1.92, 1.9, 1.93]))["verdict"] \
         == REPRODUCED
-    assert rules.input_standardise(rec([1.9, 1.95, 1.92], [2.3, 2.31, 2.29]))["verdict"] == CONTRADICTED
-    assert rules.input_standardise(rec([2.0, 2.4, 1.8], [2.1, 2.2, 2.0]))["verdict"] == \
+    assert verdict("input-standardise", rec([1.9, 1.95, 1.92], [2.3, 2.31, 2.29]))["verdict"] == CONTRADICTED
+    assert verdict("input-standardise", rec([2.0, 2.4, 1.8], [2.1, 2.2, 2.0]))["verdict"] == \
         "inconclusive"
 
 
@@ -247,11 +247,11 @@ def test_hp_kfold_rule_is_non_inferiority():
         return {"practice": {"runs": [_run("kfold", s, kfold_test_acc=k, holdout_test_acc=h, holdout_refit_test_acc=h,
                                            kfold_choice=1, holdout_choice=0, grid_best=1)
                                       for s, (k, h) in enumerate(zip(kfold, holdout))]}}
-    better = rules.hp_kfold(rec([0.87, 0.872, 0.871], [0.86, 0.861, 0.859]))
+    better = verdict("hp-kfold", rec([0.87, 0.872, 0.871], [0.86, 0.861, 0.859]))
     assert better["verdict"] == REPRODUCED and better["facts"][0]["value"] == 3 and better["facts"][1]["value"] == 0
-    assert rules.hp_kfold(rec([0.86, 0.87, 0.865], [0.865, 0.86, 0.87]))["verdict"] == REPRODUCED  # within noise
-    assert rules.hp_kfold(rec([0.85, 0.851, 0.849], [0.87, 0.871, 0.869]))["verdict"] == CONTRADICTED
-    assert rules.hp_kfold(rec([0.85], [0.87]))["verdict"] == NOT_MEASURED
+    assert verdict("hp-kfold", rec([0.86, 0.87, 0.865], [0.865, 0.86, 0.87]))["verdict"] == REPRODUCED  # within noise
+    assert verdict("hp-kfold", rec([0.85, 0.851, 0.849], [0.87, 0.871, 0.869]))["verdict"] == CONTRADICTED
+    assert verdict("hp-kfold", rec([0.85], [0.87]))["verdict"] == NOT_MEASURED
 
 
 def test_momentum_saddle_rule():
@@ -260,11 +260,11 @@ def test_momentum_saddle_rule():
                 for o, steps, dists in (("sgd", sgd_steps, sgd_dist), ("momentum", mom_steps, mom_dist))
                 for s, (st, d) in enumerate(zip(steps, dists))]
         return {"trajectories": {"saddle": {"settings": dict(SADDLE, max_steps=900), "runs": runs, "on_axis": []}}}
-    res = rules.momentum_saddle(rec([800, 700, None], [120, 110, 130], [0.01] * 3, [1.0, 0.99, 1.0]))
+    res = verdict("opt-momentum-saddle", rec([800, 700, None], [120, 110, 130], [0.01] * 3, [1.0, 0.99, 1.0]))
     assert res["verdict"] == REPRODUCED and res["comparisons"][0]["mean_a"] == 800  # never left: max_steps
-    assert rules.momentum_saddle(rec([100, 110, 105], [800, 700, 900], [1.0] * 3, [0.01, 0.02, 0.01]))["verdict"] \
+    assert verdict("opt-momentum-saddle", rec([100, 110, 105], [800, 700, 900], [1.0] * 3, [0.01, 0.02, 0.01]))["verdict"] \
         == CONTRADICTED
-    assert rules.momentum_saddle({"trajectories": {"runs": []}})["verdict"] == NOT_MEASURED
+    assert verdict("opt-momentum-saddle", {"trajectories": {"runs": []}})["verdict"] == NOT_MEASURED
 
 
 # ---------------------------------------------------------------- the study: quick run, report, bad input

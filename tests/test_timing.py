@@ -6,9 +6,8 @@ import json
 import pytest
 
 from paddle_mnist.bench import timing
-from paddle_mnist.studies import claim_rules_timing as T
 from paddle_mnist.studies.claim_rules import CONTRADICTED, INCONCLUSIVE, NOT_MEASURED, REPRODUCED
-from paddle_mnist.studies.claims import claims_ledger
+from paddle_mnist.studies.claims import claims_ledger, verdict as row_verdict
 
 
 def _bench(cpu: dict, rounds: int = 5, wall_factor: float = 1.3) -> dict:
@@ -57,7 +56,7 @@ def test_bench_on_a_stub_timer_takes_the_median_of_per_round_ratios(tmp_path):
     ([1.0, 1.0, 1.0, 1.0, 1.0], [0.9, 1.1, 0.9, 1.1, 0.9], [0.9, 0.9, 0.9, 0.9, 0.9], INCONCLUSIVE),
 ])
 def test_dropout_speed_rule_reaches_every_outcome(p0, p2, p5, verdict):
-    res = T.dropout_speed(_dropout(p0, p2, p5))
+    res = row_verdict("dropout-speed", _dropout(p0, p2, p5))
     assert res["verdict"] == verdict and len(res["comparisons"]) == 2 and not res["provisional"]
     c = res["comparisons"][1]
     assert c["ratio"] == pytest.approx(sorted(a / b for a, b in zip(p0, p5))[2])
@@ -66,7 +65,7 @@ def test_dropout_speed_rule_reaches_every_outcome(p0, p2, p5, verdict):
 
 def test_timing_rows_without_the_benchmark_are_not_measured():
     records = _dropout([1.0] * 5, [1.2] * 5, [1.3] * 5)
-    course = T.dropout_speed(records, course=True)
+    course = row_verdict("dropout-speed", records, "source")
     assert course["verdict"] == CONTRADICTED and course["comparisons"][0]["b"] == "p=0.5 after fc1"
     arms = {c["id"]: c["arms"] for c in claims_ledger({})}
     assert arms["dropout-speed"]["right"]["verdict"] == NOT_MEASURED
@@ -74,13 +73,13 @@ def test_timing_rows_without_the_benchmark_are_not_measured():
     assert "bench timing" in arms["dropout-speed"]["right"]["experiment"]
     # one comparison missing from the record: not measured, not decided on the rest
     partial = {"timing": _bench({"dropout-0": [1.0] * 5, "dropout-0.2": [0.5] * 5})}
-    assert T.dropout_speed(partial)["verdict"] == NOT_MEASURED
+    assert row_verdict("dropout-speed", partial)["verdict"] == NOT_MEASURED
 
 
 def test_the_ledger_renders_the_rounds_with_wall_seconds_beside():
     from paddle_mnist.report.claims import comparison_text
 
-    c = T.dropout_speed(_dropout([1.0] * 5, [1.2] * 5, [1.3] * 5))["comparisons"][0]
+    c = row_verdict("dropout-speed", _dropout([1.0] * 5, [1.2] * 5, [1.3] * 5))["comparisons"][0]
     text = comparison_text(c)
     assert "median of 5 per-round ratios" in text and "every round below 1" in text and "wall seconds" in text
 

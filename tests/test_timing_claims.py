@@ -1,15 +1,18 @@
 """The timing benchmark's batch-size and saving arms (``bench.timing``) and their ledger rules
-(``studies.claim_rules_timing.pow2_speed`` for source 002 §6, ``save_params_speed`` for source 001)."""
+(generic rules over ``claim_measures``' ``pow2`` for source 002 §6 and ``save_speed`` for source 001)."""
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
 
 from paddle_mnist.bench import timing
-from paddle_mnist.studies import claim_rules_timing as T
 from paddle_mnist.studies.claim_rules import CONTRADICTED, INCONCLUSIVE, NOT_MEASURED, REPRODUCED
-from paddle_mnist.studies.claims import claims_ledger
+from paddle_mnist.studies.claims import claims_ledger, verdict
+
+# generic rules (claim_specs), called as the ledger does
+pow2_speed, save_params_speed = partial(verdict, "batch-pow2-speed"), partial(verdict, "save-params-speed")
 
 
 def _batch_rounds(per_k: dict) -> list[dict]:
@@ -42,7 +45,7 @@ MIXED = [0.9, 1.2, 1.0, 1.2, 1.2]  # the power of 2's own: some rounds above, so
     ({63: SLOW, 64: MIXED, 65: SLOW}, {127: FAST, 128: SLOW, 129: SLOW}, INCONCLUSIVE),  # slower than one only
 ])
 def test_pow2_rule_reaches_every_outcome(k64, k128, verdict):
-    res = T.pow2_speed(_record(_batch_rounds({64: k64, 128: k128})))
+    res = pow2_speed(_record(_batch_rounds({64: k64, 128: k128})))
     assert res["verdict"] == verdict and len(res["comparisons"]) == 4
     c = res["comparisons"][0]
     assert (c["a"], c["b"], c["unit"]) == ("batch 63", "batch 64", "ms")
@@ -57,7 +60,7 @@ def test_pow2_rule_reaches_every_outcome(k64, k128, verdict):
     ([1.0] * 5, [0.9, 1.5, 1.2, 1.9, 1.0], (797_390, 800_265), INCONCLUSIVE),  # one round slower
 ])
 def test_save_rule_reaches_every_outcome(params, whole, sizes, verdict):
-    res = T.save_params_speed(_record(_save_rounds(params, whole, *sizes)))
+    res = save_params_speed(_record(_save_rounds(params, whole, *sizes)))
     assert res["verdict"] == verdict
     c = res["comparisons"][0]
     assert c["ratio"] == pytest.approx(sorted(w / p for w, p in zip(whole, params))[2])
@@ -68,7 +71,7 @@ def test_save_rule_reaches_every_outcome(params, whole, sizes, verdict):
 
 def test_without_the_new_fields_the_rows_are_not_measured():
     old = _record([{"dropout-0": {"cpu_s_per_epoch": 1.0, "wall_s_per_epoch": 1.0, "cpu_s_per_step": 0.01}}])
-    for rule in (T.pow2_speed, T.save_params_speed):
+    for rule in (pow2_speed, save_params_speed):
         assert rule({})["verdict"] == NOT_MEASURED
         assert rule(old)["verdict"] == NOT_MEASURED
         assert "bench timing" in rule({})["experiment"]
@@ -81,7 +84,7 @@ def test_the_ledger_renders_milliseconds_and_more_decimals_near_one():
     from paddle_mnist.report.claims import comparison_text
 
     rec = _record(_batch_rounds({64: {63: [1.05, 1.04, 1.05], 64: [1.0] * 3, 65: [1.2] * 3}}))
-    res = T.pow2_speed(rec)
+    res = pow2_speed(rec)
     near, far = (comparison_text(c) for c in res["comparisons"])
     assert "batch 63 1050.000 ms vs batch 64 1000.000 ms" in near and "wall milliseconds 1575.000" in near
     assert "ratio 1.050, the median of 3 per-round ratios, range [1.040, 1.050]" in near  # three decimals near 1

@@ -3,6 +3,7 @@ and counts measured (steps to z <= 0.005, zig-zag, turns, overshoot, AdaGrad's f
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from paddle_mnist.paths import RESULTS
 from paddle_mnist.scratch.trajectories import (TARGET_LOSS, TRAJECTORY_SETTINGS, adagrad_rates, numpy_path, overshoot,
                                               paddle_path, path_words, run_trajectories, steps_to_loss, toy_loss)
 from paddle_mnist.studies import claim_rules, claims
-from paddle_mnist.studies import claim_rules_traj as T
+from paddle_mnist.studies.claims import verdict
 
 
 def test_sgd_exact_end_point():
@@ -107,27 +108,28 @@ def _record(words=None, steps=None, over=None, status="ok", small=(85, 3777)):
 
 def test_trajectory_rules_have_every_outcome():
     V = claim_rules
-    assert T.sgd_zigzag(_record())["verdict"] == V.REPRODUCED
-    assert T.sgd_zigzag(_record(words={"sgd": (0.1, 10.0)}))["verdict"] == V.CONTRADICTED
-    assert T.sgd_zigzag(_record(words={"sgd": (0.3, 10.0)}))["verdict"] == V.INCONCLUSIVE
-    assert T.momentum_no_turn(_record())["verdict"] == V.REPRODUCED
-    assert T.momentum_no_turn(_record(words={"momentum": (0.1, 120.0)}))["verdict"] == V.CONTRADICTED
-    assert T.momentum_no_turn(_record(words={"momentum": (0.1, 60.0)}))["verdict"] == V.INCONCLUSIVE
-    assert T.momentum_overshoot(_record())["verdict"] == V.REPRODUCED
-    assert T.momentum_overshoot(_record(over={"crosses": False, "steps": 100, "cross_step": None}))["verdict"] == \
+    assert verdict("traj-sgd-zigzag", _record())["verdict"] == V.REPRODUCED
+    assert verdict("traj-sgd-zigzag", _record(words={"sgd": (0.1, 10.0)}))["verdict"] == V.CONTRADICTED
+    assert verdict("traj-sgd-zigzag", _record(words={"sgd": (0.3, 10.0)}))["verdict"] == V.INCONCLUSIVE
+    assert verdict("traj-momentum-smooth", _record())["verdict"] == V.REPRODUCED
+    assert verdict("traj-momentum-smooth", _record(words={"momentum": (0.1, 120.0)}))["verdict"] == V.CONTRADICTED
+    assert verdict("traj-momentum-smooth", _record(words={"momentum": (0.1, 60.0)}))["verdict"] == V.INCONCLUSIVE
+    assert verdict("traj-momentum-overshoot", _record())["verdict"] == V.REPRODUCED
+    assert verdict("traj-momentum-overshoot", _record(over={"crosses": False, "steps": 100, "cross_step": None}))["verdict"] == \
         V.CONTRADICTED
     late = {"crosses": True, "cross_step": 14, "excursion": 0.3, "peak_step": 40, "back_step": 60, "steps": 100}
-    assert T.momentum_overshoot(_record(over=late))["verdict"] == V.INCONCLUSIVE
-    assert T.steps_order(_record())["verdict"] == V.REPRODUCED
+    assert verdict("traj-momentum-overshoot", _record(over=late))["verdict"] == V.INCONCLUSIVE
+    assert verdict("traj-steps-005", _record())["verdict"] == V.REPRODUCED
     swapped = {"sgd": 100, "momentum": 128, "rmsprop": 130, "adam": 107, "adagrad": 26}
-    assert T.steps_order(_record(steps=swapped))["verdict"] == V.CONTRADICTED
+    assert verdict("traj-steps-005", _record(steps=swapped))["verdict"] == V.CONTRADICTED
     tie = {"sgd": 148, "momentum": 128, "rmsprop": 128, "adam": 107, "adagrad": 26}
-    assert T.steps_order(_record(steps=tie))["verdict"] == V.INCONCLUSIVE
-    assert T.rmsprop_small_lr(_record(small=(20, 3777)))["verdict"] == V.REPRODUCED
-    assert T.rmsprop_small_lr(_record(small=(5000, 3777)))["verdict"] == V.CONTRADICTED
-    assert T.rmsprop_small_lr(_record(small=(500, 3777)))["verdict"] == V.INCONCLUSIVE
-    assert T.adagrad_decay(_record())["verdict"] == V.REPRODUCED
-    for rule in (T.sgd_zigzag, T.momentum_no_turn, T.steps_order, T.rmsprop_small_lr):
+    assert verdict("traj-steps-005", _record(steps=tie))["verdict"] == V.INCONCLUSIVE
+    assert verdict("traj-rmsprop-small-lr", _record(small=(20, 3777)))["verdict"] == V.REPRODUCED
+    assert verdict("traj-rmsprop-small-lr", _record(small=(5000, 3777)))["verdict"] == V.CONTRADICTED
+    assert verdict("traj-rmsprop-small-lr", _record(small=(500, 3777)))["verdict"] == V.INCONCLUSIVE
+    assert verdict("opt-adagrad-decay", _record())["verdict"] == V.REPRODUCED
+    for rule in [partial(verdict, i) for i in ("traj-sgd-zigzag", "traj-momentum-smooth", "traj-steps-005",
+                                               "traj-rmsprop-small-lr")]:
         assert rule(_record(status="diverged"))["verdict"] == V.NOT_MEASURED  # a path that left the numbers
         assert rule({})["verdict"] == V.NOT_MEASURED
 

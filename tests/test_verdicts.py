@@ -15,7 +15,7 @@ from conftest import REPO
 from paddle_mnist.paths import RESULTS
 from paddle_mnist.studies import claim_rules as R
 from paddle_mnist.studies import claims
-from paddle_mnist.studies.claim_rules_opt import adam_fast_well, sgd_large
+from paddle_mnist.studies.claims import verdict
 
 SOURCES = REPO.parent / "shared" / "sources"
 OWN = {"opt-momentum-saddle", "hp-kfold", "save-restore", "ewa-smooth", "ewa-bias", "gd-batch", "lr-decay",
@@ -95,13 +95,13 @@ def test_a_metric_that_cannot_vary_is_untestable(records):
 
 
 def test_oscillation_on_the_committed_runs(records):
-    c = sgd_large(records, course=True)["comparisons"][0]
+    c = verdict("opt-sgd-large", records, "source")["comparisons"][0]
     assert (round(c["mean_a"], 2), round(c["mean_b"], 2)) == (0.44, 0.10)
     assert (round(c["diff"], 2), round(c["low"], 2), round(c["high"], 2)) == (0.33, 0.25, 0.41)
 
 
 def test_adam_is_fast_only_against_every_rival(records):
-    res = adam_fast_well(records)
+    res = verdict("opt-adam-fastest", records)
     rivals = {c["a"] for c in res["comparisons"] if c["metric"].startswith("train loss")}
     assert rivals == {"sgd", "momentum", "rmsprop", "adagrad"}
     assert res["verdict"] == R.CONTRADICTED  # Momentum and RMSProp are lower after epoch 1 beyond noise
@@ -114,9 +114,9 @@ def _hparams(choice_acc, at_01, std):
 
 
 def test_tuning_rules_have_three_outcomes(records):
-    assert R.hp_lr(_hparams(0.975, 0.972, 0.0005))["verdict"] == R.REPRODUCED  # 0.3 points below, tight
-    assert R.hp_lr(_hparams(0.975, 0.955, 0.0005))["verdict"] == R.CONTRADICTED  # 2 points below, tight
-    assert R.hp_lr(_hparams(0.975, 0.972, 0.005))["verdict"] == R.INCONCLUSIVE  # too wide to tell
+    assert verdict("hp-lr", _hparams(0.975, 0.972, 0.0005))["verdict"] == R.REPRODUCED  # 0.3 points below, tight
+    assert verdict("hp-lr", _hparams(0.975, 0.955, 0.0005))["verdict"] == R.CONTRADICTED  # 2 points below, tight
+    assert verdict("hp-lr", _hparams(0.975, 0.972, 0.005))["verdict"] == R.INCONCLUSIVE  # too wide to tell
     arms = {c["id"]: c["arms"] for c in claims.claims_ledger(records)}
     assert arms["hp-lr"]["right"]["verdict"] == R.INCONCLUSIVE
     assert "3" == str(arms["hp-lr"]["right"]["facts"][0]["value"])  # lr 0.3 beats 0.1 at every hidden size

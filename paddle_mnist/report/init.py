@@ -252,7 +252,7 @@ def _table1_part(ctx, rec: dict) -> list[str]:
         net, our_act, our_init = TABLE1[i - 1]
         ours = f"{net}, {'no activation' if our_act == 'none' else our_act}, {INIT_LABELS.get(our_init, our_init)}"
         rows.append([i, f"{depth} / {init} / {act}", words, ours, _acc_cell(rec, i), _shape_cell(rec, i),
-                     _verdict_cell(c.decide({"init": rec}))])
+                     _verdict_cell(c.arms({"init": rec})[c.arm])])
     t1 = rec["table1"]
     out = [f"### Source 003's 表1 (几种初始化方法的应用场景), side by side\n",
            f"Source 003 sums up its initialisation experiments in a seven-row table without naming data, net or "

@@ -2,7 +2,7 @@
 of the trajectories section (000 §2.7).
 
 ``section_practice(ctx)`` and ``saddle_part(ctx, rec)`` return markdown. Every number comes from the results
-records; each comparison is the claim rule's Welch interval (``studies.claim_rules_practice``), rendered by
+records; each comparison is the claim rule's Welch interval (``studies.claim_specs``), rendered by
 ``report.claims.comparison_text``, so every sentence that compares two numbers says whether the difference is
 beyond seed noise. Figures are drawn by ``plots.practice`` and ``plots.scratch``.
 

@@ -1,9 +1,9 @@
 """Decision rules of the claims ledger: per-seed values, Welch comparisons and verdicts, as data (no prose).
 
 A verdict is a dict ``{verdict, provisional, n_min, comparisons, checks, facts, experiment}``;
-``report.claims`` turns it into sentences. This module holds the shared helpers and the
-rules of the loss, dropout and hyperparameter claims (000 §2.2, §2.6); the optimizer,
-AdaDelta and save/restore rules are in ``claim_rules_opt``. A run whose status is not ``ok``
+``report.claims`` turns it into sentences. This module holds the shared helpers (comparisons, checks, the
+outcome of intervals ``all_above`` and of checks ``from_checks``) that the generic rules (``rules``) and the
+few rows' own functions build on. A run whose status is not ``ok``
 decides nothing (``untrained``: the claim is not measured, the divergence a finding); a metric
 that is one value in every run gives ``untestable here``.
 
@@ -126,18 +126,52 @@ def not_measured(experiment, facts=()) -> dict:
     return result(NOT_MEASURED, facts=facts, experiment=experiment)
 
 
-def all_above(comparisons, **kw) -> dict:
-    """Reproduced if every interval lies above 0, contradicted if any lies below, else inconclusive."""
-    missing = kw.pop("missing", "at least 2 seeds per arm")
-    if not comparisons or any(c["low"] is None for c in comparisons):
-        return not_measured(missing, **kw)
-    if all(c.get("constant") for c in comparisons):  # zero variance, one value everywhere: nothing to compare
-        return result(UNTESTABLE, comparisons, **kw)
-    if any(c["high"] < 0 for c in comparisons):
-        return result(CONTRADICTED, comparisons, **kw)
-    if all(c["low"] > 0 for c in comparisons):
-        return result(REPRODUCED, comparisons, **kw)
-    return result(INCONCLUSIVE, comparisons, **kw)
+def all_above(comparisons, roles=None, test="above", margin=TUNING_MARGIN, groups=(), **kw) -> dict:
+    """The outcome of intervals against their reference (0 for a difference, 1 for a benchmark ratio). ``roles``
+    per comparison: ``decide`` (must lie above), ``guard`` (must not lie below), ``shown`` (alongside). ``test``:
+    ``above`` (contradicted if a decide or guard lies below, reproduced if every decide lies above), ``any_above``
+    (reproduced if one lies above, contradicted if all lie below), ``none_above`` (a claimed absence: contradicted
+    if one lies above), ``within`` ("X suits": reproduced if every interval's top is at most ``margin`` above 0,
+    contradicted if one's bottom is more than ``margin`` above), ``groups`` (reproduced if every one lies above,
+    contradicted if every one of some group lies below: ``groups`` their sizes, in order); untestable when every
+    judged metric is one value in every run (and no checks); else inconclusive. ``checks``: see ``_with_checks``."""
+    missing, checks, per_seed = kw.pop("missing", "at least 2 seeds per arm"), kw.pop("checks", ()), \
+        kw.pop("per_seed", False)
+    roles = roles or ["decide"] * len(comparisons)
+    judged = [(c, r) for c, r in zip(comparisons, roles) if r != "shown"]
+    if not judged or any(c is None or c["low"] is None for c, _ in judged):
+        return not_measured(missing, facts=kw.get("facts", ()))
+    below = [c["high"] < c.get("reference", 0.0) for c, _ in judged]
+    above = [c["low"] > c.get("reference", 0.0) for c, _ in judged]
+    if all(c.get("constant") for c, _ in judged) and not checks:  # one value everywhere: nothing to compare
+        v = UNTESTABLE
+    elif test == "any_above":
+        v = REPRODUCED if any(above) else CONTRADICTED if all(below) else INCONCLUSIVE
+    elif test == "within":
+        v = REPRODUCED if all(c["high"] <= margin for c, _ in judged) else \
+            CONTRADICTED if any(c["low"] > margin for c, _ in judged) else INCONCLUSIVE
+    elif test == "groups":  # contradicted only if every comparison of one group (sizes ``groups``) lies below
+        ends = [sum(groups[:i + 1]) for i in range(len(groups))]
+        v = REPRODUCED if all(above) else CONTRADICTED if any(
+            all(below[e - n:e]) for e, n in zip(ends, groups)) else INCONCLUSIVE
+    elif test == "none_above":
+        v = CONTRADICTED if any(above) else REPRODUCED
+    else:
+        decided = all(x for x, (_, r) in zip(above, judged) if r == "decide")
+        v = CONTRADICTED if any(below) else REPRODUCED if decided else INCONCLUSIVE
+    return result(_with_checks(v, checks, per_seed), comparisons, checks, **kw)
+
+
+def _with_checks(v, checks, per_seed) -> str:
+    """The intervals' verdict ``v`` with the row's checks: deterministic guards (e.g. bytes written) contradict when
+    one fails; ``per_seed`` checks (one per seed) contradict when none holds and leave it inconclusive when they
+    split."""
+    held = [c["holds"] for c in checks]
+    if v == UNTESTABLE or all(held):
+        return v
+    if not any(held) or not per_seed:
+        return CONTRADICTED
+    return INCONCLUSIVE if v == REPRODUCED else v
 
 
 def from_checks(checks, n_min, **kw) -> dict:
@@ -173,96 +207,9 @@ def unless_untrained(rec, variants, decide, **kw):
     return decide()
 
 
-# ---------------------------------------------------------------- 000 §2.6.2 (loss)
-LOSS_MISSING = "the `loss` study (python -m paddle_mnist train loss)"
-COURSE_MISSING = "the `course` study (python -m paddle_mnist train course)"
-SE_RIGHT = (("square_error_onehot", "squared error (one-hot)"),
-            ("square_error_regression", "squared error (one-output regression)"))
-SE_COURSE = (("regression", "squared error (one-output regression)"),)
-COURSE_SETTING = " (the one-output regressor at source 000's SGD lr 0.1)"
-
-
-def _ce_vs_se(rec, ce, others, metric, fn, missing, setting=""):
-    """Cross entropy minus each squared-error arm; an arm with a run that did not train is not compared, and a
-    claim about both losses is not decided on a loss that never trained (``untrained``)."""
-    if not rec:
-        return not_measured(missing)
-    bad = untrained(rec, ce, *(v for v, _ in others), setting=setting)
-    if bad:
-        return not_measured("runs that train at this setting (none committed)", facts=bad)
-    comps = [compare(metric, "acc", "cross entropy", per_run(rec, ce, fn), label, per_run(rec, v, fn))
-             for v, label in others]
-    return all_above(comps, missing=missing)
-
-
-def _epoch1_acc(r):
-    return r["history"]["valid_acc"][0]
-
-
-def loss_speed(records):
-    return _ce_vs_se(records.get("loss"), "cross_entropy", SE_RIGHT, "valid accuracy after epoch 1", _epoch1_acc,
-                     LOSS_MISSING)
-
-
-def loss_speed_course(records):
-    return _ce_vs_se(records.get("course"), "double_softmax", SE_COURSE, "valid accuracy after epoch 1",
-                     _epoch1_acc, COURSE_MISSING, COURSE_SETTING)
-
-
-def loss_acc(records):
-    return _ce_vs_se(records.get("loss"), "cross_entropy", SE_RIGHT, "test accuracy", test_acc, LOSS_MISSING)
-
-
-def loss_acc_course(records):
-    return _ce_vs_se(records.get("course"), "double_softmax", SE_COURSE, "test accuracy", test_acc, COURSE_MISSING,
-                     COURSE_SETTING)
-
-
-# ---------------------------------------------------------------- 000 §2.6.4 (dropout)
-DROP_MISSING = "the `dropout` study (python -m paddle_mnist train dropout)"
-
-
+# ---------------------------------------------------------------- 000 §2.6.4 (dropout): its metric
 SOURCE_DROPOUT = 0.5  # source 000's rate: one Dropout after fc1, ``dropout_prob`` unstated, so Paddle's default
 OTHER_RATE = "another rate, reported, does not decide: "  # the metric's prefix on a comparison at any other rate
-
-
-def _drop_arms(rec, part):
-    a = (rec or {}).get("analysis", {})
-    a = a.get("dropout", {}) if part else a
-    base = next((k for k, v in a.items() if v["dropout"] == 0.0), None)
-    return base, [(k, v["dropout"]) for k, v in a.items() if v["dropout"] > 0]
-
-
-def _drop_compare(rec, metric, unit, fn, dropout_first, part=False, missing=DROP_MISSING):
-    """p=0 against each dropout rate; decided at source 000's rate (``SOURCE_DROPOUT``) alone, so adding or removing
-    another rate cannot move the verdict: every other rate's comparison is reported beside it as a finding."""
-    base, drops = _drop_arms(rec, part)
-    if not base or not drops:
-        return not_measured(missing)
-    if not any(abs(p - SOURCE_DROPOUT) < 1e-9 for _, p in drops):
-        return not_measured(f"{missing} with p = {SOURCE_DROPOUT:g} (source 000's rate)")
-    bad = untrained(rec, base, *(k for k, _ in drops))
-    if bad:
-        return not_measured("runs that train at this setting (none committed)", facts=bad)
-    b = per_run(rec, base, fn)
-    decides, others = [], []
-    for k, p in drops:
-        lab, own = f"p={p:g}", abs(p - SOURCE_DROPOUT) < 1e-9
-        m = metric if own else OTHER_RATE + metric
-        c = compare(m, unit, *((lab, per_run(rec, k, fn), "p=0", b) if dropout_first else
-                               ("p=0", b, lab, per_run(rec, k, fn))))
-        (decides if own else others).append(c)
-    res = all_above(decides)
-    return result(res["verdict"], decides + others, experiment=res["experiment"]) if others else res
-
-
-def _arm(records, course):
-    return (records.get("course"), {"part": True, "missing": COURSE_MISSING}) if course else \
-        (records.get("dropout"), {})
-
-
-def _valid_loss(r):
-    return r["history"]["valid_loss"][-1]
 
 
 def valid_loss_rise(r):
@@ -282,124 +229,5 @@ def mean_rise(rec, variant):
     return sum(vals) / len(vals) if vals else None
 
 
-def dropout_loss(records, course=False):
-    rec, kw = _arm(records, course)
-    return _drop_compare(rec, "final-epoch valid loss", "loss", _valid_loss, dropout_first=False, **kw)
-
-
-def dropout_overfit(records, course=False):
-    rec, kw = _arm(records, course)
-    return _drop_compare(rec, "valid-loss rise from its minimum to the last epoch", "loss", valid_loss_rise,
-                         dropout_first=False, **kw)
-
-
-def dropout_generalise(records, course=False):
-    rec, kw = _arm(records, course)
-    return _drop_compare(rec, "test accuracy", "acc", test_acc, dropout_first=True, **kw)
-
-
-def dropout_visible(records, course=False):
-    """Not visible: the overfitting comparison does not show a reduction beyond seed noise."""
-    res = dropout_overfit(records, course)
-    if res["verdict"] in (NOT_MEASURED, UNTESTABLE):
-        return res
-    seen = any(c["low"] is not None and c["low"] > 0 for c in res["comparisons"])
-    return result(CONTRADICTED if seen else REPRODUCED, res["comparisons"])
-
-
-# ---------------------------------------------------------------- 000 §2.2 (hyperparameters)
-HP_MISSING = "the `hparams` study (python -m paddle_mnist train hparams)"
-
-
-def _tuning(c, facts=()):
-    """Three outcomes for "X suits": reproduced if the claimed setting is at most ``TUNING_MARGIN`` below the grid's
-    best beyond seed noise (the interval's top at or under the margin), contradicted if more than the margin below it
-    (the interval's bottom above the margin), else inconclusive (the interval is too wide to tell)."""
-    v = REPRODUCED if c["high"] <= TUNING_MARGIN else CONTRADICTED if c["low"] > TUNING_MARGIN else INCONCLUSIVE
-    return result(v, [c], facts=facts, n_min=1)
-
-
-def _best_minus(table, key, choice, rate):
-    """Per hidden size: the grid best's rate minus ``rate`` (single runs), for the facts of the learning-rate claim."""
-    at = {t["hidden"]: t[key] for t in table if abs(t["lr"] - rate) < 1e-12}
-    best = {t["hidden"]: t[key] for t in table if abs(t["lr"] - choice["lr"]) < 1e-12}
-    return [best[h] - at[h] for h in sorted(at) if h in best and best[h] is not None and at[h] is not None]
-
-
-def _grid_vs_best(records, pick, label, rate=None):
-    rec = records.get("hparams")
-    a = (rec or {}).get("analysis", {})
-    table, choice, final = [t for t in a.get("grid", []) if t["valid_acc"] is not None], a.get("choice"), a.get("final")
-    if not table or not choice or not final or (final.get("n_ok") or 0) < 2:
-        return not_measured(HP_MISSING)
-    mine = [t["valid_acc"] for t in table if pick(t, choice)]
-    if not mine:
-        return not_measured(f"{HP_MISSING} with {label} in its grid")
-    c = compare_summary("best valid accuracy (single-seed grid points; spread from the chosen setting's seeds)",
-                        "acc", f"grid best (lr {choice['lr']:g}, {choice['hidden']} units)", choice["valid_acc"],
-                        label, max(mine), final["valid_acc_std"], final["n_ok"] - 1)
-    facts = []
-    if rate is not None and abs(choice["lr"] - rate) > 1e-12:
-        d = _best_minus(table, "valid_acc", choice, rate)
-        facts = [fact(f"hidden sizes where lr {choice['lr']:g} beats lr {rate:g} on valid (single runs), of "
-                      f"{len(d)}; differences {', '.join(f'{x * 100:+.2f}' for x in d)} points", sum(x > 0 for x in d))]
-    return _tuning(c, facts)
-
-
-def hp_lr(records):
-    return _grid_vs_best(records, _at_lr_01, "best at lr 0.1", rate=0.1)
-
-
-def hp_hidden(records):
-    return _grid_vs_best(records, _units_150_200, "best with 150-200 units")
-
-
-def _at_lr_01(t, c):
-    return abs(t["lr"] - 0.1) < 1e-12
-
-
-def _units_150_200(t, c):
-    return 150 <= t["hidden"] <= 200 and abs(t["lr"] - c["lr"]) < 1e-12
-
-
-NUMPY_MISSING = "the `numpy` study's assignment-net search (python -m paddle_mnist train numpy)"
 # the numpy net's loss gradient is 2·diff/n, source 000's diff/n: its lr x 2 is the source's (0.1 here = 0.2 there)
 NUMPY_LR_TO_SOURCE = 2.0
-NUMPY_UNITS = ("rates in source 000's units: this net's gradient is 2·diff/n where the source's is diff/n, so its "
-               "lr x 2 is the source's")
-
-
-def _numpy_grid_vs_best(records, pick, label):
-    """Source 000's own net (numpy, sigmoid, one output, squared error): its valid-split grid, by ``GRID_RULE``."""
-    search = (records.get("numpy") or {}).get("search") or {}
-    grid = [t for t in search.get("runs", []) if t.get("best_valid_acc") is not None and t.get("status", "ok") == "ok"]
-    stopped = [t for t in search.get("runs", []) if t.get("status", "ok") != "ok"]
-    facts = [fact("grid points that did not train (stopped as collapsed to the mean label), so decide nothing",
-                  ", ".join(f"source lr {t['lr'] * NUMPY_LR_TO_SOURCE:g} x {t['hidden']} units: {t['status']}"
-                            for t in stopped), "text")] if stopped else []
-    choice = search.get("choice")
-    seeds = [r["valid_acc"] for r in (search.get("eval") or {}).get("runs", []) if r.get("valid_acc") is not None]
-    if not grid or not choice or len(seeds) < 2:
-        return not_measured(NUMPY_MISSING + " with the chosen point over 2+ seeds")
-    rates = "/".join(f"{x * NUMPY_LR_TO_SOURCE:g}" for x in sorted({t["lr"] for t in grid}))
-    mine = [t["best_valid_acc"] for t in grid if pick(t, choice)]
-    if not mine:
-        return not_measured(f"{NUMPY_MISSING} with {label} in its grid (its rates are the source's {rates})")
-    _, sd = mean_std(seeds)
-    c = compare_summary("best valid accuracy (single-seed grid points; spread from the chosen point's seeds; "
-                        + NUMPY_UNITS + ")", "acc",
-                        f"grid best (source lr {choice['lr'] * NUMPY_LR_TO_SOURCE:g}, {choice['hidden']} units)",
-                        choice["valid_acc"], label, max(mine), sd, len(seeds) - 1)
-    return _tuning(c, facts)
-
-
-def hp_lr_course(records):
-    return _numpy_grid_vs_best(records, _at_source_lr_01, "best at the source's lr 0.1 (0.05 in this net's units)")
-
-
-def hp_hidden_course(records):
-    return _numpy_grid_vs_best(records, _units_150_200, "best with 150-200 units (the grid has 200 only)")
-
-
-def _at_source_lr_01(t, c):
-    return abs(t["lr"] * NUMPY_LR_TO_SOURCE - 0.1) < 1e-12

@@ -1,4 +1,7 @@
-"""Decision rules of source 003's 表1 (几种初始化方法的应用场景), one per row, on the ``init`` record (data only).
+"""What the specs (``claim_specs``) of source 003's 表1 (几种初始化方法的应用场景) name, on the ``init`` record: rows
+1-3 are a one-sample interval against chance and a Welch difference (with the fact ``zero_vs_chance``); rows 4-7
+are this module's measurements (``init_sigmoid``, ``init_correct``, ``init_relu_xavier``): per-seed activation checks
+and comparisons of accuracies, decided by ``rules.diff`` with ``per_seed`` checks.
 
 Each row is judged on its net trained with SGD 0.1 for one epoch (500 steps of batch 100) at every seed
 (``studies.init.TABLE1``) and, for the multi-layer rows, on its initial weights' activations per seed
@@ -15,14 +18,14 @@ Each row is judged on its net trained with SGD 0.1 for one epoch (500 steps of b
 A row whose runs did not all train (status not ``ok``) is ``not measured``; a metric that is one value in every
 run is ``untestable here``.
 
-    python -c "from paddle_mnist.studies.claim_rules_init import one_layer_zero; print(one_layer_zero({})['verdict'])"
+    python -c "from paddle_mnist.studies import claim_rules_init as I; print(I._correct({}, {'row': 7})['verdict'])"
 """
 from __future__ import annotations
 
-from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, REPRODUCED, UNTESTABLE, check, compare,
-                                              compare_value, fact, not_measured, per_run, result, test_acc,
+from paddle_mnist.studies.claim_rules import (check, compare, compare_value, fact, not_measured, per_run, test_acc,
                                               untrained)
 from paddle_mnist.studies.init import GRID_NET, MAJORITY_CLASS as CHANCE, TABLE1, table1_variant
+from paddle_mnist.studies.rules import FACTS, MEASURES, register
 
 INIT_MISSING = "the `init` study's 表1 runs (python -m paddle_mnist reproduce --only init)"
 SPREAD_FACTOR = 2.0  # "正确": deepest layer's std / first layer's std within [1/2, 2]
@@ -56,13 +59,6 @@ def _vs_chance(rec, row) -> dict:
     return c
 
 
-def _state(c) -> str | None:
-    """A comparison's reading: "yes" (above 0 beyond noise), "no" (at or below 0 beyond noise), None (unclear)."""
-    if c["low"] is None:
-        return None
-    return "yes" if c["low"] > 0 else "no" if c["high"] <= 0 else None
-
-
 def _shapes(rec, row) -> list[dict]:
     net, act, init = TABLE1[row - 1]
     if net != GRID_NET:
@@ -70,55 +66,11 @@ def _shapes(rec, row) -> list[dict]:
     return ((rec.get("table1") or {}).get("shapes") or {}).get(f"{act}/{init}", [])
 
 
-def _combine(parts, comps, checks, facts=(), n_min=None) -> dict:
-    """Every part "yes": reproduced; any part "no": contradicted; else inconclusive; every comparison constant:
-    untestable here (checks per seed alone cannot be, as activations vary with the seed)."""
-    if comps and all(c.get("constant") for c in comps) and not checks:
-        return result(UNTESTABLE, comps, facts=facts, n_min=n_min)
-    v = REPRODUCED if all(p == "yes" for p in parts) else CONTRADICTED if "no" in parts else INCONCLUSIVE
-    return result(v, comps, checks, facts, n_min=n_min)
-
-
-def _per_seed(checks) -> str | None:
-    if not checks:
-        return None
-    held = sum(c["holds"] for c in checks)
-    return "yes" if held == len(checks) else "no" if held == 0 else None
-
-
-# ---------------------------------------------------------------- rows 1-3: one and two layers
-def one_layer_zero(records):
-    """Row 1 (单层, 零初始化, 可以): softmax regression from zero weights learns."""
-    return _trains(records, 1)
-
-
-def two_layer_random(records):
-    """Row 3 (双层, 随机初始化, Sigmoid, 可以): 784-100-10 sigmoid from N(0, 1) weights learns."""
-    return _trains(records, 3)
-
-
-def _trains(records, row):
-    rec, missing = _rec(records, row)
-    if missing:
-        return missing
-    c = _vs_chance(rec, row)
-    if c["low"] is None:
-        return not_measured(INIT_MISSING + " at 2+ seeds")
-    return _combine([_state(c)], [c], [], n_min=c["n_a"])
-
-
-def two_layer_zero(records):
-    """Row 2 (双层, 零初始化, Sigmoid, 错误): below the same net from N(0, 1) weights beyond seed noise; its gap to
-    chance and the one-layer net's accuracy alongside."""
-    rec, missing = _rec(records, 2, 3)
-    if missing:
-        return missing
-    c = compare(ACC, "acc", LABEL[3], _acc(rec, 3), LABEL[2], _acc(rec, 2))
-    if c["low"] is None:
-        return not_measured(INIT_MISSING + " at 2+ seeds")
-    chance = _vs_chance(rec, 2)
-    facts = [fact(f"{LABEL[2]} minus chance ({CHANCE:.2%}), test accuracy", chance["diff"], "acc")]
-    return _combine([_state(c)], [c], [], facts)
+# ---------------------------------------------------------------- rows 1-3: one and two layers (specs)
+@register(FACTS, "zero_vs_chance")
+def _zero_vs_chance(rec, records) -> list[dict]:
+    """Row 2's net (two layers from zero weights) against chance, beside its comparison with row 3's."""
+    return [fact(f"{LABEL[2]} minus chance ({CHANCE:.2%}), test accuracy", _vs_chance(rec, 2)["diff"], "acc")]
 
 
 # ---------------------------------------------------------------- rows 4-7: multi-layer (784-100x5-10)
@@ -133,35 +85,25 @@ def _spread_checks(rec, row) -> list[dict]:
     return out
 
 
-def _correct(records, row):
+@register(MEASURES, "init_correct")
+def _correct(records, p) -> dict:
     """Rows 5 and 7 (正确): the activations keep their spread through the layers (per seed) and the net learns."""
+    row = p["row"]
     rec, missing = _rec(records, row)
     if missing:
         return missing
     checks, c = _spread_checks(rec, row), _vs_chance(rec, row)
     if not checks or c["low"] is None:
         return not_measured(INIT_MISSING + " with its activation shapes, at 2+ seeds")
-    return _combine([_per_seed(checks), _state(c)], [c], checks, n_min=min(len(checks), c["n_a"]))
-
-
-def multi_tanh_xavier(records):
-    return _correct(records, 5)
-
-
-def multi_relu_msra(records):
-    return _correct(records, 7)
+    return {"comparisons": [c], "checks": checks, "facts": [], "n_min": min(len(checks), c["n_a"])}
 
 
 def _worse_than(rec, row, rivals) -> list[dict]:
     return [compare(ACC, "acc", LABEL[r], _acc(rec, r), LABEL[row], _acc(rec, row)) for r in rivals]
 
 
-def _all_state(comps) -> str | None:
-    states = [_state(c) for c in comps]
-    return "yes" if all(s == "yes" for s in states) else "no" if "no" in states else None
-
-
-def multi_sigmoid_normal(records):
+@register(MEASURES, "init_sigmoid")
+def _sigmoid_normal(records, p) -> dict:
     """Row 4 (多层, 随机初始化, Sigmoid, 激活值分布成凹形，不利于反向传播): U-shaped deepest layer per seed, and below
     both 正确 nets (rows 5, 7) after one epoch."""
     rec, missing = _rec(records, 4, 5, 7)
@@ -182,15 +124,16 @@ def multi_sigmoid_normal(records):
     grid = [r for r in rec["runs"] if r["variant"] == "sgd/sigmoid/xavier" and r["status"] == "ok"]
     if grid:  # within sigmoid nets under SGD (the grid's one seed), for the reader
         facts.append(fact("784-100x5-10 sigmoid/Xavier, the grid's one seed", grid[0]["test_acc"], "acc"))
-    return _combine([_per_seed(checks), _all_state(comps)], comps, checks, facts,
-                    n_min=min([len(checks)] + [c["n_b"] for c in comps]))
+    return {"comparisons": comps, "checks": checks, "facts": facts,
+            "n_min": min([len(checks)] + [c["n_b"] for c in comps])}
 
 
 def _mean(layers, key) -> float:
     return sum(x[key] for x in layers) / len(layers)
 
 
-def multi_relu_xavier(records):
+@register(MEASURES, "init_relu_xavier")
+def _relu_xavier(records, p) -> dict:
     """Row 6 (多层, Xavier初始化, ReLU, 激活值分布偏向0，不利于反向传播): the near-zero share grows with depth per seed,
     and below ReLU/MSRA (row 7, the source's fix) after one epoch."""
     rec, missing = _rec(records, 6, 7)
@@ -208,5 +151,4 @@ def multi_relu_xavier(records):
     msra = [s["layers"][-1]["near_zero"] - s["layers"][0]["near_zero"] for s in _shapes(rec, 7)]
     facts = [fact("ReLU/MSRA alongside: the same growth, mean over seeds", sum(msra) / len(msra), "share")] \
         if msra else []
-    return _combine([_per_seed(checks), _all_state(comps)], comps, checks, facts,
-                    n_min=min(len(checks), comps[0]["n_b"]))
+    return {"comparisons": comps, "checks": checks, "facts": facts, "n_min": min(len(checks), comps[0]["n_b"])}

@@ -1,19 +1,17 @@
-"""Decision rules of the ledger's timing claims, from the timing benchmark (``reports/bench/timing.json``).
+"""The ledger's timing comparisons, from the timing benchmark (``reports/bench/timing.json``).
 
 Seconds are never read from the training runs' wall clocks (they share the cores with whatever else runs). The
 benchmark (``bench.timing``) measures each arm in a fresh process, one at a time, the arms alternated round by
 round; a comparison is the median of its per-round ratios of CPU seconds (claimed slower arm over claimed
 faster arm), its interval the min to max over the rounds (with 5 rounds the range of 5 ratios covers their
 median with probability 1 − 2/2⁵ ≈ 94%). Wall seconds are stated beside. Verdict per comparison: the claim
-holds if every round's ratio is above 1, fails if every round's is below 1, otherwise inconclusive.
-``pow2_speed`` (source 002 §6) and ``save_params_speed`` (source 001) state their own three-outcome rules.
+holds if every round's ratio is above 1, fails if every round's is below 1, otherwise inconclusive. The dropout
+speed rows, 001's parameters-only saving and 002 §6's power-of-2 batches (``claim_measures``' ``save_speed``,
+``pow2``, over ``ratio_comparison`` and ``pow2_comparisons``) are generic rules (``claim_specs``).
 
-    python -c "from paddle_mnist.studies.claim_rules_timing import dropout_speed; print(dropout_speed({})['verdict'])"
+    python -c "from paddle_mnist.studies.claim_rules_timing import ratio_comparison as r; print(r({}, 'x', 'a', 'b'))"
 """
 from __future__ import annotations
-
-from paddle_mnist.studies.claim_rules import (CONTRADICTED, INCONCLUSIVE, REPRODUCED, check, fact, not_measured,
-                                             result)
 
 TIMING_MISSING = "the timing benchmark (python -m paddle_mnist bench timing)"
 METRIC = "CPU seconds per epoch (timing benchmark)"
@@ -47,32 +45,6 @@ def rounds_comparison(metric: str, a_label: str, b_label: str, a: dict, b: dict,
             "wall_ratio": wall["median"], "wall_low": wall["min"], "wall_high": wall["max"]}
 
 
-def side(c: dict) -> int:
-    """+1 when the comparison's interval lies above its reference (the claim holds), −1 below, 0 across."""
-    ref = c.get("reference", 0.0)
-    return 1 if c["low"] > ref else -1 if c["high"] < ref else 0
-
-
-def decide(comparisons, facts=(), missing=TIMING_MISSING) -> dict:
-    """Reproduced if every interval lies above its reference, contradicted if any lies below, else inconclusive;
-    ratio comparisons (reference 1) and Welch differences (reference 0) alike."""
-    if not comparisons or any(c is None or c["low"] is None for c in comparisons):
-        return not_measured(missing, facts=facts)
-    sides = [side(c) for c in comparisons]
-    v = CONTRADICTED if -1 in sides else REPRODUCED if all(s == 1 for s in sides) else INCONCLUSIVE
-    return result(v, comparisons, facts=facts)
-
-
-def dropout_speed(records, course=False):
-    """Dropout speeds up training: CPU seconds per epoch, p=0 over each dropout rate (above 1: dropout faster)."""
-    bench = records.get("timing")
-    if course:
-        names = (("course p=0 / p=0.5", "p=0", "p=0.5 after fc1"),)
-    else:
-        names = (("dropout p=0 / p=0.2", "p=0", "p=0.2"), ("dropout p=0 / p=0.5", "p=0", "p=0.5"))
-    return decide([ratio_comparison(bench, *n) for n in names])
-
-
 def steps_in(bench: dict, arm: str, seconds: float) -> float:
     """How many of ``arm``'s steps the benchmark's median CPU seconds per step fit in ``seconds``."""
     return seconds / bench["arms"][arm]["cpu_s_per_step"]["median"]
@@ -96,41 +68,3 @@ def pow2_comparisons(bench: dict) -> list[list[dict]]:
         out.append([rounds_comparison("CPU milliseconds per 1,000 samples (timing benchmark)", f"batch {n}",
                                       f"batch {p}", fig[n], fig[p], r, "ms") for n, r in arm["ratios"].items()])
     return out
-
-
-def pow2_speed(records) -> dict:
-    """002 §6: a power-of-2 mini-batch runs faster. Reproduced if for every k batch 2^k takes fewer CPU seconds
-    per sample than both 2^k − 1 and 2^k + 1 in every round, contradicted if for some k it takes more than both
-    in every round, otherwise inconclusive."""
-    groups = pow2_comparisons(records.get("timing"))
-    if not groups or any(len(g) != 2 for g in groups):
-        return not_measured(TIMING_MISSING)
-    sides = [[side(c) for c in g] for g in groups]
-    v = (REPRODUCED if all(s == [1, 1] for s in sides) else CONTRADICTED if [-1, -1] in sides else INCONCLUSIVE)
-    return result(v, [c for g in groups for c in g])
-
-
-# ---------------------------------------------------------------- 001: saving the parameters only
-def save_params_speed(records) -> dict:
-    """001: saving only the parameters is fast and small. Reproduced if ``paddle.save(state_dict)`` writes fewer
-    bytes than the whole network (``paddle.jit.save``) and takes fewer CPU seconds per save in every round;
-    contradicted if it writes at least as many bytes or takes more CPU seconds in every round; else
-    inconclusive."""
-    bench = records.get("timing")
-    c = ratio_comparison(bench, "save whole / parameters", "whole network (paddle.jit.save)",
-                         "parameters (paddle.save(state_dict))", "CPU milliseconds per save (timing benchmark)",
-                         "ms")
-    if c is None:
-        return not_measured(TIMING_MISSING)
-    params, whole = (bench["arms"][a]["bytes"] for a in ("save-params", "save-whole"))
-    smaller = params["max"] < whole["min"]
-    facts = [fact("bytes per save", f"parameters {params['median']:,.0f}, whole network {whole['median']:,.0f}",
-                  "text"),
-             fact("first save (untimed in the ratio; the whole network's converts it to a static program)",
-                  "parameters {:.1f} ms, whole network {:.1f} ms CPU".format(
-                      *(1000 * bench["arms"][a]["first_cpu_s"]["median"] for a in ("save-params", "save-whole"))),
-                  "text")]
-    sides = side(c)
-    v = REPRODUCED if smaller and sides == 1 else CONTRADICTED if not smaller or sides == -1 else INCONCLUSIVE
-    return result(v, [c], checks=[check("parameters-only file smaller than the whole network's (bytes)",
-                                        params["max"], whole["min"], smaller)], facts=facts)

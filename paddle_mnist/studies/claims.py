@@ -1,27 +1,28 @@
 """The claims ledger as data: every checkable claim of the source documents, with the rule that decides it.
 
 Each ``Claim`` holds its id, source file and section, the source's own words (Chinese kept),
-an English translation, the condition, the metric, the decision rule in words and
-``decide(records) -> verdict dict`` (``claim_rules``). A claim is judged on up to two
-arms, counted apart: **source** (the source's own experiment and settings, as far as they can be
+an English translation, the condition, the metric, the decision rule in words and the rule itself:
+``judge = (kind, params)`` from ``claim_specs``, decided by one of the five generic rules of ``rules`` (a
+row without a spec may still give its own ``decide(records) -> verdict dict`` in ``DECIDE``). A claim is judged on
+up to two arms, counted apart: **source** (the source's own experiment and settings, as far as they can be
 rebuilt: for source 000's §2.6/§2.7 claims the ``course`` study, its double-softmax model with SGD 0.1),
 **right** (the corrected setup the project uses) and **own** (the project's own test of a source's general
-statement: saddle, k-fold, EWA, ...). Verdicts: reproduced / contradicted / inconclusive (its ``why`` says what fell
-short: within seed noise, ...) / untestable here (the metric is one value in every run) / not measured (also when a run it needs did not train),
-marked provisional with fewer than 5 seeds per arm. No prose here: ``report.claims`` renders it.
+statement: saddle, k-fold, EWA, ...). Verdicts: reproduced / contradicted / inconclusive (its ``why`` says what
+fell short: within seed noise, ...) / untestable here (the metric is one value in every run) / not measured (also
+when a run it needs did not train), marked provisional with fewer than 5 seeds per arm. No prose here:
+``report.claims`` renders it.
 
     python -c "from paddle_mnist.studies.claims import CLAIMS; print(len(CLAIMS))"
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Callable
 
-from paddle_mnist.studies import claim_rules as R, claim_rules_opt as O, claim_rules_practice as P
-from paddle_mnist.studies import claim_rules_init as In, claim_rules_more as M, claim_rules_timing as Tm
-from paddle_mnist.studies import claim_rules_traj as T
+from paddle_mnist.studies import claim_rules as R
+from paddle_mnist.studies.claim_specs import SOURCE_SPECS, SPECS
 from paddle_mnist.studies.claims_table import TABLE
+from paddle_mnist.studies.rules import judge
 from paddle_mnist.studies.stats import welch_from_summary
 
 VERDICTS, NOT_MEASURED = R.VERDICTS, R.NOT_MEASURED
@@ -44,16 +45,20 @@ class Claim:
     condition: str
     metric: str
     rule: str
-    decide: Callable[[dict], dict]  # the verdict on the arm ``arm``
+    decide: Callable[[dict], dict] | None  # a row not yet given a generic rule: its own function (``DECIDE``)
     arm: str = "source"
     course: str = ""  # source 000's own setup, for a claim judged on both arms
     decide_course: Callable[[dict], dict] | None = None
+    judge: tuple | None = None  # ``(kind, params)``: the generic rule (``rules``) of the arm ``arm``
+    judge_course: tuple | None = None  # the same on source 000's own setup
 
     def arms(self, records: dict) -> dict:
         """``{"source": verdict or None, "right": verdict or None, "own": verdict or None}``."""
         out = dict.fromkeys(ARMS)
-        out[self.arm] = self.decide(records)
-        if self.decide_course is not None:
+        out[self.arm] = judge(self.judge, records) if self.judge else self.decide(records)
+        if self.judge_course:
+            out["source"] = judge(self.judge_course, records)
+        elif self.decide_course is not None:
             out["source"] = self.decide_course(records)
         return out
 
@@ -68,38 +73,11 @@ def _pending(experiment: str) -> Callable[[dict], dict]:
     return decide
 
 
-DECIDE = {
-    "loss-speed": R.loss_speed, "loss-acc": R.loss_acc,
-    "dropout-speed": Tm.dropout_speed, "dropout-loss": R.dropout_loss, "dropout-overfit": R.dropout_overfit,
-    "dropout-visible": partial(R.dropout_visible, course=True), "dropout-generalise": R.dropout_generalise,
-    "opt-sgd-small": O.sgd_small, "opt-sgd-large": O.sgd_large, "opt-adagrad": O.adagrad_stuck,
-    "opt-adagrad-rate": O.adagrad_rate, "opt-adam": O.adam_stuck, "opt-adam-rate": O.adam_rate,
-    "opt-momentum": O.momentum, "opt-adam-fastest": O.adam_fast_well, "opt-advanced": O.advanced_not_better,
-    "hp-lr": R.hp_lr, "hp-hidden": R.hp_hidden, "adadelta-lr0": O.adadelta_rate, "save-restore": O.save_restore,
-    "ewa-smooth": P.ewa_smooth, "ewa-bias": P.ewa_bias, "gd-batch": P.gd_batch, "lr-decay": P.lr_decay,
-    "input-standardise": P.input_standardise, "hp-kfold": P.hp_kfold, "opt-momentum-saddle": P.momentum_saddle,
-    "numpy-adam": O.numpy_adam,
-    "traj-sgd-zigzag": T.sgd_zigzag, "traj-momentum-smooth": T.momentum_no_turn,
-    "traj-momentum-overshoot": T.momentum_overshoot, "traj-steps-005": T.steps_order,
-    "traj-rmsprop-small-lr": T.rmsprop_small_lr, "opt-adagrad-decay": T.adagrad_decay,
-    "sgd-no-acceleration": M.sgd_no_acceleration, "plateau-escape": M.plateau_escape,
-    "momentum-damps": M.momentum_damps, "standardise-speed": M.standardise_speed, **M.NUMPY_RULES,
-    "batch-pow2-speed": Tm.pow2_speed, "save-params-speed": Tm.save_params_speed,
-    "init-1layer-zero": In.one_layer_zero,
-    "init-2layer-zero": In.two_layer_zero,
-    "init-2layer-random": In.two_layer_random,
-    "init-multi-sigmoid": In.multi_sigmoid_normal,
-    "init-multi-tanh-xavier": In.multi_tanh_xavier,
-    "init-multi-relu-xavier": In.multi_relu_xavier,
-    "init-multi-relu-msra": In.multi_relu_msra,
-}
-# the same claims on source 000's own setup (the ``course`` study); AdaDelta's on 003's own (textbook) rule
-_COURSE = {"loss-speed": R.loss_speed_course, "loss-acc": R.loss_acc_course,
-           "hp-lr": R.hp_lr_course, "hp-hidden": R.hp_hidden_course}
-_COURSE.update({k: partial(DECIDE[k], course=True) for k in (
-    "dropout-speed", "dropout-loss", "dropout-overfit", "dropout-generalise", "opt-sgd-small",
-    "opt-sgd-large", "opt-adagrad", "opt-adagrad-rate", "opt-adam", "opt-adam-rate", "opt-momentum", "adadelta-lr0")})
-_COURSE["numpy-momentum"] = M.numpy_momentum_source  # 004's own initial weights
+# rows without a generic rule (``claim_specs``): their own decide functions, ``id: fn(records) -> verdict`` (none now;
+# a row added without a spec registers one here)
+DECIDE = {}
+# the same claims on source 000's own setup (the ``course`` study) without a generic rule
+_COURSE = {}
 
 
 def _build() -> tuple:
@@ -107,12 +85,21 @@ def _build() -> tuple:
     for row in TABLE:
         row = dict(row)
         pending = row.pop("pending", None)
-        out.append(Claim(**row, decide=DECIDE.get(row["id"]) or _pending(pending),
-                         decide_course=_COURSE.get(row["id"]) if row["course"] else None))
+        i = row["id"]
+        out.append(Claim(**row, decide=None if i in SPECS else DECIDE.get(i) or _pending(pending),
+                         judge=SPECS.get(i),
+                         decide_course=_COURSE.get(i) if row["course"] else None,
+                         judge_course=SOURCE_SPECS.get(i) if row["course"] else None))
     return tuple(out)
 
 
 CLAIMS = _build()
+
+
+def verdict(claim_id: str, records: dict, arm: str | None = None) -> dict:
+    """One row's verdict on ``records``: on its own arm, or on ``arm`` (``"source"``: source 000's own setup)."""
+    c = next(c for c in CLAIMS if c.id == claim_id)
+    return c.arms(records)[arm or c.arm]
 
 
 def claims_ledger(records: dict) -> list[dict]:

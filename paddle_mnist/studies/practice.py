@@ -12,7 +12,7 @@ One stage of plain-function jobs (``Stage(fn=practice_job)``, run by ``engine.po
 * ``kfold``: the learning rate of softmax regression on a seeded 1,000-image subset chosen by 5-fold
   cross-validation vs one held-out split, both scored on ``eval``.
 
-The numpy pieces are in ``scratch.practice``; the claim rules in ``claim_rules_practice``.
+The numpy pieces are in ``scratch.practice``; the claim rules in ``claim_specs``.
 
     python -m paddle_mnist train practice --quick --dry-run
 """
