@@ -124,7 +124,7 @@ def test_trajectories_exact_sgd_check_through_results(quick):
 # ------------------------------------------------------------------ init
 def test_init_zero_stays_near_chance_and_histograms(quick):
     rec = load(quick, "init")
-    runs = rec["runs"]
+    runs = init_study.grid_runs(rec)  # 表1's other nets are tests/test_init_table.py's
     assert len(runs) == len(init_study.INIT_OPTIMIZERS) * 3 * 5
     assert all(r["steps"] == init_study.INIT_STEPS_QUICK for r in runs if r["status"] == "ok")
     zero = [r for r in runs if r["init"] == "zero"]

@@ -318,7 +318,8 @@ def test_report_section_renders_from_quick_results(quick, tmp_path):
     for head in ("Exponentially weighted averages", "Batch, mini-batch", "Learning-rate decay",
                  "Input standardisation", "k-fold"):
         assert f"### {head}" in md
-    assert "--quick" in md and "seed noise unknown" in md and md.count("**not measured**") == 6
+    # one seed: EWA x2, batch size, decay, standardisation x2 (002 §12's two rows) and k-fold need 2+ seeds
+    assert "--quick" in md and "seed noise unknown" in md and md.count("**not measured**") == 7
     assert "### A saddle point" in section_trajectories(ctx)
     for fig in ("practice_ewa", "practice_gd_batch", "practice_lr_decay", "practice_input", "practice_kfold",
                 "trajectories_saddle"):
