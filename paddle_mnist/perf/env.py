@@ -19,14 +19,18 @@ import ctypes
 from paddle_mnist.errors import PaddleMnistError
 
 
+def _cpuinfo() -> str:
+    """The first processor's lines of ``/proc/cpuinfo`` ('' where it cannot be read)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            return fh.read(8192)
+    except OSError:
+        return ""
+
+
 def cpu_vendor(cpuinfo: str | None = None) -> str:
     """``'amd'``, ``'intel'`` or ``'other'`` from ``/proc/cpuinfo`` (or the text given)."""
-    if cpuinfo is None:
-        try:
-            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-                cpuinfo = fh.read(4096)
-        except OSError:
-            return "other"
+    cpuinfo = _cpuinfo() if cpuinfo is None else cpuinfo
     if "AuthenticAMD" in cpuinfo:
         return "amd"
     if "GenuineIntel" in cpuinfo:
@@ -36,12 +40,7 @@ def cpu_vendor(cpuinfo: str | None = None) -> str:
 
 def cpu_model(cpuinfo: str | None = None) -> str:
     """The processor's name (``model name`` of ``/proc/cpuinfo``, or the text given), ``'unknown'`` without one."""
-    if cpuinfo is None:
-        try:
-            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-                cpuinfo = fh.read(8192)
-        except OSError:
-            return "unknown"
+    cpuinfo = _cpuinfo() if cpuinfo is None else cpuinfo
     return next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
                 "unknown")
 
