@@ -61,12 +61,12 @@ def compare_text(other_dir, base_dir=None) -> str:
     base, other = ledger_of(base_dir), ledger_of(other_dir)
     a = {(c["id"], arm): v for c, arm, v in decided(base)}
     b = {(c["id"], arm): v for c, arm, v in decided(other)}
-    changed = {(i, arm) for i, arm, _, _ in verdict_changes(base, other)}
+    changes = verdict_changes(base, other)
+    changed = {(i, arm) for i, arm, _, _ in changes}
     keys = list(dict.fromkeys([*a, *b]))
     rows = [[i, arm, _label(a.get((i, arm))), _label(b.get((i, arm))), "**no**" if (i, arm) in changed else "yes"]
             for i, arm in keys]
     out = [table(["claim", "arm", shown(base_dir), shown(Path(other_dir)), "agree"], rows)]
     out.append(f"{len(keys) - len(changed)} of {len(keys)} verdicts agree" + (
-        "; differ: " + "; ".join(f"{i} ({arm}) {old} → {new}" for i, arm, old, new in verdict_changes(base, other))
-        if changed else "."))
+        "; differ: " + "; ".join(f"{i} ({arm}) {old} → {new}" for i, arm, old, new in changes) if changes else "."))
     return "\n".join(out)

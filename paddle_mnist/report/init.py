@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from paddle_mnist.format import abs_points, missing, pct, pm, table
-from paddle_mnist.report.scratch import NAMES, quick_note
+from paddle_mnist.format import abs_points, missing, pct, pm, quick_note, table
 from paddle_mnist.plots.init_table import plot_init_table
 from paddle_mnist.plots.scratch import plot_activation_functions, plot_init_accuracy, plot_init_histograms
+from paddle_mnist.studies.claim_rules_traj import NAMES
 from paddle_mnist.studies.claims import CLAIMS
 from paddle_mnist.studies.claims_table import T1_SECTION
 from paddle_mnist.studies.init import (GRID_NET, INIT_LABELS, MAJORITY_CLASS, NEAR_ZERO, TABLE1, grid_runs,

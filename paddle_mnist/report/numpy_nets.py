@@ -14,7 +14,7 @@ import numpy as np
 from paddle_mnist.report.claims import comparison_text, verdict_text
 from paddle_mnist.format import abs_points, missing, pct, pm, points, sci, table
 from paddle_mnist.report.context import section, table_part
-from paddle_mnist.report.scratch import NAMES
+from paddle_mnist.studies.claim_rules_traj import NAMES
 from paddle_mnist.studies.claim_rules import compare, compare_value, test_acc
 from paddle_mnist.studies.claim_rules_more import NUMPY_PRINTED
 from paddle_mnist.studies.claims import ARM_NAMES, claims_ledger

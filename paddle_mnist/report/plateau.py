@@ -10,9 +10,9 @@ from paddle_mnist.format import table
 from paddle_mnist.plots.plateau import ARM_LABELS, plot_zigzag
 from paddle_mnist.report.practice import claim_block
 from paddle_mnist.scratch.plateau import PLATEAU_OPTIMIZERS
+from paddle_mnist.studies.claim_rules_traj import NAMES
 from paddle_mnist.studies.stats import mean_std
 
-NAMES = {"sgd": "SGD", "momentum": "Momentum", "rmsprop": "RMSProp", "adam": "Adam"}
 
 
 def _plateau(rec) -> list[str]:

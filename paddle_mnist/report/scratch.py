@@ -2,21 +2,19 @@
 
 ``section_trajectories(ctx)`` fills the shared section skeleton (``report.context.section``); all
 numbers in the prose come from the results record, figures are drawn by ``plots.scratch``
-through ``ctx.draw``. ``NAMES`` and ``quick_note`` serve
-``report.numpy_nets`` (the ``numpy`` section) and ``report.init`` too.
+through ``ctx.draw``; optimizer names are ``studies.claim_rules_traj.NAMES``.
 
     python -m paddle_mnist report
 """
 from __future__ import annotations
 
-from paddle_mnist.format import quick_note, table  # noqa: F401  (quick_note: report.init imports it here)
+from paddle_mnist.format import table
 from paddle_mnist.report.context import section, table_part
 from paddle_mnist.plots.scratch import plot_steps_to_target, plot_trajectories
 from paddle_mnist.report.plateau import plateau_part
 from paddle_mnist.report.practice import saddle_part
+from paddle_mnist.studies.claim_rules_traj import NAMES
 
-NAMES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad", "rmsprop": "RMSProp",
-         "adam": "Adam", "adadelta": "AdaDelta"}
 
 
 def _crossings(run: dict) -> int:
